@@ -1,0 +1,105 @@
+//! The numbered requirements of `shared/REQUIREMENTS.md`, so every rule and refusal can name its source.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+/// A requirement from the organisations' policies (C1…X6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Requirement {
+    /// Consent is explicit, per person and per purpose.
+    C1,
+    /// A consent form is completed and the person gets a copy.
+    C2,
+    /// A representative may agree for a person who lacks capacity.
+    C3,
+    /// Refusal never affects care; ambivalence means no recording.
+    C4,
+    /// A course of sessions needs a "still willing" confirmation each session.
+    C5,
+    /// A new purpose needs new consent.
+    C6,
+    /// Family and group sessions.
+    C7,
+    /// Withdrawal at any time; identification recordings are exempt.
+    C8,
+    /// The choices when a session is stopped.
+    C9,
+    /// Research needs the study's consent and an ethics approval reference.
+    C10,
+    /// Teaching and training use needs a de-identified copy.
+    C11,
+    /// Staff meetings need no consent; personal staff meetings do.
+    C12,
+    /// Social media needs express consent and an approved account.
+    C13,
+    /// Whether representatives may have copies is agreed on the form.
+    C14,
+    /// Every recording is registered.
+    R1,
+    /// Only registered organisation devices.
+    R2,
+    /// The opening statement.
+    R3,
+    /// The closing confirmation.
+    R4,
+    /// Meeting recordings carry an explanatory statement; participants are told.
+    R5,
+    /// Recordings are never edited.
+    R6,
+    /// Every access, use and change is in a tamper-evident audit trail.
+    S2,
+    /// Staff with personal connections are refused.
+    S3,
+    /// Refused attempts are logged.
+    S5,
+    /// A single decision function answers every use question.
+    X1,
+    /// The audit trail is tamper-evident.
+    X3,
+}
+
+impl Requirement {
+    /// The requirement's number as written in `REQUIREMENTS.md`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::C1 => "C1",
+            Self::C2 => "C2",
+            Self::C3 => "C3",
+            Self::C4 => "C4",
+            Self::C5 => "C5",
+            Self::C6 => "C6",
+            Self::C7 => "C7",
+            Self::C8 => "C8",
+            Self::C9 => "C9",
+            Self::C10 => "C10",
+            Self::C11 => "C11",
+            Self::C12 => "C12",
+            Self::C13 => "C13",
+            Self::C14 => "C14",
+            Self::R1 => "R1",
+            Self::R2 => "R2",
+            Self::R3 => "R3",
+            Self::R4 => "R4",
+            Self::R5 => "R5",
+            Self::R6 => "R6",
+            Self::S2 => "S2",
+            Self::S3 => "S3",
+            Self::S5 => "S5",
+            Self::X1 => "X1",
+            Self::X3 => "X3",
+        }
+    }
+}
+
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Requirement {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
