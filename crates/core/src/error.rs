@@ -15,6 +15,9 @@ pub enum DomainError {
     #[error("{field} is too long: at most {max} characters are allowed")]
     TooLong { field: &'static str, max: usize },
 
+    #[error("{field} is too short: at least {min} characters are needed")]
+    TooShort { field: &'static str, min: usize },
+
     #[error("{field} contains `{character}`, which is not allowed here; {allowed}")]
     BadCharacter {
         field: &'static str,
@@ -133,6 +136,7 @@ impl DomainError {
         match self {
             Self::Empty { .. } => "input.empty",
             Self::TooLong { .. } => "input.too_long",
+            Self::TooShort { .. } => "input.too_short",
             Self::BadCharacter { .. } => "input.bad_character",
             Self::InvalidNhsNumber { .. } => "person.invalid_nhs_number",
             Self::UnknownValue { what, .. } if *what == "purpose" => "consent.unknown_purpose",
@@ -196,6 +200,7 @@ impl DomainError {
         match self {
             Self::Empty { field }
             | Self::TooLong { field, .. }
+            | Self::TooShort { field, .. }
             | Self::BadCharacter { field, .. }
             | Self::InTheFuture { field, .. } => Some(field),
             Self::InvalidNhsNumber { .. } => Some("nhs_number"),

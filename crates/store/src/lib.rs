@@ -1,0 +1,207 @@
+//! Custodian's register: the database port, with SQLite (the embedded default) and PostgreSQL
+//! behind one type chosen at start-up. Every query is written once and runs on both.
+
+mod audit;
+mod consents;
+mod error;
+mod location;
+mod persons;
+mod recordings;
+mod rows;
+mod sessions;
+mod staff;
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+pub use error::StoreError;
+pub use location::DatabaseLocation;
+pub use persons::PersonMatch;
+pub use staff::{ApiToken, StaffAccount};
+
+/// The result of a register operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Runs the same query code on whichever backend a transaction belongs to. The body is
+/// compiled once per backend, so each query is written once and type-checked for both.
+macro_rules! on_both {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match &mut $tx.conn {
+            $crate::Conn::Sqlite($conn) => $body,
+            $crate::Conn::Postgres($conn) => $body,
+        }
+    };
+}
+pub(crate) use on_both;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The register, on one backend or the other. Cheap to clone: it holds connection pools.
+#[derive(Clone, Debug)]
+pub struct Register {
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    /// One writer connection, so writers queue in the process instead of failing with "busy",
+    /// and several readers, which WAL lets run beside the writer.
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// A transaction on the register. Dropping it without [`RegisterTx::commit`] rolls it back, so a
+/// use case that fails half-way leaves nothing behind.
+pub struct RegisterTx {
+    conn: Conn,
+}
+
+enum Conn {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Register {
+    /// Connects to the register at `location`, creating an SQLite file (and its folder) if needed.
+    /// Does not migrate: call [`Register::migrate`].
+    pub async fn connect(location: &DatabaseLocation) -> StoreResult<Self> {
+        let backend = match location {
+            DatabaseLocation::Sqlite(path) => {
+                if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+                        path: folder.to_path_buf(),
+                        source,
+                    })?;
+                }
+                // WAL with full synchronisation: a commit is on disk before it is acknowledged.
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(options.clone())
+                    .await
+                    .map_err(StoreError::unavailable)?;
+                let reader = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options.read_only(true))
+                    .await
+                    .map_err(StoreError::unavailable)?;
+                Backend::Sqlite { writer, reader }
+            }
+            DatabaseLocation::Postgres(url) => {
+                let options: PgConnectOptions = url.parse().map_err(StoreError::unavailable)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .map_err(StoreError::unavailable)?;
+                Backend::Postgres(pool)
+            }
+        };
+        Ok(Self { backend })
+    }
+
+    /// Brings the schema up to date with this version's migrations.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
+            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// "sqlite" or "postgres".
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at once, so a
+    /// transaction never fails half-way because another writer got there first.
+    pub async fn write(&self) -> StoreResult<RegisterTx> {
+        let conn = match &self.backend {
+            Backend::Sqlite { writer, .. } => Conn::Sqlite(
+                writer
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(StoreError::unavailable)?,
+            ),
+            Backend::Postgres(pool) => {
+                Conn::Postgres(pool.begin().await.map_err(StoreError::unavailable)?)
+            }
+        };
+        Ok(RegisterTx { conn })
+    }
+
+    /// Starts a read-only transaction: a consistent snapshot for gathering evidence and lists.
+    pub async fn read(&self) -> StoreResult<RegisterTx> {
+        let conn = match &self.backend {
+            Backend::Sqlite { reader, .. } => {
+                Conn::Sqlite(reader.begin().await.map_err(StoreError::unavailable)?)
+            }
+            Backend::Postgres(pool) => Conn::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await
+                    .map_err(StoreError::unavailable)?,
+            ),
+        };
+        Ok(RegisterTx { conn })
+    }
+
+    /// Checks the database answers, for readiness probes.
+    pub async fn ping(&self) -> StoreResult<()> {
+        let mut tx = self.read().await?;
+        let one: i64 =
+            on_both!(tx, conn => sqlx::query_scalar("SELECT 1").fetch_one(&mut **conn).await?);
+        debug_assert_eq!(one, 1);
+        tx.rollback().await
+    }
+
+    /// Closes every connection, waiting for transactions in progress.
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Backend::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl RegisterTx {
+    /// Makes the transaction's changes permanent.
+    pub async fn commit(self) -> StoreResult<()> {
+        match self.conn {
+            Conn::Sqlite(tx) => tx.commit().await?,
+            Conn::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Abandons the transaction's changes.
+    pub async fn rollback(self) -> StoreResult<()> {
+        match self.conn {
+            Conn::Sqlite(tx) => tx.rollback().await?,
+            Conn::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}

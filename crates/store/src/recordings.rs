@@ -1,0 +1,202 @@
+//! Recordings and derived items in the register (R1, R6).
+
+use custodian_core::ids::{PersonId, RecordingId, SessionId, StaffId};
+use custodian_core::recording::{Derivation, DerivationKind, Recording, RecordingKind};
+use custodian_core::text::ServiceCode;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::rows::{note, present, purposes_by_owner, purposes_of, short, stored};
+use crate::{RegisterTx, StoreError, StoreResult, on_both};
+
+#[derive(sqlx::FromRow)]
+struct RecordingRow {
+    id: Uuid,
+    kind: String,
+    service: String,
+    session_id: Option<Uuid>,
+    made_by: Uuid,
+    device: String,
+    made_at: OffsetDateTime,
+    captured_at: OffsetDateTime,
+    location: String,
+    source_id: Option<Uuid>,
+    original_id: Option<Uuid>,
+    derivation_kind: Option<String>,
+    de_identified: bool,
+    derivation_method: Option<String>,
+}
+
+impl RegisterTx {
+    /// Registers a recording with its subjects, purposes and, for a derived item, what was removed.
+    pub async fn insert_recording(
+        &mut self,
+        recording: &Recording,
+        by: StaffId,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let derivation = recording.derivation.as_ref();
+        on_both!(self, conn => sqlx::query(
+            "INSERT INTO recordings (id, kind, service, session_id, made_by, device, made_at, captured_at, location, source_id,
+                 original_id, derivation_kind, de_identified, derivation_method, registered_at, registered_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(recording.id.as_uuid())
+        .bind(recording.kind.as_str())
+        .bind(recording.service.as_str())
+        .bind(recording.session_id.map(|s| s.as_uuid()))
+        .bind(recording.made_by.as_uuid())
+        .bind(recording.device.as_str())
+        .bind(recording.made_at)
+        .bind(recording.captured_at)
+        .bind(recording.location.as_str())
+        .bind(derivation.map(|d| d.source.as_uuid()))
+        .bind(derivation.map(|d| d.original.as_uuid()))
+        .bind(derivation.map(|d| d.kind.as_str()))
+        .bind(derivation.is_some_and(|d| d.de_identified))
+        .bind(derivation.and_then(|d| d.method.as_ref()).map(|m| m.as_str().to_owned()))
+        .bind(at)
+        .bind(by.as_uuid())
+        .execute(&mut **conn)
+        .await?.rows_affected());
+        for person in &recording.subjects {
+            on_both!(self, conn => sqlx::query("INSERT INTO recording_subjects (recording_id, person_id) VALUES ($1, $2)")
+                .bind(recording.id.as_uuid())
+                .bind(person.as_uuid())
+                .execute(&mut **conn)
+                .await?.rows_affected());
+        }
+        for purpose in recording.purposes.iter() {
+            on_both!(self, conn => sqlx::query("INSERT INTO recording_purposes (recording_id, purpose) VALUES ($1, $2)")
+                .bind(recording.id.as_uuid())
+                .bind(purpose.as_str())
+                .execute(&mut **conn)
+                .await?.rows_affected());
+        }
+        for person in derivation
+            .map(|d| d.removed_persons.as_slice())
+            .unwrap_or_default()
+        {
+            on_both!(self, conn => sqlx::query("INSERT INTO recording_removed_persons (recording_id, person_id) VALUES ($1, $2)")
+                .bind(recording.id.as_uuid())
+                .bind(person.as_uuid())
+                .execute(&mut **conn)
+                .await?.rows_affected());
+        }
+        Ok(())
+    }
+
+    /// The recording with `id`.
+    pub async fn recording(&mut self, id: RecordingId) -> StoreResult<Option<Recording>> {
+        let row: Option<RecordingRow> = on_both!(self, conn => sqlx::query_as(
+            "SELECT id, kind, service, session_id, made_by, device, made_at, captured_at, location, source_id, original_id,
+                    derivation_kind, de_identified, derivation_method
+             FROM recordings WHERE id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&mut **conn)
+        .await?);
+        let Some(row) = row else { return Ok(None) };
+        self.complete(row).await.map(Some)
+    }
+
+    /// Items derived from `id`, directly or from its copies, oldest first.
+    pub async fn derivatives_of(&mut self, id: RecordingId) -> StoreResult<Vec<Recording>> {
+        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+            "SELECT id FROM recordings WHERE source_id = $1 OR original_id = $1 ORDER BY made_at, id",
+        )
+        .bind(id.as_uuid())
+        .fetch_all(&mut **conn)
+        .await?);
+        self.recordings(ids).await
+    }
+
+    /// The recordings a person appears in, latest first.
+    pub async fn recordings_of(&mut self, person: PersonId) -> StoreResult<Vec<Recording>> {
+        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+            "SELECT r.id FROM recordings r JOIN recording_subjects s ON s.recording_id = r.id
+             WHERE s.person_id = $1 ORDER BY r.made_at DESC, r.id",
+        )
+        .bind(person.as_uuid())
+        .fetch_all(&mut **conn)
+        .await?);
+        self.recordings(ids).await
+    }
+
+    /// The recordings made in a session, in the order they were made.
+    pub async fn recordings_in(&mut self, session: SessionId) -> StoreResult<Vec<Recording>> {
+        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+            "SELECT id FROM recordings WHERE session_id = $1 ORDER BY made_at, id",
+        )
+        .bind(session.as_uuid())
+        .fetch_all(&mut **conn)
+        .await?);
+        self.recordings(ids).await
+    }
+
+    async fn recordings(&mut self, ids: Vec<Uuid>) -> StoreResult<Vec<Recording>> {
+        let mut recordings = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(recording) = self.recording(RecordingId::from_uuid(id)).await? {
+                recordings.push(recording);
+            }
+        }
+        Ok(recordings)
+    }
+
+    /// Adds a recording's subjects, purposes and removed persons to its row.
+    async fn complete(&mut self, row: RecordingRow) -> StoreResult<Recording> {
+        let subjects: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+            "SELECT person_id FROM recording_subjects WHERE recording_id = $1",
+        )
+        .bind(row.id)
+        .fetch_all(&mut **conn)
+        .await?);
+        let purposes: Vec<(Uuid, String)> = on_both!(self, conn => sqlx::query_as(
+            "SELECT recording_id, purpose FROM recording_purposes WHERE recording_id = $1",
+        )
+        .bind(row.id)
+        .fetch_all(&mut **conn)
+        .await?);
+        let removed: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+            "SELECT person_id FROM recording_removed_persons WHERE recording_id = $1",
+        )
+        .bind(row.id)
+        .fetch_all(&mut **conn)
+        .await?);
+        let sorted = |ids: Vec<Uuid>| {
+            let mut persons: Vec<PersonId> = ids.into_iter().map(PersonId::from_uuid).collect();
+            persons.sort_unstable();
+            persons
+        };
+        let derivation = match row.derivation_kind {
+            Some(kind) => Some(Derivation {
+                source: RecordingId::from_uuid(present("derivation source", row.source_id)?),
+                original: RecordingId::from_uuid(present("derivation original", row.original_id)?),
+                kind: stored("derivation kind", DerivationKind::parse(&kind))?,
+                de_identified: row.de_identified,
+                removed_persons: sorted(removed),
+                method: note("derivation method", row.derivation_method.as_deref())?,
+            }),
+            None => None,
+        };
+        let purposes = purposes_of(&purposes_by_owner(purposes)?, row.id);
+        if purposes.is_empty() {
+            return Err(StoreError::corrupt("recording purposes", "none"));
+        }
+        Ok(Recording {
+            id: RecordingId::from_uuid(row.id),
+            kind: stored("recording kind", RecordingKind::parse(&row.kind))?,
+            service: stored("recording service", ServiceCode::parse(&row.service))?,
+            session_id: row.session_id.map(SessionId::from_uuid),
+            subjects: sorted(subjects),
+            purposes,
+            made_by: StaffId::from_uuid(row.made_by),
+            device: short("device", &row.device)?,
+            made_at: row.made_at,
+            captured_at: row.captured_at,
+            location: short("location", &row.location)?,
+            derivation,
+        })
+    }
+}

@@ -1,0 +1,58 @@
+//! Turning stored values back into domain values, through the same parsers as user input.
+
+use custodian_core::DomainError;
+use custodian_core::purpose::{Purpose, PurposeSet};
+use custodian_core::text::{Note, ShortText};
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// Parses stored text with a domain parser, reporting failure as corruption of `what`.
+pub(crate) fn stored<T>(
+    what: &'static str,
+    parsed: Result<T, DomainError>,
+) -> Result<T, StoreError> {
+    parsed.map_err(|error| StoreError::corrupt(what, error))
+}
+
+pub(crate) fn short(what: &'static str, text: &str) -> Result<ShortText, StoreError> {
+    stored(what, ShortText::parse(what, text))
+}
+
+pub(crate) fn note(what: &'static str, text: Option<&str>) -> Result<Option<Note>, StoreError> {
+    text.map(|t| stored(what, Note::parse(what, t))).transpose()
+}
+
+pub(crate) fn short_opt(
+    what: &'static str,
+    text: Option<&str>,
+) -> Result<Option<ShortText>, StoreError> {
+    text.map(|t| short(what, t)).transpose()
+}
+
+/// A stored value that must be present because another column says so.
+pub(crate) fn present<T>(what: &'static str, value: Option<T>) -> Result<T, StoreError> {
+    value.ok_or_else(|| StoreError::corrupt(what, "missing"))
+}
+
+/// Collects `(owner, purpose)` rows into each owner's purpose set.
+pub(crate) fn purposes_by_owner(
+    rows: Vec<(Uuid, String)>,
+) -> Result<Vec<(Uuid, PurposeSet)>, StoreError> {
+    let mut sets: Vec<(Uuid, PurposeSet)> = Vec::new();
+    for (owner, code) in rows {
+        let purpose = stored("purpose", Purpose::parse(&code))?;
+        match sets.iter_mut().find(|(id, _)| *id == owner) {
+            Some((_, set)) => set.insert(purpose),
+            None => sets.push((owner, PurposeSet::only(purpose))),
+        }
+    }
+    Ok(sets)
+}
+
+/// The purpose set of `owner` among those collected.
+pub(crate) fn purposes_of(sets: &[(Uuid, PurposeSet)], owner: Uuid) -> PurposeSet {
+    sets.iter()
+        .find(|(id, _)| *id == owner)
+        .map_or(PurposeSet::EMPTY, |(_, set)| *set)
+}

@@ -1,0 +1,32 @@
+//! The behaviour suite: one test binary, each story run on SQLite and on PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+/// Runs each named story, `async fn story(db: TestDatabase)`, once per backend.
+macro_rules! on_both_backends {
+    ($($story:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    super::$story(custodian_testkit::TestDatabase::new(custodian_testkit::Backend::Sqlite).await).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    super::$story(custodian_testkit::TestDatabase::new(custodian_testkit::Backend::Postgres).await).await
+                }
+            )+
+        }
+    };
+}
+
+mod register;
+mod schema;
