@@ -28,5 +28,32 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs each named story, `async fn story(app: TestApp)`, once per backend.
+macro_rules! app_on_both_backends {
+    ($($story:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    super::$story(custodian_testkit::TestApp::new(custodian_testkit::Backend::Sqlite).await).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    super::$story(custodian_testkit::TestApp::new(custodian_testkit::Backend::Postgres).await).await
+                }
+            )+
+        }
+    };
+}
+
+mod accounts;
+mod audit;
+mod cli;
+mod decisions;
+mod input;
 mod register;
 mod schema;

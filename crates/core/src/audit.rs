@@ -11,6 +11,7 @@ use crate::vocabulary::vocabulary;
 
 /// A SHA-256 digest in the chain.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"))]
 pub struct AuditHash(pub [u8; 32]);
 
 impl AuditHash {
@@ -43,6 +44,7 @@ impl Serialize for AuditHash {
 
 /// Who did something.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Actor {
     /// A member of staff.
@@ -79,6 +81,7 @@ pub struct AuditEntry {
 
 /// The end of the chain: the last sequence number and its hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChainHead {
     pub seq: u64,
     pub hash: AuditHash,
@@ -94,9 +97,11 @@ impl ChainHead {
 
 /// An event in the chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     pub seq: u64,
     pub id: AuditEventId,
+    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub actor: Actor,
     pub action: String,

@@ -127,6 +127,7 @@ pub struct Consent {
     pub given_by: ConsentGiver,
     pub scope: Scope,
     /// When the form was signed; consent counts from then.
+    #[serde(with = "time::serde::rfc3339")]
     pub signed_at: OffsetDateTime,
     pub signature: Signature,
     /// Whether representatives may have copies of the recordings (C14).
@@ -312,6 +313,7 @@ pub struct Withdrawal {
     pub consent_id: ConsentId,
     pub person_id: PersonId,
     /// When the person withdrew.
+    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// The purposes withdrawn.
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Purpose>))]

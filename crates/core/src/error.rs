@@ -15,6 +15,12 @@ pub enum DomainError {
     #[error("{field} is too long: at most {max} characters are allowed")]
     TooLong { field: &'static str, max: usize },
 
+    #[error("{field} is not in the expected form: {expected}")]
+    BadFormat {
+        field: &'static str,
+        expected: &'static str,
+    },
+
     #[error("{field} is too short: at least {min} characters are needed")]
     TooShort { field: &'static str, min: usize },
 
@@ -137,6 +143,7 @@ impl DomainError {
             Self::Empty { .. } => "input.empty",
             Self::TooLong { .. } => "input.too_long",
             Self::TooShort { .. } => "input.too_short",
+            Self::BadFormat { .. } => "input.bad_format",
             Self::BadCharacter { .. } => "input.bad_character",
             Self::InvalidNhsNumber { .. } => "person.invalid_nhs_number",
             Self::UnknownValue { what, .. } if *what == "purpose" => "consent.unknown_purpose",
@@ -201,6 +208,7 @@ impl DomainError {
             Self::Empty { field }
             | Self::TooLong { field, .. }
             | Self::TooShort { field, .. }
+            | Self::BadFormat { field, .. }
             | Self::BadCharacter { field, .. }
             | Self::InTheFuture { field, .. } => Some(field),
             Self::InvalidNhsNumber { .. } => Some("nhs_number"),

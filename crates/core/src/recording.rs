@@ -66,9 +66,11 @@ pub struct Recording {
     pub made_by: StaffId,
     /// The organisation device it was made on.
     pub device: ShortText,
+    #[serde(with = "time::serde::rfc3339")]
     pub made_at: OffsetDateTime,
     /// When the content was captured: for an original, when it was made; for a derived item,
     /// when its original was made (so a stop that deletes the original reaches its copies, C9).
+    #[serde(with = "time::serde::rfc3339")]
     pub captured_at: OffsetDateTime,
     pub location: ShortText,
     pub derivation: Option<Derivation>,

@@ -58,10 +58,12 @@ pub struct Session {
     pub service: ServiceCode,
     pub course_id: Option<CourseId>,
     pub title: ShortText,
+    #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
     /// The people taking part, in a stable order.
     pub participants: Vec<PersonId>,
     /// When attendees were told the meeting is recorded (C12, R5), for meetings that need no consent.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub attendees_informed_at: Option<OffsetDateTime>,
 }
 
@@ -158,6 +160,7 @@ pub struct Confirmation {
     pub session_id: SessionId,
     pub person_id: PersonId,
     pub willing: bool,
+    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub confirmed_by: Confirmer,
     pub note: Option<Note>,
@@ -226,6 +229,7 @@ impl StopChoice {
 pub struct Stop {
     pub id: StopId,
     pub session_id: SessionId,
+    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub choice: StopChoice,
     /// The participant who asked, if a participant asked (the clinician may stop on their own judgement).

@@ -168,8 +168,10 @@ impl Register {
     /// Checks the database answers, for readiness probes.
     pub async fn ping(&self) -> StoreResult<()> {
         let mut tx = self.read().await?;
-        let one: i64 =
-            on_both!(tx, conn => sqlx::query_scalar("SELECT 1").fetch_one(&mut **conn).await?);
+        // Cast, because PostgreSQL types a bare 1 as a 4-byte integer and SQLite as an 8-byte one.
+        let one: i64 = on_both!(tx, conn => sqlx::query_scalar("SELECT CAST(1 AS BIGINT)")
+            .fetch_one(&mut **conn)
+            .await?);
         debug_assert_eq!(one, 1);
         tx.rollback().await
     }

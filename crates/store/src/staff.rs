@@ -118,6 +118,17 @@ impl RegisterTx {
         Ok(u64::try_from(count).unwrap_or_default())
     }
 
+    /// How many enabled administrator accounts exist.
+    pub async fn count_administrators(&mut self) -> StoreResult<u64> {
+        let count: i64 = on_both!(self, conn => sqlx::query_scalar(
+            "SELECT count(*) FROM staff WHERE is_administrator = $1 AND disabled_at IS NULL",
+        )
+        .bind(true)
+        .fetch_one(&mut **conn)
+        .await?);
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
     /// The account signing in as `username`.
     pub async fn staff_by_username(
         &mut self,

@@ -1,6 +1,15 @@
-//! Test support: a fresh, migrated register on either backend for every test.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+//! Test support: a fresh, migrated register on either backend for every test, and the whole
+//! application driven through its router.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
+mod app;
 mod database;
+pub mod fixtures;
 
+pub use app::{ADMIN_PASSWORD, Reply, TestApp};
 pub use database::{Backend, TestDatabase, postgres_admin_url};

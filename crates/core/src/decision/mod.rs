@@ -30,6 +30,7 @@ mod tests;
 pub struct Decision {
     pub outcome: Outcome,
     pub purpose: Purpose,
+    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// Blocking reasons first, then supporting ones, in a stable order.
     pub reasons: Vec<Reason>,

@@ -110,6 +110,7 @@ pub struct Reason {
     /// The consent it rests on (given, refused or withdrawn).
     pub consent: Option<ConsentId>,
     /// When the fact behind it happened (signature, withdrawal, stop, confirmation).
+    #[serde(with = "time::serde::rfc3339::option")]
     pub since: Option<OffsetDateTime>,
     /// A derived copy that could be used instead.
     pub alternative: Option<RecordingId>,

@@ -1,0 +1,143 @@
+//! Asking the decision function about a recording (X1), with the evidence from the register.
+
+use custodian_core::audit::AuditOutcome;
+use custodian_core::consent::{ConsentTerms, EthicsReference};
+use custodian_core::decision::{
+    Explanation, Outcome, PersonEvidence, RecordingEvidence, Requester, SessionEvidence, decide,
+};
+use custodian_core::ids::RecordingId;
+use custodian_core::purpose::Purpose;
+use custodian_core::session::SessionKind;
+use custodian_store::RegisterTx;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::accounts::Caller;
+use crate::audit_trail::Audit;
+use crate::london::london_time;
+use crate::{AppError, AppResult, Custodian};
+
+/// A decision in words, as the API and the decision panel show it.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DecisionReport {
+    pub recording_id: RecordingId,
+    pub purpose: Purpose,
+    pub outcome: Outcome,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub reasons: Vec<Explanation>,
+}
+
+impl Custodian {
+    /// May `recording` be used for `purpose` by the caller, now? Every answer is audited.
+    #[tracing::instrument(skip(self, caller), fields(staff = %caller.member.id))]
+    pub async fn decide(
+        &self,
+        caller: &Caller,
+        recording: RecordingId,
+        purpose: Purpose,
+        study: Option<EthicsReference>,
+    ) -> AppResult<DecisionReport> {
+        caller.ready()?;
+        let now = self.clock.now();
+        let evidence = {
+            let mut tx = self.register.read().await?;
+            gather_evidence(&mut tx, recording).await?
+        };
+        let requester = Requester {
+            staff_id: caller.member.id,
+            study: study.clone(),
+        };
+        let decision = decide(&evidence, purpose, &requester, now);
+        let reasons = decision.explain(&evidence, &london_time);
+
+        let mut tx = self.register.write().await?;
+        Audit::change("decision.asked")
+            .recording(recording)
+            .outcome(if decision.is_allowed() {
+                AuditOutcome::Allowed
+            } else {
+                AuditOutcome::Refused
+            })
+            .detail(serde_json::json!({
+                "purpose": purpose,
+                "study": study,
+                "reasons": decision.reasons.iter().map(|r| r.code).collect::<Vec<_>>(),
+            }))
+            .write(&mut tx, caller.actor(), now)
+            .await?;
+        tx.commit().await?;
+
+        Ok(DecisionReport {
+            recording_id: recording,
+            purpose,
+            outcome: decision.outcome,
+            at: now,
+            reasons,
+        })
+    }
+}
+
+/// Gathers everything the decision function reads about `recording`, in one snapshot.
+pub async fn gather_evidence(
+    tx: &mut RegisterTx,
+    recording: RecordingId,
+) -> AppResult<RecordingEvidence> {
+    let recording = tx
+        .recording(recording)
+        .await?
+        .ok_or_else(|| AppError::not_found("recording", recording))?;
+    let session = match recording.session_id {
+        Some(id) => {
+            let session = tx
+                .session(id)
+                .await?
+                .ok_or_else(|| AppError::not_found("session", id))?;
+            let confirmations = tx.confirmations_in(id).await?;
+            let stops = tx.stops_in(id).await?;
+            Some(SessionEvidence::new(session, confirmations, stops))
+        }
+        None => None,
+    };
+    let mut required = recording.subjects.clone();
+    if let Some(session) = session
+        .as_ref()
+        .filter(|s| s.session.kind == SessionKind::Family)
+    {
+        required.extend(
+            session
+                .session
+                .participants
+                .iter()
+                .filter(|p| !recording.subjects.contains(p)),
+        );
+    }
+    let mut people = Vec::with_capacity(required.len());
+    for person in required {
+        let found = tx
+            .person(person)
+            .await?
+            .ok_or_else(|| AppError::not_found("person", person))?;
+        let consents = tx
+            .consents_of(person)
+            .await?
+            .iter()
+            .map(ConsentTerms::from)
+            .collect();
+        let withdrawals = tx.withdrawals_of(person).await?;
+        people.push(PersonEvidence::new(
+            person,
+            found.name,
+            consents,
+            withdrawals,
+        ));
+    }
+    let derivatives = tx.derivatives_of(recording.id).await?;
+    Ok(RecordingEvidence {
+        recording,
+        session,
+        people,
+        derivatives,
+    })
+}

@@ -1,0 +1,75 @@
+//! The one error type of the application layer; the web layer maps each variant to a status once.
+
+use custodian_core::DomainError;
+use custodian_core::audit::ChainBreak;
+use custodian_store::StoreError;
+
+/// Why a use case did not happen. Nothing was written when one of these is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input or the act breaks a rule of the domain.
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+
+    /// The input names something that does not exist.
+    #[error("there is no {what} with id `{id}`")]
+    NotFound { what: &'static str, id: String },
+
+    /// The act conflicts with what is already recorded.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+
+    /// The caller is not signed in, or their credentials are wrong or expired.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+
+    /// The caller is signed in but may not do this.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+
+    /// A new password does not meet the password rules.
+    #[error("{0}")]
+    WeakPassword(String),
+
+    /// The audit trail does not verify.
+    #[error(transparent)]
+    AuditBroken(#[from] ChainBreak),
+
+    /// The database failed, or holds something it should not.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+
+    /// Something that should be impossible happened (for example, the system has no randomness).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub(crate) fn not_found(what: &'static str, id: impl std::fmt::Display) -> Self {
+        Self::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+
+    /// A stable, machine-readable code for clients.
+    pub fn code(&self) -> String {
+        match self {
+            Self::Invalid(error) => error.code().to_owned(),
+            Self::NotFound { what, .. } => format!("{}.not_found", what.replace(' ', "_")),
+            Self::Conflict { code, .. } | Self::Forbidden { code, .. } => (*code).to_owned(),
+            Self::Unauthenticated(_) => "auth.unauthenticated".to_owned(),
+            Self::WeakPassword(_) => "auth.weak_password".to_owned(),
+            Self::AuditBroken(_) => "audit.broken".to_owned(),
+            Self::Store(StoreError::Duplicate { .. }) => "register.duplicate".to_owned(),
+            Self::Store(StoreError::MissingReference { .. }) => {
+                "register.missing_reference".to_owned()
+            }
+            Self::Store(StoreError::Unavailable(_)) => "register.unavailable".to_owned(),
+            Self::Store(_) | Self::Internal(_) => "internal".to_owned(),
+        }
+    }
+}
+
+/// The result of a use case.
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,122 @@
+//! Registering recordings and derived items (R1, R6); the media arrives with the vault.
+
+use custodian_core::ids::{PersonId, RecordingId, SessionId};
+use custodian_core::recording::{DerivationForm, Recording, RecordingForm};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::accounts::Caller;
+use crate::audit_trail::Audit;
+use crate::{AppError, AppResult, Custodian};
+
+/// A recording with the items derived from it.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecordingRecord {
+    #[serde(flatten)]
+    pub recording: Recording,
+    pub derivatives: Vec<Recording>,
+}
+
+impl Custodian {
+    /// Registers a recording made in `session`, if it belongs to one.
+    #[tracing::instrument(skip(self, caller, form), fields(staff = %caller.member.id))]
+    pub async fn register_recording(
+        &self,
+        caller: &Caller,
+        form: RecordingForm,
+        session: Option<SessionId>,
+    ) -> AppResult<Recording> {
+        caller.ready()?;
+        let now = self.clock.now();
+        let mut tx = self.register.write().await?;
+        let session = match session {
+            Some(id) => Some(
+                tx.session(id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("session", id))?,
+            ),
+            None => None,
+        };
+        for person in &form.subjects {
+            tx.person(*person)
+                .await?
+                .ok_or_else(|| AppError::not_found("person", person))?;
+        }
+        let recording = Recording::new(
+            RecordingId::from_uuid(Uuid::now_v7()),
+            form,
+            session.as_ref(),
+            now,
+        )?;
+        tx.insert_recording(&recording, caller.member.id, now)
+            .await?;
+        for person in &recording.subjects {
+            Audit::change("recording.registered")
+                .person(*person)
+                .recording(recording.id)
+                .detail(
+                    serde_json::json!({ "kind": recording.kind, "purposes": recording.purposes }),
+                )
+                .write(&mut tx, caller.actor(), now)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(recording)
+    }
+
+    /// Registers an item derived from `source`, which stays untouched (R6).
+    #[tracing::instrument(skip(self, caller, form), fields(staff = %caller.member.id))]
+    pub async fn register_derivative(
+        &self,
+        caller: &Caller,
+        source: RecordingId,
+        form: DerivationForm,
+    ) -> AppResult<Recording> {
+        caller.ready()?;
+        let now = self.clock.now();
+        let mut tx = self.register.write().await?;
+        let original = tx
+            .recording(source)
+            .await?
+            .ok_or_else(|| AppError::not_found("recording", source))?;
+        let derived =
+            Recording::derive(RecordingId::from_uuid(Uuid::now_v7()), &original, form, now)?;
+        tx.insert_recording(&derived, caller.member.id, now).await?;
+        Audit::change("recording.derived")
+            .recording(derived.id)
+            .detail(serde_json::json!({ "source": source, "derivation": derived.derivation }))
+            .write(&mut tx, caller.actor(), now)
+            .await?;
+        tx.commit().await?;
+        Ok(derived)
+    }
+
+    /// A recording with its derived items.
+    pub async fn recording(&self, caller: &Caller, id: RecordingId) -> AppResult<RecordingRecord> {
+        caller.ready()?;
+        let mut tx = self.register.read().await?;
+        let recording = tx
+            .recording(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("recording", id))?;
+        Ok(RecordingRecord {
+            derivatives: tx.derivatives_of(id).await?,
+            recording,
+        })
+    }
+
+    /// The recordings a person appears in, latest first.
+    pub async fn recordings_of(
+        &self,
+        caller: &Caller,
+        person: PersonId,
+    ) -> AppResult<Vec<Recording>> {
+        caller.ready()?;
+        let mut tx = self.register.read().await?;
+        tx.person(person)
+            .await?
+            .ok_or_else(|| AppError::not_found("person", person))?;
+        Ok(tx.recordings_of(person).await?)
+    }
+}

@@ -1,0 +1,203 @@
+//! A running application over a fresh register, driven through its real router without a network.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use custodian_app::{Custodian, SystemClock};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::{Backend, TestDatabase};
+
+/// The password of every test app's administrator.
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+/// A response: its status, headers and JSON body (`Value::Null` when there is none).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The problem detail's stable code, for error replies.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+
+    /// The id in the body.
+    pub fn id(&self) -> String {
+        self.body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {}", self.body))
+            .to_owned()
+    }
+}
+
+/// The application with an administrator signed in by API token.
+pub struct TestApp {
+    pub db: TestDatabase,
+    pub custodian: Custodian,
+    router: axum::Router,
+    /// The administrator's bearer token.
+    pub token: String,
+}
+
+impl TestApp {
+    /// A fresh application on `backend` with an administrator and an API token.
+    pub async fn new(backend: Backend) -> Self {
+        let db = TestDatabase::new(backend).await;
+        let custodian = Custodian::new(db.register.clone(), Arc::new(SystemClock))
+            .expect("the application starts");
+        custodian
+            .ensure_administrator(Some(ADMIN_PASSWORD))
+            .await
+            .expect("an administrator");
+        let router = custodian_web::router(custodian_web::AppState {
+            custodian: custodian.clone(),
+        });
+        let mut app = Self {
+            db,
+            custodian,
+            router,
+            token: String::new(),
+        };
+        let signed_in = app
+            .call(
+                Method::POST,
+                "/api/v1/auth/sign-in",
+                None,
+                Some(json!({"username": "admin", "password": ADMIN_PASSWORD})),
+            )
+            .await;
+        assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+        let cookie = signed_in.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let created = app
+            .call_with(
+                Method::POST,
+                "/api/v1/tokens",
+                &[(header::COOKIE.as_str(), cookie.as_str())],
+                Some(json!({"name": "tests"})),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        app.token = created.body["secret"].as_str().unwrap().to_owned();
+        app
+    }
+
+    /// Calls the API with `token` as bearer (none: anonymous).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = bearer
+            .iter()
+            .map(|b| (header::AUTHORIZATION.as_str(), b.as_str()))
+            .collect();
+        self.call_with(method, path, &headers, body).await
+    }
+
+    /// Calls the API with the given headers.
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = match body {
+            Some(json) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(serde_json::to_vec(&json).unwrap())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// GET as the administrator.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, Some(&self.token), None).await
+    }
+
+    /// POST as the administrator.
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(&self.token), Some(body))
+            .await
+    }
+
+    /// PUT as the administrator.
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::PUT, path, Some(&self.token), Some(body))
+            .await
+    }
+
+    /// Sends raw bytes with a content type, as the administrator.
+    pub async fn post_raw(&self, path: &str, content_type: &str, bytes: &'static [u8]) -> Reply {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(bytes))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    /// Registers a person with a valid synthetic NHS number (from the 999 test range) and returns their id.
+    pub async fn person(&self, given: &str, capacity: &str) -> String {
+        let reply = self
+            .post(
+                "/api/v1/persons",
+                json!({
+                    "given_name": given,
+                    "family_name": "Testperson",
+                    "date_of_birth": "1980-02-29",
+                    "nhs_number": crate::fixtures::nhs_number(),
+                    "capacity": capacity,
+                }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.id()
+    }
+}

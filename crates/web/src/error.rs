@@ -1,0 +1,161 @@
+//! Every error becomes an RFC 9457 problem detail, here and nowhere else.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use custodian_app::AppError;
+use custodian_core::DomainError;
+use custodian_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A problem detail (RFC 9457) with Custodian's stable code and, for a rule, the requirement it enforces.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:custodian:problem:` and the code.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// What went wrong and, where it helps, what to do instead.
+    pub detail: String,
+    /// The stable code, such as `withdrawal.before_consent`.
+    pub code: String,
+    /// The requirement the refusal enforces, such as `C8`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+    /// The input field at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An error on its way to becoming a problem response.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: String,
+    detail: String,
+    requirement: Option<String>,
+    field: Option<String>,
+}
+
+impl ApiError {
+    /// A problem of the caller's making that is not a domain rule (malformed JSON, bad ids).
+    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: code.to_owned(),
+            detail: detail.into(),
+            requirement: None,
+            field: None,
+        }
+    }
+
+    /// The same problem with another status.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The status this problem carries.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    fn with_field(mut self, field: Option<&str>) -> Self {
+        self.field = field.map(str::to_owned);
+        self
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(error: DomainError) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: error.code().to_owned(),
+            detail: error.to_string(),
+            requirement: error.requirement().map(|r| r.to_string()),
+            field: error.field().map(str::to_owned),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        let code = error.code();
+        let status = match &error {
+            AppError::Invalid(domain) => return Self::from(domain.clone()),
+            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::WeakPassword(_) => {
+                return Self {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    code,
+                    detail: error.to_string(),
+                    requirement: None,
+                    field: None,
+                }
+                .with_field(Some("new_password"));
+            }
+            AppError::Store(StoreError::Duplicate { .. }) => StatusCode::CONFLICT,
+            AppError::Store(StoreError::MissingReference { .. }) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            AppError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::AuditBroken(_) | AppError::Store(_) | AppError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let detail = if status.is_server_error() {
+            // The cause goes to the log with the request id; the client learns only that it happened.
+            tracing::error!(error = %error, ?error, "request failed");
+            match status {
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    "the register is unavailable; please try again shortly".to_owned()
+                }
+                _ => "something went wrong on our side; it has been logged".to_owned(),
+            }
+        } else {
+            error.to_string()
+        };
+        Self {
+            status,
+            code,
+            detail,
+            requirement: None,
+            field: None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = Problem {
+            kind: format!("urn:custodian:problem:{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail,
+            code: self.code,
+            requirement: self.requirement,
+            field: self.field,
+        };
+        let status = self.status;
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"custodian\""),
+            );
+        }
+        response
+    }
+}
+
+/// The result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,120 @@
+//! Extractors: who is calling, and request bodies and queries whose rejections are problem details.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use custodian_app::{Caller, Secret};
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The name of the sign-in cookie.
+pub const SESSION_COOKIE: &str = "custodian_session";
+
+/// The member of staff making the request, from a bearer token or the sign-in cookie.
+pub struct Staff(pub Caller);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = if let Some(token) = bearer_token(parts) {
+            state
+                .custodian
+                .authenticate_token(&Secret::from(token))
+                .await?
+        } else if let Some(cookie) = session_cookie(parts) {
+            state
+                .custodian
+                .authenticate_sign_in(&Secret::from(cookie))
+                .await?
+        } else {
+            return Err(custodian_app::AppError::Unauthenticated(
+                "sign in first, or send an API token as `Authorization: Bearer <token>`",
+            )
+            .into());
+        };
+        tracing::Span::current().record("staff", tracing::field::display(caller.member.id));
+        Ok(Self(caller))
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+/// The sign-in cookie's value, if the request carries one.
+pub fn session_cookie(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_owned())
+        })
+}
+
+/// A JSON body; malformed JSON becomes a problem detail naming what is wrong.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::bad_request(
+                "input.not_json",
+                "send the body as JSON with `Content-Type: application/json`",
+            )),
+            Err(rejection) => Err(ApiError::bad_request(
+                "input.malformed",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// A query string; a malformed one becomes a problem detail.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|rejection: QueryRejection| {
+                ApiError::bad_request("input.malformed_query", rejection.body_text())
+            })
+    }
+}
+
+/// Path parameters; an id that is not a UUID becomes a problem detail.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Self(value))
+            .map_err(|rejection: PathRejection| {
+                ApiError::bad_request(
+                    "input.bad_id",
+                    format!("{}; ids are UUIDs", rejection.body_text()),
+                )
+            })
+    }
+}

@@ -1,0 +1,188 @@
+//! Custodian over HTTP: the JSON API under `/api/v1`, its OpenAPI document, and health checks.
+
+mod error;
+mod extract;
+mod input;
+mod routes;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use custodian_app::Custodian;
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa_axum::router::OpenApiRouter;
+
+pub use error::{ApiError, Problem};
+pub use extract::SESSION_COOKIE;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub custodian: Custodian,
+}
+
+/// The largest JSON body accepted; forms are small (media uploads arrive with the vault).
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The API's routes and its OpenAPI document, built together so they cannot disagree.
+fn api() -> (Router<AppState>, OpenApi) {
+    let v1 = OpenApiRouter::new()
+        .merge(routes::accounts::routes())
+        .merge(routes::persons::routes())
+        .merge(routes::consents::routes())
+        .merge(routes::sessions::routes())
+        .merge(routes::recordings::routes())
+        .merge(routes::audit::routes());
+    let (router, mut openapi) = OpenApiRouter::with_openapi(document())
+        .merge(routes::health::routes())
+        .nest("/api/v1", v1)
+        .split_for_parts();
+    openapi.security = Some(vec![
+        SecurityRequirement::new("bearer", Vec::<String>::new()),
+        SecurityRequirement::new("session_cookie", Vec::<String>::new()),
+    ]);
+    document_common_responses(&mut openapi);
+    (router, openapi)
+}
+
+/// Adds the responses every operation can give, so the document lists every status the server
+/// can return: 400 for malformed input, and 401 and 403 wherever signing in is required.
+fn document_common_responses(openapi: &mut OpenApi) {
+    let problem = |description: &str| {
+        utoipa::openapi::ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in openapi.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let public = operation.security.as_ref().is_some_and(|requirements| {
+                requirements
+                    .iter()
+                    .all(|r| serde_json::to_value(r).is_ok_and(|v| v == serde_json::json!({})))
+            });
+            let responses = &mut operation.responses.responses;
+            responses
+                .entry("400".to_owned())
+                .or_insert_with(|| problem("The request is malformed: not JSON, a missing field, or an id that is not a UUID").into());
+            if !public {
+                responses.entry("401".to_owned()).or_insert_with(|| {
+                    problem("Not signed in, or the API token is unknown, expired or revoked").into()
+                });
+                responses
+                    .entry("403".to_owned())
+                    .or_insert_with(|| problem("Signed in, but not allowed: for example, the one-time password must be changed first").into());
+            }
+        }
+    }
+}
+
+/// The OpenAPI document the API serves at `/api/v1/openapi.json`.
+pub fn openapi() -> OpenApi {
+    api().1
+}
+
+fn document() -> OpenApi {
+    let mut openapi = utoipa::openapi::OpenApiBuilder::new()
+        .info(
+            utoipa::openapi::InfoBuilder::new()
+                .title("Custodian")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Governs audio-visual recordings of the people health and social care organisations care for: \
+                     consent per purpose, a register of recordings, decisions with reasons, and a tamper-evident audit trail. \
+                     Errors are RFC 9457 problem details with a stable `code` and, for rules, the `requirement` they enforce.",
+                ))
+                .build(),
+        )
+        .build();
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("An API token from POST /api/v1/tokens"))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "session_cookie",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(SESSION_COOKIE))),
+    );
+    openapi
+}
+
+/// The whole HTTP application: tests drive it without a network; `serve` gives it a listener.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api();
+    let openapi_json = serde_json::to_vec(&openapi).unwrap_or_default();
+    let document = move |extract::Staff(caller): extract::Staff| {
+        let body = openapi_json.clone();
+        async move {
+            caller.ready().map_err(ApiError::from)?;
+            Ok::<_, ApiError>((
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                body,
+            ))
+        }
+    };
+    let request_id = HeaderName::from_static("x-request-id");
+    api.route("/api/v1/openapi.json", axum::routing::get(document))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                        let id = request
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default();
+                        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id, staff = tracing::field::Empty)
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+                .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+                .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+                .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+                .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))),
+        )
+}
+
+async fn not_found() -> impl IntoResponse {
+    let mut error = ApiError::bad_request(
+        "route.not_found",
+        "there is no such address; see /api/v1/openapi.json",
+    );
+    error = error.with_status(StatusCode::NOT_FOUND);
+    error
+}

@@ -1,0 +1,271 @@
+//! Signing in and out, passwords, API tokens and staff accounts.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use custodian_app::Secret;
+use custodian_core::staff::{StaffMember, Username};
+use custodian_core::text::ShortText;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Body, Path, SESSION_COOKIE, Staff, session_cookie};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_in))
+        .routes(routes!(sign_out))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(list_staff, create_staff))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignInRequest {
+    username: String,
+    password: String,
+}
+
+/// Who is signed in.
+#[derive(Serialize, ToSchema)]
+pub struct SignedInView {
+    staff: StaffMember,
+    /// While true, the account holds a one-time password and may only choose a new one.
+    must_change_password: bool,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    expires_at: Option<OffsetDateTime>,
+}
+
+/// Sign in with a username and password; sets the sign-in cookie.
+#[utoipa::path(post, path = "/auth/sign-in", tag = "accounts", security(()), request_body = SignInRequest,
+    responses((status = OK, body = SignedInView), (status = UNAUTHORIZED, body = Problem)))]
+async fn sign_in(
+    State(state): State<AppState>,
+    Body(request): Body<SignInRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let signed_in = state
+        .custodian
+        .sign_in(&request.username, &request.password)
+        .await?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
+        signed_in.secret.expose(),
+        custodian_app::accounts::SIGN_IN_LIFETIME.whole_seconds()
+    );
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        headers.insert(header::SET_COOKIE, value);
+    }
+    Ok((
+        headers,
+        axum::Json(SignedInView {
+            must_change_password: signed_in.caller.must_change_password,
+            staff: signed_in.caller.member,
+            expires_at: Some(signed_in.expires_at),
+        }),
+    ))
+}
+
+/// End this sign-in; clears the cookie.
+#[utoipa::path(post, path = "/auth/sign-out", tag = "accounts", security(()),
+    responses((status = NO_CONTENT, description = "Signed out")))]
+async fn sign_out(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+) -> ApiResult<impl IntoResponse> {
+    let (parts, _) = request.into_parts();
+    if let Some(cookie) = session_cookie(&parts) {
+        state.custodian.sign_out(&Secret::from(cookie)).await?;
+    }
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&clear) {
+        headers.insert(header::SET_COOKIE, value);
+    }
+    Ok((StatusCode::NO_CONTENT, headers))
+}
+
+/// The signed-in member of staff.
+#[utoipa::path(get, path = "/auth/me", tag = "accounts",
+    responses((status = OK, body = SignedInView), (status = UNAUTHORIZED, body = Problem)))]
+async fn me(Staff(caller): Staff) -> axum::Json<SignedInView> {
+    axum::Json(SignedInView {
+        must_change_password: caller.must_change_password,
+        staff: caller.member,
+        expires_at: None,
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// Choose a new password (required after signing in with a one-time password). Ends every sign-in.
+#[utoipa::path(post, path = "/auth/password", tag = "accounts", request_body = PasswordChange,
+    responses((status = NO_CONTENT, description = "Changed; sign in again"), (status = FORBIDDEN, body = Problem),
+        (status = UNPROCESSABLE_ENTITY, body = Problem)))]
+async fn change_password(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Body(change): Body<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    state
+        .custodian
+        .change_password(&caller, &change.current_password, &change.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An API token, without its secret.
+#[derive(Serialize, ToSchema)]
+pub struct TokenView {
+    id: Uuid,
+    name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    last_used_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<custodian_store::ApiToken> for TokenView {
+    fn from(token: custodian_store::ApiToken) -> Self {
+        Self {
+            id: token.id,
+            name: token.name.as_str().to_owned(),
+            created_at: token.created_at,
+            expires_at: token.expires_at,
+            last_used_at: token.last_used_at,
+            revoked_at: token.revoked_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewToken {
+    /// What the token is for, such as "reporting script".
+    name: String,
+    /// Days until it expires; none means it lasts until revoked.
+    expires_in_days: Option<u32>,
+}
+
+/// A new token with its secret, shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    token: TokenView,
+    /// Send as `Authorization: Bearer <secret>`. It is not stored and cannot be shown again.
+    secret: String,
+}
+
+/// Your API tokens.
+#[utoipa::path(get, path = "/tokens", tag = "accounts", responses((status = OK, body = Vec<TokenView>)))]
+async fn list_tokens(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+) -> ApiResult<axum::Json<Vec<TokenView>>> {
+    let tokens = state.custodian.tokens(&caller).await?;
+    Ok(axum::Json(
+        tokens.into_iter().map(TokenView::from).collect(),
+    ))
+}
+
+/// Create an API token for yourself.
+#[utoipa::path(post, path = "/tokens", tag = "accounts", request_body = NewToken,
+    responses((status = CREATED, body = CreatedToken), (status = UNPROCESSABLE_ENTITY, body = Problem)))]
+async fn create_token(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Body(request): Body<NewToken>,
+) -> ApiResult<(StatusCode, axum::Json<CreatedToken>)> {
+    let name = ShortText::parse("name", &request.name)?;
+    let lifetime = request
+        .expires_in_days
+        .map(|days| time::Duration::days(i64::from(days.clamp(1, 3660))));
+    let (token, secret) = state
+        .custodian
+        .create_token(&caller, name, lifetime)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CreatedToken {
+            token: token.into(),
+            secret: secret.expose().to_owned(),
+        }),
+    ))
+}
+
+/// Revoke one of your API tokens.
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "accounts", params(("id" = Uuid, Path)),
+    responses((status = NO_CONTENT, description = "Revoked"), (status = NOT_FOUND, body = Problem)))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    state.custodian.revoke_token(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Staff accounts.
+#[utoipa::path(get, path = "/staff", tag = "accounts", responses((status = OK, body = Vec<StaffMember>)))]
+async fn list_staff(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+) -> ApiResult<axum::Json<Vec<StaffMember>>> {
+    Ok(axum::Json(state.custodian.staff_members(&caller).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewStaff {
+    username: String,
+    display_name: String,
+    #[serde(default)]
+    is_administrator: bool,
+}
+
+/// A new account with its one-time password, shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedStaff {
+    staff: StaffMember,
+    /// Give this to the colleague; they must choose their own password when they first sign in.
+    one_time_password: String,
+}
+
+/// Create an account for a colleague (administrators only).
+#[utoipa::path(post, path = "/staff", tag = "accounts", request_body = NewStaff,
+    responses((status = CREATED, body = CreatedStaff), (status = FORBIDDEN, body = Problem), (status = CONFLICT, body = Problem)))]
+async fn create_staff(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Body(request): Body<NewStaff>,
+) -> ApiResult<(StatusCode, axum::Json<CreatedStaff>)> {
+    let username = Username::parse(&request.username)?;
+    let display_name = ShortText::parse("display_name", &request.display_name)?;
+    let (staff, password) = state
+        .custodian
+        .create_staff(&caller, username, display_name, request.is_administrator)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CreatedStaff {
+            staff,
+            one_time_password: password.expose().to_owned(),
+        }),
+    ))
+}

@@ -1,0 +1,9 @@
+//! The routes of the JSON API, each module a resource.
+
+pub mod accounts;
+pub mod audit;
+pub mod consents;
+pub mod health;
+pub mod persons;
+pub mod recordings;
+pub mod sessions;

@@ -1,0 +1,177 @@
+//! Recordings (metadata), derived items, and the decision: may this recording be used for this purpose? (X1)
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use custodian_app::decisions::DecisionReport;
+use custodian_app::recordings::RecordingRecord;
+use custodian_core::audit::AuditEvent;
+use custodian_core::consent::EthicsReference;
+use custodian_core::ids::{PersonId, RecordingId, SessionId};
+use custodian_core::purpose::Purpose;
+use custodian_core::recording::{
+    DerivationForm, DerivationKind, Recording, RecordingForm, RecordingKind,
+};
+use custodian_core::text::{ServiceCode, ShortText};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Body, Path, Query, Staff};
+use crate::input::{moment, optional_note, purposes};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_recording))
+        .routes(routes!(recording))
+        .routes(routes!(derive))
+        .routes(routes!(decision))
+        .routes(routes!(audit_of))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewRecording {
+    /// `photograph`, `audio`, `video` or `other`.
+    kind: String,
+    /// The service; taken from the session when one is given.
+    service: String,
+    session_id: Option<SessionId>,
+    /// The people who appear in it.
+    subjects: Vec<PersonId>,
+    /// The purposes it is made for (C1); any other use is a change of use (C6).
+    purposes: Vec<String>,
+    /// The organisation device it was made on.
+    device: String,
+    /// RFC 3339.
+    made_at: String,
+    location: String,
+}
+
+/// Register a recording (R1). The media itself arrives with the vault.
+#[utoipa::path(post, path = "/recordings", tag = "recordings", request_body = NewRecording,
+    responses((status = CREATED, body = Recording), (status = UNPROCESSABLE_ENTITY, body = Problem), (status = NOT_FOUND, body = Problem)))]
+async fn register_recording(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Body(request): Body<NewRecording>,
+) -> ApiResult<(StatusCode, axum::Json<Recording>)> {
+    let form = RecordingForm {
+        kind: RecordingKind::parse(&request.kind)?,
+        service: ServiceCode::parse(&request.service)?,
+        subjects: request.subjects,
+        purposes: purposes(&request.purposes)?,
+        made_by: caller.member.id,
+        device: ShortText::parse("device", &request.device)?,
+        made_at: moment("made_at", &request.made_at)?,
+        location: ShortText::parse("location", &request.location)?,
+    };
+    let recording = state
+        .custodian
+        .register_recording(&caller, form, request.session_id)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(recording)))
+}
+
+/// A recording with its derived items.
+#[utoipa::path(get, path = "/recordings/{id}", tag = "recordings", params(("id" = RecordingId, Path)),
+    responses((status = OK, body = RecordingRecord), (status = NOT_FOUND, body = Problem)))]
+async fn recording(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<RecordingId>,
+) -> ApiResult<axum::Json<RecordingRecord>> {
+    Ok(axum::Json(state.custodian.recording(&caller, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewDerivative {
+    /// `redaction`, `transcript` or `still`.
+    kind: String,
+    /// Whether surnames, addresses and other identifying details were removed (C11).
+    #[serde(default)]
+    de_identified: bool,
+    /// People removed entirely, for example a group member who withdrew (C7).
+    #[serde(default)]
+    removed_persons: Vec<PersonId>,
+    method: Option<String>,
+    device: String,
+    /// RFC 3339.
+    made_at: String,
+}
+
+/// Register an item derived from this recording; the original is untouched (R6).
+#[utoipa::path(post, path = "/recordings/{id}/derivatives", tag = "recordings", params(("id" = RecordingId, Path)),
+    request_body = NewDerivative,
+    responses((status = CREATED, body = Recording), (status = UNPROCESSABLE_ENTITY, body = Problem), (status = NOT_FOUND, body = Problem)))]
+async fn derive(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<RecordingId>,
+    Body(request): Body<NewDerivative>,
+) -> ApiResult<(StatusCode, axum::Json<Recording>)> {
+    let form = DerivationForm {
+        kind: DerivationKind::parse(&request.kind)?,
+        de_identified: request.de_identified,
+        removed_persons: request.removed_persons,
+        method: optional_note("method", request.method.as_deref())?,
+        made_by: caller.member.id,
+        device: ShortText::parse("device", &request.device)?,
+        made_at: moment("made_at", &request.made_at)?,
+    };
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(
+            state
+                .custodian
+                .register_derivative(&caller, id, form)
+                .await?,
+        ),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DecisionQuery {
+    /// The purpose to use the recording for, such as `teaching`.
+    purpose: String,
+    /// For research: the ethics approval reference of the study (C10).
+    study: Option<String>,
+}
+
+/// May this recording be used for this purpose, by you, now? Every reason is given, with its rule
+/// and what would make the use allowed. Every question is audited.
+#[utoipa::path(get, path = "/recordings/{id}/decision", tag = "recordings", params(("id" = RecordingId, Path), DecisionQuery),
+    responses((status = OK, body = DecisionReport), (status = UNPROCESSABLE_ENTITY, body = Problem), (status = NOT_FOUND, body = Problem)))]
+async fn decision(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<RecordingId>,
+    Query(query): Query<DecisionQuery>,
+) -> ApiResult<axum::Json<DecisionReport>> {
+    let purpose = Purpose::parse(&query.purpose)?;
+    let study = match query.study.as_deref().map(str::trim) {
+        Some(study) if !study.is_empty() => Some(EthicsReference::parse(study)?),
+        _ => None,
+    };
+    Ok(axum::Json(
+        state.custodian.decide(&caller, id, purpose, study).await?,
+    ))
+}
+
+/// The latest audit events about the recording, newest first.
+#[utoipa::path(get, path = "/recordings/{id}/audit", tag = "audit", params(("id" = RecordingId, Path)),
+    responses((status = OK, body = Vec<AuditEvent>)))]
+async fn audit_of(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<RecordingId>,
+) -> ApiResult<axum::Json<Vec<AuditEvent>>> {
+    caller.ready()?;
+    Ok(axum::Json(
+        state
+            .custodian
+            .audit_events_about_recording(id, 200)
+            .await?,
+    ))
+}

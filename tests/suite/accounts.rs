@@ -1,0 +1,338 @@
+//! Accounts from day one: sign-in, one-time passwords, tokens, and no anonymous access.
+
+use axum::http::{Method, header};
+use custodian_testkit::{ADMIN_PASSWORD, TestApp};
+use serde_json::json;
+
+async fn sign_in(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+) -> (u16, Option<String>, serde_json::Value) {
+    let reply = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            None,
+            Some(json!({"username": username, "password": password})),
+        )
+        .await;
+    let cookie = reply
+        .headers
+        .get(header::SET_COOKIE)
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
+    (reply.status.as_u16(), cookie, reply.body)
+}
+
+async fn as_cookie(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    cookie: &str,
+    body: Option<serde_json::Value>,
+) -> custodian_testkit::Reply {
+    app.call_with(method, path, &[(header::COOKIE.as_str(), cookie)], body)
+        .await
+}
+
+async fn s2_a_new_colleague_must_replace_their_one_time_password(app: TestApp) {
+    let created = app
+        .post(
+            "/api/v1/staff",
+            json!({"username": "a.clinician", "display_name": "Dr A Clinician"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let one_time = created.body["one_time_password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (status, cookie, body) = sign_in(&app, "A.Clinician", &one_time).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["must_change_password"], true);
+    let cookie = cookie.unwrap();
+    let blocked = as_cookie(&app, Method::GET, "/api/v1/persons?q=ada", &cookie, None).await;
+    assert_eq!(blocked.status, 403);
+    assert_eq!(blocked.code(), "auth.password_change_required");
+
+    let weak = as_cookie(
+        &app,
+        Method::POST,
+        "/api/v1/auth/password",
+        &cookie,
+        Some(json!({"current_password": one_time, "new_password": "short"})),
+    )
+    .await;
+    assert_eq!(weak.status, 422);
+    assert_eq!(weak.body["field"], "new_password");
+    let changed = as_cookie(
+        &app,
+        Method::POST,
+        "/api/v1/auth/password",
+        &cookie,
+        Some(json!({"current_password": one_time, "new_password": "a much longer pass phrase"})),
+    )
+    .await;
+    assert_eq!(changed.status, 204, "{}", changed.body);
+    assert_eq!(
+        as_cookie(&app, Method::GET, "/api/v1/auth/me", &cookie, None)
+            .await
+            .status,
+        401,
+        "changing the password ends every sign-in"
+    );
+
+    let (status, cookie, _) = sign_in(&app, "a.clinician", "a much longer pass phrase").await;
+    assert_eq!(status, 200);
+    let allowed = as_cookie(
+        &app,
+        Method::GET,
+        "/api/v1/persons?q=ada",
+        &cookie.unwrap(),
+        None,
+    )
+    .await;
+    assert_eq!(allowed.status, 200);
+}
+
+async fn s5_wrong_passwords_are_refused_alike_and_audited(app: TestApp) {
+    let (wrong, _, wrong_body) = sign_in(&app, "admin", "not the password at all").await;
+    let (unknown, _, unknown_body) = sign_in(&app, "nobody.here", "not the password at all").await;
+    assert_eq!((wrong, unknown), (401, 401));
+    assert_eq!(
+        wrong_body["detail"], unknown_body["detail"],
+        "the answer does not reveal which accounts exist"
+    );
+    let mut tx = app.db.register.read().await.unwrap();
+    let events = tx.audit_events_after(0, 1000).await.unwrap();
+    let refused: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == "auth.sign_in_refused")
+        .collect();
+    assert_eq!(refused.len(), 2);
+    assert!(
+        refused
+            .iter()
+            .all(|e| e.outcome == custodian_core::audit::AuditOutcome::Refused)
+    );
+    assert!(
+        refused
+            .iter()
+            .all(|e| !e.detail.contains("not the password")),
+        "what was typed is never kept"
+    );
+}
+
+async fn s2_sign_out_and_revocation_end_access(app: TestApp) {
+    let (_, cookie, _) = sign_in(&app, "admin", ADMIN_PASSWORD).await;
+    let cookie = cookie.unwrap();
+    assert_eq!(
+        as_cookie(&app, Method::GET, "/api/v1/auth/me", &cookie, None)
+            .await
+            .status,
+        200
+    );
+    let out = as_cookie(&app, Method::POST, "/api/v1/auth/sign-out", &cookie, None).await;
+    assert_eq!(out.status, 204);
+    assert!(
+        out.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        as_cookie(&app, Method::GET, "/api/v1/auth/me", &cookie, None)
+            .await
+            .status,
+        401
+    );
+
+    let created = app
+        .post(
+            "/api/v1/tokens",
+            json!({"name": "script", "expires_in_days": 30}),
+        )
+        .await;
+    let secret = created.body["secret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/auth/me", Some(&secret), None)
+            .await
+            .status,
+        200
+    );
+    let listed = app.get("/api/v1/tokens").await;
+    assert!(
+        listed
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t.get("secret").is_none()),
+        "secrets are never listed"
+    );
+    let revoked = app
+        .call(
+            Method::DELETE,
+            &format!(
+                "/api/v1/tokens/{}",
+                created.body["token"]["id"].as_str().unwrap()
+            ),
+            Some(&app.token),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, 204);
+    let refused = app
+        .call(Method::GET, "/api/v1/auth/me", Some(&secret), None)
+        .await;
+    assert_eq!(refused.status, 401);
+    assert!(refused.headers.contains_key(header::WWW_AUTHENTICATE));
+}
+
+async fn sign_in_cookies_are_http_only_secure_and_same_site(app: TestApp) {
+    let reply = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            None,
+            Some(json!({"username": "admin", "password": ADMIN_PASSWORD})),
+        )
+        .await;
+    let cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+}
+
+async fn only_administrators_create_accounts_and_verify_the_trail(app: TestApp) {
+    let created = app
+        .post(
+            "/api/v1/staff",
+            json!({"username": "b.nurse", "display_name": "B Nurse"}),
+        )
+        .await;
+    let one_time = created.body["one_time_password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, cookie, _) = sign_in(&app, "b.nurse", &one_time).await;
+    let cookie = cookie.unwrap();
+    as_cookie(
+        &app,
+        Method::POST,
+        "/api/v1/auth/password",
+        &cookie,
+        Some(json!({"current_password": one_time, "new_password": "another long pass phrase"})),
+    )
+    .await;
+    let (_, cookie, _) = sign_in(&app, "b.nurse", "another long pass phrase").await;
+    let cookie = cookie.unwrap();
+    let refused = as_cookie(
+        &app,
+        Method::POST,
+        "/api/v1/staff",
+        &cookie,
+        Some(json!({"username": "c.x", "display_name": "C"})),
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.code(), "auth.administrator_only");
+    assert_eq!(
+        as_cookie(&app, Method::GET, "/api/v1/audit/verify", &cookie, None)
+            .await
+            .status,
+        403
+    );
+    let taken = app
+        .post(
+            "/api/v1/staff",
+            json!({"username": "B.Nurse", "display_name": "Another"}),
+        )
+        .await;
+    assert_eq!(taken.status, 409);
+    assert_eq!(taken.code(), "staff.username_taken");
+}
+
+/// Every operation in the OpenAPI document exists, refuses anonymous callers unless it is a
+/// health check or signing in, and answers only with statuses the document lists.
+async fn the_openapi_document_matches_what_the_server_does(app: TestApp) {
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/openapi.json", None, None)
+            .await
+            .status,
+        401
+    );
+    let document = app.get("/api/v1/openapi.json").await;
+    assert_eq!(document.status, 200);
+    let paths = document.body["paths"].as_object().unwrap();
+    assert!(paths.len() >= 20, "{}", paths.len());
+    let mut public = Vec::new();
+    let placeholder = uuid::Uuid::now_v7().to_string();
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let concrete = path.replace("{id}", &placeholder);
+            let body = matches!(method, Method::POST | Method::PUT).then(|| json!({}));
+            let documented: Vec<u16> = operation["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|k| k.parse().unwrap())
+                .collect();
+
+            let anonymous = app
+                .call(method.clone(), &concrete, None, body.clone())
+                .await;
+            if anonymous.status == 401 {
+                assert_eq!(anonymous.code(), "auth.unauthenticated");
+            } else {
+                public.push(path.clone());
+            }
+            let signed_in = app
+                .call(method.clone(), &concrete, Some(&app.token), body)
+                .await;
+            assert_ne!(
+                signed_in.code(),
+                "route.not_found",
+                "{method} {path} is documented but not served"
+            );
+            assert_ne!(
+                signed_in.status, 405,
+                "{method} {path} is documented but not served"
+            );
+            assert!(
+                documented.contains(&signed_in.status.as_u16()),
+                "{method} {path} answered {} which the document does not list ({documented:?}): {}",
+                signed_in.status,
+                signed_in.body
+            );
+            if signed_in.status.is_client_error() {
+                assert_eq!(
+                    signed_in.headers[header::CONTENT_TYPE],
+                    "application/problem+json",
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+    public.sort();
+    assert_eq!(
+        public,
+        [
+            "/api/v1/auth/sign-in",
+            "/api/v1/auth/sign-out",
+            "/healthz",
+            "/readyz"
+        ]
+    );
+}
+
+app_on_both_backends!(
+    s2_a_new_colleague_must_replace_their_one_time_password,
+    s5_wrong_passwords_are_refused_alike_and_audited,
+    s2_sign_out_and_revocation_end_access,
+    sign_in_cookies_are_http_only_secure_and_same_site,
+    only_administrators_create_accounts_and_verify_the_trail,
+    the_openapi_document_matches_what_the_server_does,
+);
