@@ -94,10 +94,7 @@ impl RegisterTx {
         .bind(event.hash.0.as_slice())
         .execute(&mut **conn)
         .await?.rows_affected());
-        on_both!(self, conn => sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-            .bind(event.hash.0.as_slice())
-            .execute(&mut **conn)
-            .await?.rows_affected());
+        // The trigger `audit_head_follows_events` moves the head to this event.
         Ok(event)
     }
 

@@ -251,13 +251,15 @@ impl RegisterTx {
         .bind(by.as_uuid())
         .execute(&mut **conn)
         .await?.rows_affected());
-        for purpose in consent.purposes.iter() {
-            on_both!(self, conn => sqlx::query("INSERT INTO consent_purposes (consent_id, purpose) VALUES ($1, $2)")
-                .bind(consent.id.as_uuid())
-                .bind(purpose.as_str())
-                .execute(&mut **conn)
-                .await?.rows_affected());
-        }
+        let codes: Vec<&str> = consent.purposes.iter().map(|p| p.as_str()).collect();
+        self.insert_codes(
+            "consent_purposes",
+            "consent_id",
+            "purpose",
+            consent.id.as_uuid(),
+            &codes,
+        )
+        .await?;
         Ok(())
     }
 
@@ -328,13 +330,15 @@ impl RegisterTx {
         .bind(by.as_uuid())
         .execute(&mut **conn)
         .await?.rows_affected());
-        for purpose in withdrawal.purposes.iter() {
-            on_both!(self, conn => sqlx::query("INSERT INTO withdrawal_purposes (withdrawal_id, purpose) VALUES ($1, $2)")
-                .bind(withdrawal.id.as_uuid())
-                .bind(purpose.as_str())
-                .execute(&mut **conn)
-                .await?.rows_affected());
-        }
+        let codes: Vec<&str> = withdrawal.purposes.iter().map(|p| p.as_str()).collect();
+        self.insert_codes(
+            "withdrawal_purposes",
+            "withdrawal_id",
+            "purpose",
+            withdrawal.id.as_uuid(),
+            &codes,
+        )
+        .await?;
         Ok(())
     }
 

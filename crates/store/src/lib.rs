@@ -2,6 +2,7 @@
 //! behind one type chosen at start-up. Every query is written once and runs on both.
 
 mod audit;
+mod batch;
 mod consents;
 mod error;
 mod location;

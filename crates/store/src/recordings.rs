@@ -59,30 +59,35 @@ impl RegisterTx {
         .bind(by.as_uuid())
         .execute(&mut **conn)
         .await?.rows_affected());
-        for person in &recording.subjects {
-            on_both!(self, conn => sqlx::query("INSERT INTO recording_subjects (recording_id, person_id) VALUES ($1, $2)")
-                .bind(recording.id.as_uuid())
-                .bind(person.as_uuid())
-                .execute(&mut **conn)
-                .await?.rows_affected());
-        }
-        for purpose in recording.purposes.iter() {
-            on_both!(self, conn => sqlx::query("INSERT INTO recording_purposes (recording_id, purpose) VALUES ($1, $2)")
-                .bind(recording.id.as_uuid())
-                .bind(purpose.as_str())
-                .execute(&mut **conn)
-                .await?.rows_affected());
-        }
-        for person in derivation
-            .map(|d| d.removed_persons.as_slice())
-            .unwrap_or_default()
-        {
-            on_both!(self, conn => sqlx::query("INSERT INTO recording_removed_persons (recording_id, person_id) VALUES ($1, $2)")
-                .bind(recording.id.as_uuid())
-                .bind(person.as_uuid())
-                .execute(&mut **conn)
-                .await?.rows_affected());
-        }
+        let subjects: Vec<Uuid> = recording.subjects.iter().map(|p| p.as_uuid()).collect();
+        self.insert_ids(
+            "recording_subjects",
+            "recording_id",
+            "person_id",
+            recording.id.as_uuid(),
+            &subjects,
+        )
+        .await?;
+        let codes: Vec<&str> = recording.purposes.iter().map(|p| p.as_str()).collect();
+        self.insert_codes(
+            "recording_purposes",
+            "recording_id",
+            "purpose",
+            recording.id.as_uuid(),
+            &codes,
+        )
+        .await?;
+        let removed: Vec<Uuid> = derivation
+            .map(|d| d.removed_persons.iter().map(|p| p.as_uuid()).collect())
+            .unwrap_or_default();
+        self.insert_ids(
+            "recording_removed_persons",
+            "recording_id",
+            "person_id",
+            recording.id.as_uuid(),
+            &removed,
+        )
+        .await?;
         Ok(())
     }
 

@@ -56,3 +56,18 @@ pub(crate) fn purposes_of(sets: &[(Uuid, PurposeSet)], owner: Uuid) -> PurposeSe
         .find(|(id, _)| *id == owner)
         .map_or(PurposeSet::EMPTY, |(_, set)| *set)
 }
+
+/// `INSERT INTO table (owner, value) VALUES ($1, $2), ($1, $3), …` for `count` values: one
+/// statement instead of one per value. Only placeholders are generated; values are bound.
+pub(crate) fn owned_values_sql(
+    table: &'static str,
+    owner: &'static str,
+    value: &'static str,
+    count: usize,
+) -> String {
+    let rows: Vec<String> = (0..count).map(|i| format!("($1, ${})", i + 2)).collect();
+    format!(
+        "INSERT INTO {table} ({owner}, {value}) VALUES {}",
+        rows.join(", ")
+    )
+}

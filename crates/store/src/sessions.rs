@@ -165,13 +165,15 @@ impl RegisterTx {
         .bind(by.as_uuid())
         .execute(&mut **conn)
         .await?.rows_affected());
-        for person in &session.participants {
-            on_both!(self, conn => sqlx::query("INSERT INTO session_participants (session_id, person_id) VALUES ($1, $2)")
-                .bind(session.id.as_uuid())
-                .bind(person.as_uuid())
-                .execute(&mut **conn)
-                .await?.rows_affected());
-        }
+        let participants: Vec<Uuid> = session.participants.iter().map(|p| p.as_uuid()).collect();
+        self.insert_ids(
+            "session_participants",
+            "session_id",
+            "person_id",
+            session.id.as_uuid(),
+            &participants,
+        )
+        .await?;
         Ok(())
     }
 

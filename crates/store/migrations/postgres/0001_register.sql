@@ -242,6 +242,17 @@ BEGIN
 END;
 $$;
 
+-- The head always names the last event appended, whoever appends it.
+CREATE FUNCTION audit_head_follows_events() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE audit_head SET hash = NEW.hash WHERE id = 1;
+    RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER audit_head_follows_events AFTER INSERT ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION audit_head_follows_events();
+
 CREATE TRIGGER audit_events_are_never_updated BEFORE UPDATE ON audit_events
     FOR EACH ROW EXECUTE FUNCTION audit_events_are_append_only();
 

@@ -237,6 +237,12 @@ CREATE TABLE audit_head (
 ) STRICT;
 INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, zeroblob(32));
 
+-- The head always names the last event appended, whoever appends it.
+CREATE TRIGGER audit_head_follows_events AFTER INSERT ON audit_events
+BEGIN
+    UPDATE audit_head SET hash = NEW.hash WHERE id = 1;
+END;
+
 CREATE TRIGGER audit_events_are_never_updated BEFORE UPDATE ON audit_events
 BEGIN
     SELECT RAISE(ABORT, 'the audit trail is append-only');
