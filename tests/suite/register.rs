@@ -368,10 +368,111 @@ async fn s2_the_database_itself_refuses_to_alter_or_delete_audit_events(db: Test
     }
 }
 
+/// Writers that arrive together share a commit on SQLite; whatever is committed, dropped
+/// half-way or rolled back, exactly the committed work remains and the chain stays whole.
+async fn s2_concurrent_writers_keep_exactly_what_was_committed(db: TestDatabase) {
+    let by = staff(&db).await;
+    let mut writers = Vec::new();
+    for n in 0..24u32 {
+        let register = db.register.clone();
+        writers.push(tokio::spawn(async move {
+            let mut someone = person("9990000018", Capacity::HasCapacity);
+            someone.nhs_number = None;
+            someone.local_identifier = Some(LocalIdentifier::parse(&format!("W-{n}")).unwrap());
+            let mut tx = register.write().await.unwrap();
+            tx.insert_person(&someone, by, NOW).await.unwrap();
+            tx.append_audit(
+                id(),
+                AuditEntry {
+                    at: NOW,
+                    actor: Actor::Staff(by),
+                    action: "person.registered".to_owned(),
+                    person: Some(someone.id),
+                    recording: None,
+                    outcome: AuditOutcome::Succeeded,
+                    detail: "{}".to_owned(),
+                },
+            )
+            .await
+            .unwrap();
+            tokio::task::yield_now().await;
+            match n % 4 {
+                0 => drop(tx),
+                1 => tx.rollback().await.unwrap(),
+                _ => {
+                    tx.commit().await.unwrap();
+                    return Some(someone.id);
+                }
+            }
+            None
+        }));
+    }
+    let mut committed = Vec::new();
+    for writer in writers {
+        committed.extend(writer.await.unwrap());
+    }
+    // A dropped write is undone by a background task; give it a moment, then write once more.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let tx = db.register.write().await.unwrap();
+    tx.commit().await.unwrap();
+    if let Some(statistics) = db.register.commit_statistics() {
+        assert!(
+            statistics.commits < statistics.writes,
+            "writers shared commits: {statistics:?}"
+        );
+    }
+
+    let mut tx = db.register.read().await.unwrap();
+    assert_eq!(committed.len(), 12);
+    assert_eq!(tx.count_persons().await.unwrap(), 12);
+    for person in &committed {
+        assert!(tx.person(*person).await.unwrap().is_some());
+    }
+    let head = tx.audit_head().await.unwrap();
+    let events = tx.audit_events_after(0, 1000).await.unwrap();
+    assert_eq!(events.len(), 12);
+    let mut verifier = ChainVerifier::new();
+    for event in &events {
+        verifier.check(event).unwrap();
+        assert!(committed.contains(&event.person.unwrap()));
+    }
+    verifier.finish(head).unwrap();
+}
+
 on_both_backends!(
+    s2_concurrent_writers_keep_exactly_what_was_committed,
     stories_round_trip_every_entity,
     r1_a_duplicate_nhs_number_is_refused_and_nothing_is_half_written,
     s2_a_change_and_its_audit_event_commit_together_or_not_at_all,
     s2_concurrent_writers_build_one_unbroken_chain,
     s2_the_database_itself_refuses_to_alter_or_delete_audit_events,
 );
+
+/// A write abandoned half-way (an error, a dropped request) does not keep SQLite's write lock:
+/// another process can write straight afterwards, and sees nothing of the abandoned work.
+#[tokio::test]
+async fn an_abandoned_sqlite_write_releases_the_lock_and_leaves_nothing() {
+    use sqlx::Connection;
+
+    let db = TestDatabase::new(custodian_testkit::Backend::Sqlite).await;
+    let by = staff(&db).await;
+    let abandoned = person("9990000018", Capacity::HasCapacity);
+    let mut tx = db.register.write().await.unwrap();
+    tx.insert_person(&abandoned, by, NOW).await.unwrap();
+    drop(tx);
+
+    let path = db.sqlite_path().unwrap();
+    let mut other = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::raw_sql("PRAGMA busy_timeout = 2000")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    sqlx::raw_sql("BEGIN IMMEDIATE; UPDATE staff SET display_name = 'Renamed'; COMMIT")
+        .execute(&mut other)
+        .await
+        .expect("another process can write");
+    let mut tx = db.register.read().await.unwrap();
+    assert_eq!(tx.person(abandoned.id).await.unwrap(), None);
+}

@@ -15,7 +15,11 @@ pub fn not_in_future(
     now: OffsetDateTime,
 ) -> Result<OffsetDateTime, DomainError> {
     if value > now + CLOCK_SKEW {
-        return Err(DomainError::InTheFuture { field, value, now });
+        return Err(DomainError::InTheFuture {
+            field,
+            value: Shown(value),
+            now: Shown(now),
+        });
     }
     Ok(value)
 }
@@ -26,6 +30,22 @@ pub fn normalise(value: OffsetDateTime) -> OffsetDateTime {
     let utc = value.to_offset(time::UtcOffset::UTC);
     let micros = utc.microsecond();
     utc.replace_microsecond(micros).unwrap_or(utc)
+}
+
+/// A moment shown as RFC 3339 (`2026-03-02T09:00:00Z`) in messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shown(pub OffsetDateTime);
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self
+            .0
+            .format(&time::format_description::well_known::Rfc3339)
+        {
+            Ok(text) => f.write_str(&text),
+            Err(_) => write!(f, "{}", self.0),
+        }
+    }
 }
 
 /// A moment as its UTC date and time, which compare as packed integers. Comparing

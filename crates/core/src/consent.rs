@@ -350,8 +350,8 @@ impl Withdrawal {
         let at = not_in_future("at", crate::clock::normalise(form.at), now)?;
         if at < consent.signed_at {
             return Err(DomainError::WithdrawalBeforeConsent {
-                at,
-                signed_at: consent.signed_at,
+                at: crate::clock::Shown(at),
+                signed_at: crate::clock::Shown(consent.signed_at),
             });
         }
         let purposes = if form.purposes.is_empty() {

@@ -1,6 +1,6 @@
 //! The one error type of the core: input that cannot become a valid domain value, or an act the rules forbid.
 
-use time::OffsetDateTime;
+use crate::clock::Shown;
 
 use crate::ids::PersonId;
 use crate::requirement::Requirement;
@@ -47,8 +47,8 @@ pub enum DomainError {
     #[error("{field} ({value}) is in the future; it must be at or before {now}")]
     InTheFuture {
         field: &'static str,
-        value: OffsetDateTime,
-        now: OffsetDateTime,
+        value: Shown,
+        now: Shown,
     },
 
     #[error("date of birth {date} is not plausible: it must be in the past and within 130 years")]
@@ -84,10 +84,7 @@ pub enum DomainError {
     EthicsApprovalWithoutResearch,
 
     #[error("the withdrawal is dated {at}, before the consent was signed on {signed_at}")]
-    WithdrawalBeforeConsent {
-        at: OffsetDateTime,
-        signed_at: OffsetDateTime,
-    },
+    WithdrawalBeforeConsent { at: Shown, signed_at: Shown },
 
     #[error("only a consent that was given can be withdrawn; this one records a refusal")]
     WithdrawingARefusal,
@@ -130,10 +127,7 @@ pub enum DomainError {
     RedactionRemovesNobody,
 
     #[error("the event is dated {at}, before the session started at {starts_at}")]
-    BeforeSessionStart {
-        at: OffsetDateTime,
-        starts_at: OffsetDateTime,
-    },
+    BeforeSessionStart { at: Shown, starts_at: Shown },
 }
 
 impl DomainError {

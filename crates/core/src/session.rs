@@ -254,8 +254,8 @@ impl Stop {
         let at = not_in_future("at", normalise(at), now)?;
         if at < session.starts_at {
             return Err(DomainError::BeforeSessionStart {
-                at,
-                starts_at: session.starts_at,
+                at: crate::clock::Shown(at),
+                starts_at: crate::clock::Shown(session.starts_at),
             });
         }
         Ok(Self {

@@ -31,6 +31,10 @@ pub enum StoreError {
     #[error("stored {what} is not valid: {problem}")]
     Corrupt { what: &'static str, problem: String },
 
+    /// A shared commit failed, so this write, made durable with others, was not.
+    #[error("the database could not commit the change: {0}")]
+    CommitFailed(String),
+
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
 

@@ -5,6 +5,7 @@ mod audit;
 mod batch;
 mod consents;
 mod error;
+mod group_commit;
 mod location;
 mod persons;
 mod recordings;
@@ -12,15 +13,19 @@ mod rows;
 mod sessions;
 mod staff;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Postgres, Sqlite, Transaction};
+use sqlx::{Connection, Postgres, Sqlite, Transaction};
+
+use crate::group_commit::{GroupWriter, WriteJob};
 
 pub use error::StoreError;
+pub use group_commit::CommitStatistics;
 pub use location::DatabaseLocation;
 pub use persons::PersonMatch;
 pub use staff::{ApiToken, StaffAccount};
@@ -33,7 +38,11 @@ pub type StoreResult<T> = Result<T, StoreError>;
 macro_rules! on_both {
     ($tx:expr, $conn:ident => $body:expr) => {
         match &mut $tx.conn {
-            $crate::Conn::Sqlite($conn) => $body,
+            $crate::Conn::SqliteRead($conn) => $body,
+            $crate::Conn::SqliteWrite(job) => {
+                let $conn = job.connection()?;
+                $body
+            }
             $crate::Conn::Postgres($conn) => $body,
         }
     };
@@ -51,10 +60,11 @@ pub struct Register {
 
 #[derive(Clone, Debug)]
 enum Backend {
-    /// One writer connection, so writers queue in the process instead of failing with "busy",
-    /// and several readers, which WAL lets run beside the writer.
+    /// One writer connection, so writers queue in the process instead of failing with "busy"
+    /// and share a durable commit when they arrive together; several readers, which WAL lets
+    /// run beside the writer.
     Sqlite {
-        writer: SqlitePool,
+        writer: Arc<GroupWriter>,
         reader: SqlitePool,
     },
     Postgres(PgPool),
@@ -67,7 +77,8 @@ pub struct RegisterTx {
 }
 
 enum Conn {
-    Sqlite(Transaction<'static, Sqlite>),
+    SqliteRead(Transaction<'static, Sqlite>),
+    SqliteWrite(WriteJob),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -91,11 +102,11 @@ impl Register {
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
-                let writer = SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .connect_with(options.clone())
-                    .await
-                    .map_err(StoreError::unavailable)?;
+                let writer = Arc::new(GroupWriter::new(
+                    sqlx::SqliteConnection::connect_with(&options)
+                        .await
+                        .map_err(StoreError::unavailable)?,
+                ));
                 let reader = SqlitePoolOptions::new()
                     .max_connections(8)
                     .connect_with(options.read_only(true))
@@ -120,10 +131,25 @@ impl Register {
     /// Brings the schema up to date with this version's migrations.
     pub async fn migrate(&self) -> StoreResult<()> {
         match &self.backend {
-            Backend::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
+            Backend::Sqlite { writer, .. } => {
+                writer
+                    .with_connection(async |connection| {
+                        Ok(SQLITE_MIGRATIONS.run(connection).await?)
+                    })
+                    .await?
+            }
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
+    }
+
+    /// On SQLite, how many durable commits made how many writes durable (PostgreSQL groups
+    /// commits itself and reports nothing here).
+    pub fn commit_statistics(&self) -> Option<CommitStatistics> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => Some(writer.commit_statistics()),
+            Backend::Postgres(_) => None,
+        }
     }
 
     /// "sqlite" or "postgres".
@@ -135,15 +161,11 @@ impl Register {
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write lock at once, so a
-    /// transaction never fails half-way because another writer got there first.
+    /// transaction never fails half-way because another writer got there first, and writers
+    /// arriving together share one durable commit (see `group_commit`).
     pub async fn write(&self) -> StoreResult<RegisterTx> {
         let conn = match &self.backend {
-            Backend::Sqlite { writer, .. } => Conn::Sqlite(
-                writer
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .map_err(StoreError::unavailable)?,
-            ),
+            Backend::Sqlite { writer, .. } => Conn::SqliteWrite(writer.begin().await?),
             Backend::Postgres(pool) => {
                 Conn::Postgres(pool.begin().await.map_err(StoreError::unavailable)?)
             }
@@ -155,7 +177,7 @@ impl Register {
     pub async fn read(&self) -> StoreResult<RegisterTx> {
         let conn = match &self.backend {
             Backend::Sqlite { reader, .. } => {
-                Conn::Sqlite(reader.begin().await.map_err(StoreError::unavailable)?)
+                Conn::SqliteRead(reader.begin().await.map_err(StoreError::unavailable)?)
             }
             Backend::Postgres(pool) => Conn::Postgres(
                 pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -182,7 +204,10 @@ impl Register {
         match &self.backend {
             Backend::Sqlite { writer, reader } => {
                 reader.close().await;
-                writer.close().await;
+                // Commit any batch still open; the connection closes when the register is dropped.
+                if let Err(error) = writer.with_connection(async |_| Ok(())).await {
+                    tracing::error!(%error, "closing the register");
+                }
             }
             Backend::Postgres(pool) => pool.close().await,
         }
@@ -193,7 +218,8 @@ impl RegisterTx {
     /// Makes the transaction's changes permanent.
     pub async fn commit(self) -> StoreResult<()> {
         match self.conn {
-            Conn::Sqlite(tx) => tx.commit().await?,
+            Conn::SqliteRead(tx) => tx.commit().await?,
+            Conn::SqliteWrite(job) => job.commit().await?,
             Conn::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
@@ -202,7 +228,8 @@ impl RegisterTx {
     /// Abandons the transaction's changes.
     pub async fn rollback(self) -> StoreResult<()> {
         match self.conn {
-            Conn::Sqlite(tx) => tx.rollback().await?,
+            Conn::SqliteRead(tx) => tx.rollback().await?,
+            Conn::SqliteWrite(job) => job.rollback().await?,
             Conn::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())

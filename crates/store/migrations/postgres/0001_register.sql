@@ -225,8 +225,8 @@ CREATE TABLE audit_events (
     prev_hash bytea NOT NULL,
     hash bytea NOT NULL
 );
-CREATE INDEX audit_events_by_person ON audit_events (person_id);
-CREATE INDEX audit_events_by_recording ON audit_events (recording_id);
+CREATE INDEX audit_events_by_person ON audit_events (person_id) WHERE person_id IS NOT NULL;
+CREATE INDEX audit_events_by_recording ON audit_events (recording_id) WHERE recording_id IS NOT NULL;
 
 -- The end of the chain, updated with every append; appending locks it, so events are numbered in commit order.
 CREATE TABLE audit_head (
