@@ -9,19 +9,12 @@ async fn sign_in(
     username: &str,
     password: &str,
 ) -> (u16, Option<String>, serde_json::Value) {
-    let reply = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/sign-in",
-            None,
-            Some(json!({"username": username, "password": password})),
-        )
-        .await;
-    let cookie = reply
-        .headers
-        .get(header::SET_COOKIE)
-        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
-    (reply.status.as_u16(), cookie, reply.body)
+    let signed_in = app.sign_in(username, password).await;
+    (
+        signed_in.reply.status.as_u16(),
+        signed_in.cookie,
+        signed_in.reply.body,
+    )
 }
 
 async fn as_cookie(
@@ -191,14 +184,7 @@ async fn s2_sign_out_and_revocation_end_access(app: TestApp) {
 }
 
 async fn sign_in_cookies_are_http_only_secure_and_same_site(app: TestApp) {
-    let reply = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/sign-in",
-            None,
-            Some(json!({"username": "admin", "password": ADMIN_PASSWORD})),
-        )
-        .await;
+    let reply = app.sign_in("admin", ADMIN_PASSWORD).await.reply;
     let cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
     for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");

@@ -110,17 +110,6 @@ impl RegisterTx {
         row.map(Person::try_from).transpose()
     }
 
-    /// The people with these ids (those that exist), in no particular order.
-    pub async fn persons(&mut self, ids: &[PersonId]) -> StoreResult<Vec<Person>> {
-        let mut found = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(person) = self.person(*id).await? {
-                found.push(person);
-            }
-        }
-        Ok(found)
-    }
-
     /// Records a new capacity decision for a person.
     pub async fn update_capacity(&mut self, id: PersonId, capacity: Capacity) -> StoreResult<bool> {
         let result = on_both!(self, conn => sqlx::query("UPDATE persons SET capacity = $1 WHERE id = $2")

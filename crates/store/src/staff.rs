@@ -112,12 +112,6 @@ impl RegisterTx {
         Ok(())
     }
 
-    /// How many accounts exist.
-    pub async fn count_staff(&mut self) -> StoreResult<u64> {
-        let count: i64 = on_both!(self, conn => sqlx::query_scalar("SELECT count(*) FROM staff").fetch_one(&mut **conn).await?);
-        Ok(u64::try_from(count).unwrap_or_default())
-    }
-
     /// How many enabled administrator accounts exist.
     pub async fn count_administrators(&mut self) -> StoreResult<u64> {
         let count: i64 = on_both!(self, conn => sqlx::query_scalar(

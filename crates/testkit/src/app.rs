@@ -37,6 +37,13 @@ impl Reply {
     }
 }
 
+/// The answer to a sign-in, with the cookie (`name=value`) it set, if any.
+#[derive(Debug)]
+pub struct SignIn {
+    pub reply: Reply,
+    pub cookie: Option<String>,
+}
+
 /// The application with an administrator signed in by API token.
 pub struct TestApp {
     pub db: TestDatabase,
@@ -65,22 +72,14 @@ impl TestApp {
             router,
             token: String::new(),
         };
-        let signed_in = app
-            .call(
-                Method::POST,
-                "/api/v1/auth/sign-in",
-                None,
-                Some(json!({"username": "admin", "password": ADMIN_PASSWORD})),
-            )
-            .await;
-        assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
-        let cookie = signed_in.headers[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let signed_in = app.sign_in("admin", ADMIN_PASSWORD).await;
+        assert_eq!(
+            signed_in.reply.status,
+            StatusCode::OK,
+            "{}",
+            signed_in.reply.body
+        );
+        let cookie = signed_in.cookie.expect("signing in sets a cookie");
         let created = app
             .call_with(
                 Method::POST,
@@ -92,6 +91,25 @@ impl TestApp {
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
         app.token = created.body["secret"].as_str().unwrap().to_owned();
         app
+    }
+
+    /// Signs in through the API.
+    pub async fn sign_in(&self, username: &str, password: &str) -> SignIn {
+        let reply = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/sign-in",
+                None,
+                Some(json!({"username": username, "password": password})),
+            )
+            .await;
+        let cookie = reply
+            .headers
+            .get(header::SET_COOKIE)
+            .and_then(|c| c.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .map(str::to_owned);
+        SignIn { reply, cookie }
     }
 
     /// Calls the API with `token` as bearer (none: anonymous).

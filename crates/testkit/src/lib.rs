@@ -11,5 +11,5 @@ mod app;
 mod database;
 pub mod fixtures;
 
-pub use app::{ADMIN_PASSWORD, Reply, TestApp};
+pub use app::{ADMIN_PASSWORD, Reply, SignIn, TestApp};
 pub use database::{Backend, TestDatabase, postgres_admin_url};
