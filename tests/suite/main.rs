@@ -55,5 +55,6 @@ mod audit;
 mod cli;
 mod decisions;
 mod input;
+mod openapi;
 mod register;
 mod schema;
