@@ -28,10 +28,13 @@ fn database_url(db: &TestDatabase) -> String {
     }
 }
 
-fn run(db: &TestDatabase, args: &[&str]) -> Output {
+/// Runs the command against `db`, with `data` as its data folder (where the keys live).
+fn run(db: &TestDatabase, data: &std::path::Path, args: &[&str]) -> Output {
     let folder = tempfile::tempdir().unwrap();
     Command::new(binary())
         .args(["--database-url", &database_url(db)])
+        .arg("--data-dir")
+        .arg(data)
         .args(args)
         .current_dir(folder.path())
         .env("RUST_LOG", "warn")
@@ -40,14 +43,20 @@ fn run(db: &TestDatabase, args: &[&str]) -> Output {
 }
 
 async fn cli_migrate_demo_and_verify(db: TestDatabase) {
-    let migrate = run(&db, &["migrate"]);
+    let data = tempfile::tempdir().unwrap();
+    let data = data.path();
+    let migrate = run(&db, data, &["migrate"]);
     assert!(
         migrate.status.success(),
         "{}",
         String::from_utf8_lossy(&migrate.stderr)
     );
 
-    let demo = run(&db, &["demo", "load", "--people", "40", "--seed", "7"]);
+    let demo = run(
+        &db,
+        data,
+        &["demo", "load", "--people", "40", "--seed", "7"],
+    );
     assert!(
         demo.status.success(),
         "{}",
@@ -56,7 +65,7 @@ async fn cli_migrate_demo_and_verify(db: TestDatabase) {
     let said = String::from_utf8_lossy(&demo.stdout);
     assert!(said.contains("Demo loaded: 40 people"), "{said}");
 
-    let verify = run(&db, &["audit", "verify"]);
+    let verify = run(&db, data, &["audit", "verify"]);
     let said = String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success(), "{said}");
     assert!(said.contains("intact"), "{said}");
@@ -83,7 +92,7 @@ async fn cli_migrate_demo_and_verify(db: TestDatabase) {
     )
     .await
     .unwrap();
-    let verify = run(&db, &["audit", "verify"]);
+    let verify = run(&db, data, &["audit", "verify"]);
     assert_eq!(verify.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&verify.stdout).contains("BROKEN at event 7"));
 }

@@ -58,3 +58,4 @@ mod input;
 mod openapi;
 mod register;
 mod schema;
+mod vault;

@@ -241,7 +241,9 @@ async fn the_openapi_document_matches_what_the_server_does(app: TestApp) {
                 .call(method.clone(), &concrete, None, body.clone())
                 .await;
             if anonymous.status == 401 {
-                assert_eq!(anonymous.code(), "auth.unauthenticated");
+                if method != Method::HEAD {
+                    assert_eq!(anonymous.code(), "auth.unauthenticated", "{method} {path}");
+                }
             } else {
                 public.push(path.clone());
             }

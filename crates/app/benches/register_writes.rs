@@ -65,7 +65,10 @@ async fn application(
         .await
         .unwrap();
     register.migrate().await.unwrap();
-    let custodian = Custodian::new(register, Arc::new(SystemClock)).unwrap();
+    let vault = custodian_app::vault::VaultSettings::local(folder);
+    let custodian = Custodian::start(register, Arc::new(SystemClock), vault)
+        .await
+        .unwrap();
     custodian
         .ensure_administrator(Some("benchmark pass phrase"))
         .await

@@ -134,10 +134,12 @@ pub async fn gather_evidence(
         ));
     }
     let derivatives = tx.derivatives_of(recording.id).await?;
+    let destroyed_at = tx.destruction(recording.id).await?.map(|d| d.destroyed_at);
     Ok(RecordingEvidence {
         recording,
         session,
         people,
         derivatives,
+        destroyed_at,
     })
 }

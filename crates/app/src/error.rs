@@ -31,6 +31,26 @@ pub enum AppError {
     #[error("{0}")]
     WeakPassword(String),
 
+    /// The vault refused or failed: media that is not media, a broken length, a failed check.
+    #[error(transparent)]
+    Vault(#[from] custodian_vault::VaultError),
+
+    /// An upload is larger than allowed.
+    #[error("the file is larger than the {max} bytes allowed")]
+    TooLarge { max: u64 },
+
+    /// A range outside the recording.
+    #[error("the range asked for is outside the recording's {size} bytes")]
+    RangeNotSatisfiable { size: u64 },
+
+    /// What was asked for existed once but is gone for good (a destroyed recording).
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
+
+    /// The application cannot start as configured.
+    #[error("{0}")]
+    Startup(String),
+
     /// The audit trail does not verify.
     #[error(transparent)]
     AuditBroken(#[from] ChainBreak),
@@ -57,7 +77,13 @@ impl AppError {
         match self {
             Self::Invalid(error) => error.code().to_owned(),
             Self::NotFound { what, .. } => format!("{}.not_found", what.replace(' ', "_")),
-            Self::Conflict { code, .. } | Self::Forbidden { code, .. } => (*code).to_owned(),
+            Self::Conflict { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::Gone { code, .. } => (*code).to_owned(),
+            Self::Vault(error) => error.code().to_owned(),
+            Self::TooLarge { .. } => "media.too_large".to_owned(),
+            Self::RangeNotSatisfiable { .. } => "media.range_not_satisfiable".to_owned(),
+            Self::Startup(_) => "startup".to_owned(),
             Self::Unauthenticated(_) => "auth.unauthenticated".to_owned(),
             Self::WeakPassword(_) => "auth.weak_password".to_owned(),
             Self::AuditBroken(_) => "audit.broken".to_owned(),

@@ -9,13 +9,17 @@ pub mod decisions;
 pub mod demo;
 mod error;
 pub mod london;
+pub mod media;
 pub mod persons;
 pub mod recordings;
 pub mod sessions;
+pub mod vault;
 
 use std::sync::Arc;
 
 use custodian_store::Register;
+use media::{LegalHolds, NoLegalHolds};
+use vault::{Vault, VaultSettings};
 
 pub use accounts::{Caller, Credential, Secret};
 pub use audit_trail::VerifiedTrail;
@@ -29,16 +33,42 @@ pub struct Custodian {
     clock: Arc<dyn Clock>,
     /// Checked against when a sign-in names no account, so failures take the same time.
     decoy_hash: Arc<str>,
+    vault: Arc<Vault>,
+    legal_holds: Arc<dyn LegalHolds>,
 }
 
 impl Custodian {
-    /// The application over `register`, telling time by `clock`.
-    pub fn new(register: Register, clock: Arc<dyn Clock>) -> AppResult<Self> {
+    /// Starts the application over `register` with the vault `vault`, telling time by `clock`.
+    /// Refuses to start if the vault's key-encryption key is missing or not the register's own.
+    pub async fn start(
+        register: Register,
+        clock: Arc<dyn Clock>,
+        vault: VaultSettings,
+    ) -> AppResult<Self> {
+        let vault = Vault::open(vault, &register).await?;
         Ok(Self {
             register,
             clock,
             decoy_hash: accounts::decoy_hash()?.into(),
+            vault: Arc::new(vault),
+            legal_holds: Arc::new(NoLegalHolds),
         })
+    }
+
+    /// Uses `holds` to find legal holds (D7) before any destruction.
+    pub fn with_legal_holds(mut self, holds: Arc<dyn LegalHolds>) -> Self {
+        self.legal_holds = holds;
+        self
+    }
+
+    /// The media vault.
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// The largest upload accepted, in bytes.
+    pub fn vault_limit(&self) -> u64 {
+        self.vault.max_upload_bytes
     }
 
     /// The register, for health checks and tools.

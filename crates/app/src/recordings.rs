@@ -16,6 +16,8 @@ pub struct RecordingRecord {
     #[serde(flatten)]
     pub recording: Recording,
     pub derivatives: Vec<Recording>,
+    /// The stored media, if the recording has any.
+    pub media: Option<crate::media::MediaInfo>,
 }
 
 impl Custodian {
@@ -102,6 +104,7 @@ impl Custodian {
             .ok_or_else(|| AppError::not_found("recording", id))?;
         Ok(RecordingRecord {
             derivatives: tx.derivatives_of(id).await?,
+            media: self.media_info(&mut tx, id).await?,
             recording,
         })
     }

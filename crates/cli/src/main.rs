@@ -52,6 +52,48 @@ enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// The media vault: verification, keys.
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
+    /// Destruction certificates.
+    Certificate {
+        #[command(subcommand)]
+        command: CertificateCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum VaultCommand {
+    /// Decrypt every stored object and check it against its registered hash; report missing,
+    /// corrupted and orphaned objects. Exits 1 if anything registered is missing or corrupted.
+    Verify {
+        /// Delete orphaned objects (failed uploads) and leftovers of destroyed recordings.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Rewrap every content key with a new key-encryption key (media is untouched). Stop the server first.
+    RotateKey,
+    /// Print a recording's content key as an age identity, for emergency recovery with `age -d -i`.
+    ExportKey {
+        /// The recording's id.
+        recording: String,
+    },
+    /// Print the public key that signs destruction certificates (PEM).
+    SigningKey,
+}
+
+#[derive(Subcommand)]
+enum CertificateCommand {
+    /// Check a destruction certificate's signature offline (no database needed). Exits 1 if it fails.
+    Verify {
+        /// The certificate (JSON, as the API returns it).
+        file: PathBuf,
+        /// The signing key (PEM) to trust; without it, the key named in the certificate is used.
+        #[arg(long, value_name = "PEM")]
+        public_key: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -149,7 +191,7 @@ async fn open(settings: &Settings) -> Result<Custodian, CliError> {
     tracing::info!(database = %location, "opening the register");
     let register = Register::connect(&location).await?;
     register.migrate().await?;
-    Ok(Custodian::new(register, Arc::new(SystemClock))?)
+    Ok(Custodian::start(register, Arc::new(SystemClock), settings.vault()?).await?)
 }
 
 async fn run(command: Command, settings: Settings) -> Result<ExitCode, CliError> {
@@ -185,6 +227,10 @@ async fn run(command: Command, settings: Settings) -> Result<ExitCode, CliError>
                 Err(other) => Err(other.into()),
             }
         }
+        Command::Vault { command } => vault(command, &settings).await,
+        Command::Certificate {
+            command: CertificateCommand::Verify { file, public_key },
+        } => verify_certificate(&file, public_key.as_deref()),
         Command::Demo {
             command: DemoCommand::Load { people, seed },
         } => {
@@ -193,6 +239,115 @@ async fn run(command: Command, settings: Settings) -> Result<ExitCode, CliError>
             custodian.register().close().await;
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn vault(command: VaultCommand, settings: &Settings) -> Result<ExitCode, CliError> {
+    let custodian = open(settings).await?;
+    let code = match command {
+        VaultCommand::Verify { remove } => {
+            let report = custodian.verify_vault(remove).await?;
+            println!(
+                "Checked {} stored recordings in {}.",
+                report.checked,
+                custodian.vault().describe()
+            );
+            for id in &report.missing {
+                println!("  MISSING    {id}: registered, but its object is not in storage");
+            }
+            for (id, problem) in &report.corrupted {
+                println!("  CORRUPTED  {id}: {problem}");
+            }
+            for key in &report.orphaned {
+                println!("  orphaned   {key}: in storage, unknown to the register");
+            }
+            for key in &report.leftover {
+                println!(
+                    "  leftover   {key}: its recording was destroyed; unreadable without its key"
+                );
+            }
+            if report.removed > 0 {
+                println!("Removed {} orphaned or leftover objects.", report.removed);
+            }
+            if report.is_sound() {
+                println!("Every registered recording is present and intact.");
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        VaultCommand::RotateKey => {
+            let count = custodian.rotate_key_encryption_key().await?;
+            println!(
+                "Rewrapped {count} content keys with a new key-encryption key; no media was touched. Back up the new key file."
+            );
+            ExitCode::SUCCESS
+        }
+        VaultCommand::ExportKey { recording } => {
+            let id = recording
+                .parse()
+                .map_err(|_| CliError::Settings(format!("`{recording}` is not a recording id")))?;
+            let key = custodian.export_content_key(id).await?;
+            eprintln!(
+                "This key decrypts the recording: keep it secret, and delete it when done. The export is audited."
+            );
+            print!("{key}");
+            ExitCode::SUCCESS
+        }
+        VaultCommand::SigningKey => {
+            print!("{}", custodian.vault().certificate_public_key()?);
+            ExitCode::SUCCESS
+        }
+    };
+    custodian.register().close().await;
+    Ok(code)
+}
+
+fn verify_certificate(
+    file: &std::path::Path,
+    public_key: Option<&std::path::Path>,
+) -> Result<ExitCode, CliError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| CliError::Settings(format!("cannot read {}: {e}", path.display())))
+    };
+    let certificate: custodian_vault::certificate::Certificate = serde_json::from_str(&read(file)?)
+        .map_err(|e| CliError::Settings(format!("{} is not a certificate: {e}", file.display())))?;
+    let trusted = public_key.map(read).transpose()?;
+    match custodian_vault::certificate::verify(&certificate, trusted.as_deref()) {
+        Ok(destruction) => {
+            println!(
+                "The certificate is genuine{}.",
+                if trusted.is_some() {
+                    " and signed by the trusted key"
+                } else {
+                    " (signed by the key it names; pass --public-key to check whose)"
+                }
+            );
+            println!("  recording        {}", destruction.recording_id);
+            println!("  content SHA-256  {}", destruction.content_sha256);
+            println!(
+                "  size, type       {} bytes, {}",
+                destruction.size, destruction.content_type
+            );
+            println!(
+                "  destroyed        {} by {} ({})",
+                destruction.destroyed_at, destruction.destroyed_by, destruction.destroyed_by_id
+            );
+            println!(
+                "  under rule       {}: {}",
+                destruction.rule, destruction.reason
+            );
+            println!(
+                "  content key destroyed: {}",
+                destruction.content_key_destroyed
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            println!("The certificate is NOT valid: {error}.");
+            Ok(ExitCode::from(1))
         }
     }
 }

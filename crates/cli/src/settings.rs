@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use custodian_app::vault::{KeySource, StorageChoice, VaultSettings};
 use custodian_store::DatabaseLocation;
+use custodian_vault::storage::S3Settings;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -22,6 +24,25 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// `pretty` for people, `json` for log collectors.
     pub log_format: LogFormat,
+    /// Where media is kept: `local` (in the data folder) or `s3`.
+    pub storage: StorageKind,
+    /// For S3 storage: the endpoint, such as `https://s3.eu-west-2.amazonaws.com`.
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_bucket: Option<String>,
+    pub s3_access_key_id: Option<String>,
+    /// The largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// The key-encryption key file (default `keys/kek.txt` in the data folder).
+    pub kek_file: Option<PathBuf>,
+}
+
+/// Where media is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    Local,
+    S3,
 }
 
 /// How logs are written.
@@ -39,6 +60,13 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: None,
             log_format: LogFormat::Pretty,
+            storage: StorageKind::Local,
+            s3_endpoint: None,
+            s3_region: "us-east-1".to_owned(),
+            s3_bucket: None,
+            s3_access_key_id: None,
+            max_upload_bytes: 16 * 1024 * 1024 * 1024,
+            kek_file: None,
         }
     }
 }
@@ -77,10 +105,62 @@ impl Settings {
                 "listen",
                 "database_url",
                 "log_format",
+                "storage",
+                "s3_endpoint",
+                "s3_region",
+                "s3_bucket",
+                "s3_access_key_id",
+                "max_upload_bytes",
+                "kek_file",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|error| CliError::Settings(error.to_string()))
+    }
+
+    /// How the media vault is set up. Secrets come from the environment only: the key-encryption
+    /// key as `CUSTODIAN_KEK` (instead of the key file) and `CUSTODIAN_S3_SECRET_ACCESS_KEY`.
+    pub fn vault(&self) -> Result<VaultSettings, CliError> {
+        let key = match std::env::var("CUSTODIAN_KEK")
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+        {
+            Some(text) => KeySource::Given(text),
+            None => KeySource::File(
+                self.kek_file
+                    .clone()
+                    .unwrap_or_else(|| self.data_dir.join("keys").join("kek.txt")),
+            ),
+        };
+        let storage = match self.storage {
+            StorageKind::Local => StorageChoice::Local,
+            StorageKind::S3 => {
+                let missing = |what: &str| CliError::Settings(format!("S3 storage needs {what}"));
+                StorageChoice::S3(S3Settings {
+                    endpoint: self
+                        .s3_endpoint
+                        .clone()
+                        .ok_or_else(|| missing("s3_endpoint (CUSTODIAN_S3_ENDPOINT)"))?,
+                    region: self.s3_region.clone(),
+                    bucket: self
+                        .s3_bucket
+                        .clone()
+                        .ok_or_else(|| missing("s3_bucket (CUSTODIAN_S3_BUCKET)"))?,
+                    access_key_id: self
+                        .s3_access_key_id
+                        .clone()
+                        .ok_or_else(|| missing("s3_access_key_id (CUSTODIAN_S3_ACCESS_KEY_ID)"))?,
+                    secret_access_key: std::env::var("CUSTODIAN_S3_SECRET_ACCESS_KEY")
+                        .map_err(|_| missing("its secret key in CUSTODIAN_S3_SECRET_ACCESS_KEY"))?,
+                })
+            }
+        };
+        Ok(VaultSettings {
+            data_dir: self.data_dir.clone(),
+            key,
+            storage,
+            max_upload_bytes: self.max_upload_bytes,
+        })
     }
 
     /// Where the register lives.

@@ -90,6 +90,7 @@ impl Story {
                 session: None,
                 people: Vec::new(),
                 derivatives: Vec::new(),
+                destroyed_at: None,
             },
             next_id: 100,
         };

@@ -47,14 +47,22 @@ pub enum Requirement {
     R5,
     /// Recordings are never edited.
     R6,
+    /// Media is encrypted at rest.
+    S1,
     /// Every access, use and change is in a tamper-evident audit trail.
     S2,
     /// Staff with personal connections are refused.
     S3,
     /// Refused attempts are logged.
     S5,
+    /// Recordings under legal hold cannot be erased.
+    D7,
+    /// Destruction is recorded with a certificate.
+    D9,
     /// A single decision function answers every use question.
     X1,
+    /// Destruction is cryptographic: a key per recording.
+    X2,
     /// The audit trail is tamper-evident.
     X3,
 }
@@ -83,10 +91,14 @@ impl Requirement {
             Self::R4 => "R4",
             Self::R5 => "R5",
             Self::R6 => "R6",
+            Self::S1 => "S1",
             Self::S2 => "S2",
             Self::S3 => "S3",
             Self::S5 => "S5",
+            Self::D7 => "D7",
+            Self::D9 => "D9",
             Self::X1 => "X1",
+            Self::X2 => "X2",
             Self::X3 => "X3",
         }
     }

@@ -7,6 +7,7 @@ mod consents;
 mod error;
 mod group_commit;
 mod location;
+mod media;
 mod persons;
 mod recordings;
 mod rows;
@@ -27,6 +28,7 @@ use crate::group_commit::{GroupWriter, WriteJob};
 pub use error::StoreError;
 pub use group_commit::CommitStatistics;
 pub use location::DatabaseLocation;
+pub use media::{DestructionRecord, MediaRecord};
 pub use persons::PersonMatch;
 pub use staff::{ApiToken, StaffAccount};
 
@@ -101,6 +103,8 @@ impl Register {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
+                    // Deleted content (a destroyed content key) is overwritten, not just unlinked.
+                    .pragma("secure_delete", "ON")
                     .busy_timeout(Duration::from_secs(10));
                 let writer = Arc::new(GroupWriter::new(
                     sqlx::SqliteConnection::connect_with(&options)
@@ -197,6 +201,30 @@ impl Register {
             .await?);
         debug_assert_eq!(one, 1);
         tx.rollback().await
+    }
+
+    /// After a destruction, removes what the database may still hold of the destroyed key beyond
+    /// its live pages: on SQLite, checkpoints and truncates the write-ahead log (deleted content
+    /// is already overwritten, `secure_delete`); PostgreSQL reclaims space with `VACUUM`.
+    pub async fn scrub(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => {
+                writer
+                    .with_connection(async |connection| {
+                        sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                            .execute(connection)
+                            .await?;
+                        Ok(())
+                    })
+                    .await
+            }
+            Backend::Postgres(pool) => {
+                sqlx::raw_sql("VACUUM recording_media")
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+        }
     }
 
     /// Closes every connection, waiting for transactions in progress.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use custodian_app::vault::{StorageChoice, VaultSettings};
 use custodian_app::{Custodian, SystemClock};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -46,6 +47,8 @@ pub struct SignIn {
 
 /// The application with an administrator signed in by API token.
 pub struct TestApp {
+    /// The data folder: the vault's keys, staging and (for local storage) objects.
+    pub data: tempfile::TempDir,
     pub db: TestDatabase,
     pub custodian: Custodian,
     router: axum::Router,
@@ -54,10 +57,20 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// A fresh application on `backend` with an administrator and an API token.
+    /// A fresh application on `backend`, media in local files, with an administrator and an API token.
     pub async fn new(backend: Backend) -> Self {
+        Self::with_storage(backend, StorageChoice::Local).await
+    }
+
+    /// A fresh application on `backend` keeping media in `storage`.
+    pub async fn with_storage(backend: Backend, storage: StorageChoice) -> Self {
         let db = TestDatabase::new(backend).await;
-        let custodian = Custodian::new(db.register.clone(), Arc::new(SystemClock))
+        let data = tempfile::tempdir().expect("a data folder");
+        let mut vault = VaultSettings::local(data.path());
+        vault.storage = storage;
+        vault.max_upload_bytes = 64 * 1024 * 1024;
+        let custodian = Custodian::start(db.register.clone(), Arc::new(SystemClock), vault)
+            .await
             .expect("the application starts");
         custodian
             .ensure_administrator(Some(ADMIN_PASSWORD))
@@ -67,6 +80,7 @@ impl TestApp {
             custodian: custodian.clone(),
         });
         let mut app = Self {
+            data,
             db,
             custodian,
             router,
@@ -199,6 +213,78 @@ impl TestApp {
             headers,
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         }
+    }
+
+    /// Uploads `bytes` as a new recording described by `recording` (the upload metadata JSON),
+    /// in one request (tus creation-with-upload).
+    pub async fn upload(&self, recording: &Value, bytes: Vec<u8>) -> Reply {
+        let declared = bytes.len() as u64;
+        self.upload_declaring(recording, declared, bytes).await
+    }
+
+    /// Starts an upload declaring `declared` bytes and sends `bytes` with it, which may be fewer.
+    pub async fn upload_declaring(
+        &self,
+        recording: &Value,
+        declared: u64,
+        bytes: Vec<u8>,
+    ) -> Reply {
+        use base64::Engine;
+        let metadata = format!(
+            "recording {},filename {}",
+            base64::engine::general_purpose::STANDARD.encode(recording.to_string()),
+            base64::engine::general_purpose::STANDARD.encode("clip.mp4")
+        );
+        let request = self
+            .request(Method::POST, "/api/v1/uploads")
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", declared.to_string())
+            .header("upload-metadata", metadata)
+            .header(header::CONTENT_TYPE, "application/offset+octet-stream")
+            .body(Body::from(bytes))
+            .unwrap();
+        self.send(request).await
+    }
+
+    /// Sends a request as it is.
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let (status, headers, bytes) = self.send_raw(request).await;
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Sends a request and returns the response's raw bytes (for media).
+    pub async fn send_raw(
+        &self,
+        request: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes().to_vec())
+            .unwrap_or_default();
+        (status, headers, bytes)
+    }
+
+    /// A request builder carrying the administrator's token.
+    pub fn request(&self, method: Method, path: &str) -> axum::http::request::Builder {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
     }
 
     /// Registers a person with a valid synthetic NHS number (from the 999 test range) and returns their id.

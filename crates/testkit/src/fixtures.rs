@@ -34,3 +34,38 @@ pub fn minutes_from_now(minutes: i64) -> String {
         .format(&Rfc3339)
         .unwrap()
 }
+
+/// Synthetic MP4-looking media of `size` bytes: an `ftyp` box, then pseudo-random bytes from
+/// `seed`. Its type is recognised from its first bytes; its content is noise.
+pub fn mp4(size: usize, seed: u64) -> Vec<u8> {
+    let mut bytes = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom".to_vec();
+    let mut state = seed | 1;
+    while bytes.len() < size {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes.extend_from_slice(&state.to_le_bytes());
+    }
+    bytes.truncate(size);
+    bytes
+}
+
+/// A synthetic JPEG-looking photograph of `size` bytes.
+pub fn jpeg(size: usize, seed: u64) -> Vec<u8> {
+    let mut bytes = mp4(size, seed);
+    bytes.splice(
+        0..10,
+        [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F'],
+    );
+    bytes.truncate(size);
+    bytes
+}
+
+/// The SHA-256 of `bytes`, as lowercase hex (how the register records an original's hash).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

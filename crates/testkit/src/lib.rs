@@ -10,6 +10,8 @@
 mod app;
 mod database;
 pub mod fixtures;
+mod garage;
 
 pub use app::{ADMIN_PASSWORD, Reply, SignIn, TestApp};
 pub use database::{Backend, TestDatabase, postgres_admin_url};
+pub use garage::Garage;

@@ -36,6 +36,8 @@ pub struct ApiError {
     detail: String,
     requirement: Option<String>,
     field: Option<String>,
+    /// A header the status needs, such as `Content-Range` with 416.
+    header: Option<Box<(axum::http::HeaderName, String)>>,
 }
 
 impl ApiError {
@@ -47,6 +49,7 @@ impl ApiError {
             detail: detail.into(),
             requirement: None,
             field: None,
+            header: None,
         }
     }
 
@@ -75,13 +78,63 @@ impl From<DomainError> for ApiError {
             detail: error.to_string(),
             requirement: error.requirement().map(|r| r.to_string()),
             field: error.field().map(str::to_owned),
+            header: None,
         }
     }
+}
+
+/// Vault outcomes a client can act on, with their statuses; the rest are server failures.
+fn vault_status(error: &custodian_vault::VaultError) -> Option<(StatusCode, Option<&'static str>)> {
+    use custodian_vault::VaultError as V;
+    Some(match error {
+        V::Empty => (StatusCode::UNPROCESSABLE_ENTITY, None),
+        V::LongerThanDeclared { .. } | V::ShorterThanDeclared { .. } => {
+            (StatusCode::BAD_REQUEST, None)
+        }
+        V::NotMedia { .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("S1")),
+        V::BadCertificate { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some("D9")),
+        // Not the client's fault, but they must be told plainly that nothing was served (R6).
+        V::Corrupt { .. } | V::Missing { .. } => (StatusCode::INTERNAL_SERVER_ERROR, Some("R6")),
+        _ => return None,
+    })
 }
 
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
         let code = error.code();
+        if let AppError::Vault(vault) = &error
+            && let Some((status, requirement)) = vault_status(vault)
+        {
+            let detail = if status.is_server_error() {
+                tracing::error!(%vault, "stored media failed its check; nothing was served");
+                format!(
+                    "{vault}; nothing was served, and the failure is recorded in the audit trail"
+                )
+            } else {
+                vault.to_string()
+            };
+            return Self {
+                status,
+                code,
+                detail,
+                requirement: requirement.map(str::to_owned),
+                field: None,
+                header: None,
+            };
+        }
+        if let AppError::RangeNotSatisfiable { size } = &error {
+            return Self {
+                status: StatusCode::RANGE_NOT_SATISFIABLE,
+                code,
+                detail: error.to_string(),
+                requirement: None,
+                field: Some("Range".to_owned()),
+                header: Some(Box::new((
+                    axum::http::header::CONTENT_RANGE,
+                    format!("bytes */{size}"),
+                ))),
+            };
+        }
         let status = match &error {
             AppError::Invalid(domain) => return Self::from(domain.clone()),
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
@@ -95,6 +148,7 @@ impl From<AppError> for ApiError {
                     detail: error.to_string(),
                     requirement: None,
                     field: None,
+                    header: None,
                 }
                 .with_field(Some("new_password"));
             }
@@ -103,6 +157,13 @@ impl From<AppError> for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Gone { .. } => StatusCode::GONE,
+            AppError::Vault(custodian_vault::VaultError::Remote { .. }) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            AppError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            AppError::Vault(_) | AppError::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::AuditBroken(_) | AppError::Store(_) | AppError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -125,6 +186,7 @@ impl From<AppError> for ApiError {
             detail,
             requirement: None,
             field: None,
+            header: None,
         }
     }
 }
@@ -147,6 +209,12 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(header) = self.header
+            && let (name, value) = *header
+            && let Ok(value) = HeaderValue::from_str(&value)
+        {
+            response.headers_mut().insert(name, value);
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -10,7 +10,6 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use custodian_app::Custodian;
 use tower::ServiceBuilder;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -29,7 +28,8 @@ pub struct AppState {
     pub custodian: Custodian,
 }
 
-/// The largest JSON body accepted; forms are small (media uploads arrive with the vault).
+/// The largest JSON body accepted; forms are small. Media uploads are streamed, not read whole,
+/// and limited by the vault's own maximum.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The API's routes and its OpenAPI document, built together so they cannot disagree.
@@ -40,6 +40,7 @@ fn api() -> (Router<AppState>, OpenApi) {
         .merge(routes::consents::routes())
         .merge(routes::sessions::routes())
         .merge(routes::recordings::routes())
+        .merge(routes::media::routes())
         .merge(routes::audit::routes());
     let (router, mut openapi) = OpenApiRouter::with_openapi(document())
         .merge(routes::health::routes())
@@ -170,7 +171,8 @@ pub fn router(state: AppState) -> Router {
                     }),
                 )
                 .layer(PropagateRequestIdLayer::new(request_id))
-                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+                // JSON bodies are limited where they are read; media uploads stream past it.
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
                 .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
                 .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
                 .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))

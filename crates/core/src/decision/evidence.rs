@@ -26,6 +26,8 @@ pub struct RecordingEvidence {
     pub people: Vec<PersonEvidence>,
     /// Items derived from this recording, offered as alternatives (a de-identified or redacted copy).
     pub derivatives: Vec<Recording>,
+    /// When the recording's media was destroyed, if it was.
+    pub destroyed_at: Option<time::OffsetDateTime>,
 }
 
 impl RecordingEvidence {

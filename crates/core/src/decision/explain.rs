@@ -188,6 +188,10 @@ fn explain_reason(
             Some(format!("Ask {name} to complete the study's own consent form, which names its ethics approval reference.")),
         ),
         ReasonCode::NotYetMade => ("The recording had not been made at that time.".to_owned(), None),
+        ReasonCode::Destroyed => (
+            format!("The recording was destroyed on {since}; its key is gone and nothing can be read."),
+            Some("Nothing can make it usable again; its destruction certificate records what it was.".to_owned()),
+        ),
     };
     let effect = reason.effect();
     Explanation {

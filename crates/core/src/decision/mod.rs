@@ -67,6 +67,9 @@ pub fn decide(
     if recording.made_at > at {
         reasons.push(Reason::new(ReasonCode::NotYetMade));
     }
+    if let Some(destroyed) = evidence.destroyed_at.filter(|destroyed| *destroyed <= at) {
+        reasons.push(Reason::new(ReasonCode::Destroyed).since(destroyed));
+    }
     if let Some(session) = session {
         stops_that_delete(session, recording, at, &mut reasons);
     }

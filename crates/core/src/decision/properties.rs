@@ -56,6 +56,8 @@ struct Recipe {
     ask_at: i64,
     /// 0: no study named; 1: the study the consents name; 2: another study.
     study: u8,
+    /// When the media was destroyed, if it was.
+    destroyed: Option<i64>,
 }
 
 fn purposes(bits: u16) -> Vec<Purpose> {
@@ -126,9 +128,21 @@ fn recipe() -> impl Strategy<Value = Recipe> {
             asked_purpose(),
             prop_oneof![1 => 0..HORIZON + 30, 4 => 60..HORIZON + 30],
             prop_oneof![1 => Just(0u8), 3 => Just(1u8), 1 => Just(2u8)],
+            prop::option::weighted(0.05, 0..HORIZON),
         )
             .prop_map(
-                |(people, session, course, subjects, made_for, steps, purpose, ask_at, study)| {
+                |(
+                    people,
+                    session,
+                    course,
+                    subjects,
+                    made_for,
+                    steps,
+                    purpose,
+                    ask_at,
+                    study,
+                    destroyed,
+                )| {
                     Recipe {
                         people,
                         session,
@@ -139,6 +153,7 @@ fn recipe() -> impl Strategy<Value = Recipe> {
                         purpose,
                         ask_at,
                         study,
+                        destroyed,
                     }
                 },
             )
@@ -174,6 +189,7 @@ impl Recipe {
         for step in &self.steps {
             self.apply(&mut story, step, 0);
         }
+        story.evidence_mut().destroyed_at = self.destroyed.map(at);
         story
     }
 

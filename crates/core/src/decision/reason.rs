@@ -65,6 +65,8 @@ vocabulary! {
         NoConsentForStudy = "research.no_consent_for_study", "no consent for this study";
         /// The recording did not yet exist at the time asked about.
         NotYetMade = "recording.not_yet_made", "recording not yet made";
+        /// The recording was destroyed: nothing is left to use.
+        Destroyed = "recording.destroyed", "recording destroyed";
     }
 }
 
@@ -86,6 +88,7 @@ impl ReasonCode {
             Self::NeedsDeIdentifiedCopy => Requirement::C11,
             Self::StudyNotNamed | Self::NoConsentForStudy => Requirement::C10,
             Self::NotYetMade => Requirement::R1,
+            Self::Destroyed => Requirement::D9,
         }
     }
 

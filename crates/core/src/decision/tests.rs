@@ -502,6 +502,18 @@ fn x1_every_blocking_reason_says_what_would_make_the_use_allowed() {
 }
 
 #[test]
+fn d9_a_destroyed_recording_cannot_be_used_for_anything() {
+    let mut story = Story::recording(&["Alex"], &[Clinical, Identification]);
+    story.consents("Alex", &[Clinical, Identification], Covering::Service, 10);
+    story.evidence_mut().destroyed_at = Some(at(90));
+    assert!(allowed(&story, Clinical, 80), "before it was destroyed");
+    for purpose in [Clinical, Identification] {
+        assert!(codes(&story, purpose, 100).contains(&ReasonCode::Destroyed));
+        assert!(!allowed(&story, purpose, 100));
+    }
+}
+
+#[test]
 fn r1_a_recording_cannot_be_used_before_it_was_made() {
     let mut story = Story::recording(&["Alex"], &[Clinical]);
     story.consents("Alex", &[Clinical], Covering::Service, 10);

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod consents;
 pub mod health;
+pub mod media;
 pub mod persons;
 pub mod recordings;
 pub mod sessions;

@@ -1,0 +1,210 @@
+//! Taking media in: hashed and encrypted as it arrives, staged durably, never kept in plaintext.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use age::stream::StreamWriter;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::VaultError;
+use crate::keys::ContentKey;
+use crate::sniff::{Accept, MediaType, SNIFF_BYTES};
+
+/// Bytes written to disk at a time: many age chunks per system call.
+const WRITE_BUFFER: usize = 1024 * 1024;
+
+/// An upload in progress: everything written so far is encrypted in a staging file.
+pub struct Ingest {
+    staging: PathBuf,
+    writer: Option<StreamWriter<BufWriter<File>>>,
+    hasher: Sha256,
+    /// The first bytes, kept (in memory only) until the type is known.
+    head: Vec<u8>,
+    media_type: Option<MediaType>,
+    received: u64,
+    declared: u64,
+    key: Option<ContentKey>,
+    accept: Accept,
+}
+
+impl std::fmt::Debug for Ingest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ingest")
+            .field("staging", &self.staging)
+            .field("received", &self.received)
+            .field("declared", &self.declared)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A finished upload: encrypted, synced, its hash and type known, ready to move into storage.
+#[derive(Debug)]
+pub struct Staged {
+    pub path: PathBuf,
+    /// SHA-256 of the plaintext, the original's fingerprint (R6).
+    pub sha256: [u8; 32],
+    pub size: u64,
+    pub media_type: MediaType,
+    pub key: ContentKey,
+}
+
+impl Ingest {
+    /// Starts an upload of `declared` bytes of what `accept` allows, staged in `staging_folder`.
+    pub fn start(staging_folder: &Path, declared: u64, accept: Accept) -> Result<Self, VaultError> {
+        if declared == 0 {
+            return Err(VaultError::Empty);
+        }
+        let io = |source| VaultError::Io {
+            doing: "starting an upload",
+            source,
+        };
+        std::fs::create_dir_all(staging_folder).map_err(io)?;
+        let staging = staging_folder.join(format!("{}.age.partial", Uuid::now_v7()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&staging).map_err(io)?;
+        let key = ContentKey::generate();
+        let encryptor = age::Encryptor::with_recipients(std::iter::once(
+            &key.recipient() as &dyn age::Recipient
+        ))
+        .map_err(|e| VaultError::Crypto(e.to_string()))?;
+        let writer = encryptor
+            .wrap_output(BufWriter::with_capacity(WRITE_BUFFER, file))
+            .map_err(io)?;
+        Ok(Self {
+            staging,
+            writer: Some(writer),
+            hasher: Sha256::new(),
+            head: Vec::with_capacity(SNIFF_BYTES),
+            media_type: None,
+            received: 0,
+            declared,
+            key: Some(key),
+            accept,
+        })
+    }
+
+    /// How many bytes have been taken in.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// How many bytes were declared.
+    pub fn declared(&self) -> u64 {
+        self.declared
+    }
+
+    /// The media type, once enough bytes have arrived to tell.
+    pub fn media_type(&self) -> Option<MediaType> {
+        self.media_type
+    }
+
+    /// Takes in the next bytes. Refuses bytes beyond the declared length, and media that is not
+    /// an accepted photograph, audio or video format as soon as its first bytes show it.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), VaultError> {
+        let length = bytes.len() as u64;
+        if self.received + length > self.declared {
+            return Err(VaultError::LongerThanDeclared {
+                declared: self.declared,
+            });
+        }
+        if self.media_type.is_none() {
+            let wanted = SNIFF_BYTES.saturating_sub(self.head.len()).min(bytes.len());
+            self.head
+                .extend_from_slice(bytes.get(..wanted).unwrap_or_default());
+            if self.head.len() >= SNIFF_BYTES {
+                self.media_type = Some(self.accept.detect(&self.head)?);
+            }
+        }
+        self.hasher.update(bytes);
+        let writer = self.writer.as_mut().ok_or(VaultError::Finished)?;
+        writer.write_all(bytes).map_err(|source| VaultError::Io {
+            doing: "staging an upload",
+            source,
+        })?;
+        self.received += length;
+        Ok(())
+    }
+
+    /// Finishes: checks the length and type, completes the encryption and syncs it to disk.
+    pub fn finish(mut self) -> Result<Staged, VaultError> {
+        if self.received != self.declared {
+            return Err(VaultError::ShorterThanDeclared {
+                declared: self.declared,
+                received: self.received,
+            });
+        }
+        let media_type = match self.media_type {
+            Some(media_type) => media_type,
+            None => self.accept.detect(&self.head)?,
+        };
+        let io = |source| VaultError::Io {
+            doing: "finishing an upload",
+            source,
+        };
+        let writer = self.writer.take().ok_or(VaultError::Finished)?;
+        let file = writer
+            .finish()
+            .map_err(io)?
+            .into_inner()
+            .map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)?;
+        crate::storage::sync_folder(&self.staging).map_err(io)?;
+        let key = self.key.take().ok_or(VaultError::Finished)?;
+        Ok(Staged {
+            path: std::mem::take(&mut self.staging),
+            sha256: std::mem::take(&mut self.hasher).finalize().into(),
+            size: self.received,
+            media_type,
+            key,
+        })
+    }
+}
+
+impl Drop for Ingest {
+    /// An upload that is abandoned, refused or never finished leaves nothing behind.
+    fn drop(&mut self) {
+        self.writer.take();
+        if !self.staging.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.staging);
+        }
+    }
+}
+
+impl Staged {
+    /// Deletes the staged file, when storing it failed or was refused.
+    pub fn discard(self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Removes staging files left by uploads that ended with the process (a crash or a restart):
+/// their state lived in memory, so they can never be resumed.
+pub fn clear_staging(staging_folder: &Path) -> Result<usize, VaultError> {
+    let entries = match std::fs::read_dir(staging_folder) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(source) => {
+            return Err(VaultError::Io {
+                doing: "clearing abandoned uploads",
+                source,
+            });
+        }
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".age.partial")
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
