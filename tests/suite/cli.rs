@@ -9,7 +9,7 @@ use custodian_store::DatabaseLocation;
 use custodian_testkit::{Backend, TestDatabase};
 
 /// The `custodian` binary, built now so the test never runs a stale one.
-fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
         .args(["build", "--quiet", "-p", "custodian"])
@@ -21,7 +21,7 @@ fn binary() -> PathBuf {
     deps.parent().unwrap().parent().unwrap().join("custodian")
 }
 
-fn database_url(db: &TestDatabase) -> String {
+pub(crate) fn database_url(db: &TestDatabase) -> String {
     match &db.location {
         DatabaseLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
         DatabaseLocation::Postgres(url) => url.clone(),
@@ -29,7 +29,7 @@ fn database_url(db: &TestDatabase) -> String {
 }
 
 /// Runs the command against `db`, with `data` as its data folder (where the keys live).
-fn run(db: &TestDatabase, data: &std::path::Path, args: &[&str]) -> Output {
+pub(crate) fn run(db: &TestDatabase, data: &std::path::Path, args: &[&str]) -> Output {
     let folder = tempfile::tempdir().unwrap();
     Command::new(binary())
         .args(["--database-url", &database_url(db)])

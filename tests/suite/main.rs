@@ -53,6 +53,7 @@ macro_rules! app_on_both_backends {
 mod accounts;
 mod audit;
 mod cli;
+mod cli_vault;
 mod decisions;
 mod input;
 mod openapi;

@@ -371,13 +371,7 @@ impl Custodian {
         // request never holds more than a few frames in memory.
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Bytes>(8);
         let worker = tokio::task::spawn_blocking(move || {
-            let mut outcome = Ok(());
-            while let Some(frame) = receiver.blocking_recv() {
-                if let Err(error) = ingest.write(&frame) {
-                    outcome = Err(error);
-                    break;
-                }
-            }
+            let outcome = ingest.write_frames(std::iter::from_fn(|| receiver.blocking_recv()));
             (ingest, outcome)
         });
         let mut interrupted = None;

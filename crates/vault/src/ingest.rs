@@ -5,6 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use age::stream::StreamWriter;
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -14,6 +15,9 @@ use crate::sniff::{Accept, MediaType, SNIFF_BYTES};
 
 /// Bytes written to disk at a time: many age chunks per system call.
 const WRITE_BUFFER: usize = 1024 * 1024;
+
+/// Frames waiting to be hashed: enough to keep both threads busy, few enough to bound memory.
+const HASH_QUEUE: usize = 4;
 
 /// An upload in progress: everything written so far is encrypted in a staging file.
 pub struct Ingest {
@@ -106,6 +110,50 @@ impl Ingest {
     /// Takes in the next bytes. Refuses bytes beyond the declared length, and media that is not
     /// an accepted photograph, audio or video format as soon as its first bytes show it.
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), VaultError> {
+        self.admit(bytes)?;
+        self.hasher.update(bytes);
+        self.encrypt(bytes)
+    }
+
+    /// Takes in frames as they arrive, as [`Ingest::write`] does, but hashes them on a second
+    /// thread while this one encrypts: the two costliest steps overlap instead of adding up.
+    pub fn write_frames(&mut self, frames: impl Iterator<Item = Bytes>) -> Result<(), VaultError> {
+        let mut hasher = std::mem::take(&mut self.hasher);
+        let (outcome, hasher) = std::thread::scope(|scope| {
+            let (queue, hashing_queue) = std::sync::mpsc::sync_channel::<Bytes>(HASH_QUEUE);
+            let hashing = scope.spawn(move || {
+                for frame in hashing_queue {
+                    hasher.update(&frame);
+                }
+                hasher
+            });
+            let mut outcome = Ok(());
+            for frame in frames {
+                if let Err(error) = self.admit(&frame) {
+                    outcome = Err(error);
+                    break;
+                }
+                // Cloning a frame shares it; nothing is copied.
+                if queue.send(frame.clone()).is_err() {
+                    outcome = Err(VaultError::Crypto("the hashing thread stopped".to_owned()));
+                    break;
+                }
+                if let Err(error) = self.encrypt(&frame) {
+                    outcome = Err(error);
+                    break;
+                }
+            }
+            drop(queue);
+            (outcome, hashing.join())
+        });
+        // A failed write ends the upload, so a hash that may run ahead of the ciphertext is moot.
+        self.hasher =
+            hasher.map_err(|_| VaultError::Crypto("the hashing thread failed".to_owned()))?;
+        outcome
+    }
+
+    /// Checks the next bytes against the declared length and, once enough have come, the type.
+    fn admit(&mut self, bytes: &[u8]) -> Result<(), VaultError> {
         let length = bytes.len() as u64;
         if self.received + length > self.declared {
             return Err(VaultError::LongerThanDeclared {
@@ -120,13 +168,16 @@ impl Ingest {
                 self.media_type = Some(self.accept.detect(&self.head)?);
             }
         }
-        self.hasher.update(bytes);
+        Ok(())
+    }
+
+    fn encrypt(&mut self, bytes: &[u8]) -> Result<(), VaultError> {
         let writer = self.writer.as_mut().ok_or(VaultError::Finished)?;
         writer.write_all(bytes).map_err(|source| VaultError::Io {
             doing: "staging an upload",
             source,
         })?;
-        self.received += length;
+        self.received += bytes.len() as u64;
         Ok(())
     }
 

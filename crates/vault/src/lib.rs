@@ -253,6 +253,77 @@ mod tests {
         .unwrap();
     }
 
+    #[tokio::test(flavor = "multi_thread")]
+    async fn long_reads_are_decrypted_in_parallel_and_arrive_whole_and_in_order() {
+        let mib = 1024 * 1024u64;
+        let size = 13 * mib + 12_345;
+        let folder = tempfile::tempdir().unwrap();
+        let storage = Arc::new(LocalStorage::new(folder.path().join("objects")).unwrap());
+        let plain = media(size as usize);
+        let mut ingest = Ingest::start(
+            &folder.path().join("staging"),
+            size,
+            crate::sniff::Accept::Media,
+        )
+        .unwrap();
+        // Frames of uneven sizes, hashed on one thread while encrypted on another.
+        let frames = plain
+            .chunks(100_003)
+            .map(bytes::Bytes::copy_from_slice)
+            .collect::<Vec<_>>();
+        ingest.write_frames(frames.into_iter()).unwrap();
+        let staged = ingest.finish().unwrap();
+        let expected_hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&plain).into();
+        assert_eq!(staged.sha256, expected_hash);
+        storage.store("r1.age", &staged.path).await.unwrap();
+        let object = folder.path().join("objects/r1/r1.age");
+        tokio::task::spawn_blocking(move || {
+            assert_eq!(
+                read(storage.as_ref(), &staged, 0..size, true).unwrap(),
+                plain
+            );
+            for range in [
+                4 * mib - 10..8 * mib + 10,
+                1..size - 1,
+                12 * mib..size,
+                3 * mib..3 * mib + 5,
+            ] {
+                let expected = plain.get(range.start as usize..range.end as usize).unwrap();
+                assert_eq!(
+                    read(storage.as_ref(), &staged, range.clone(), false).unwrap(),
+                    expected,
+                    "{range:?}"
+                );
+            }
+            // Damage in the third segment: the read fails there, having sent only what came before.
+            let mut bytes = std::fs::read(&object).unwrap();
+            let damaged = 9 * mib as usize;
+            bytes[damaged] ^= 0x80;
+            std::fs::write(&object, &bytes).unwrap();
+            let mut received = 0u64;
+            let mut sink = |piece: bytes::Bytes| {
+                received += piece.len() as u64;
+                true
+            };
+            let error = read_range(
+                storage.as_ref(),
+                "r1.age",
+                &staged.key,
+                0..size,
+                Some(staged.sha256),
+                &mut sink,
+            )
+            .unwrap_err();
+            assert!(matches!(error, VaultError::Corrupt { .. }), "{error}");
+            assert!(
+                received <= damaged as u64,
+                "nothing after the damage was sent"
+            );
+        })
+        .await
+        .unwrap();
+    }
+
     #[test]
     fn uploads_that_break_their_declared_length_or_are_not_media_leave_nothing() {
         let folder = tempfile::tempdir().unwrap();
