@@ -181,7 +181,39 @@ async fn s1_the_server_refuses_to_start_without_the_right_key(db: TestDatabase) 
     assert!(!key_file.exists(), "no new key was made in its place");
 }
 
-on_both_backends!(s1_the_server_refuses_to_start_without_the_right_key);
+async fn x2_the_key_is_not_rotated_under_a_running_server(db: TestDatabase) {
+    let data = tempfile::tempdir().unwrap();
+    let (mut server, _) = start(serve(&db, data.path(), None));
+    let refused = crate::cli::run(&db, data.path(), &["vault", "rotate-key"]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success(),
+        "rotation waits for the server to stop"
+    );
+    assert!(said.contains("stop it before rotating"), "{said}");
+    let key_file = data.path().join("keys").join("kek.txt");
+    let key_before = std::fs::read(&key_file).unwrap();
+
+    let started_again = serve(&db, data.path(), None);
+    server.kill().ok();
+    server.wait().ok();
+    let rotated = crate::cli::run(&db, data.path(), &["vault", "rotate-key"]);
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    assert_ne!(std::fs::read(&key_file).unwrap(), key_before);
+    // And the server starts again with the new key.
+    let (mut server, _) = start(started_again);
+    server.kill().ok();
+    server.wait().ok();
+}
+
+on_both_backends!(
+    s1_the_server_refuses_to_start_without_the_right_key,
+    x2_the_key_is_not_rotated_under_a_running_server
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d9_a_certificate_verifies_offline_with_the_command_and_with_openssl() {

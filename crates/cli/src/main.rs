@@ -1,6 +1,7 @@
 //! The `custodian` command: serve the API, migrate the register, verify the audit trail, load a demo.
 #![allow(clippy::print_stdout)]
 
+mod key_lock;
 mod settings;
 
 use std::path::PathBuf;
@@ -131,6 +132,8 @@ enum CliError {
     },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
+    #[error("{0}")]
+    InUse(String),
 }
 
 fn main() -> ExitCode {
@@ -278,6 +281,7 @@ async fn vault(command: VaultCommand, settings: &Settings) -> Result<ExitCode, C
             }
         }
         VaultCommand::RotateKey => {
+            let _no_server = key_lock::for_rotation(&settings.data_dir)?;
             let count = custodian.rotate_key_encryption_key().await?;
             println!(
                 "Rewrapped {count} content keys with a new key-encryption key; no media was touched. Back up the new key file."
@@ -353,6 +357,7 @@ fn verify_certificate(
 }
 
 async fn serve(settings: Settings) -> Result<ExitCode, CliError> {
+    let _keys_in_use = key_lock::while_serving(&settings.data_dir)?;
     let custodian = open(&settings).await?;
     let password = std::env::var("CUSTODIAN_ADMIN_PASSWORD")
         .ok()
