@@ -1,0 +1,420 @@
+//! Uploads: started, resumed, finished into an encrypted object and a registered recording.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use custodian_core::ids::{RecordingId, StaffId};
+use custodian_core::recording::{DerivationKind, Recording, RecordingKind};
+use custodian_store::{MediaRecord, RegisterTx};
+use custodian_vault::VaultError;
+use custodian_vault::ingest::Ingest;
+use custodian_vault::sniff::{Accept, Family, MediaType};
+use futures_util::{Stream, StreamExt};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use super::{UploadStatus, UploadTarget};
+use crate::accounts::Caller;
+use crate::audit_trail::Audit;
+use crate::{AppError, AppResult, Custodian};
+
+/// An upload nobody has touched for this long is abandoned, and its staged bytes deleted.
+const UPLOAD_IDLE_LIMIT: Duration = Duration::hours(24);
+
+/// Uploads in progress. Their state lives in memory: a restart ends them (their staged bytes
+/// are cleared at start-up) and clients start again.
+#[derive(Default)]
+pub(crate) struct Uploads {
+    uploads: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<Upload>>>>,
+}
+
+struct Upload {
+    id: Uuid,
+    owner: StaffId,
+    target: UploadTarget,
+    filename: Option<String>,
+    declared: u64,
+    /// `None` while a request is writing into it on another thread.
+    ingest: Option<Ingest>,
+    last_active: OffsetDateTime,
+}
+
+impl Uploads {
+    fn get(&self, id: Uuid) -> Option<Arc<tokio::sync::Mutex<Upload>>> {
+        self.uploads.lock().ok()?.get(&id).cloned()
+    }
+
+    fn insert(&self, upload: Upload) {
+        if let Ok(mut uploads) = self.uploads.lock() {
+            uploads.insert(upload.id, Arc::new(tokio::sync::Mutex::new(upload)));
+        }
+    }
+
+    fn remove(&self, id: Uuid) {
+        if let Ok(mut uploads) = self.uploads.lock() {
+            uploads.remove(&id);
+        }
+    }
+
+    /// Forgets uploads idle since before `cutoff`; dropping one deletes its staged bytes.
+    fn expire(&self, cutoff: OffsetDateTime) {
+        if let Ok(mut uploads) = self.uploads.lock() {
+            uploads.retain(|_, upload| {
+                upload
+                    .try_lock()
+                    .map_or(true, |upload| upload.last_active >= cutoff)
+            });
+        }
+    }
+}
+
+/// What an upload may contain, given what it will become.
+fn accepts(target: &UploadTarget) -> Accept {
+    match target {
+        UploadTarget::Derivative { form, .. } if form.kind == DerivationKind::Transcript => {
+            Accept::Transcript
+        }
+        _ => Accept::Media,
+    }
+}
+
+/// Refuses media whose bytes are not what the recording says it is.
+fn check_kind(kind: RecordingKind, media: MediaType) -> AppResult<()> {
+    let fits = match kind {
+        RecordingKind::Photograph => media.family == Family::Image,
+        // Browsers record audio into WebM or Matroska containers, which look like video.
+        RecordingKind::Audio => {
+            media.family == Family::Audio || matches!(media.mime, "video/webm" | "video/x-matroska")
+        }
+        RecordingKind::Video => media.family == Family::Video,
+        RecordingKind::Other => true,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(AppError::Conflict {
+            code: "media.kind_mismatch",
+            message: format!(
+                "the file is {}, but the recording is registered as a {}",
+                media.mime,
+                kind.label()
+            ),
+        })
+    }
+}
+
+impl Custodian {
+    /// Starts an upload of `length` bytes that will become `target`. Everything the recording
+    /// says is checked now, so a long upload is not refused at the end for a typo.
+    #[tracing::instrument(skip(self, caller, target), fields(staff = %caller.member.id))]
+    pub async fn start_upload(
+        &self,
+        caller: &Caller,
+        length: u64,
+        target: UploadTarget,
+        filename: Option<String>,
+    ) -> AppResult<UploadStatus> {
+        caller.ready()?;
+        let now = self.clock.now();
+        let vault = self.vault();
+        vault.uploads.expire(now - UPLOAD_IDLE_LIMIT);
+        if length == 0 {
+            return Err(AppError::Vault(VaultError::Empty));
+        }
+        if length > vault.max_upload_bytes {
+            return Err(AppError::TooLarge {
+                max: vault.max_upload_bytes,
+            });
+        }
+        {
+            let mut tx = self.register.read().await?;
+            self.draft(&mut tx, &target, RecordingId::from_uuid(Uuid::nil()), now)
+                .await?;
+        }
+        let staging = vault.staging.clone();
+        let accept = accepts(&target);
+        let ingest = tokio::task::spawn_blocking(move || Ingest::start(&staging, length, accept))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(AppError::Vault)?;
+        let id = Uuid::now_v7();
+        vault.uploads.insert(Upload {
+            id,
+            owner: caller.member.id,
+            target,
+            filename: filename
+                .filter(|f| !f.trim().is_empty())
+                .map(|f| f.chars().take(200).collect()),
+            declared: length,
+            ingest: Some(ingest),
+            last_active: now,
+        });
+        Ok(UploadStatus {
+            id,
+            offset: 0,
+            length,
+            recording: None,
+        })
+    }
+
+    /// Where the caller's upload `id` stands.
+    pub async fn upload_status(&self, caller: &Caller, id: Uuid) -> AppResult<UploadStatus> {
+        caller.ready()?;
+        let upload = self
+            .vault()
+            .uploads
+            .get(id)
+            .ok_or_else(|| AppError::not_found("upload", id))?;
+        let upload = upload.lock().await;
+        if upload.owner != caller.member.id {
+            return Err(AppError::not_found("upload", id));
+        }
+        Ok(UploadStatus {
+            id,
+            offset: upload.ingest.as_ref().map_or(0, Ingest::received),
+            length: upload.declared,
+            recording: None,
+        })
+    }
+
+    /// Abandons the caller's upload `id`; its staged bytes are deleted.
+    pub async fn cancel_upload(&self, caller: &Caller, id: Uuid) -> AppResult<()> {
+        self.upload_status(caller, id).await?;
+        self.vault().uploads.remove(id);
+        Ok(())
+    }
+
+    /// Appends `body` to the caller's upload `id`, which must stand at `offset`. Bytes are hashed
+    /// and encrypted as they arrive. When the last byte arrives the media is stored durably and
+    /// only then is the recording registered, with its audit events, in one transaction.
+    #[tracing::instrument(skip(self, caller, body), fields(staff = %caller.member.id))]
+    pub async fn append_upload<S, E>(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        offset: u64,
+        mut body: S,
+    ) -> AppResult<UploadStatus>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display,
+    {
+        caller.ready()?;
+        let vault = self.vault();
+        let upload = vault
+            .uploads
+            .get(id)
+            .ok_or_else(|| AppError::not_found("upload", id))?;
+        let mut upload = upload.lock().await;
+        if upload.owner != caller.member.id {
+            return Err(AppError::not_found("upload", id));
+        }
+        let mut ingest = upload.ingest.take().ok_or_else(|| AppError::Conflict {
+            code: "upload.busy",
+            message: "another request is writing to this upload".to_owned(),
+        })?;
+        if ingest.received() != offset {
+            let received = ingest.received();
+            upload.ingest = Some(ingest);
+            return Err(AppError::Conflict {
+                code: "upload.offset_mismatch",
+                message: format!(
+                    "the upload stands at byte {received}, not {offset}; resume from {received}"
+                ),
+            });
+        }
+        // Encryption and hashing run on a blocking thread, fed as the body arrives, so the
+        // request never holds more than a few frames in memory.
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Bytes>(8);
+        let worker = tokio::task::spawn_blocking(move || {
+            let outcome = ingest.write_frames(std::iter::from_fn(|| receiver.blocking_recv()));
+            (ingest, outcome)
+        });
+        let mut interrupted = None;
+        while let Some(frame) = body.next().await {
+            match frame {
+                Ok(bytes) if bytes.is_empty() => {}
+                Ok(bytes) => {
+                    if sender.send(bytes).await.is_err() {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    interrupted = Some(error.to_string());
+                    break;
+                }
+            }
+        }
+        drop(sender);
+        let (ingest, outcome) = worker
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        upload.last_active = self.clock.now();
+        if let Err(error) = outcome {
+            // Refused (too long, not media): the upload ends and its bytes are deleted.
+            drop(ingest);
+            vault.uploads.remove(id);
+            return Err(AppError::Vault(error));
+        }
+        let received = ingest.received();
+        if let Some(reason) = interrupted {
+            tracing::info!(%id, received, %reason, "upload interrupted; it can be resumed");
+        }
+        if received < upload.declared {
+            upload.ingest = Some(ingest);
+            return Ok(UploadStatus {
+                id,
+                offset: received,
+                length: upload.declared,
+                recording: None,
+            });
+        }
+        vault.uploads.remove(id);
+        let recording = self
+            .finish_upload(caller, &upload.target, upload.filename.clone(), ingest)
+            .await?;
+        Ok(UploadStatus {
+            id,
+            offset: received,
+            length: upload.declared,
+            recording: Some(recording),
+        })
+    }
+
+    /// The recording an upload will register, checked against the register.
+    async fn draft(
+        &self,
+        tx: &mut RegisterTx,
+        target: &UploadTarget,
+        id: RecordingId,
+        now: OffsetDateTime,
+    ) -> AppResult<Recording> {
+        match target {
+            UploadTarget::Recording { form, session } => {
+                let session = match session {
+                    Some(session_id) => Some(
+                        tx.session(*session_id)
+                            .await?
+                            .ok_or_else(|| AppError::not_found("session", session_id))?,
+                    ),
+                    None => None,
+                };
+                for person in &form.subjects {
+                    tx.person(*person)
+                        .await?
+                        .ok_or_else(|| AppError::not_found("person", person))?;
+                }
+                Ok(Recording::new(id, form.clone(), session.as_ref(), now)?)
+            }
+            UploadTarget::Derivative { source, form } => {
+                let original = tx
+                    .recording(*source)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("recording", source))?;
+                if tx.destruction(*source).await?.is_some() {
+                    return Err(AppError::Gone {
+                        code: "recording.destroyed",
+                        message:
+                            "the source recording was destroyed; nothing can be derived from it"
+                                .to_owned(),
+                    });
+                }
+                Ok(Recording::derive(id, &original, form.clone(), now)?)
+            }
+        }
+    }
+
+    /// Stores a complete upload durably, then registers its recording and media in one
+    /// transaction. If registering fails, the stored object is deleted again.
+    async fn finish_upload(
+        &self,
+        caller: &Caller,
+        target: &UploadTarget,
+        filename: Option<String>,
+        ingest: Ingest,
+    ) -> AppResult<Recording> {
+        let vault = self.vault();
+        let staged = tokio::task::spawn_blocking(move || ingest.finish())
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(AppError::Vault)?;
+        let now = self.clock.now();
+        let id = RecordingId::from_uuid(Uuid::now_v7());
+        let recording = {
+            let mut tx = self.register.read().await?;
+            self.draft(&mut tx, target, id, now).await
+        };
+        let recording =
+            match recording.and_then(|r| check_kind(r.kind, staged.media_type).map(|()| r)) {
+                Ok(recording) => recording,
+                Err(error) => {
+                    staged.discard();
+                    return Err(error);
+                }
+            };
+        let wrapped = match vault.wrap(&staged.key) {
+            Ok(wrapped) => wrapped,
+            Err(error) => {
+                staged.discard();
+                return Err(error);
+            }
+        };
+        let object_key = format!("{id}.age");
+        if let Err(error) = vault.storage.store(&object_key, &staged.path).await {
+            staged.discard();
+            return Err(AppError::Vault(error));
+        }
+        let media = MediaRecord {
+            recording_id: id,
+            object_key: object_key.clone(),
+            content_type: staged.media_type.mime.to_owned(),
+            size: staged.size,
+            sha256: staged.sha256,
+            wrapped_key: Some(wrapped),
+            filename,
+            stored_at: now,
+        };
+        match self
+            .register_with_media(caller, &recording, &media, now)
+            .await
+        {
+            Ok(()) => Ok(recording),
+            Err(error) => {
+                if let Err(cleanup) = vault.storage.delete(&object_key).await {
+                    tracing::error!(%cleanup, object_key, "could not delete media after registering failed; `vault verify` will find it");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn register_with_media(
+        &self,
+        caller: &Caller,
+        recording: &Recording,
+        media: &MediaRecord,
+        now: OffsetDateTime,
+    ) -> AppResult<()> {
+        let mut tx = self.register.write().await?;
+        tx.insert_recording(recording, caller.member.id, now)
+            .await?;
+        tx.insert_media(media, caller.member.id).await?;
+        let detail = serde_json::json!({
+            "kind": recording.kind,
+            "purposes": recording.purposes,
+            "derivation": recording.derivation,
+            "media": { "content_type": media.content_type, "size": media.size, "sha256": hex::encode(media.sha256) },
+        });
+        for person in &recording.subjects {
+            Audit::change("recording.registered")
+                .person(*person)
+                .recording(recording.id)
+                .detail(detail.clone())
+                .write(&mut tx, caller.actor(), now)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
