@@ -57,6 +57,7 @@ mod cli_vault;
 mod decisions;
 mod input;
 mod openapi;
+mod pages;
 mod register;
 mod schema;
 mod vault;

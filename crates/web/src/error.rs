@@ -64,6 +64,11 @@ impl ApiError {
         self.status
     }
 
+    /// What went wrong, in words fit to show the user (server errors say only that they happened).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
     fn with_field(mut self, field: Option<&str>) -> Self {
         self.field = field.map(str::to_owned);
         self

@@ -49,6 +49,23 @@ fn bearer_token(parts: &Parts) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
+/// The `Set-Cookie` header that signs a browser in: never readable by scripts, never sent to
+/// other sites, only over HTTPS.
+pub fn sign_in_cookie(secret: &str) -> Option<axum::http::HeaderValue> {
+    axum::http::HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
+        custodian_app::accounts::SIGN_IN_LIFETIME.whole_seconds()
+    ))
+    .ok()
+}
+
+/// The `Set-Cookie` header that signs a browser out.
+pub fn cleared_cookie() -> axum::http::HeaderValue {
+    axum::http::HeaderValue::from_static(
+        "custodian_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0",
+    )
+}
+
 /// The sign-in cookie's value, if the request carries one.
 pub fn session_cookie(parts: &Parts) -> Option<String> {
     parts

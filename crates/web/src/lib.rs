@@ -3,6 +3,7 @@
 mod error;
 mod extract;
 mod input;
+mod pages;
 mod routes;
 
 use axum::Router;
@@ -155,6 +156,7 @@ pub fn router(state: AppState) -> Router {
     };
     let request_id = HeaderName::from_static("x-request-id");
     api.route("/api/v1/openapi.json", axum::routing::get(document))
+        .merge(pages::routes())
         .fallback(not_found)
         .with_state(state)
         .layer(

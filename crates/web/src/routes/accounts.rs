@@ -1,7 +1,7 @@
 //! Signing in and out, passwords, API tokens and staff accounts.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use custodian_app::Secret;
 use custodian_core::staff::{StaffMember, Username};
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{Body, Path, SESSION_COOKIE, Staff, session_cookie};
+use crate::extract::{Body, Path, Staff, cleared_cookie, session_cookie, sign_in_cookie};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -58,13 +58,8 @@ async fn sign_in(
         .custodian
         .sign_in(&request.username, &request.password)
         .await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
-        signed_in.secret.expose(),
-        custodian_app::accounts::SIGN_IN_LIFETIME.whole_seconds()
-    );
     let mut headers = HeaderMap::new();
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
+    if let Some(value) = sign_in_cookie(signed_in.secret.expose()) {
         headers.insert(header::SET_COOKIE, value);
     }
     Ok((
@@ -88,11 +83,8 @@ async fn sign_out(
     if let Some(cookie) = session_cookie(&parts) {
         state.custodian.sign_out(&Secret::from(cookie)).await?;
     }
-    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
     let mut headers = HeaderMap::new();
-    if let Ok(value) = HeaderValue::from_str(&clear) {
-        headers.insert(header::SET_COOKIE, value);
-    }
+    headers.insert(header::SET_COOKIE, cleared_cookie());
     Ok((StatusCode::NO_CONTENT, headers))
 }
 

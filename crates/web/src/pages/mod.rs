@@ -1,0 +1,125 @@
+//! Server-rendered pages for staff: the web app, over the same use cases as the JSON API.
+
+mod persons;
+mod sign_in;
+mod signed_in;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+/// The stylesheet, compiled in so the app needs no files beside the binary.
+const STYLESHEET: &str = include_str!("../../assets/custodian.css");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/assets/custodian.css", get(stylesheet))
+        // The dashboard will be the home page; until it exists, finding a person is.
+        .route("/", get(|| async { Redirect::to("/persons") }))
+        .route("/persons", get(persons::find))
+        .route("/persons/{id}", get(persons::person))
+}
+
+/// A date as people write it: 29 February 1980.
+pub fn long_date(date: time::Date) -> String {
+    format!("{} {} {}", date.day(), date.month(), date.year())
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+}
+
+/// A problem with one field, shown in the error summary and beside the field (NHS pattern).
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// Renders a page; a template that fails to render is a bug, reported without detail.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a page failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<!DOCTYPE html><title>Error – Custodian</title><p>Something went wrong on our side; it has been logged.</p>"),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    title: &'static str,
+    signed_in_as: Option<String>,
+    detail: String,
+}
+
+impl ErrorPage {
+    fn has_errors(&self) -> bool {
+        false
+    }
+}
+
+/// A failed use case as a page: the same status and words as the API's problem detail.
+pub fn error_page(error: custodian_app::AppError, signed_in_as: Option<String>) -> Response {
+    let problem = crate::ApiError::from(error);
+    let status = problem.status();
+    let title = match status {
+        StatusCode::NOT_FOUND => "Page not found",
+        StatusCode::FORBIDDEN => "You cannot do this",
+        status if status.is_server_error() => "Sorry, there is a problem with the service",
+        _ => "This could not be done",
+    };
+    let page = ErrorPage {
+        title,
+        signed_in_as,
+        detail: problem.detail().to_owned(),
+    };
+    render(status, &page)
+}
+
+/// Where to go after signing in: only a path on this site, never another site.
+pub fn safe_return_path(requested: &str) -> &str {
+    let local = requested.starts_with('/')
+        && !requested.starts_with("//")
+        && !requested.starts_with("/\\")
+        && !requested.chars().any(char::is_control);
+    if local { requested } else { "/" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_path;
+
+    #[test]
+    fn sign_in_returns_only_to_pages_of_this_site() {
+        assert_eq!(safe_return_path("/persons/123"), "/persons/123");
+        for elsewhere in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "",
+            "javascript:alert(1)",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_return_path(elsewhere), "/", "{elsewhere:?}");
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Finding a person, and the person page.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use custodian_core::ids::PersonId;
+use custodian_core::person::Person;
+use serde::Deserialize;
+
+use super::signed_in::SignedIn;
+use super::{error_page, render};
+use crate::AppState;
+use crate::extract::Path;
+
+/// How many people a search shows; more means the search should be narrower.
+const RESULTS: u32 = 50;
+
+/// A person as a row or heading shows them.
+pub struct PersonSummary {
+    pub id: String,
+    pub name: String,
+    pub nhs_number: Option<String>,
+    pub local_identifier: Option<String>,
+    pub date_of_birth: String,
+    pub capacity: &'static str,
+}
+
+impl From<&Person> for PersonSummary {
+    fn from(person: &Person) -> Self {
+        Self {
+            id: person.id.to_string(),
+            name: person.name.full(),
+            nhs_number: person.nhs_number.as_ref().map(ToString::to_string),
+            local_identifier: person
+                .local_identifier
+                .as_ref()
+                .map(|local| local.as_str().to_owned()),
+            date_of_birth: super::long_date(person.date_of_birth),
+            capacity: person.capacity.label(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "persons.html")]
+struct FindPage {
+    title: &'static str,
+    signed_in_as: Option<String>,
+    query: String,
+    searched: bool,
+    found: Vec<PersonSummary>,
+    more: bool,
+}
+
+impl FindPage {
+    fn has_errors(&self) -> bool {
+        false
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Search {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn find(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Query(search): Query<Search>,
+) -> Response {
+    let query = search.q.trim().to_owned();
+    let found = if query.is_empty() {
+        Vec::new()
+    } else {
+        match state
+            .custodian
+            .find_persons(&staff.0, &query, RESULTS + 1)
+            .await
+        {
+            Ok(found) => found,
+            Err(error) => return error_page(error, Some(staff.display_name())),
+        }
+    };
+    let more = found.len() > RESULTS as usize;
+    let page = FindPage {
+        title: "Find a person",
+        signed_in_as: Some(staff.display_name()),
+        searched: !query.is_empty(),
+        query,
+        found: found
+            .iter()
+            .take(RESULTS as usize)
+            .map(PersonSummary::from)
+            .collect(),
+        more,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    title: String,
+    signed_in_as: Option<String>,
+    person: PersonSummary,
+    representatives: Vec<(String, &'static str, Option<String>)>,
+}
+
+impl PersonPage {
+    fn has_errors(&self) -> bool {
+        false
+    }
+}
+
+pub async fn person(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(id): Path<PersonId>,
+) -> Response {
+    let record = match state.custodian.person(&staff.0, id).await {
+        Ok(record) => record,
+        Err(error) => return error_page(error, Some(staff.display_name())),
+    };
+    let page = PersonPage {
+        title: record.person.name.full(),
+        signed_in_as: Some(staff.display_name()),
+        person: PersonSummary::from(&record.person),
+        representatives: record
+            .representatives
+            .iter()
+            .map(|r| {
+                (
+                    r.name.to_string(),
+                    r.kind.label(),
+                    r.contact.as_ref().map(ToString::to_string),
+                )
+            })
+            .collect(),
+    };
+    render(StatusCode::OK, &page)
+}

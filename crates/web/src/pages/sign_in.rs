@@ -1,0 +1,126 @@
+//! Signing in and out in the browser.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use custodian_app::{AppError, Secret};
+use serde::Deserialize;
+
+use super::{FieldError, render, safe_return_path};
+use crate::AppState;
+use crate::extract::{cleared_cookie, session_cookie, sign_in_cookie};
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    title: &'static str,
+    signed_in_as: Option<String>,
+    errors: Vec<FieldError>,
+    username: String,
+    return_to: String,
+}
+
+impl SignInPage {
+    fn new(username: String, return_to: String, errors: Vec<FieldError>) -> Self {
+        Self {
+            title: "Sign in",
+            signed_in_as: None,
+            errors,
+            username,
+            return_to,
+        }
+    }
+
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|error| error.field == field)
+            .map(|error| error.message.as_str())
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReturnTo {
+    #[serde(default)]
+    return_to: String,
+}
+
+pub async fn form(Query(query): Query<ReturnTo>) -> Response {
+    let return_to = safe_return_path(&query.return_to).to_owned();
+    render(
+        StatusCode::OK,
+        &SignInPage::new(String::new(), return_to, Vec::new()),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    return_to: String,
+}
+
+pub async fn submit(State(state): State<AppState>, Form(form): Form<SignInForm>) -> Response {
+    let return_to = safe_return_path(&form.return_to).to_owned();
+    let mut errors = Vec::new();
+    if form.username.trim().is_empty() {
+        errors.push(FieldError {
+            field: "username",
+            message: "Enter your username".to_owned(),
+        });
+    }
+    if form.password.is_empty() {
+        errors.push(FieldError {
+            field: "password",
+            message: "Enter your password".to_owned(),
+        });
+    }
+    if !errors.is_empty() {
+        let page = SignInPage::new(form.username, return_to, errors);
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    match state
+        .custodian
+        .sign_in(form.username.trim(), &form.password)
+        .await
+    {
+        Ok(signed_in) => {
+            let mut headers = HeaderMap::new();
+            if let Some(cookie) = sign_in_cookie(signed_in.secret.expose()) {
+                headers.insert(header::SET_COOKIE, cookie);
+            }
+            (headers, Redirect::to(&return_to)).into_response()
+        }
+        Err(AppError::Unauthenticated(_)) => {
+            // The same words whichever part was wrong, so usernames cannot be discovered.
+            let errors = vec![FieldError {
+                field: "username",
+                message: "Enter a correct username and password".to_owned(),
+            }];
+            let page = SignInPage::new(form.username, return_to, errors);
+            render(StatusCode::UNAUTHORIZED, &page)
+        }
+        Err(error) => crate::ApiError::from(error).into_response(),
+    }
+}
+
+pub async fn sign_out(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (parts, _) = request.into_parts();
+    if let Some(cookie) = session_cookie(&parts)
+        && let Err(error) = state.custodian.sign_out(&Secret::from(cookie)).await
+    {
+        return crate::ApiError::from(error).into_response();
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, cleared_cookie());
+    (headers, Redirect::to("/sign-in")).into_response()
+}

@@ -1,0 +1,52 @@
+//! The member of staff behind a page: signed in by cookie, or sent to sign in and back again.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use custodian_app::{Caller, Secret};
+
+use crate::AppState;
+use crate::extract::session_cookie;
+
+/// A signed-in member of staff. Without a valid sign-in (none, expired or ended) the browser is
+/// sent to sign in, and returned to this page afterwards.
+pub struct SignedIn(pub Caller);
+
+impl SignedIn {
+    /// The name shown in the header.
+    pub fn display_name(&self) -> String {
+        self.0.member.display_name.to_string()
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let here = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |path| path.as_str())
+            .to_owned();
+        let to_sign_in = || {
+            let query =
+                serde_urlencoded::to_string([("return_to", here.as_str())]).unwrap_or_default();
+            Redirect::to(&format!("/sign-in?{query}")).into_response()
+        };
+        let Some(cookie) = session_cookie(parts) else {
+            return Err(to_sign_in());
+        };
+        match state
+            .custodian
+            .authenticate_sign_in(&Secret::from(cookie))
+            .await
+        {
+            Ok(caller) => {
+                tracing::Span::current().record("staff", tracing::field::display(caller.member.id));
+                Ok(Self(caller))
+            }
+            Err(custodian_app::AppError::Unauthenticated(_)) => Err(to_sign_in()),
+            Err(error) => Err(crate::ApiError::from(error).into_response()),
+        }
+    }
+}

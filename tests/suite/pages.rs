@@ -1,0 +1,240 @@
+//! The staff web app's pages, rendered by the server: signing in and out, finding people.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use custodian_testkit::{ADMIN_PASSWORD, TestApp};
+
+fn form(path: &str, fields: &[(&str, &str)]) -> Request<Body> {
+    let body = fields
+        .iter()
+        .map(|(name, value)| format!("{name}={}", urlencode(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn page(
+    app: &TestApp,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let (status, headers, bytes) = app.send_raw(request).await;
+    (status, headers, String::from_utf8(bytes).unwrap())
+}
+
+async fn s5_staff_sign_in_and_out_in_the_browser(app: TestApp) {
+    let (status, _, html) = page(
+        &app,
+        Request::get("/sign-in?return_to=/persons")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<h1 class=\"heading-l\">Sign in to Custodian</h1>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("name=\"return_to\" value=\"/persons\""),
+        "{html}"
+    );
+
+    // Empty fields: both named in the summary, linked to their fields.
+    let (status, _, html) = page(
+        &app,
+        form("/sign-in", &[("username", ""), ("password", "")]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("<title>Error: Sign in – Custodian</title>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a href=\"#username\">Enter your username</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a href=\"#password\">Enter your password</a>"),
+        "{html}"
+    );
+
+    // A wrong password keeps what was typed, shown as text even when it is markup.
+    let typed = "<script>alert('x')</script>";
+    let (status, _, html) = page(
+        &app,
+        form(
+            "/sign-in",
+            &[("username", typed), ("password", "wrong password here")],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        html.contains("Enter a correct username and password"),
+        "{html}"
+    );
+    assert!(!html.contains(typed), "markup is never echoed as markup");
+    assert!(
+        html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"),
+        "{html}"
+    );
+
+    // Signing in goes back where the user was going, but never to another site.
+    let (status, headers, _) = page(
+        &app,
+        form(
+            "/sign-in",
+            &[
+                ("username", "admin"),
+                ("password", ADMIN_PASSWORD),
+                ("return_to", "/persons"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/persons");
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let (_, headers, _) = page(
+        &app,
+        form(
+            "/sign-in",
+            &[
+                ("username", "admin"),
+                ("password", ADMIN_PASSWORD),
+                ("return_to", "//evil.example"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(headers[header::LOCATION], "/");
+
+    // Signing out ends the sign-in, not just the cookie.
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let mut sign_out = form("/sign-out", &[]);
+    sign_out
+        .headers_mut()
+        .insert(header::COOKIE, session.parse().unwrap());
+    let (status, headers, _) = page(&app, sign_out).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/sign-in");
+    let mut me = Request::get("/api/v1/auth/me").body(Body::empty()).unwrap();
+    me.headers_mut()
+        .insert(header::COOKIE, session.parse().unwrap());
+    assert_eq!(app.send_raw(me).await.0, StatusCode::UNAUTHORIZED);
+}
+
+/// Signs the administrator in through the form; returns the cookie to send.
+async fn signed_in(app: &TestApp) -> String {
+    let (status, headers, _) = page(
+        app,
+        form(
+            "/sign-in",
+            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(path).body(Body::empty()).unwrap();
+    if let Some(cookie) = cookie {
+        request
+            .headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+    }
+    request
+}
+
+async fn find_a_person_and_open_their_page(app: TestApp) {
+    // Without a sign-in, a page sends the browser to sign in and back again.
+    let (status, headers, _) = page(&app, get("/persons?q=Testperson", None)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers[header::LOCATION],
+        "/sign-in?return_to=%2Fpersons%3Fq%3DTestperson"
+    );
+    let (_, headers, _) = page(
+        &app,
+        get("/persons", Some("custodian_session=expired-or-forged")),
+    )
+    .await;
+    assert_eq!(headers[header::LOCATION], "/sign-in?return_to=%2Fpersons");
+
+    let id = app.person("Ada", "has_capacity").await;
+    app.person("Bea", "lacks_capacity").await;
+    let cookie = signed_in(&app).await;
+    let (status, _, html) = page(&app, get("/persons?q=Testperson", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("2 found"), "{html}");
+    assert!(
+        html.contains(&format!("<a href=\"/persons/{id}\">Ada Testperson</a>")),
+        "{html}"
+    );
+    assert!(html.contains("29 February 1980"), "{html}");
+
+    let (_, _, html) = page(&app, get("/persons?q=Nobody", Some(&cookie))).await;
+    assert!(html.contains("No one found"), "{html}");
+
+    let (status, _, html) = page(&app, get(&format!("/persons/{id}"), Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<h1 class=\"heading-l\">Ada Testperson</h1>"),
+        "{html}"
+    );
+    assert!(html.contains("has capacity"), "{html}");
+    assert!(
+        html.contains("<a class=\"back-link\" href=\"/persons\">"),
+        "{html}"
+    );
+
+    // Someone who is not registered gets a page that says so, not a machine's error.
+    let missing = uuid::Uuid::now_v7();
+    let (status, headers, html) =
+        page(&app, get(&format!("/persons/{missing}"), Some(&cookie))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        html.contains("<h1 class=\"heading-l\">Page not found</h1>"),
+        "{html}"
+    );
+}
+
+app_on_both_backends!(
+    s5_staff_sign_in_and_out_in_the_browser,
+    find_a_person_and_open_their_page
+);
