@@ -234,7 +234,141 @@ async fn find_a_person_and_open_their_page(app: TestApp) {
     );
 }
 
+async fn s5_a_one_time_password_is_replaced_before_anything_else(app: TestApp) {
+    let reply = app
+        .post(
+            "/api/v1/staff",
+            serde_json::json!({"username": "r.okafor", "display_name": "Rita Okafor"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let one_time = reply.body["one_time_password"].as_str().unwrap().to_owned();
+    let (_, headers, _) = page(
+        &app,
+        form(
+            "/sign-in",
+            &[
+                ("username", "r.okafor"),
+                ("password", &one_time),
+                ("return_to", "/persons?q=Ada"),
+            ],
+        ),
+    )
+    .await;
+    let cookie = headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    // Any page first asks for a new password, then goes on to where the user was going.
+    let (status, headers, _) = page(&app, get("/persons?q=Ada", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers[header::LOCATION],
+        "/password?return_to=%2Fpersons%3Fq%3DAda"
+    );
+    let (status, _, html) = page(
+        &app,
+        get("/password?return_to=%2Fpersons%3Fq%3DAda", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("You signed in with a one-time password"),
+        "{html}"
+    );
+
+    let change = |current: &str, new: &str, again: &str| {
+        let mut request = form(
+            "/password",
+            &[
+                ("current_password", current),
+                ("new_password", new),
+                ("confirm_password", again),
+                ("return_to", "/persons?q=Ada"),
+            ],
+        );
+        request
+            .headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+        request
+    };
+    let (status, _, html) = page(&app, change("", "", "")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("<a href=\"#current_password\">Enter your current password</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a href=\"#new_password\">Enter a new password</a>"),
+        "{html}"
+    );
+    let (_, _, html) = page(
+        &app,
+        change(
+            &one_time,
+            "a long new pass phrase",
+            "a long new pass phrase!",
+        ),
+    )
+    .await;
+    assert!(html.contains("Enter the same new password twice"), "{html}");
+    let (_, _, html) = page(
+        &app,
+        change(
+            "not it at all",
+            "a long new pass phrase",
+            "a long new pass phrase",
+        ),
+    )
+    .await;
+    assert!(
+        html.contains("Your current password is not right"),
+        "{html}"
+    );
+    let (_, _, html) = page(&app, change(&one_time, "short", "short")).await;
+    assert!(
+        html.contains("id=\"new_password-error\""),
+        "the rule's own words, beside the field: {html}"
+    );
+
+    let (status, headers, _) = page(
+        &app,
+        change(
+            &one_time,
+            "a long new pass phrase",
+            "a long new pass phrase",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/persons?q=Ada");
+    let renewed = headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, _, _) = page(&app, get("/persons?q=Ada", Some(&cookie))).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the old sign-in ended with the old password"
+    );
+    let (status, _, html) = page(&app, get("/persons?q=Ada", Some(&renewed))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Rita Okafor"),
+        "the header names who is signed in: {html}"
+    );
+}
+
 app_on_both_backends!(
     s5_staff_sign_in_and_out_in_the_browser,
-    find_a_person_and_open_their_page
+    find_a_person_and_open_their_page,
+    s5_a_one_time_password_is_replaced_before_anything_else
 );

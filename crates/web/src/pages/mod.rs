@@ -1,5 +1,6 @@
 //! Server-rendered pages for staff: the web app, over the same use cases as the JSON API.
 
+mod password;
 mod persons;
 mod sign_in;
 mod signed_in;
@@ -22,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/custodian.css", get(stylesheet))
         // The dashboard will be the home page; until it exists, finding a person is.
         .route("/", get(|| async { Redirect::to("/persons") }))
+        .route("/password", get(password::form).post(password::submit))
         .route("/persons", get(persons::find))
         .route("/persons/{id}", get(persons::person))
 }
@@ -46,6 +48,23 @@ async fn stylesheet() -> impl IntoResponse {
 pub struct FieldError {
     pub field: &'static str,
     pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// The first problem with `field`, to show beside it.
+pub fn first_error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
+    errors
+        .iter()
+        .find(|error| error.field == field)
+        .map(|error| error.message.as_str())
 }
 
 /// Renders a page; a template that fails to render is a bug, reported without detail.

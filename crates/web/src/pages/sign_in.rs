@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use custodian_app::{AppError, Secret};
 use serde::Deserialize;
 
-use super::{FieldError, render, safe_return_path};
+use super::{FieldError, first_error_for, render, safe_return_path};
 use crate::AppState;
 use crate::extract::{cleared_cookie, session_cookie, sign_in_cookie};
 
@@ -38,10 +38,7 @@ impl SignInPage {
     }
 
     fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|error| error.field == field)
-            .map(|error| error.message.as_str())
+        first_error_for(&self.errors, field)
     }
 }
 

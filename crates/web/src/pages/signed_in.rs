@@ -41,6 +41,12 @@ impl FromRequestParts<AppState> for SignedIn {
             .authenticate_sign_in(&Secret::from(cookie))
             .await
         {
+            // A one-time password must be replaced before anything else is done.
+            Ok(caller) if caller.must_change_password && parts.uri.path() != "/password" => {
+                let query =
+                    serde_urlencoded::to_string([("return_to", here.as_str())]).unwrap_or_default();
+                Err(Redirect::to(&format!("/password?{query}")).into_response())
+            }
             Ok(caller) => {
                 tracing::Span::current().record("staff", tracing::field::display(caller.member.id));
                 Ok(Self(caller))

@@ -1,0 +1,165 @@
+//! Choosing a new password, which a one-time password requires before anything else.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use custodian_app::AppError;
+use serde::Deserialize;
+
+use super::signed_in::SignedIn;
+use super::{FieldError, error_page, first_error_for, render, safe_return_path};
+use crate::AppState;
+use crate::extract::sign_in_cookie;
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    title: &'static str,
+    signed_in_as: Option<String>,
+    errors: Vec<FieldError>,
+    first_time: bool,
+    return_to: String,
+}
+
+impl PasswordPage {
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    fn error_for(&self, field: &str) -> Option<&str> {
+        first_error_for(&self.errors, field)
+    }
+
+    /// Each field: its name, label, hint and autocomplete token.
+    fn fields(
+        &self,
+    ) -> [(
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        &'static str,
+    ); 3] {
+        [
+            (
+                "current_password",
+                "Current password",
+                None,
+                "current-password",
+            ),
+            (
+                "new_password",
+                "New password",
+                Some("At least 12 characters. A few unrelated words make a strong one."),
+                "new-password",
+            ),
+            (
+                "confirm_password",
+                "New password again",
+                None,
+                "new-password",
+            ),
+        ]
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReturnTo {
+    #[serde(default)]
+    return_to: String,
+}
+
+pub async fn form(staff: SignedIn, Query(query): Query<ReturnTo>) -> Response {
+    let page = PasswordPage {
+        title: "Choose a new password",
+        first_time: staff.0.must_change_password,
+        signed_in_as: Some(staff.display_name()),
+        errors: Vec::new(),
+        return_to: safe_return_path(&query.return_to).to_owned(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+    #[serde(default)]
+    return_to: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let return_to = safe_return_path(&form.return_to).to_owned();
+    let mut errors = Vec::new();
+    if form.current_password.is_empty() {
+        errors.push(FieldError::new(
+            "current_password",
+            "Enter your current password",
+        ));
+    }
+    if form.new_password.is_empty() {
+        errors.push(FieldError::new("new_password", "Enter a new password"));
+    } else if form.new_password != form.confirm_password {
+        errors.push(FieldError::new(
+            "confirm_password",
+            "Enter the same new password twice",
+        ));
+    }
+    if errors.is_empty() {
+        match state
+            .custodian
+            .change_password(&staff.0, &form.current_password, &form.new_password)
+            .await
+        {
+            // Changing a password ends every sign-in, this one too; the new password has just
+            // been given, so it signs this browser in again rather than asking for it twice.
+            Ok(()) => {
+                let username = staff.0.member.username.to_string();
+                return match state.custodian.sign_in(&username, &form.new_password).await {
+                    Ok(signed_in) => {
+                        let mut headers = HeaderMap::new();
+                        if let Some(cookie) = sign_in_cookie(signed_in.secret.expose()) {
+                            headers.insert(header::SET_COOKIE, cookie);
+                        }
+                        (headers, Redirect::to(&return_to)).into_response()
+                    }
+                    Err(_) => Redirect::to("/sign-in").into_response(),
+                };
+            }
+            Err(AppError::Forbidden { .. }) => errors.push(FieldError::new(
+                "current_password",
+                "Your current password is not right",
+            )),
+            Err(AppError::WeakPassword(reason)) => {
+                errors.push(FieldError::new("new_password", sentence(&reason)))
+            }
+            Err(error) => return error_page(error, Some(staff.display_name())),
+        }
+    }
+    let page = PasswordPage {
+        title: "Choose a new password",
+        first_time: staff.0.must_change_password,
+        signed_in_as: Some(staff.display_name()),
+        errors,
+        return_to,
+    };
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// The use case's words as a sentence: a capital first letter.
+fn sentence(text: &str) -> String {
+    let mut characters = text.chars();
+    characters
+        .next()
+        .map(|first| first.to_uppercase().chain(characters).collect())
+        .unwrap_or_default()
+}
