@@ -367,8 +367,95 @@ async fn s5_a_one_time_password_is_replaced_before_anything_else(app: TestApp) {
     );
 }
 
+async fn register_a_person_with_every_problem_shown_at_once(app: TestApp) {
+    let cookie = signed_in(&app).await;
+    let submit = |fields: &[(&str, &str)]| {
+        let mut request = form("/persons/new", fields);
+        request
+            .headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+        request
+    };
+    let (status, _, html) = page(&app, get("/persons/new", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<h1 class=\"heading-l\">Register a person</h1>"),
+        "{html}"
+    );
+
+    let (status, _, html) = page(&app, submit(&[])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for (field, message) in [
+        ("given_name", "Enter their first name"),
+        ("family_name", "Enter their last name"),
+        ("date_of_birth", "Enter their date of birth"),
+        (
+            "capacity",
+            "Say whether they can decide about recording for themselves",
+        ),
+    ] {
+        assert!(
+            html.contains(&format!("<a href=\"#{field}\">{message}</a>")),
+            "{field}: {html}"
+        );
+    }
+
+    // What was typed comes back, markup as text, with each problem beside its field.
+    let (_, _, html) = page(
+        &app,
+        submit(&[
+            ("given_name", "<b>Ada</b>"),
+            ("family_name", "Testperson"),
+            ("day", "31"),
+            ("month", "2"),
+            ("year", "1980"),
+            ("nhs_number", "999 000 0019"),
+            ("capacity", "has_capacity"),
+        ]),
+    )
+    .await;
+    assert!(!html.contains("<b>Ada</b>"), "{html}");
+    assert!(
+        html.contains("Ada") && html.contains("value=\"999 000 0019\""),
+        "{html}"
+    );
+    assert!(html.contains("id=\"date_of_birth-error\""), "{html}");
+    assert!(html.contains("id=\"nhs_number-error\""), "{html}");
+    assert!(
+        html.contains(" checked>"),
+        "the chosen answer stays chosen: {html}"
+    );
+
+    let number = custodian_testkit::fixtures::nhs_number();
+    let valid = [
+        ("given_name", "Ada"),
+        ("family_name", "Testperson"),
+        ("day", "29"),
+        ("month", "2"),
+        ("year", "1980"),
+        ("nhs_number", number.as_str()),
+        ("capacity", "lacks_capacity"),
+    ];
+    let (status, headers, _) = page(&app, submit(&valid)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = headers[header::LOCATION].to_str().unwrap().to_owned();
+    let (_, _, html) = page(&app, get(&location, Some(&cookie))).await;
+    assert!(
+        html.contains("29 February 1980") && html.contains("lacks capacity"),
+        "{html}"
+    );
+
+    // Sending the form twice registers the person once.
+    let (status, _, html) = page(&app, submit(&valid)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("already registered"), "{html}");
+    let (_, _, html) = page(&app, get("/persons?q=Testperson", Some(&cookie))).await;
+    assert!(html.contains("1 found"), "{html}");
+}
+
 app_on_both_backends!(
     s5_staff_sign_in_and_out_in_the_browser,
+    register_a_person_with_every_problem_shown_at_once,
     find_a_person_and_open_their_page,
     s5_a_one_time_password_is_replaced_before_anything_else
 );

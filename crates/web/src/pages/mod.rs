@@ -1,5 +1,6 @@
 //! Server-rendered pages for staff: the web app, over the same use cases as the JSON API.
 
+mod new_person;
 mod password;
 mod persons;
 mod sign_in;
@@ -25,6 +26,10 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/persons") }))
         .route("/password", get(password::form).post(password::submit))
         .route("/persons", get(persons::find))
+        .route(
+            "/persons/new",
+            get(new_person::form).post(new_person::submit),
+        )
         .route("/persons/{id}", get(persons::person))
 }
 
@@ -65,6 +70,15 @@ pub fn first_error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a 
         .iter()
         .find(|error| error.field == field)
         .map(|error| error.message.as_str())
+}
+
+/// Words as a sentence: a capital first letter.
+pub fn sentence(text: &str) -> String {
+    let mut characters = text.chars();
+    characters
+        .next()
+        .map(|first| first.to_uppercase().chain(characters).collect())
+        .unwrap_or_default()
 }
 
 /// Renders a page; a template that fails to render is a bug, reported without detail.

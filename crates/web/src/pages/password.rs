@@ -140,7 +140,7 @@ pub async fn submit(
                 "Your current password is not right",
             )),
             Err(AppError::WeakPassword(reason)) => {
-                errors.push(FieldError::new("new_password", sentence(&reason)))
+                errors.push(FieldError::new("new_password", super::sentence(&reason)))
             }
             Err(error) => return error_page(error, Some(staff.display_name())),
         }
@@ -153,13 +153,4 @@ pub async fn submit(
         return_to,
     };
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
-}
-
-/// The use case's words as a sentence: a capital first letter.
-fn sentence(text: &str) -> String {
-    let mut characters = text.chars();
-    characters
-        .next()
-        .map(|first| first.to_uppercase().chain(characters).collect())
-        .unwrap_or_default()
 }
