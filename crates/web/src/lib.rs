@@ -1,4 +1,4 @@
-//! Custodian over HTTP: the JSON API under `/api/v1`, its OpenAPI document, and health checks.
+//! Custodian over HTTP: the staff pages, the JSON API under `/api/v1` with its OpenAPI document, and health checks.
 
 mod error;
 mod extract;
