@@ -156,6 +156,11 @@ async fn signed_in(app: &TestApp) -> String {
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+    session_from(&headers)
+}
+
+/// The sign-in cookie a response sets, as a browser would send it back.
+fn session_from(headers: &axum::http::HeaderMap) -> String {
     headers[header::SET_COOKIE]
         .to_str()
         .unwrap()
@@ -255,13 +260,7 @@ async fn s5_a_one_time_password_is_replaced_before_anything_else(app: TestApp) {
         ),
     )
     .await;
-    let cookie = headers[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = session_from(&headers);
 
     // Any page first asks for a new password, then goes on to where the user was going.
     let (status, headers, _) = page(&app, get("/persons?q=Ada", Some(&cookie))).await;
@@ -346,13 +345,7 @@ async fn s5_a_one_time_password_is_replaced_before_anything_else(app: TestApp) {
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers[header::LOCATION], "/persons?q=Ada");
-    let renewed = headers[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let renewed = session_from(&headers);
     let (status, _, _) = page(&app, get("/persons?q=Ada", Some(&cookie))).await;
     assert_eq!(
         status,

@@ -376,18 +376,7 @@ async fn bad_uploads_are_refused_and_leave_nothing(app: TestApp) {
         (StatusCode::PAYLOAD_TOO_LARGE, "media.too_large")
     );
     let longer = app
-        .send(
-            app.request(Method::POST, "/api/v1/uploads")
-                .header("tus-resumable", "1.0.0")
-                .header("upload-length", "1000")
-                .header(
-                    "upload-metadata",
-                    format!("recording {}", base64_json(&video(&person))),
-                )
-                .header(header::CONTENT_TYPE, "application/offset+octet-stream")
-                .body(Body::from(mp4(2000, 8)))
-                .unwrap(),
-        )
+        .upload_declaring(&video(&person), 1000, mp4(2000, 8))
         .await;
     assert_eq!(
         (longer.status, longer.code()),

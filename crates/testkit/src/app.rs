@@ -161,21 +161,7 @@ impl TestApp {
             None => request.body(Body::empty()),
         }
         .unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        self.send(request).await
     }
 
     /// GET as the administrator.

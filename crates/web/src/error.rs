@@ -127,19 +127,6 @@ impl From<AppError> for ApiError {
                 header: None,
             };
         }
-        if let AppError::RangeNotSatisfiable { size } = &error {
-            return Self {
-                status: StatusCode::RANGE_NOT_SATISFIABLE,
-                code,
-                detail: error.to_string(),
-                requirement: None,
-                field: Some("Range".to_owned()),
-                header: Some(Box::new((
-                    axum::http::header::CONTENT_RANGE,
-                    format!("bytes */{size}"),
-                ))),
-            };
-        }
         let status = match &error {
             AppError::Invalid(domain) => return Self::from(domain.clone()),
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
@@ -185,13 +172,24 @@ impl From<AppError> for ApiError {
         } else {
             error.to_string()
         };
+        // A refused range says what is available, as RFC 9110 asks.
+        let (field, header) = match &error {
+            AppError::RangeNotSatisfiable { size } => (
+                Some("Range".to_owned()),
+                Some(Box::new((
+                    axum::http::header::CONTENT_RANGE,
+                    format!("bytes */{size}"),
+                ))),
+            ),
+            _ => (None, None),
+        };
         Self {
             status,
             code,
             detail,
             requirement: None,
-            field: None,
-            header: None,
+            field,
+            header,
         }
     }
 }

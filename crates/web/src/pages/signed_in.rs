@@ -28,13 +28,14 @@ impl FromRequestParts<AppState> for SignedIn {
             .path_and_query()
             .map_or("/", |path| path.as_str())
             .to_owned();
-        let to_sign_in = || {
+        // Sends the browser to `page`, which brings it back here when done.
+        let via = |page: &str| {
             let query =
                 serde_urlencoded::to_string([("return_to", here.as_str())]).unwrap_or_default();
-            Redirect::to(&format!("/sign-in?{query}")).into_response()
+            Redirect::to(&format!("{page}?{query}")).into_response()
         };
         let Some(cookie) = session_cookie(parts) else {
-            return Err(to_sign_in());
+            return Err(via("/sign-in"));
         };
         match state
             .custodian
@@ -43,15 +44,13 @@ impl FromRequestParts<AppState> for SignedIn {
         {
             // A one-time password must be replaced before anything else is done.
             Ok(caller) if caller.must_change_password && parts.uri.path() != "/password" => {
-                let query =
-                    serde_urlencoded::to_string([("return_to", here.as_str())]).unwrap_or_default();
-                Err(Redirect::to(&format!("/password?{query}")).into_response())
+                Err(via("/password"))
             }
             Ok(caller) => {
                 tracing::Span::current().record("staff", tracing::field::display(caller.member.id));
                 Ok(Self(caller))
             }
-            Err(custodian_app::AppError::Unauthenticated(_)) => Err(to_sign_in()),
+            Err(custodian_app::AppError::Unauthenticated(_)) => Err(via("/sign-in")),
             Err(error) => Err(crate::ApiError::from(error).into_response()),
         }
     }
