@@ -52,6 +52,7 @@ macro_rules! app_on_both_backends {
 
 mod accounts;
 mod audit;
+mod browser;
 mod cli;
 mod cli_vault;
 mod decisions;

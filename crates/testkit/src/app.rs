@@ -107,6 +107,17 @@ impl TestApp {
         app
     }
 
+    /// Serves the app on a loopback port, for a real browser, and returns its address.
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let address = listener.local_addr().expect("the port's address");
+        let router = self.router.clone();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        format!("http://{address}")
+    }
+
     /// Signs in through the API.
     pub async fn sign_in(&self, username: &str, password: &str) -> SignIn {
         let reply = self

@@ -8,10 +8,12 @@
 )]
 
 mod app;
+mod browser;
 mod database;
 pub mod fixtures;
 mod garage;
 
 pub use app::{ADMIN_PASSWORD, Reply, SignIn, TestApp};
+pub use browser::Browser;
 pub use database::{Backend, TestDatabase, postgres_admin_url};
 pub use garage::Garage;
