@@ -101,7 +101,132 @@ async fn the_accessibility_check_reports_a_broken_page(app: TestApp) {
     browser.close().await;
 }
 
+/// Reads a PDF's text with poppler's `pdftotext`, and whether `pdfinfo` finds it tagged.
+fn pdf_text_and_tagging(pdf: &[u8]) -> (String, bool) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), pdf).unwrap();
+    let run = |program: &str, args: &[&str]| {
+        let output = std::process::Command::new(program)
+            .args(args)
+            .arg(file.path())
+            .args(if program == "pdftotext" {
+                vec!["-"]
+            } else {
+                vec![]
+            })
+            .output()
+            .unwrap_or_else(|error| {
+                panic!("{program} is missing ({error}); install poppler-utils")
+            });
+        assert!(output.status.success(), "{program}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let text = run("pdftotext", &["-layout"]);
+    let info = run("pdfinfo", &[]);
+    let tagged = info
+        .lines()
+        .any(|line| line.starts_with("Tagged:") && line.ends_with("yes"));
+    (text, tagged)
+}
+
+async fn c2_consent_with_a_drawn_signature_and_the_persons_copy(app: TestApp) {
+    let person = app.person("Bea", "has_capacity").await;
+    let browser = Browser::open(&app.serve().await).await;
+    browser.visit(&format!("/persons/{person}")).await;
+    sign_in_by_keyboard(&browser).await;
+    browser.wait_for_path(&format!("/persons/{person}")).await;
+    assert!(browser.text("main").await.contains("No consent recorded"));
+    browser.assert_accessible().await;
+
+    browser.click("a[href$='/consents/new']").await;
+    browser
+        .wait_for_path(&format!("/persons/{person}/consents/new"))
+        .await;
+    browser.assert_accessible().await;
+
+    // Sent with nothing chosen: every problem at once, nothing recorded.
+    browser.click("#record-consent").await;
+    let summary = browser.text(".error-summary").await;
+    for problem in [
+        "Choose at least one purpose",
+        "Say whether they give or refuse consent",
+        "does not affect their care",
+        "Say how the form was signed",
+    ] {
+        assert!(
+            summary.contains(problem),
+            "{problem} missing from {summary}"
+        );
+    }
+    browser.assert_accessible().await;
+
+    // Clinical use and teaching, given, signed on the screen with the mouse.
+    browser.click("#purpose-clinical").await;
+    browser.click("#purpose-teaching").await;
+    browser.click("#answer").await;
+    browser.click("#refusal_explained").await;
+    browser.fill("#service", "CAMHS-NORTH").await;
+    browser.fill("#signed_by", "Bea Testperson").await;
+    browser
+        .draw(
+            "#drawing-canvas",
+            &[
+                &[
+                    (-200.0, 40.0),
+                    (-150.0, -50.0),
+                    (-100.0, 40.0),
+                    (-50.0, -30.0),
+                ],
+                &[(0.0, 0.0), (80.0, 10.0), (160.0, -20.0)],
+            ],
+        )
+        .await;
+    let drawn = browser.find("#drawing").await.prop("value").await.unwrap();
+    assert!(drawn.is_some_and(|strokes| strokes.contains(';')));
+    browser.assert_accessible().await;
+    browser.click("#record-consent").await;
+    browser.wait_for_path_starting("/consents/").await;
+    assert_eq!(browser.text("h1").await, "Consent given");
+    assert_eq!(browser.find_all("svg.signature path").await.len(), 1);
+    browser.assert_accessible().await;
+
+    // The person's copy: a tagged PDF with their name, the purposes and the signature's words.
+    let href = browser
+        .find("a[href$='copy.pdf']")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let pdf = browser.download(&href).await;
+    assert!(pdf.starts_with(b"%PDF-"));
+    let (text, tagged) = pdf_text_and_tagging(&pdf);
+    for words in [
+        "Your consent to recording",
+        "Bea Testperson",
+        "Clinical or therapeutic use",
+        "Teaching",
+        "Signed on screen by Bea Testperson",
+        "does not affect your care",
+    ] {
+        assert!(
+            text.contains(words),
+            "{words:?} missing from the copy:\n{text}"
+        );
+    }
+    assert!(tagged, "the copy is not a tagged PDF");
+
+    // The person page shows where they stand on each purpose.
+    browser.visit(&format!("/persons/{person}")).await;
+    let consents = browser.text("table[aria-labelledby=consents]").await;
+    assert!(consents.contains("Teaching"), "{consents}");
+    assert!(consents.contains("Given"), "{consents}");
+    browser.assert_accessible().await;
+    browser.close().await;
+}
+
 app_on_both_backends!(
     s5_sign_in_find_and_register_a_person_by_keyboard_alone,
     the_accessibility_check_reports_a_broken_page,
+    c2_consent_with_a_drawn_signature_and_the_persons_copy,
 );

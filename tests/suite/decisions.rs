@@ -322,7 +322,7 @@ async fn c10_research_needs_the_study_named(app: TestApp) {
             json!({
                 "answer": "given", "purposes": ["research"], "given_by": {"kind": "person"},
                 "scope": {"kind": "service", "service": "CAMHS-NORTH"}, "signed_at": minutes_from_now(-60),
-                "signature": {"method": "drawn", "signed_by": "Ada"}, "told_refusal_does_not_affect_care": true,
+                "signature": {"method": "drawn", "signed_by": "Ada", "drawing": "10,150 40,60 80,150"}, "told_refusal_does_not_affect_care": true,
                 "research": {"study": "Outcomes study", "ethics_reference": "23/NE/0123"},
             }),
         )

@@ -11,7 +11,7 @@ fn consent(purposes: &[&str], signed_at: String) -> Value {
         "given_by": {"kind": "person"},
         "scope": {"kind": "service", "service": "CAMHS-NORTH"},
         "signed_at": signed_at,
-        "signature": {"method": "drawn", "signed_by": "Ada Testperson"},
+        "signature": {"method": "drawn", "signed_by": "Ada Testperson", "drawing": "10,150 40,60 80,150"},
         "told_refusal_does_not_affect_care": true,
     })
 }

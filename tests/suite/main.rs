@@ -55,6 +55,7 @@ mod audit;
 mod browser;
 mod cli;
 mod cli_vault;
+mod consent_pages;
 mod decisions;
 mod input;
 mod openapi;

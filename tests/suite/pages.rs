@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use custodian_testkit::{ADMIN_PASSWORD, TestApp};
 
-fn form(path: &str, fields: &[(&str, &str)]) -> Request<Body> {
+pub(crate) fn form(path: &str, fields: &[(&str, &str)]) -> Request<Body> {
     let body = fields
         .iter()
         .map(|(name, value)| format!("{name}={}", urlencode(value)))
@@ -29,7 +29,7 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-async fn page(
+pub(crate) async fn page(
     app: &TestApp,
     request: Request<Body>,
 ) -> (StatusCode, axum::http::HeaderMap, String) {
@@ -146,7 +146,7 @@ async fn s5_staff_sign_in_and_out_in_the_browser(app: TestApp) {
 }
 
 /// Signs the administrator in through the form; returns the cookie to send.
-async fn signed_in(app: &TestApp) -> String {
+pub(crate) async fn signed_in(app: &TestApp) -> String {
     let (status, headers, _) = page(
         app,
         form(
@@ -170,7 +170,7 @@ fn session_from(headers: &axum::http::HeaderMap) -> String {
         .to_owned()
 }
 
-fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
+pub(crate) fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
     let mut request = Request::get(path).body(Body::empty()).unwrap();
     if let Some(cookie) = cookie {
         request

@@ -123,6 +123,7 @@ async fn stories_round_trip_every_entity(db: TestDatabase) {
             method: SignatureMethod::TypedWithWitness,
             signed_by: short("Jo Testperson"),
             witness: Some(short("Nurse Witness")),
+            drawing: None,
         },
         representatives_may_have_copies: true,
         research: Some(ResearchApproval {

@@ -107,6 +107,9 @@ fn consent_form() -> ConsentForm {
             method: SignatureMethod::Drawn,
             signed_by: ShortText::parse("signed_by", "Ada Benchmark").unwrap(),
             witness: None,
+            drawing: Some(
+                custodian_core::signature::SignatureDrawing::parse("10,150 40,60 80,150").unwrap(),
+            ),
         },
         representatives_may_have_copies: false,
         research: None,

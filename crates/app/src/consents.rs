@@ -51,9 +51,32 @@ impl Custodian {
         person: PersonId,
         form: ConsentForm,
     ) -> AppResult<Consent> {
+        let id = ConsentId::from_uuid(Uuid::now_v7());
+        self.record_consent_once(caller, person, id, form).await
+    }
+
+    /// Records a consent form under an id chosen when the form was shown, so that a form sent
+    /// twice (a double click, a resent page) records one consent: the second gets the first.
+    #[tracing::instrument(skip(self, caller, form), fields(staff = %caller.member.id))]
+    pub async fn record_consent_once(
+        &self,
+        caller: &Caller,
+        person: PersonId,
+        id: ConsentId,
+        form: ConsentForm,
+    ) -> AppResult<Consent> {
         caller.ready()?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
+        if let Some(recorded) = tx.consent(id).await? {
+            if recorded.person_id != person {
+                return Err(AppError::Conflict {
+                    code: "consent.id_in_use",
+                    message: format!("consent {id} belongs to someone else; open the form again"),
+                });
+            }
+            return Ok(recorded);
+        }
         let subject = tx
             .person(person)
             .await?
@@ -65,13 +88,7 @@ impl Custodian {
             } => Some(representative(&mut tx, *representative_id).await?),
         };
         check_scope(&mut tx, &form.scope, person).await?;
-        let consent = Consent::new(
-            ConsentId::from_uuid(Uuid::now_v7()),
-            &subject,
-            representative.as_ref(),
-            form,
-            now,
-        )?;
+        let consent = Consent::new(id, &subject, representative.as_ref(), form, now)?;
         tx.insert_consent(&consent, caller.member.id, now).await?;
         Audit::change("consent.recorded")
             .person(person)

@@ -15,6 +15,7 @@ use custodian_core::person::{Capacity, LocalIdentifier, PersonName, Representati
 use custodian_core::purpose::{Purpose, PurposeSet};
 use custodian_core::recording::{DerivationForm, DerivationKind, RecordingForm, RecordingKind};
 use custodian_core::session::{PersonalMeetingKind, SessionKind, StopChoice};
+use custodian_core::signature::SignatureDrawing;
 use custodian_core::staff::{StaffMember, Username};
 use custodian_core::text::{Note, ServiceCode, ShortText};
 use custodian_store::StaffAccount;
@@ -343,14 +344,20 @@ impl Loader<'_> {
             given_by,
             scope,
             signed_at,
-            signature: Signature {
-                method: if self.dice.chance(20) {
-                    SignatureMethod::TypedWithWitness
-                } else {
-                    SignatureMethod::Drawn
-                },
-                signed_by: text("signed")?,
-                witness: Some(text("Staff witness")?),
+            signature: if self.dice.chance(20) {
+                Signature {
+                    method: SignatureMethod::TypedWithWitness,
+                    signed_by: text("signed")?,
+                    witness: Some(text("Staff witness")?),
+                    drawing: None,
+                }
+            } else {
+                Signature {
+                    method: SignatureMethod::Drawn,
+                    signed_by: text("signed")?,
+                    witness: None,
+                    drawing: Some(SignatureDrawing::parse("20,150 60,40 100,150 140,60")?),
+                }
             },
             representatives_may_have_copies: self.dice.chance(50),
             research: research

@@ -10,6 +10,7 @@ use crate::ids::{
 };
 use crate::person::{Capacity, Person, Representative};
 use crate::purpose::{Purpose, PurposeSet};
+use crate::signature::SignatureDrawing;
 use crate::text::{Note, ServiceCode, ShortText};
 use crate::vocabulary::vocabulary;
 
@@ -86,6 +87,10 @@ pub struct Signature {
     pub signed_by: ShortText,
     /// The witness, required for a typed name.
     pub witness: Option<ShortText>,
+    /// The strokes, required for (and only for) a drawn signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "10,150 40,60 80,150;120,100 160,100"))]
+    pub drawing: Option<SignatureDrawing>,
 }
 
 /// A research ethics committee approval reference, compared without regard to case or spacing.
@@ -153,6 +158,23 @@ pub struct ConsentForm {
     pub notes: Option<Note>,
 }
 
+/// A typed name needs its witness; a drawn signature needs its strokes, and only it has them.
+fn check_signature(signature: &Signature) -> Result<(), DomainError> {
+    match (signature.method, &signature.drawing) {
+        (SignatureMethod::TypedWithWitness, _) if signature.witness.is_none() => {
+            Err(DomainError::WitnessMissing)
+        }
+        (SignatureMethod::Drawn, None) => Err(DomainError::DrawingMissing),
+        (SignatureMethod::TypedWithWitness | SignatureMethod::Paper, Some(_)) => {
+            Err(DomainError::BadFormat {
+                field: "signature.drawing",
+                expected: "a drawing only with the `drawn` method",
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 impl Consent {
     /// Checks a form against the person it is for and, when a representative answered, that
     /// representative. `now` is the server's time.
@@ -171,11 +193,7 @@ impl Consent {
         }
         let signed_at = not_in_future("signed_at", crate::clock::normalise(form.signed_at), now)?;
         check_giver(person, representative, &form.given_by, form.answer)?;
-        if form.signature.method == SignatureMethod::TypedWithWitness
-            && form.signature.witness.is_none()
-        {
-            return Err(DomainError::WitnessMissing);
-        }
+        check_signature(&form.signature)?;
         let research_named = form.purposes.contains(Purpose::Research);
         match (research_named, &form.research, form.answer) {
             (true, None, ConsentAnswer::Given) => {

@@ -119,6 +119,11 @@ pub enum DomainError {
     WitnessMissing,
 
     #[error(
+        "a drawn signature needs the drawing itself; draw it again, or use a typed name with a witness"
+    )]
+    DrawingMissing,
+
+    #[error(
         "person {person} is not a subject of the source recording, so cannot be removed from it"
     )]
     NotASubject { person: PersonId },
@@ -164,6 +169,7 @@ impl DomainError {
             Self::NoSubjects => "recording.no_subjects",
             Self::NoRecordingPurposes => "recording.no_purposes",
             Self::WitnessMissing => "consent.witness_missing",
+            Self::DrawingMissing => "consent.drawing_missing",
             Self::RedactionRemovesNobody => "recording.redaction_removes_nobody",
             Self::NotASubject { .. } => "recording.not_a_subject",
             Self::BeforeSessionStart { .. } => "session.before_start",
@@ -191,7 +197,7 @@ impl DomainError {
             }
             Self::NoSubjects | Self::NoRecordingPurposes => Some(Requirement::R1),
             Self::RedactionRemovesNobody | Self::NotASubject { .. } => Some(Requirement::R6),
-            Self::WitnessMissing => Some(Requirement::C2),
+            Self::WitnessMissing | Self::DrawingMissing => Some(Requirement::C2),
             _ => None,
         }
     }
@@ -225,6 +231,7 @@ impl DomainError {
             Self::NotASubject { .. } => Some("derivation.removed_persons"),
             Self::NoRecordingPurposes => Some("purposes"),
             Self::WitnessMissing => Some("signature.witness"),
+            Self::DrawingMissing => Some("signature.drawing"),
             Self::RedactionRemovesNobody => Some("derivation.removed_persons"),
             Self::RepresentativeForPersonWithCapacity
             | Self::SelfConsentWithoutCapacity

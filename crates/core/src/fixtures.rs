@@ -224,6 +224,9 @@ impl Story {
                 method: SignatureMethod::Drawn,
                 signed_by: ShortText::parse("signed_by", who).unwrap(),
                 witness: None,
+                drawing: Some(
+                    crate::signature::SignatureDrawing::parse("10,150 40,60 80,150").unwrap(),
+                ),
             },
             representatives_may_have_copies: false,
             research: purposes

@@ -15,6 +15,7 @@ pub mod purpose;
 pub mod recording;
 pub mod requirement;
 pub mod session;
+pub mod signature;
 pub mod staff;
 pub mod text;
 mod vocabulary;

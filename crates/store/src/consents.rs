@@ -7,6 +7,7 @@ use custodian_core::consent::{
 use custodian_core::ids::{
     ConsentId, CourseId, PersonId, RecordingId, RepresentativeId, SessionId, StaffId, WithdrawalId,
 };
+use custodian_core::signature::SignatureDrawing;
 use custodian_core::text::ServiceCode;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -34,6 +35,7 @@ struct ConsentRow {
     signature_method: String,
     signed_by: String,
     signature_witness: Option<String>,
+    signature_drawing: Option<String>,
     representatives_may_have_copies: bool,
     research_study: Option<String>,
     research_ethics_reference: Option<String>,
@@ -116,6 +118,11 @@ impl ConsentRow {
                 )?,
                 signed_by: short("signed by", &self.signed_by)?,
                 witness: short_opt("witness", self.signature_witness.as_deref())?,
+                drawing: self
+                    .signature_drawing
+                    .as_deref()
+                    .map(|strokes| stored("signature drawing", SignatureDrawing::parse(strokes)))
+                    .transpose()?,
             },
             representatives_may_have_copies: self.representatives_may_have_copies,
             research,
@@ -222,8 +229,8 @@ impl RegisterTx {
             "INSERT INTO consents (id, person_id, answer, giver_kind, representative_id, capacity_assessed_on, capacity_assessed_by,
                  capacity_decision, best_interest_note, scope_kind, scope_service, scope_course_id, scope_session_id, scope_recording_id,
                  signed_at, signature_method, signed_by, signature_witness, representatives_may_have_copies, research_study,
-                 research_ethics_reference, notes, recorded_at, recorded_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
+                 research_ethics_reference, notes, recorded_at, recorded_by, signature_drawing)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
         )
         .bind(consent.id.as_uuid())
         .bind(consent.person_id.as_uuid())
@@ -249,6 +256,7 @@ impl RegisterTx {
         .bind(consent.notes.as_ref().map(|n| n.as_str().to_owned()))
         .bind(at)
         .bind(by.as_uuid())
+        .bind(consent.signature.drawing.as_ref().map(SignatureDrawing::encode))
         .execute(&mut **conn)
         .await?.rows_affected());
         let codes: Vec<&str> = consent.purposes.iter().map(|p| p.as_str()).collect();

@@ -165,6 +165,38 @@ impl Browser {
             .expect("the element's text")
     }
 
+    /// Draws strokes on the element matching `css` with a mouse, as someone signing would; each
+    /// point is an offset in CSS pixels from the element's centre.
+    pub async fn draw(&self, css: &str, strokes: &[&[(f64, f64)]]) {
+        use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+        let element = self.find(css).await;
+        let to = |(x, y): (f64, f64)| PointerAction::MoveToElement {
+            element: element.clone(),
+            duration: Some(Duration::from_millis(10)),
+            x,
+            y,
+        };
+        let mut mouse = MouseActions::new("signing".to_owned());
+        for stroke in strokes {
+            let Some((first, rest)) = stroke.split_first() else {
+                continue;
+            };
+            mouse = mouse.then(to(*first)).then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            });
+            for point in rest {
+                mouse = mouse.then(to(*point));
+            }
+            mouse = mouse.then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        }
+        self.client
+            .perform_actions(mouse)
+            .await
+            .expect("drawing with the mouse");
+    }
+
     /// Presses keys on whatever has the focus, as someone using only a keyboard would.
     pub async fn press(&self, keys: &str) {
         let focused = self
@@ -205,6 +237,20 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("expected {path}, still on {}", self.path().await)
+    }
+
+    /// Waits until the page shown is under `prefix`, such as a newly made record's page.
+    pub async fn wait_for_path_starting(&self, prefix: &str) {
+        for _ in 0..100 {
+            if self.path().await.starts_with(prefix) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "expected a page under {prefix}, still on {}",
+            self.path().await
+        )
     }
 
     /// Runs axe-core on the page and panics listing every WCAG 2.2 A/AA violation.

@@ -1,5 +1,8 @@
 //! Server-rendered pages for staff: the web app, over the same use cases as the JSON API.
 
+mod consent;
+mod consent_copy;
+mod consent_form;
 mod new_person;
 mod password;
 mod persons;
@@ -31,11 +34,31 @@ pub fn routes() -> Router<AppState> {
             get(new_person::form).post(new_person::submit),
         )
         .route("/persons/{id}", get(persons::person))
+        .route(
+            "/persons/{id}/consents/new",
+            get(consent_form::form).post(consent_form::submit),
+        )
+        .route("/consents/{id}", get(consent::show))
+        .route("/consents/{id}/copy.pdf", get(consent::copy))
+        .route("/assets/signature.js", get(signature_script))
 }
 
 /// A date as people write it: 29 February 1980.
 pub fn long_date(date: time::Date) -> String {
     format!("{} {} {}", date.day(), date.month(), date.year())
+}
+
+/// The signature pad, the one script the consent form needs.
+const SIGNATURE_SCRIPT: &str = include_str!("../../assets/signature.js");
+
+async fn signature_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SIGNATURE_SCRIPT,
+    )
 }
 
 async fn stylesheet() -> impl IntoResponse {

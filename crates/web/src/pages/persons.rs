@@ -4,8 +4,12 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use custodian_app::consents::ConsentHistory;
+use custodian_app::london::london_time;
+use custodian_core::consent::ConsentAnswer;
 use custodian_core::ids::PersonId;
 use custodian_core::person::Person;
+use custodian_core::purpose::Purpose;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
@@ -106,6 +110,46 @@ struct PersonPage {
     signed_in_as: Option<String>,
     person: PersonSummary,
     representatives: Vec<(String, &'static str, Option<String>)>,
+    consents: Vec<PurposeStatus>,
+}
+
+/// Where a person stands on one purpose: their latest answer, and any withdrawal of it (C1, C8).
+pub struct PurposeStatus {
+    purpose: String,
+    status: &'static str,
+    tone: &'static str,
+    since: String,
+    consent_id: String,
+}
+
+/// Each purpose the person was asked about, by their latest form, withdrawals applied.
+fn purpose_statuses(history: &ConsentHistory) -> Vec<PurposeStatus> {
+    Purpose::ALL
+        .iter()
+        .filter_map(|purpose| {
+            let latest = history
+                .consents
+                .iter()
+                .filter(|consent| consent.purposes.contains(*purpose))
+                .max_by_key(|consent| consent.signed_at)?;
+            let withdrawal = history.withdrawals.iter().find(|withdrawal| {
+                withdrawal.consent_id == latest.id
+                    && (withdrawal.purposes.is_empty() || withdrawal.purposes.contains(*purpose))
+            });
+            let (status, tone, since) = match (withdrawal, latest.answer) {
+                (Some(withdrawal), _) => ("Withdrawn", "grey", withdrawal.at),
+                (None, ConsentAnswer::Given) => ("Given", "green", latest.signed_at),
+                (None, ConsentAnswer::Refused) => ("Refused", "red", latest.signed_at),
+            };
+            Some(PurposeStatus {
+                purpose: super::sentence(purpose.label()),
+                status,
+                tone,
+                since: london_time(since),
+                consent_id: latest.id.to_string(),
+            })
+        })
+        .collect()
 }
 
 impl PersonPage {
@@ -119,8 +163,16 @@ pub async fn person(
     staff: SignedIn,
     Path(id): Path<PersonId>,
 ) -> Response {
-    let record = match state.custodian.person(&staff.0, id).await {
-        Ok(record) => record,
+    let found = match state.custodian.person(&staff.0, id).await {
+        Ok(record) => state
+            .custodian
+            .consent_history(&staff.0, id)
+            .await
+            .map(|history| (record, history)),
+        Err(error) => Err(error),
+    };
+    let (record, history) = match found {
+        Ok(found) => found,
         Err(error) => return error_page(error, Some(staff.display_name())),
     };
     let page = PersonPage {
@@ -138,6 +190,7 @@ pub async fn person(
                 )
             })
             .collect(),
+        consents: purpose_statuses(&history),
     };
     render(StatusCode::OK, &page)
 }

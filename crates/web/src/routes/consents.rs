@@ -11,6 +11,7 @@ use custodian_core::consent::{
 use custodian_core::ids::{
     ConsentId, CourseId, PersonId, RecordingId, RepresentativeId, SessionId,
 };
+use custodian_core::signature::SignatureDrawing;
 use custodian_core::text::{Note, ServiceCode, ShortText};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -75,6 +76,9 @@ pub struct SignatureInput {
     method: String,
     signed_by: String,
     witness: Option<String>,
+    /// Required for a drawn signature: strokes `x,y x,y;x,y …` in a 600 × 200 box.
+    #[schema(example = "10,150 40,60 80,150;120,100 160,100")]
+    drawing: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -162,6 +166,12 @@ impl NewConsent {
                 method: SignatureMethod::parse(&self.signature.method)?,
                 signed_by: ShortText::parse("signature.signed_by", &self.signature.signed_by)?,
                 witness: optional_short("signature.witness", self.signature.witness.as_deref())?,
+                drawing: self
+                    .signature
+                    .drawing
+                    .as_deref()
+                    .map(SignatureDrawing::parse)
+                    .transpose()?,
             },
             representatives_may_have_copies: self.representatives_may_have_copies,
             research,

@@ -1,0 +1,228 @@
+//! A recorded consent, and the person's copy of it as a PDF (C2).
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use custodian_app::london::london_time;
+use custodian_app::persons::PersonRecord;
+use custodian_core::consent::{Consent, ConsentAnswer, ConsentGiver, Scope, SignatureMethod};
+use custodian_core::ids::ConsentId;
+
+use super::consent_copy::{self, ConsentCopy};
+use super::persons::PersonSummary;
+use super::signed_in::SignedIn;
+use super::{error_page, render};
+use crate::AppState;
+use crate::extract::Path;
+
+/// A consent in the words the page and the copy use.
+pub struct ConsentView {
+    pub id: String,
+    pub given: bool,
+    pub answer: &'static str,
+    pub purposes: Vec<(String, &'static str)>,
+    pub covers: String,
+    pub decided_by: String,
+    pub signed_at: String,
+    pub signature: String,
+    pub drawing: Option<custodian_core::signature::SignatureDrawing>,
+    pub representatives_may_have_copies: bool,
+}
+
+impl ConsentView {
+    pub fn new(consent: &Consent, record: &PersonRecord) -> Self {
+        let person = record.person.name.full();
+        let decided_by = match &consent.given_by {
+            ConsentGiver::Person => format!("{person} decided for themselves."),
+            ConsentGiver::Representative {
+                representative_id,
+                capacity_decision,
+                ..
+            } => {
+                let representative = record
+                    .representatives
+                    .iter()
+                    .find(|r| r.id == *representative_id)
+                    .map_or_else(
+                        || "their representative".to_owned(),
+                        |r| format!("{} ({})", r.name, r.kind.label()),
+                    );
+                format!(
+                    "{representative} decided in {person}'s best interests, because {person} \
+                     could not decide about recording for themselves (assessed on {} by {}).",
+                    super::long_date(capacity_decision.assessed_on),
+                    capacity_decision.assessed_by
+                )
+            }
+        };
+        let signature = &consent.signature;
+        let signature_words = match signature.method {
+            SignatureMethod::Drawn => format!("Signed on screen by {}.", signature.signed_by),
+            SignatureMethod::TypedWithWitness => format!(
+                "Name typed by {}, witnessed by {}.",
+                signature.signed_by,
+                signature
+                    .witness
+                    .as_ref()
+                    .map_or("a member of staff", |w| w.as_str())
+            ),
+            SignatureMethod::Paper => format!(
+                "Signed on paper by {}; the paper form is kept on file.",
+                signature.signed_by
+            ),
+        };
+        let covers = match &consent.scope {
+            Scope::Service { service } => format!("the service {service}"),
+            Scope::Course { .. } => "one course of sessions".to_owned(),
+            Scope::Session { .. } => "one session".to_owned(),
+            Scope::Recording { .. } => "one recording".to_owned(),
+        };
+        let given = consent.answer == ConsentAnswer::Given;
+        Self {
+            id: consent.id.to_string(),
+            given,
+            answer: if given {
+                "Consent was given for the purposes below."
+            } else {
+                "Consent was refused for the purposes below: no recordings will be made or used for them."
+            },
+            purposes: consent
+                .purposes
+                .iter()
+                .map(|p| (super::sentence(p.label()), p.explanation()))
+                .collect(),
+            covers,
+            decided_by,
+            signed_at: london_time(consent.signed_at),
+            signature: signature_words,
+            drawing: signature.drawing.clone(),
+            representatives_may_have_copies: consent.representatives_may_have_copies,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage {
+    title: &'static str,
+    signed_in_as: Option<String>,
+    person: PersonSummary,
+    consent: ConsentView,
+}
+
+impl ConsentPage {
+    fn has_errors(&self) -> bool {
+        false
+    }
+
+    /// The drawn strokes as SVG path data (numbers only, so nothing to escape).
+    fn svg_path(&self) -> Option<String> {
+        let drawing = self.consent.drawing.as_ref()?;
+        let mut path = String::new();
+        for stroke in drawing.strokes() {
+            for (index, (x, y)) in stroke.iter().enumerate() {
+                let command = if index == 0 { 'M' } else { 'L' };
+                path.push_str(&format!("{command}{x} {y} "));
+            }
+            if let [(x, y)] = stroke.as_slice() {
+                path.push_str(&format!("L{x}.5 {y} "));
+            }
+        }
+        Some(path)
+    }
+}
+
+async fn load(
+    state: &AppState,
+    staff: &SignedIn,
+    id: ConsentId,
+) -> Result<(Consent, PersonRecord), Response> {
+    let shown = |error| error_page(error, Some(staff.display_name()));
+    let consent = state.custodian.consent(&staff.0, id).await.map_err(shown)?;
+    let record = state
+        .custodian
+        .person(&staff.0, consent.person_id)
+        .await
+        .map_err(shown)?;
+    Ok((consent, record))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(id): Path<ConsentId>,
+) -> Response {
+    let (consent, record) = match load(&state, &staff, id).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let page = ConsentPage {
+        title: "Consent recorded",
+        signed_in_as: Some(staff.display_name()),
+        person: PersonSummary::from(&record.person),
+        consent: ConsentView::new(&consent, &record),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// The person's copy, to print or send them.
+pub async fn copy(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(id): Path<ConsentId>,
+) -> Response {
+    let (consent, record) = match load(&state, &staff, id).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let view = ConsentView::new(&consent, &record);
+    let person = PersonSummary::from(&record.person);
+    let copy = ConsentCopy {
+        person: person.name,
+        born: person.date_of_birth,
+        identifier: person
+            .nhs_number
+            .map(|number| format!("NHS number {number}"))
+            .or(person
+                .local_identifier
+                .map(|local| format!("local identifier {local}")))
+            .unwrap_or_else(|| "no NHS number".to_owned()),
+        answer: view.answer.to_owned(),
+        purposes: view.purposes,
+        service: view.covers,
+        decided_by: view.decided_by,
+        signed_at: view.signed_at,
+        signature: view.signature,
+        drawing: view.drawing,
+        reference: view.id,
+    };
+    // Laying out and compressing a PDF is CPU work: keep it off the request threads.
+    let rendered = tokio::task::spawn_blocking(move || consent_copy::render(&copy)).await;
+    match rendered {
+        Ok(Ok(pdf)) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"consent-{id}.pdf\""),
+                ),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+            ],
+            pdf,
+        )
+            .into_response(),
+        Ok(Err(reason)) => {
+            tracing::error!(%reason, consent = %id, "a consent copy could not be made");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The copy could not be made; it has been logged.",
+            )
+                .into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "making a consent copy failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}

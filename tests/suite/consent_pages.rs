@@ -1,0 +1,140 @@
+//! The consent form as a page: every problem at once, what was typed kept, one consent per form.
+
+use axum::http::{StatusCode, header};
+use custodian_testkit::TestApp;
+
+use crate::pages::{form, get, page, signed_in};
+
+/// The hidden id the form was shown with, which makes a resent form record one consent.
+fn form_id(html: &str) -> String {
+    let marker = "name=\"form_id\" value=\"";
+    let start = html.find(marker).expect("the form carries its id") + marker.len();
+    html[start..start + 36].to_owned()
+}
+
+async fn c2_a_consent_form_sent_twice_records_one_consent(app: TestApp) {
+    let person = app.person("Cai", "has_capacity").await;
+    let cookie = signed_in(&app).await;
+    let path = format!("/persons/{person}/consents/new");
+    let (status, _, html) = page(&app, get(&path, Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    let id = form_id(&html);
+    let send = |fields: &[(&str, &str)]| {
+        let mut request = form(&path, fields);
+        request
+            .headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+        request
+    };
+
+    // A typed name without its witness: refused beside the field, everything typed kept,
+    // and markup pasted into the notes shown as text.
+    let typed_without_witness = [
+        ("form_id", id.as_str()),
+        ("purposes", "clinical"),
+        ("purposes", "teaching"),
+        ("answer", "given"),
+        ("refusal_explained", "yes"),
+        ("service", "CAMHS-NORTH"),
+        ("signature_method", "typed_with_witness"),
+        ("signed_by", "Cai Testperson"),
+        ("notes", "<script>alert('x')</script>"),
+    ];
+    let (status, _, html) = page(&app, send(&typed_without_witness)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("href=\"#witness\""), "{html}");
+    assert!(html.contains("value=\"teaching\" aria-describedby=\"purpose-teaching-hint\" checked"));
+    assert!(html.contains("value=\"Cai Testperson\""));
+    assert!(
+        html.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>alert"));
+    assert_eq!(
+        form_id(&html),
+        id,
+        "the form keeps its id through corrections"
+    );
+
+    // Witnessed, then sent twice (a double click): one consent, and both land on it.
+    let mut complete = typed_without_witness.to_vec();
+    complete.push(("witness", "Nurse Witness"));
+    let (first, first_headers, _) = page(&app, send(&complete)).await;
+    let (second, second_headers, _) = page(&app, send(&complete)).await;
+    assert_eq!(first, StatusCode::SEE_OTHER);
+    assert_eq!(second, StatusCode::SEE_OTHER);
+    assert_eq!(
+        first_headers[header::LOCATION],
+        second_headers[header::LOCATION]
+    );
+    let history = app.get(&format!("/api/v1/persons/{person}/consents")).await;
+    assert_eq!(history.body["consents"].as_array().unwrap().len(), 1);
+    let consent = &history.body["consents"][0];
+    assert_eq!(consent["id"], id);
+    assert_eq!(consent["signature"]["witness"], "Nurse Witness");
+    assert_eq!(consent["notes"], "<script>alert('x')</script>");
+}
+
+async fn c2_a_drawn_signature_is_kept_and_shown(app: TestApp) {
+    let person = app.person("Dee", "has_capacity").await;
+    let cookie = signed_in(&app).await;
+    let path = format!("/persons/{person}/consents/new");
+    let (_, _, html) = page(&app, get(&path, Some(&cookie))).await;
+    let id = form_id(&html);
+    let mut request = form(
+        &path,
+        &[
+            ("form_id", id.as_str()),
+            ("purposes", "identification"),
+            ("answer", "given"),
+            ("refusal_explained", "yes"),
+            ("service", "CAMHS-NORTH"),
+            ("signature_method", "drawn"),
+            ("signed_by", "Dee Testperson"),
+            ("drawing", "10,150 40,60 80,150;120,100 160,100"),
+        ],
+    );
+    request
+        .headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    let (status, headers, _) = page(&app, request).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let shown = headers[header::LOCATION].to_str().unwrap().to_owned();
+    let consent = app.get(&format!("/api/v1/consents/{id}")).await;
+    assert_eq!(
+        consent.body["signature"]["drawing"],
+        "10,150 40,60 80,150;120,100 160,100"
+    );
+    let (_, _, html) = page(&app, get(&shown, Some(&cookie))).await;
+    assert!(
+        html.contains("d=\"M10 150 L40 60 L80 150 M120 100 L160 100 \""),
+        "{html}"
+    );
+
+    // Through the API a drawn signature without its strokes is refused, naming C2.
+    let refused = app
+        .post(
+            &format!("/api/v1/persons/{person}/consents"),
+            serde_json::json!({
+                "answer": "given", "purposes": ["clinical"], "given_by": {"kind": "person"},
+                "scope": {"kind": "service", "service": "CAMHS-NORTH"},
+                "signed_at": "2026-01-01T10:00:00Z",
+                "signature": {"method": "drawn", "signed_by": "Dee Testperson"},
+                "told_refusal_does_not_affect_care": true
+            }),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.code(), "consent.drawing_missing");
+    assert_eq!(refused.body["requirement"], "C2");
+}
+
+app_on_both_backends!(
+    c2_a_consent_form_sent_twice_records_one_consent,
+    c2_a_drawn_signature_is_kept_and_shown,
+);
