@@ -4,6 +4,20 @@
 use custodian_testkit::{ADMIN_PASSWORD, Browser, TestApp};
 use fantoccini::key::Key;
 
+/// Pages stay light for tablets on poor connections: under 100 KB before media.
+const PAGE_WEIGHT_LIMIT: u64 = 100 * 1024;
+
+/// Checks the page shown against WCAG 2.2 AA and the weight limit.
+async fn check_page(browser: &Browser) {
+    browser.assert_accessible().await;
+    let weight = browser.page_weight().await;
+    assert!(
+        weight < PAGE_WEIGHT_LIMIT,
+        "{} weighs {weight} bytes before media",
+        browser.path().await
+    );
+}
+
 /// Signs in from wherever the browser was sent, by keyboard.
 async fn sign_in_by_keyboard(browser: &Browser) {
     browser.tab_to("#username").await;
@@ -19,18 +33,18 @@ async fn s5_sign_in_find_and_register_a_person_by_keyboard_alone(app: TestApp) {
     // Asking for a page while signed out leads to sign-in, and back to that page afterwards.
     browser.visit("/persons?q=Ashdown").await;
     browser.wait_for_path("/sign-in").await;
-    browser.assert_accessible().await;
+    check_page(&browser).await;
     sign_in_by_keyboard(&browser).await;
     browser.wait_for_path("/persons").await;
     assert_eq!(browser.path().await, "/persons?q=Ashdown");
     assert_eq!(browser.text("#results").await, "No one found");
-    browser.assert_accessible().await;
+    check_page(&browser).await;
 
     // Register a person: first with nothing filled in, to see every problem at once.
     browser.tab_to("a[href='/persons/new']").await;
     browser.press(&Key::Enter.to_string()).await;
     browser.wait_for_path("/persons/new").await;
-    browser.assert_accessible().await;
+    check_page(&browser).await;
     browser
         .tab_to("button[type=submit].button:not(.button--small)")
         .await;
@@ -41,7 +55,7 @@ async fn s5_sign_in_find_and_register_a_person_by_keyboard_alone(app: TestApp) {
         browser.find_all(".error-summary__list a").await.len() >= 3,
         "{summary}"
     );
-    browser.assert_accessible().await;
+    check_page(&browser).await;
 
     // The summary's links take the focus to the field.
     browser
@@ -72,7 +86,7 @@ async fn s5_sign_in_find_and_register_a_person_by_keyboard_alone(app: TestApp) {
         shown.starts_with("/persons/") && shown != "/persons/new",
         "{shown}"
     );
-    browser.assert_accessible().await;
+    check_page(&browser).await;
 
     // Found again by NHS number, typed with or without spaces.
     browser.visit("/persons?q=9990000018").await;
@@ -136,13 +150,13 @@ async fn c2_consent_with_a_drawn_signature_and_the_persons_copy(app: TestApp) {
     sign_in_by_keyboard(&browser).await;
     browser.wait_for_path(&format!("/persons/{person}")).await;
     assert!(browser.text("main").await.contains("No consent recorded"));
-    browser.assert_accessible().await;
+    check_page(&browser).await;
 
     browser.click("a[href$='/consents/new']").await;
     browser
         .wait_for_path(&format!("/persons/{person}/consents/new"))
         .await;
-    browser.assert_accessible().await;
+    check_page(&browser).await;
 
     // Sent with nothing chosen: every problem at once, nothing recorded.
     browser.click("#record-consent").await;
@@ -158,7 +172,7 @@ async fn c2_consent_with_a_drawn_signature_and_the_persons_copy(app: TestApp) {
             "{problem} missing from {summary}"
         );
     }
-    browser.assert_accessible().await;
+    check_page(&browser).await;
 
     // Clinical use and teaching, given, signed on the screen with the mouse.
     browser.click("#purpose-clinical").await;
@@ -183,12 +197,12 @@ async fn c2_consent_with_a_drawn_signature_and_the_persons_copy(app: TestApp) {
         .await;
     let drawn = browser.find("#drawing").await.prop("value").await.unwrap();
     assert!(drawn.is_some_and(|strokes| strokes.contains(';')));
-    browser.assert_accessible().await;
+    check_page(&browser).await;
     browser.click("#record-consent").await;
     browser.wait_for_path_starting("/consents/").await;
     assert_eq!(browser.text("h1").await, "Consent given");
     assert_eq!(browser.find_all("svg.signature path").await.len(), 1);
-    browser.assert_accessible().await;
+    check_page(&browser).await;
 
     // The person's copy: a tagged PDF with their name, the purposes and the signature's words.
     let href = browser
@@ -221,7 +235,7 @@ async fn c2_consent_with_a_drawn_signature_and_the_persons_copy(app: TestApp) {
     let consents = browser.text("table[aria-labelledby=consents]").await;
     assert!(consents.contains("Teaching"), "{consents}");
     assert!(consents.contains("Given"), "{consents}");
-    browser.assert_accessible().await;
+    check_page(&browser).await;
     browser.close().await;
 }
 

@@ -253,6 +253,23 @@ impl Browser {
         )
     }
 
+    /// The bytes the page took before any media: the document, its stylesheet and its scripts
+    /// as decoded, by the browser's own resource timing.
+    pub async fn page_weight(&self) -> u64 {
+        let weight = self
+            .client
+            .execute(
+                r#"const [page] = performance.getEntriesByType("navigation");
+                const parts = performance.getEntriesByType("resource")
+                  .filter(r => ["link", "script", "css"].includes(r.initiatorType));
+                return parts.reduce((sum, r) => sum + r.decodedBodySize, page.decodedBodySize);"#,
+                Vec::new(),
+            )
+            .await
+            .expect("the page's resource timing");
+        weight.as_u64().expect("a byte count")
+    }
+
     /// Runs axe-core on the page and panics listing every WCAG 2.2 A/AA violation.
     pub async fn assert_accessible(&self) {
         let violations = self.violations().await;

@@ -180,6 +180,14 @@ fn layout(blocks: &[Block]) -> Vec<Placed> {
             top += height;
             continue;
         }
+        // A heading or a purpose's name never ends a page: it keeps a line of what follows.
+        let kept_with_next = match block {
+            Block::Heading(..) | Block::Paragraph { bold: true, .. } => 11.0 * 1.4,
+            _ => 0.0,
+        };
+        if top + leading + kept_with_next > PAGE_HEIGHT - MARGIN {
+            (page, top) = (page + 1, MARGIN);
+        }
         for line in block.lines() {
             if top + leading > PAGE_HEIGHT - MARGIN {
                 (page, top) = (page + 1, MARGIN);
@@ -350,7 +358,18 @@ mod tests {
         };
         let pdf = render(&copy).unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
-        // Every purpose is there, so the copy runs onto a second page.
-        assert!(layout(&blocks(&copy)).iter().any(|placed| placed.page == 1));
+        // Every purpose is there, so the copy runs onto a second page; no purpose's name is
+        // left at the foot of a page without its explanation.
+        let blocks = blocks(&copy);
+        let placed = layout(&blocks);
+        assert!(placed.iter().any(|item| item.page == 1));
+        for pair in placed.windows(2) {
+            let [this, next] = pair else { continue };
+            if let Some(Block::Paragraph { bold: true, .. } | Block::Heading(..)) =
+                blocks.get(this.block)
+            {
+                assert_eq!(this.page, next.page, "{:?} ends a page", this.line);
+            }
+        }
     }
 }
