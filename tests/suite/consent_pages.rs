@@ -56,6 +56,14 @@ async fn c2_a_consent_form_sent_twice_records_one_consent(app: TestApp) {
         "the form keeps its id through corrections"
     );
 
+    // A page altered to drop its id is shown again with a fresh one, and a reason.
+    let mut without_id = typed_without_witness.to_vec();
+    without_id.retain(|(name, _)| *name != "form_id");
+    let (status, _, html) = page(&app, send(&without_id)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("could not be matched"), "{html}");
+    assert_eq!(form_id(&html).len(), 36);
+
     // Witnessed, then sent twice (a double click): one consent, and both land on it.
     let mut complete = typed_without_witness.to_vec();
     complete.push(("witness", "Nurse Witness"));

@@ -160,6 +160,13 @@ pub async fn submit(
     let by_representative = record.person.capacity == Capacity::LacksCapacity;
     let mut errors = Vec::new();
     let id = Uuid::parse_str(fields.form_id.trim()).map(ConsentId::from_uuid);
+    if id.is_err() {
+        // Only an altered page lacks its id; a fresh one is given below.
+        errors.push(FieldError::new(
+            "purposes",
+            "This form could not be matched to the one shown: check the answers and send it again",
+        ));
+    }
     let parsed = parse(
         &fields,
         by_representative,
