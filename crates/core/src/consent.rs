@@ -158,20 +158,23 @@ pub struct ConsentForm {
     pub notes: Option<Note>,
 }
 
-/// A typed name needs its witness; a drawn signature needs its strokes, and only it has them.
-fn check_signature(signature: &Signature) -> Result<(), DomainError> {
-    match (signature.method, &signature.drawing) {
-        (SignatureMethod::TypedWithWitness, _) if signature.witness.is_none() => {
-            Err(DomainError::WitnessMissing)
+impl Signature {
+    /// Checks the signature is whole (C2): a typed name needs its witness; a drawn signature
+    /// needs its strokes, and only it has them.
+    pub fn check(&self) -> Result<(), DomainError> {
+        match (self.method, &self.drawing) {
+            (SignatureMethod::TypedWithWitness, _) if self.witness.is_none() => {
+                Err(DomainError::WitnessMissing)
+            }
+            (SignatureMethod::Drawn, None) => Err(DomainError::DrawingMissing),
+            (SignatureMethod::TypedWithWitness | SignatureMethod::Paper, Some(_)) => {
+                Err(DomainError::BadFormat {
+                    field: "signature.drawing",
+                    expected: "a drawing only with the `drawn` method",
+                })
+            }
+            _ => Ok(()),
         }
-        (SignatureMethod::Drawn, None) => Err(DomainError::DrawingMissing),
-        (SignatureMethod::TypedWithWitness | SignatureMethod::Paper, Some(_)) => {
-            Err(DomainError::BadFormat {
-                field: "signature.drawing",
-                expected: "a drawing only with the `drawn` method",
-            })
-        }
-        _ => Ok(()),
     }
 }
 
@@ -193,7 +196,7 @@ impl Consent {
         }
         let signed_at = not_in_future("signed_at", crate::clock::normalise(form.signed_at), now)?;
         check_giver(person, representative, &form.given_by, form.answer)?;
-        check_signature(&form.signature)?;
+        form.signature.check()?;
         let research_named = form.purposes.contains(Purpose::Research);
         match (research_named, &form.research, form.answer) {
             (true, None, ConsentAnswer::Given) => {

@@ -229,28 +229,24 @@ impl Browser {
 
     /// Waits until the page shown is `path` (without its query), after a form or link.
     pub async fn wait_for_path(&self, path: &str) {
-        for _ in 0..100 {
-            let shown = self.path().await;
-            if shown.split('?').next() == Some(path) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("expected {path}, still on {}", self.path().await)
+        self.wait_for_page(path, |shown| shown.split('?').next() == Some(path))
+            .await;
     }
 
     /// Waits until the page shown is under `prefix`, such as a newly made record's page.
     pub async fn wait_for_path_starting(&self, prefix: &str) {
+        self.wait_for_page(prefix, |shown| shown.starts_with(prefix))
+            .await;
+    }
+
+    async fn wait_for_page(&self, expected: &str, arrived: impl Fn(&str) -> bool) {
         for _ in 0..100 {
-            if self.path().await.starts_with(prefix) {
+            if arrived(&self.path().await) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!(
-            "expected a page under {prefix}, still on {}",
-            self.path().await
-        )
+        panic!("expected {expected}, still on {}", self.path().await)
     }
 
     /// The bytes the page took before any media: the document, its stylesheet and its scripts

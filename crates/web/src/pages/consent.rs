@@ -9,7 +9,7 @@ use custodian_app::persons::PersonRecord;
 use custodian_core::consent::{Consent, ConsentAnswer, ConsentGiver, Scope, SignatureMethod};
 use custodian_core::ids::ConsentId;
 
-use super::consent_copy::{self, ConsentCopy};
+use super::consent_copy;
 use super::persons::PersonSummary;
 use super::signed_in::SignedIn;
 use super::{error_page, render};
@@ -176,29 +176,10 @@ pub async fn copy(
         Ok(found) => found,
         Err(page) => return page,
     };
-    let view = ConsentView::new(&consent, &record);
     let person = PersonSummary::from(&record.person);
-    let copy = ConsentCopy {
-        person: person.name,
-        born: person.date_of_birth,
-        identifier: person
-            .nhs_number
-            .map(|number| format!("NHS number {number}"))
-            .or(person
-                .local_identifier
-                .map(|local| format!("local identifier {local}")))
-            .unwrap_or_else(|| "no NHS number".to_owned()),
-        answer: view.answer.to_owned(),
-        purposes: view.purposes,
-        service: view.covers,
-        decided_by: view.decided_by,
-        signed_at: view.signed_at,
-        signature: view.signature,
-        drawing: view.drawing,
-        reference: view.id,
-    };
+    let view = ConsentView::new(&consent, &record);
     // Laying out and compressing a PDF is CPU work: keep it off the request threads.
-    let rendered = tokio::task::spawn_blocking(move || consent_copy::render(&copy)).await;
+    let rendered = tokio::task::spawn_blocking(move || consent_copy::render(&person, &view)).await;
     match rendered {
         Ok(Ok(pdf)) => (
             [

@@ -16,6 +16,9 @@ use krilla::paint::{LineCap, LineJoin, Stroke};
 use krilla::tagging::{ContentTag, SpanTag, Tag, TagGroup, TagTree};
 use krilla::text::{Font, TextDirection};
 
+use super::consent::ConsentView;
+use super::persons::PersonSummary;
+
 /// DejaVu Sans (Bitstream Vera licence, in `assets/fonts`), compiled in so a copy never
 /// depends on fonts installed on the server.
 static REGULAR: LazyLock<Option<Font>> = LazyLock::new(|| {
@@ -34,20 +37,11 @@ const MARGIN: f32 = 56.0;
 /// Characters per line at body size: DejaVu Sans at 11 pt averages well under 6.4 pt a character.
 const LINE_CHARACTERS: usize = 74;
 
-/// What the copy says, already in the words and times the person reads.
-pub struct ConsentCopy {
-    pub person: String,
-    pub born: String,
-    pub identifier: String,
-    pub answer: String,
-    pub purposes: Vec<(String, &'static str)>,
-    pub service: String,
-    pub decided_by: String,
-    pub signed_at: String,
-    pub signature: String,
-    pub drawing: Option<SignatureDrawing>,
-    pub reference: String,
-}
+/// Body text size and the line height, as a multiple of the text size.
+const BODY_SIZE: f32 = 11.0;
+const LINE_HEIGHT: f32 = 1.4;
+/// The 600 × 200 signature pad drawn at 360 × 120 points.
+const SIGNATURE_SCALE: f32 = 0.6;
 
 /// One piece of the copy, in reading order.
 enum Block {
@@ -68,7 +62,7 @@ impl Block {
         match self {
             Self::Heading(1, _) => 20.0,
             Self::Heading(..) => 14.0,
-            _ => 11.0,
+            _ => BODY_SIZE,
         }
     }
 
@@ -100,20 +94,31 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-fn blocks(copy: &ConsentCopy) -> Vec<Block> {
+/// How the person is identified on their copy: NHS number, else the local identifier.
+fn identifier(person: &PersonSummary) -> String {
+    match (&person.nhs_number, &person.local_identifier) {
+        (Some(number), _) => format!("NHS number {number}"),
+        (None, Some(local)) => format!("local identifier {local}"),
+        (None, None) => "no NHS number".to_owned(),
+    }
+}
+
+fn blocks(person: &PersonSummary, consent: &ConsentView) -> Vec<Block> {
     let mut blocks = vec![
         Block::Heading(1, "Your consent to recording".to_owned()),
         Block::paragraph(format!(
             "{}, born {} ({})",
-            copy.person, copy.born, copy.identifier
+            person.name,
+            person.date_of_birth,
+            identifier(person)
         )),
         Block::paragraph(format!(
             "This is your copy of the consent form, recorded on {}. {}",
-            copy.signed_at, copy.answer
+            consent.signed_at, consent.answer
         )),
         Block::Heading(2, "What recordings may be used for".to_owned()),
     ];
-    for (label, explanation) in &copy.purposes {
+    for (label, explanation) in &consent.purposes {
         blocks.push(Block::Paragraph {
             bold: true,
             text: label.clone(),
@@ -123,16 +128,16 @@ fn blocks(copy: &ConsentCopy) -> Vec<Block> {
     blocks.extend([
         Block::paragraph(format!(
             "This consent covers recordings made by {}.",
-            copy.service
+            consent.covers
         )),
         Block::Heading(2, "Who decided and how it was signed".to_owned()),
-        Block::paragraph(copy.decided_by.clone()),
-        Block::paragraph(copy.signature.clone()),
+        Block::paragraph(consent.decided_by.clone()),
+        Block::paragraph(consent.signature.clone()),
     ]);
-    if let Some(drawing) = &copy.drawing {
+    if let Some(drawing) = &consent.drawing {
         blocks.push(Block::Drawing(
             drawing.clone(),
-            format!("The signature, as drawn: {}", copy.signature),
+            format!("The signature, as drawn: {}", consent.signature),
         ));
     }
     blocks.extend([
@@ -142,7 +147,7 @@ fn blocks(copy: &ConsentCopy) -> Vec<Block> {
              withdraw your consent for any purpose at any time: tell any member of staff, who will \
              record it and ask what you would like done with recordings already made.",
         ),
-        Block::paragraph(format!("Reference: {}", copy.reference)),
+        Block::paragraph(format!("Reference: {}", consent.id)),
     ]);
     blocks
 }
@@ -156,49 +161,47 @@ struct Placed {
 }
 
 fn layout(blocks: &[Block]) -> Vec<Placed> {
+    let bottom = PAGE_HEIGHT - MARGIN;
     let mut placed = Vec::new();
     let (mut page, mut top) = (0, MARGIN);
     for (index, block) in blocks.iter().enumerate() {
-        let leading = block.size() * 1.4;
-        let space_before = match block {
+        top += match block {
             Block::Heading(..) => 14.0,
             Block::Paragraph { bold: true, .. } => 6.0,
             _ => 2.0,
         };
-        top += space_before;
-        if let Block::Drawing(..) = block {
-            let height = f32::from(HEIGHT) * 0.6;
-            if top + height > PAGE_HEIGHT - MARGIN {
-                (page, top) = (page + 1, MARGIN);
+        // Each piece is a line of text, or the whole drawing, with its height.
+        let pieces: Vec<(f32, Option<String>)> = match block {
+            Block::Drawing(..) => vec![(f32::from(HEIGHT) * SIGNATURE_SCALE, None)],
+            _ => {
+                let leading = block.size() * LINE_HEIGHT;
+                block
+                    .lines()
+                    .into_iter()
+                    .map(|line| (leading, Some(line)))
+                    .collect()
             }
-            placed.push(Placed {
-                block: index,
-                page,
-                top,
-                line: None,
-            });
-            top += height;
-            continue;
-        }
+        };
         // A heading or a purpose's name never ends a page: it keeps a line of what follows.
         let kept_with_next = match block {
-            Block::Heading(..) | Block::Paragraph { bold: true, .. } => 11.0 * 1.4,
+            Block::Heading(..) | Block::Paragraph { bold: true, .. } => BODY_SIZE * LINE_HEIGHT,
             _ => 0.0,
         };
-        if top + leading + kept_with_next > PAGE_HEIGHT - MARGIN {
+        let first = pieces.first().map_or(0.0, |(height, _)| *height);
+        if top + first + kept_with_next > bottom {
             (page, top) = (page + 1, MARGIN);
         }
-        for line in block.lines() {
-            if top + leading > PAGE_HEIGHT - MARGIN {
+        for (height, line) in pieces {
+            if top + height > bottom {
                 (page, top) = (page + 1, MARGIN);
             }
             placed.push(Placed {
                 block: index,
                 page,
                 top,
-                line: Some(line),
+                line,
             });
-            top += leading;
+            top += height;
         }
     }
     placed
@@ -229,7 +232,7 @@ fn outline(blocks: &[Block], placed: &[Placed]) -> Outline {
 
 /// Draws the strokes into a 360 × 120 box at `top`, scaled from the 600 × 200 pad.
 fn signature_path(drawing: &SignatureDrawing, top: f32) -> Option<krilla::geom::Path> {
-    let scale = 0.6;
+    let scale = SIGNATURE_SCALE;
     let mut path = PathBuilder::new();
     for stroke in drawing.strokes() {
         let mut points = stroke
@@ -247,11 +250,11 @@ fn signature_path(drawing: &SignatureDrawing, top: f32) -> Option<krilla::geom::
 }
 
 /// The copy as PDF bytes, refused (with krilla's reason) if it would not meet PDF/UA-1.
-pub fn render(copy: &ConsentCopy) -> Result<Vec<u8>, String> {
+pub fn render(person: &PersonSummary, consent: &ConsentView) -> Result<Vec<u8>, String> {
     let (Some(regular), Some(bold)) = (REGULAR.clone(), BOLD.clone()) else {
         return Err("the compiled-in font could not be read".to_owned());
     };
-    let blocks = blocks(copy);
+    let blocks = blocks(person, consent);
     let placed = layout(&blocks);
     let pages = placed.last().map_or(1, |last| last.page + 1);
     let settings = SerializeSettings {
@@ -265,7 +268,7 @@ pub fn render(copy: &ConsentCopy) -> Result<Vec<u8>, String> {
     let mut document = Document::new_with(settings);
     document.set_metadata(
         Metadata::new()
-            .title(format!("Consent to recording: {}", copy.person))
+            .title(format!("Consent to recording: {}", person.name))
             .language("en-GB".to_owned())
             .creator("Custodian".to_owned()),
     );
@@ -340,27 +343,34 @@ mod tests {
 
     #[test]
     fn c2_the_copy_meets_pdf_ua_1_with_its_signature() {
-        let copy = ConsentCopy {
-            person: "Bea Testperson".to_owned(),
-            born: "29 February 1980".to_owned(),
-            identifier: "NHS number 999 000 0018".to_owned(),
-            answer: "Consent was given for the purposes below.".to_owned(),
+        let person = PersonSummary {
+            id: "01a20911-0000-7000-8000-000000000000".to_owned(),
+            name: "Bea Testperson".to_owned(),
+            nhs_number: Some("999 000 0018".to_owned()),
+            local_identifier: None,
+            date_of_birth: "29 February 1980".to_owned(),
+            capacity: "has capacity",
+        };
+        let consent = ConsentView {
+            id: "01a20911-13cc-734f-8334-25416a0e58cb".to_owned(),
+            given: true,
+            answer: "Consent was given for the purposes below.",
             purposes: custodian_core::purpose::Purpose::ALL
                 .iter()
                 .map(|p| (p.label().to_owned(), p.explanation()))
                 .collect(),
-            service: "the service CAMHS-NORTH".to_owned(),
+            covers: "the service CAMHS-NORTH".to_owned(),
             decided_by: "Bea Testperson decided for themselves.".to_owned(),
             signed_at: "23 November 2026 at 15:04".to_owned(),
             signature: "Signed on screen by Bea Testperson.".to_owned(),
             drawing: Some(SignatureDrawing::parse("10,150 40,60 80,150;120,100").unwrap()),
-            reference: "01a20911-13cc-734f-8334-25416a0e58cb".to_owned(),
+            representatives_may_have_copies: false,
         };
-        let pdf = render(&copy).unwrap();
+        let pdf = render(&person, &consent).unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
         // Every purpose is there, so the copy runs onto a second page; no purpose's name is
         // left at the foot of a page without its explanation.
-        let blocks = blocks(&copy);
+        let blocks = blocks(&person, &consent);
         let placed = layout(&blocks);
         assert!(placed.iter().any(|item| item.page == 1));
         for pair in placed.windows(2) {

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::persons::PersonSummary;
 use super::signed_in::SignedIn;
-use super::{FieldError, error_page, first_error_for, render};
+use super::{FieldError, error_page, first_error_for, optional, render};
 use crate::AppState;
 use crate::extract::Path;
 
@@ -159,8 +159,10 @@ pub async fn submit(
     };
     let by_representative = record.person.capacity == Capacity::LacksCapacity;
     let mut errors = Vec::new();
-    let id = Uuid::parse_str(fields.form_id.trim()).map(ConsentId::from_uuid);
-    if id.is_err() {
+    let id = Uuid::parse_str(fields.form_id.trim())
+        .ok()
+        .map(ConsentId::from_uuid);
+    if id.is_none() {
         // Only an altered page lacks its id; a fresh one is given below.
         errors.push(FieldError::new(
             "purposes",
@@ -173,7 +175,7 @@ pub async fn submit(
         state.custodian.now(),
         &mut errors,
     );
-    if let (Some(form), Ok(id)) = (parsed, id) {
+    if let (Some(form), Some(id)) = (parsed, id) {
         match state
             .custodian
             .record_consent_once(&staff.0, person, id, form)
@@ -187,7 +189,7 @@ pub async fn submit(
         }
     }
     let mut fields = fields;
-    if fields.form_id.trim().parse::<Uuid>().is_err() {
+    if id.is_none() {
         fields.form_id = Uuid::now_v7().to_string();
     }
     let page = page(&staff, &record, fields, errors);
@@ -260,16 +262,6 @@ fn parse(
     told.then_some(form)
 }
 
-fn optional<T>(
-    text: &str,
-    parse: impl Fn(&str) -> Result<T, DomainError>,
-) -> Result<Option<T>, DomainError> {
-    match text.trim() {
-        "" => Ok(None),
-        text => parse(text).map(Some),
-    }
-}
-
 fn representative(fields: &ConsentFields) -> Result<ConsentGiver, DomainError> {
     let representative_id = fields
         .representative_id
@@ -308,23 +300,16 @@ fn signature(fields: &ConsentFields) -> Result<Signature, DomainError> {
         SignatureMethod::Drawn => Some(SignatureDrawing::parse(&fields.drawing)?),
         SignatureMethod::TypedWithWitness | SignatureMethod::Paper => None,
     };
-    let witness = match method {
-        SignatureMethod::TypedWithWitness => Some(
-            optional(&fields.witness, |text| {
-                ShortText::parse("signature.witness", text)
-            })?
-            .ok_or(DomainError::WitnessMissing)?,
-        ),
-        _ => optional(&fields.witness, |text| {
-            ShortText::parse("signature.witness", text)
-        })?,
-    };
-    Ok(Signature {
+    let signature = Signature {
         method,
         signed_by: ShortText::parse("signature.signed_by", &fields.signed_by)?,
-        witness,
+        witness: optional(&fields.witness, |text| {
+            ShortText::parse("signature.witness", text)
+        })?,
         drawing,
-    })
+    };
+    signature.check()?;
+    Ok(signature)
 }
 
 /// A domain error as a problem beside its field (the field's id on the page), in a sentence.

@@ -14,6 +14,7 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use custodian_core::DomainError;
 
 use crate::AppState;
 
@@ -93,6 +94,17 @@ pub fn first_error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a 
         .iter()
         .find(|error| error.field == field)
         .map(|error| error.message.as_str())
+}
+
+/// An optional field: blank means none, anything else must parse.
+pub fn optional<T>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, DomainError>,
+) -> Result<Option<T>, DomainError> {
+    match text.trim() {
+        "" => Ok(None),
+        text => parse(text).map(Some),
+    }
 }
 
 /// Words as a sentence: a capital first letter.

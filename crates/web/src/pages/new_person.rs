@@ -13,7 +13,7 @@ use custodian_core::person::{Capacity, LocalIdentifier, PersonName};
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, error_page, first_error_for, render};
+use super::{FieldError, error_page, first_error_for, optional, render};
 use crate::AppState;
 
 /// What was typed, kept when the form comes back with problems.
@@ -130,16 +130,6 @@ fn parse(form: &NewPersonForm, errors: &mut Vec<FieldError>) -> Option<PersonFor
         capacity: capacity.ok()?,
     })
     .filter(|_| errors.is_empty())
-}
-
-fn optional<T>(
-    text: &str,
-    parse: impl Fn(&str) -> Result<T, DomainError>,
-) -> Result<Option<T>, DomainError> {
-    match text.trim() {
-        "" => Ok(None),
-        text => parse(text).map(Some),
-    }
 }
 
 fn date_of_birth(form: &NewPersonForm) -> Result<time::Date, DomainError> {

@@ -133,8 +133,7 @@ fn purpose_statuses(history: &ConsentHistory) -> Vec<PurposeStatus> {
                 .filter(|consent| consent.purposes.contains(*purpose))
                 .max_by_key(|consent| consent.signed_at)?;
             let withdrawal = history.withdrawals.iter().find(|withdrawal| {
-                withdrawal.consent_id == latest.id
-                    && (withdrawal.purposes.is_empty() || withdrawal.purposes.contains(*purpose))
+                withdrawal.consent_id == latest.id && withdrawal.purposes.contains(*purpose)
             });
             let (status, tone, since) = match (withdrawal, latest.answer) {
                 (Some(withdrawal), _) => ("Withdrawn", "grey", withdrawal.at),
