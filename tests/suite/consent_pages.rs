@@ -56,6 +56,16 @@ async fn c2_a_consent_form_sent_twice_records_one_consent(app: TestApp) {
         "the form keeps its id through corrections"
     );
 
+    // Notes too long to keep are named, not silently dropped.
+    let long_notes = "x".repeat(5000);
+    let mut too_long = typed_without_witness.to_vec();
+    too_long.retain(|(name, _)| *name != "notes");
+    too_long.extend([("witness", "Nurse Witness"), ("notes", long_notes.as_str())]);
+    let (status, _, html) = page(&app, send(&too_long)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("href=\"#notes\""), "{html}");
+    assert!(html.contains("too long"), "{html}");
+
     // A page altered to drop its id is shown again with a fresh one, and a reason.
     let mut without_id = typed_without_witness.to_vec();
     without_id.retain(|(name, _)| *name != "form_id");

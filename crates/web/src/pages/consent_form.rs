@@ -230,6 +230,7 @@ fn parse(
         Ok(ConsentGiver::Person)
     };
     let signature = signature(fields);
+    let notes = optional(&fields.notes, |text| Note::parse("notes", text));
     let outcomes = [
         answer.as_ref().err(),
         purposes.as_ref().err(),
@@ -237,6 +238,7 @@ fn parse(
         service.as_ref().err(),
         given_by.as_ref().err(),
         signature.as_ref().err(),
+        notes.as_ref().err(),
     ];
     for error in outcomes.into_iter().flatten() {
         note(error.clone());
@@ -257,7 +259,7 @@ fn parse(
         representatives_may_have_copies: fields.representatives_may_have_copies == "yes",
         research: research.ok()?,
         told_refusal_does_not_affect_care: told,
-        notes: optional(&fields.notes, |text| Note::parse("notes", text)).ok()?,
+        notes: notes.ok()?,
     };
     told.then_some(form)
 }
