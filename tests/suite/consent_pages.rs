@@ -152,7 +152,79 @@ async fn c2_a_drawn_signature_is_kept_and_shown(app: TestApp) {
     assert_eq!(refused.body["requirement"], "C2");
 }
 
+async fn c3_a_representative_answers_for_a_person_who_lacks_capacity(app: TestApp) {
+    let person = app.person("Eli", "lacks_capacity").await;
+    let representative = app
+        .post(
+            &format!("/api/v1/persons/{person}/representatives"),
+            serde_json::json!({"name": "Jo Testperson", "kind": "lasting_power_of_attorney"}),
+        )
+        .await
+        .id();
+    let cookie = signed_in(&app).await;
+    let path = format!("/persons/{person}/consents/new");
+    let (_, _, html) = page(&app, get(&path, Some(&cookie))).await;
+    assert!(
+        html.contains("a representative decides in their best interests"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("<option value=\"{representative}\">Jo Testperson")));
+    let id = form_id(&html);
+    let send = |fields: &[(&str, &str)]| {
+        let mut request = form(&path, fields);
+        request
+            .headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+        request
+    };
+    let mut fields = vec![
+        ("form_id", id.as_str()),
+        ("purposes", "care_plan"),
+        ("answer", "given"),
+        ("refusal_explained", "yes"),
+        ("service", "CARE-HOME"),
+        ("signature_method", "paper"),
+        ("signed_by", "Jo Testperson"),
+    ];
+
+    // Without the representative and the capacity decision, the form says what is missing.
+    let (status, _, html) = page(&app, send(&fields)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Choose the representative who answered for them"),
+        "{html}"
+    );
+
+    fields.extend([
+        ("representative_id", representative.as_str()),
+        ("assessed_on", "2026-01-05"),
+        ("assessed_by", "Dr Assessor, psychiatrist"),
+        (
+            "capacity_decision",
+            "Cannot weigh the information about recording.",
+        ),
+        (
+            "best_interest_note",
+            "Photographs in the care plan help staff recognise Eli.",
+        ),
+    ]);
+    let (status, _, _) = page(&app, send(&fields)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let consent = app.get(&format!("/api/v1/consents/{id}")).await;
+    assert_eq!(consent.body["given_by"]["kind"], "representative");
+    assert_eq!(
+        consent.body["given_by"]["representative_id"],
+        representative
+    );
+    let (_, _, html) = page(&app, get(&format!("/consents/{id}"), Some(&cookie))).await;
+    assert!(
+        html.contains("Jo Testperson (lasting power of attorney) decided in"),
+        "{html}"
+    );
+}
+
 app_on_both_backends!(
     c2_a_consent_form_sent_twice_records_one_consent,
     c2_a_drawn_signature_is_kept_and_shown,
+    c3_a_representative_answers_for_a_person_who_lacks_capacity,
 );
