@@ -8,7 +8,7 @@ use fantoccini::key::Key;
 const PAGE_WEIGHT_LIMIT: u64 = 100 * 1024;
 
 /// Checks the page shown against WCAG 2.2 AA and the weight limit.
-async fn check_page(browser: &Browser) {
+pub(crate) async fn check_page(browser: &Browser) {
     browser.assert_accessible().await;
     let weight = browser.page_weight().await;
     assert!(
@@ -19,7 +19,7 @@ async fn check_page(browser: &Browser) {
 }
 
 /// Signs in from wherever the browser was sent, by keyboard.
-async fn sign_in_by_keyboard(browser: &Browser) {
+pub(crate) async fn sign_in_by_keyboard(browser: &Browser) {
     browser.tab_to("#username").await;
     browser.press("admin").await;
     browser.press(&Key::Tab.to_string()).await;

@@ -53,6 +53,7 @@ macro_rules! app_on_both_backends {
 mod accounts;
 mod audit;
 mod browser;
+mod browser_journey;
 mod cli;
 mod cli_vault;
 mod consent_pages;

@@ -1,14 +1,17 @@
 //! Writing the audit trail beside each change, and verifying it (S2, X3).
 
+use std::collections::HashMap;
+
 use custodian_core::audit::{
     Actor, AuditEntry, AuditEvent, AuditOutcome, ChainHead, ChainVerifier,
 };
-use custodian_core::ids::{AuditEventId, PersonId, RecordingId};
+use custodian_core::ids::{AuditEventId, PersonId, RecordingId, StaffId};
 use custodian_store::RegisterTx;
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::accounts::Caller;
 use crate::{AppResult, Custodian};
 
 /// What one audit event says, before it joins the chain.
@@ -82,6 +85,13 @@ impl<'a> Audit<'a> {
     }
 }
 
+/// An audit event with the name of whoever acted, as a page shows it.
+#[derive(Clone, Debug)]
+pub struct HistoryEntry {
+    pub event: AuditEvent,
+    pub by: String,
+}
+
 /// The result of verifying the whole trail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -127,6 +137,39 @@ impl Custodian {
     ) -> AppResult<Vec<AuditEvent>> {
         let mut tx = self.register.read().await?;
         Ok(tx.audit_events_about_person(person, limit).await?)
+    }
+
+    /// A recording's history for its page: the latest events about it, newest first, each with
+    /// the name of whoever acted.
+    pub async fn recording_history(
+        &self,
+        caller: &Caller,
+        recording: RecordingId,
+        limit: u32,
+    ) -> AppResult<Vec<HistoryEntry>> {
+        caller.ready()?;
+        let mut tx = self.register.read().await?;
+        let events = tx.audit_events_about_recording(recording, limit).await?;
+        let mut names: HashMap<StaffId, String> = HashMap::new();
+        let mut history = Vec::with_capacity(events.len());
+        for event in events {
+            let by = match event.actor {
+                Actor::System => "Custodian".to_owned(),
+                Actor::Staff(id) => match names.get(&id) {
+                    Some(name) => name.clone(),
+                    None => {
+                        let name = tx.staff(id).await?.map_or_else(
+                            || "A former member of staff".to_owned(),
+                            |account| account.member.display_name.to_string(),
+                        );
+                        names.insert(id, name.clone());
+                        name
+                    }
+                },
+            };
+            history.push(HistoryEntry { event, by });
+        }
+        Ok(history)
     }
 
     /// The latest audit events about a recording, newest first.

@@ -22,7 +22,7 @@ use media::{LegalHolds, NoLegalHolds};
 use vault::{Vault, VaultSettings};
 
 pub use accounts::{Caller, Credential, Secret};
-pub use audit_trail::VerifiedTrail;
+pub use audit_trail::{HistoryEntry, VerifiedTrail};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, AppResult};
 

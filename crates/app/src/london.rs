@@ -1,6 +1,6 @@
 //! Moments as people in the UK read them: Europe/London, with GMT or BST named.
 
-use time::{Date, Month, OffsetDateTime, UtcOffset, Weekday};
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, UtcOffset, Weekday};
 
 /// The last Sunday of `month` in `year`, when UK clocks change.
 fn last_sunday(year: i32, month: Month) -> Option<Date> {
@@ -37,6 +37,18 @@ pub fn in_london(at: OffsetDateTime) -> OffsetDateTime {
     at.to_offset(offset)
 }
 
+/// The moment a UK clock showed `local`. In the autumn's repeated hour the earlier (BST) moment
+/// is taken; a time in the spring's skipped hour is read as GMT.
+pub fn from_london(local: PrimitiveDateTime) -> OffsetDateTime {
+    let as_utc = local.assume_utc();
+    let if_summer = as_utc - time::Duration::HOUR;
+    if is_british_summer_time(if_summer) {
+        if_summer
+    } else {
+        as_utc
+    }
+}
+
 /// "3 March 2026 at 14:05 GMT".
 pub fn london_time(at: OffsetDateTime) -> String {
     let local = in_london(at);
@@ -67,6 +79,32 @@ mod tests {
         assert!(is_british_summer_time(datetime!(2026-03-29 01:00 UTC)));
         assert!(is_british_summer_time(datetime!(2026-10-25 00:59:59 UTC)));
         assert!(!is_british_summer_time(datetime!(2026-10-25 01:00 UTC)));
+    }
+
+    #[test]
+    fn a_uk_clock_time_is_read_back_to_the_moment_it_showed() {
+        use time::macros::datetime as local;
+        assert_eq!(
+            from_london(local!(2026-07-01 14:05)),
+            datetime!(2026-07-01 13:05 UTC)
+        );
+        assert_eq!(
+            from_london(local!(2026-12-01 13:05)),
+            datetime!(2026-12-01 13:05 UTC)
+        );
+        // 01:30 happens twice on 25 October 2026; the first is BST.
+        assert_eq!(
+            from_london(local!(2026-10-25 01:30)),
+            datetime!(2026-10-25 00:30 UTC)
+        );
+        for moment in [
+            datetime!(2026-03-29 02:30 UTC),
+            datetime!(2026-11-23 09:00 UTC),
+        ] {
+            let shown = in_london(moment);
+            let local = PrimitiveDateTime::new(shown.date(), shown.time());
+            assert_eq!(from_london(local), moment);
+        }
     }
 
     #[test]

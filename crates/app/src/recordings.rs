@@ -94,6 +94,34 @@ impl Custodian {
         Ok(derived)
     }
 
+    /// Records the end-of-recording confirmation (R4): whether the people in it said they are
+    /// happy with it. It is evidence about the recording, kept in its history.
+    #[tracing::instrument(skip(self, caller), fields(staff = %caller.member.id))]
+    pub async fn record_end_confirmation(
+        &self,
+        caller: &Caller,
+        recording: RecordingId,
+        happy: bool,
+    ) -> AppResult<()> {
+        caller.ready()?;
+        let now = self.clock.now();
+        let mut tx = self.register.write().await?;
+        let found = tx
+            .recording(recording)
+            .await?
+            .ok_or_else(|| AppError::not_found("recording", recording))?;
+        for person in &found.subjects {
+            Audit::change("recording.end_confirmed")
+                .person(*person)
+                .recording(recording)
+                .detail(serde_json::json!({ "happy": happy }))
+                .write(&mut tx, caller.actor(), now)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A recording with its derived items.
     pub async fn recording(&self, caller: &Caller, id: RecordingId) -> AppResult<RecordingRecord> {
         caller.ready()?;

@@ -156,6 +156,34 @@ impl Browser {
         self.find(css).await.click().await.expect("a click");
     }
 
+    /// Chooses the option with `value` in the drop-down list matching `css`.
+    pub async fn choose(&self, css: &str, value: &str) {
+        self.find(css)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|error| panic!("no option {value} in {css}: {error}"));
+    }
+
+    /// Waits until the element matching `css` is shown (a script may reveal it).
+    pub async fn wait_until_shown(&self, css: &str) {
+        for _ in 0..100 {
+            if self.find(css).await.is_displayed().await.unwrap_or(false) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} is never shown on {}", self.path().await)
+    }
+
+    /// Runs `script` in the page; it reports by calling its last argument, and that is returned.
+    pub async fn run(&self, script: &str) -> Value {
+        self.client
+            .execute_async(script, Vec::new())
+            .await
+            .unwrap_or_else(|error| panic!("the script fails on {}: {error}", self.base_url))
+    }
+
     /// The visible text of the element matching `css`.
     pub async fn text(&self, css: &str) -> String {
         self.find(css)

@@ -6,7 +6,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use custodian_app::london::london_time;
 use custodian_app::persons::PersonRecord;
-use custodian_core::consent::{Consent, ConsentAnswer, ConsentGiver, Scope, SignatureMethod};
+use custodian_core::consent::{
+    Consent, ConsentAnswer, ConsentGiver, Scope, SignatureMethod, Withdrawal, Withdrawer,
+};
 use custodian_core::ids::ConsentId;
 
 use super::consent_copy;
@@ -109,6 +111,8 @@ struct ConsentPage {
     signed_in_as: Option<String>,
     person: PersonSummary,
     consent: ConsentView,
+    /// Each withdrawal of this consent, in words (C8).
+    withdrawals: Vec<String>,
 }
 
 impl ConsentPage {
@@ -131,6 +135,27 @@ impl ConsentPage {
         }
         Some(path)
     }
+}
+
+/// "Withdrawn from teaching and research on 3 March 2026 at 14:05 GMT by …; recordings: destroy".
+fn withdrawal_words(withdrawal: &Withdrawal, record: &PersonRecord) -> String {
+    let by = match &withdrawal.withdrawn_by {
+        Withdrawer::Person { .. } => record.person.name.full(),
+        Withdrawer::Representative { representative_id } => record
+            .representatives
+            .iter()
+            .find(|r| r.id == *representative_id)
+            .map_or_else(
+                || "their representative".to_owned(),
+                |r| format!("{} ({})", r.name, r.kind.label()),
+            ),
+    };
+    format!(
+        "Withdrawn from {} on {} by {by}. For recordings already made, they chose to {}.",
+        withdrawal.purposes.labels(),
+        london_time(withdrawal.at),
+        withdrawal.existing_recordings.label()
+    )
 }
 
 async fn load(
@@ -157,11 +182,26 @@ pub async fn show(
         Ok(found) => found,
         Err(page) => return page,
     };
+    let history = match state
+        .custodian
+        .consent_history(&staff.0, consent.person_id)
+        .await
+    {
+        Ok(history) => history,
+        Err(error) => return error_page(error, Some(staff.display_name())),
+    };
+    let withdrawals = history
+        .withdrawals
+        .iter()
+        .filter(|w| w.consent_id == consent.id)
+        .map(|w| withdrawal_words(w, &record))
+        .collect();
     let page = ConsentPage {
         title: "Consent recorded",
         signed_in_as: Some(staff.display_name()),
         person: PersonSummary::from(&record.person),
         consent: ConsentView::new(&consent, &record),
+        withdrawals,
     };
     render(StatusCode::OK, &page)
 }

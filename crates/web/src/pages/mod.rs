@@ -1,13 +1,17 @@
 //! Server-rendered pages for staff: the web app, over the same use cases as the JSON API.
 
+mod capture;
 mod consent;
 mod consent_copy;
 mod consent_form;
 mod new_person;
 mod password;
 mod persons;
+mod recording;
+mod sessions;
 mod sign_in;
 mod signed_in;
+mod withdrawal_form;
 
 use askama::Template;
 use axum::Router;
@@ -41,6 +45,21 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/consents/{id}", get(consent::show))
         .route("/consents/{id}/copy.pdf", get(consent::copy))
+        .route(
+            "/consents/{id}/withdraw",
+            get(withdrawal_form::form).post(withdrawal_form::submit),
+        )
+        .route("/recordings/{id}", get(recording::show))
+        .route(
+            "/persons/{id}/sessions/new",
+            get(sessions::new_session).post(sessions::start_session),
+        )
+        .route("/sessions/{id}", get(sessions::show))
+        .route("/sessions/{id}/confirmations", post(sessions::confirm))
+        .route("/sessions/{id}/stops", post(sessions::stop))
+        .route("/sessions/{id}/capture", get(capture::capture))
+        .route("/sessions/{id}/upload", get(capture::upload))
+        .route("/assets/media.js", get(capture::media_script))
         .route("/assets/signature.js", get(signature_script))
 }
 

@@ -111,7 +111,13 @@ struct PersonPage {
     person: PersonSummary,
     representatives: Vec<(String, &'static str, Option<String>)>,
     consents: Vec<PurposeStatus>,
+    /// Id and words, latest first.
+    sessions: Vec<(String, String)>,
+    recordings: Vec<(String, String)>,
 }
+
+/// How many sessions and recordings the person page lists.
+const LATEST: usize = 20;
 
 /// Where a person stands on one purpose: their latest answer, and any withdrawal of it (C1, C8).
 pub struct PurposeStatus {
@@ -170,7 +176,23 @@ pub async fn person(
             .map(|history| (record, history)),
         Err(error) => Err(error),
     };
-    let (record, history) = match found {
+    let found = match found {
+        Ok((record, history)) => state
+            .custodian
+            .sessions_of(&staff.0, id)
+            .await
+            .map(|sessions| (record, history, sessions)),
+        Err(error) => Err(error),
+    };
+    let found = match found {
+        Ok((record, history, sessions)) => state
+            .custodian
+            .recordings_of(&staff.0, id)
+            .await
+            .map(|recordings| (record, history, sessions, recordings)),
+        Err(error) => Err(error),
+    };
+    let (record, history, sessions, recordings) = match found {
         Ok(found) => found,
         Err(error) => return error_page(error, Some(staff.display_name())),
     };
@@ -190,6 +212,26 @@ pub async fn person(
             })
             .collect(),
         consents: purpose_statuses(&history),
+        sessions: sessions
+            .iter()
+            .take(LATEST)
+            .map(|session| {
+                let words = format!("{}, {}", session.title, london_time(session.starts_at));
+                (session.id.to_string(), words)
+            })
+            .collect(),
+        recordings: recordings
+            .iter()
+            .take(LATEST)
+            .map(|recording| {
+                let words = format!(
+                    "{}, {}",
+                    super::sentence(recording.kind.label()),
+                    london_time(recording.made_at)
+                );
+                (recording.id.to_string(), words)
+            })
+            .collect(),
     };
     render(StatusCode::OK, &page)
 }

@@ -29,6 +29,30 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(derive))
         .routes(routes!(decision))
         .routes(routes!(audit_of))
+        .routes(routes!(end_confirmation))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EndConfirmation {
+    /// Whether the people in it said they are happy with the recording.
+    happy: bool,
+}
+
+/// Record the end-of-recording confirmation (R4): whether the people in it are happy with it.
+#[utoipa::path(post, path = "/recordings/{id}/end-confirmation", tag = "recordings", params(("id" = RecordingId, Path)),
+    request_body = EndConfirmation,
+    responses((status = NO_CONTENT, description = "Recorded in the recording's history"), (status = NOT_FOUND, body = Problem)))]
+async fn end_confirmation(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<RecordingId>,
+    Body(answer): Body<EndConfirmation>,
+) -> ApiResult<StatusCode> {
+    state
+        .custodian
+        .record_end_confirmation(&caller, id, answer.happy)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,0 +1,321 @@
+//! The recording page: what it is, who is in it, playback, history, and "Can I use this for …?" (X1).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use custodian_app::london::london_time;
+use custodian_app::{AppError, HistoryEntry};
+use custodian_core::consent::EthicsReference;
+use custodian_core::decision::Outcome;
+use custodian_core::ids::RecordingId;
+use custodian_core::purpose::Purpose;
+use custodian_core::recording::{Recording, RecordingKind};
+use serde::Deserialize;
+
+use super::signed_in::SignedIn;
+use super::{FieldError, error_page, first_error_for, render};
+use crate::AppState;
+use crate::extract::Path;
+
+/// How many events of its history the page shows.
+const HISTORY: u32 = 50;
+
+/// The question asked of the decision panel, if any.
+#[derive(Deserialize, Default)]
+pub struct Question {
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    study: String,
+}
+
+/// The decision panel's answer in words.
+pub struct Answer {
+    allowed: bool,
+    headline: String,
+    reasons: Vec<AnswerReason>,
+}
+
+pub struct AnswerReason {
+    blocks: bool,
+    requirement: &'static str,
+    message: String,
+    remedy: Option<String>,
+    alternative: Option<String>,
+}
+
+/// A line of the recording's history.
+pub struct HistoryLine {
+    when: String,
+    what: String,
+    by: String,
+    refused: bool,
+}
+
+#[derive(Template)]
+#[template(path = "recording.html")]
+struct RecordingPage {
+    title: String,
+    signed_in_as: Option<String>,
+    errors: Vec<FieldError>,
+    id: String,
+    kind: RecordingKind,
+    facts: Vec<(&'static str, String)>,
+    session_id: Option<String>,
+    subjects: Vec<(String, String)>,
+    purposes: Vec<String>,
+    derived_from: Option<String>,
+    derivatives: Vec<(String, String)>,
+    media: Option<MediaFacts>,
+    history: Vec<HistoryLine>,
+    choices: Vec<(&'static str, String)>,
+    question: Question,
+    answer: Option<Answer>,
+}
+
+/// The stored original and its integrity (R6).
+pub struct MediaFacts {
+    content_type: String,
+    size: String,
+    sha256: String,
+    stored_at: String,
+    destroyed: bool,
+    integrity_failures: usize,
+}
+
+impl RecordingPage {
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    fn error_for(&self, field: &str) -> Option<&str> {
+        first_error_for(&self.errors, field)
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(id): Path<RecordingId>,
+    Query(question): Query<Question>,
+) -> Response {
+    let custodian = &state.custodian;
+    let record = match custodian.recording(&staff.0, id).await {
+        Ok(record) => record,
+        Err(error) => return error_page(error, Some(staff.display_name())),
+    };
+    let mut errors = Vec::new();
+    let answer = match ask(&state, &staff, id, &question).await {
+        Ok(answer) => answer,
+        Err(Asked::Invalid(error)) => {
+            errors.push(error);
+            None
+        }
+        Err(Asked::Failed(error)) => return error_page(error, Some(staff.display_name())),
+    };
+    // Read after asking, so the question just asked shows in the history.
+    let history = match custodian.recording_history(&staff.0, id, HISTORY).await {
+        Ok(history) => history,
+        Err(error) => return error_page(error, Some(staff.display_name())),
+    };
+    let mut subjects = Vec::with_capacity(record.recording.subjects.len());
+    for person in &record.recording.subjects {
+        match custodian.person(&staff.0, *person).await {
+            Ok(found) => subjects.push((person.to_string(), found.person.name.full())),
+            Err(error) => return error_page(error, Some(staff.display_name())),
+        }
+    }
+    let recording = &record.recording;
+    let page = RecordingPage {
+        title: format!(
+            "{} made {}",
+            super::sentence(recording.kind.label()),
+            london_time(recording.made_at)
+        ),
+        signed_in_as: Some(staff.display_name()),
+        errors,
+        id: recording.id.to_string(),
+        kind: recording.kind,
+        facts: facts(recording),
+        session_id: recording.session_id.map(|s| s.to_string()),
+        subjects,
+        purposes: recording
+            .purposes
+            .iter()
+            .map(|p| super::sentence(p.label()))
+            .collect(),
+        derived_from: recording.derivation.as_ref().map(|d| d.source.to_string()),
+        derivatives: record
+            .derivatives
+            .iter()
+            .map(|d| (d.id.to_string(), derivative_words(d)))
+            .collect(),
+        media: record.media.as_ref().map(|media| MediaFacts {
+            content_type: media.content_type.clone(),
+            size: human_size(media.size),
+            sha256: media.sha256.clone(),
+            stored_at: london_time(media.stored_at),
+            destroyed: media.destroyed,
+            integrity_failures: history
+                .iter()
+                .filter(|entry| entry.event.action == "media.integrity_failed")
+                .count(),
+        }),
+        history: history.iter().map(history_line).collect(),
+        choices: Purpose::ALL
+            .iter()
+            .map(|p| (p.as_str(), super::sentence(p.label())))
+            .collect(),
+        question,
+        answer,
+    };
+    render(StatusCode::OK, &page)
+}
+
+enum Asked {
+    Invalid(FieldError),
+    Failed(AppError),
+}
+
+/// Asks the decision function, if a purpose was chosen. Every question is audited by the app.
+async fn ask(
+    state: &AppState,
+    staff: &SignedIn,
+    id: RecordingId,
+    question: &Question,
+) -> Result<Option<Answer>, Asked> {
+    if question.purpose.is_empty() {
+        return Ok(None);
+    }
+    let purpose = Purpose::parse(&question.purpose).map_err(|_| {
+        Asked::Invalid(FieldError::new("purpose", "Choose a purpose from the list"))
+    })?;
+    let study = match question.study.trim() {
+        "" => None,
+        study => Some(EthicsReference::parse(study).map_err(|error| {
+            Asked::Invalid(FieldError::new(
+                "study",
+                super::sentence(&error.to_string().replace('_', " ")),
+            ))
+        })?),
+    };
+    let report = state
+        .custodian
+        .decide(&staff.0, id, purpose, study)
+        .await
+        .map_err(Asked::Failed)?;
+    let allowed = report.outcome == Outcome::Allowed;
+    let headline = if allowed {
+        format!("Yes, you may use this recording for {}.", purpose.label())
+    } else {
+        format!(
+            "No, you may not use this recording for {}.",
+            purpose.label()
+        )
+    };
+    Ok(Some(Answer {
+        allowed,
+        headline,
+        reasons: report
+            .reasons
+            .into_iter()
+            .map(|reason| AnswerReason {
+                blocks: reason.effect == "blocks",
+                requirement: reason.requirement,
+                message: reason.message,
+                remedy: reason.remedy,
+                alternative: reason.alternative.map(|id| id.to_string()),
+            })
+            .collect(),
+    }))
+}
+
+fn facts(recording: &Recording) -> Vec<(&'static str, String)> {
+    vec![
+        ("Kind", super::sentence(recording.kind.label())),
+        ("Made", london_time(recording.made_at)),
+        ("Service", recording.service.to_string()),
+        ("Device", recording.device.to_string()),
+        ("Where", recording.location.to_string()),
+    ]
+}
+
+fn derivative_words(derived: &Recording) -> String {
+    let Some(derivation) = &derived.derivation else {
+        return super::sentence(derived.kind.label());
+    };
+    let identified = if derivation.de_identified {
+        ", de-identified"
+    } else {
+        ""
+    };
+    format!(
+        "{}{identified}, made {}",
+        super::sentence(derivation.kind.label()),
+        london_time(derived.made_at)
+    )
+}
+
+/// A size as people read it: 1.2 MB.
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KB", "MB", "GB"];
+    let mut size = bytes as f64;
+    let mut unit = 0;
+    while size >= 1000.0 && unit + 1 < UNITS.len() {
+        size /= 1000.0;
+        unit += 1;
+    }
+    let name = UNITS.get(unit).copied().unwrap_or("bytes");
+    if unit == 0 {
+        format!("{bytes} {name}")
+    } else {
+        format!("{size:.1} {name}")
+    }
+}
+
+/// An audit event in plain words.
+fn history_line(entry: &HistoryEntry) -> HistoryLine {
+    let event = &entry.event;
+    let detail: serde_json::Value = serde_json::from_str(&event.detail).unwrap_or_default();
+    let purpose = detail
+        .get("purpose")
+        .and_then(|p| p.as_str())
+        .and_then(|p| Purpose::parse(p).ok())
+        .map_or("a purpose", |p| p.label());
+    let refused = event.outcome == custodian_core::audit::AuditOutcome::Refused;
+    let what = match event.action.as_str() {
+        "recording.registered" => "Registered".to_owned(),
+        "recording.derived" => "A derived copy was made".to_owned(),
+        "recording.destroyed" => "Destroyed".to_owned(),
+        "media.accessed" => "Played or downloaded".to_owned(),
+        "media.integrity_failed" => "Failed its integrity check".to_owned(),
+        "recording.end_confirmed"
+            if detail.get("happy") == Some(&serde_json::Value::Bool(true)) =>
+        {
+            "At the end, they said they are happy with it".to_owned()
+        }
+        "recording.end_confirmed" => "At the end, they said they are not happy with it".to_owned(),
+        "decision.asked" if refused => format!("Asked about use for {purpose}: refused"),
+        "decision.asked" => format!("Asked about use for {purpose}: allowed"),
+        other => other.replace(['.', '_'], " "),
+    };
+    HistoryLine {
+        when: london_time(event.at),
+        what,
+        by: entry.by.clone(),
+        refused,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_size;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(human_size(512), "512 bytes");
+        assert_eq!(human_size(1_234_567), "1.2 MB");
+        assert_eq!(human_size(3_000_000_000), "3.0 GB");
+    }
+}

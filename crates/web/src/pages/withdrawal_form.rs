@@ -1,0 +1,255 @@
+//! The withdrawal form (C8): which purposes, who withdrew, when, and what happens to recordings.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Form;
+use custodian_app::AppError;
+use custodian_app::consents::{WithdrawalRequest, WithdrawnBy};
+use custodian_app::london::{from_london, in_london};
+use custodian_app::persons::PersonRecord;
+use custodian_core::DomainError;
+use custodian_core::consent::{Consent, ConsentAnswer, Disposition};
+use custodian_core::ids::{ConsentId, RepresentativeId};
+use custodian_core::person::Capacity;
+use custodian_core::purpose::PurposeSet;
+use custodian_core::text::Note;
+use serde::Deserialize;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use super::persons::PersonSummary;
+use super::signed_in::SignedIn;
+use super::{FieldError, error_page, first_error_for, optional, render};
+use crate::AppState;
+use crate::extract::Path;
+
+/// What was entered, kept when the form comes back with problems.
+#[derive(Deserialize, Default)]
+pub struct WithdrawalFields {
+    #[serde(default)]
+    purposes: Vec<String>,
+    #[serde(default)]
+    withdrawn_by: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    time: String,
+    #[serde(default)]
+    existing_recordings: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "withdrawal_form.html")]
+struct WithdrawalPage {
+    title: &'static str,
+    signed_in_as: Option<String>,
+    errors: Vec<FieldError>,
+    consent_id: String,
+    person: PersonSummary,
+    /// Only a representative can withdraw for a person who lacks capacity.
+    person_may_withdraw: bool,
+    representatives: Vec<(String, String)>,
+    /// Code, words, ticked.
+    purposes: Vec<(&'static str, String, bool)>,
+    form: WithdrawalFields,
+}
+
+impl WithdrawalPage {
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    fn error_for(&self, field: &str) -> Option<&str> {
+        first_error_for(&self.errors, field)
+    }
+}
+
+fn page(
+    staff: &SignedIn,
+    consent: &Consent,
+    record: &PersonRecord,
+    form: WithdrawalFields,
+    errors: Vec<FieldError>,
+) -> WithdrawalPage {
+    WithdrawalPage {
+        title: "Withdraw consent",
+        signed_in_as: Some(staff.display_name()),
+        errors,
+        consent_id: consent.id.to_string(),
+        person: PersonSummary::from(&record.person),
+        person_may_withdraw: record.person.capacity != Capacity::LacksCapacity,
+        representatives: record
+            .representatives
+            .iter()
+            .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.kind.label())))
+            .collect(),
+        purposes: consent
+            .purposes
+            .iter()
+            .map(|p| {
+                let ticked = form.purposes.iter().any(|code| code == p.as_str());
+                (p.as_str(), super::sentence(p.label()), ticked)
+            })
+            .collect(),
+        form,
+    }
+}
+
+async fn load(
+    state: &AppState,
+    staff: &SignedIn,
+    id: ConsentId,
+) -> Result<(Consent, PersonRecord), Response> {
+    let shown = |error| error_page(error, Some(staff.display_name()));
+    let consent = state.custodian.consent(&staff.0, id).await.map_err(shown)?;
+    if consent.answer == ConsentAnswer::Refused {
+        return Err(shown(DomainError::WithdrawingARefusal.into()));
+    }
+    let record = state
+        .custodian
+        .person(&staff.0, consent.person_id)
+        .await
+        .map_err(shown)?;
+    Ok((consent, record))
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(id): Path<ConsentId>,
+) -> Response {
+    let (consent, record) = match load(&state, &staff, id).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let now = in_london(state.custodian.now());
+    let fields = WithdrawalFields {
+        // Every purpose is ticked to start with: most people withdraw from all of them.
+        purposes: consent
+            .purposes
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect(),
+        date: now.date().to_string(),
+        time: format!("{:02}:{:02}", now.hour(), now.minute()),
+        ..WithdrawalFields::default()
+    };
+    render(
+        StatusCode::OK,
+        &page(&staff, &consent, &record, fields, Vec::new()),
+    )
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(id): Path<ConsentId>,
+    Form(fields): Form<WithdrawalFields>,
+) -> Response {
+    let (consent, record) = match load(&state, &staff, id).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let mut errors = Vec::new();
+    if let Some(request) = parse(&fields, &mut errors) {
+        match state
+            .custodian
+            .withdraw_consent(&staff.0, id, request)
+            .await
+        {
+            Ok(_) => return Redirect::to(&format!("/consents/{id}")).into_response(),
+            Err(AppError::Invalid(error)) => errors.push(field_error(&error)),
+            Err(error) => return error_page(error, Some(staff.display_name())),
+        }
+    }
+    let page = page(&staff, &consent, &record, fields, errors);
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// Checks every field, noting each problem; the request only when there are none.
+fn parse(fields: &WithdrawalFields, errors: &mut Vec<FieldError>) -> Option<WithdrawalRequest> {
+    let purposes = if fields.purposes.is_empty() {
+        Err(DomainError::NoPurposes)
+    } else {
+        PurposeSet::parse(fields.purposes.iter().map(String::as_str))
+    };
+    let withdrawn_by = match fields.withdrawn_by.as_str() {
+        "" => Err(DomainError::Empty {
+            field: "withdrawn_by",
+        }),
+        "person" => Ok(WithdrawnBy::Person),
+        id => id
+            .parse()
+            .map(|id| WithdrawnBy::Representative(RepresentativeId::from_uuid(id)))
+            .map_err(|_| DomainError::Empty {
+                field: "withdrawn_by",
+            }),
+    };
+    let existing_recordings = match fields.existing_recordings.as_str() {
+        "" => Err(DomainError::Empty {
+            field: "existing_recordings",
+        }),
+        choice => Disposition::parse(choice),
+    };
+    let at = moment(&fields.date, &fields.time);
+    let note = optional(&fields.note, |text| Note::parse("note", text));
+    let outcomes = [
+        purposes.as_ref().err(),
+        withdrawn_by.as_ref().err(),
+        existing_recordings.as_ref().err(),
+        at.as_ref().err(),
+        note.as_ref().err(),
+    ];
+    for error in outcomes.into_iter().flatten() {
+        errors.push(field_error(error));
+    }
+    Some(WithdrawalRequest {
+        at: at.ok()?,
+        purposes: purposes.ok()?,
+        withdrawn_by: withdrawn_by.ok()?,
+        existing_recordings: existing_recordings.ok()?,
+        note: note.ok()?,
+    })
+}
+
+/// The date and time as entered on a UK clock.
+fn moment(date: &str, time: &str) -> Result<OffsetDateTime, DomainError> {
+    let text = format!("{} {}", date.trim(), time.trim());
+    PrimitiveDateTime::parse(
+        &text,
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]"),
+    )
+    .map(from_london)
+    .map_err(|_| DomainError::BadFormat {
+        field: "at",
+        expected: "the date and time they withdrew, such as 2026-11-20 and 14:30",
+    })
+}
+
+/// A domain error as a problem beside its field, in a sentence.
+fn field_error(error: &DomainError) -> FieldError {
+    let field = match error.field() {
+        Some("withdrawn_by" | "given_by" | "representative_id") => "withdrawn_by",
+        Some("existing_recordings" | "disposition") => "existing_recordings",
+        Some("at") => "date",
+        Some("note") => "note",
+        _ => "purposes",
+    };
+    let message = match error {
+        DomainError::NoPurposes => "Choose at least one purpose they withdraw from".to_owned(),
+        DomainError::Empty {
+            field: "withdrawn_by",
+        } => "Say who withdrew the consent".to_owned(),
+        DomainError::Empty {
+            field: "existing_recordings",
+        } => "Say what they want done with recordings already made".to_owned(),
+        DomainError::RepresentativeOfAnotherPerson => {
+            "Choose one of this person's own representatives".to_owned()
+        }
+        other => super::sentence(&other.to_string().replace('_', " ")),
+    };
+    FieldError::new(field, message)
+}

@@ -1,0 +1,187 @@
+//! The whole journey in a real browser: a session, "still willing today?", capture with the fake
+//! camera, playback and seeking, the decision panel's refusal for teaching, withdrawal, and the
+//! recording refused afterwards (C5, C8, C11, R3, R4, X1, X5).
+
+use custodian_testkit::fixtures::minutes_from_now;
+use custodian_testkit::{Browser, TestApp};
+use serde_json::json;
+
+use crate::browser::{check_page, sign_in_by_keyboard};
+
+/// Gives consent for `purposes` through the API, as a form filled in earlier would have.
+async fn consent_given_earlier(app: &TestApp, person: &str, purposes: &[&str]) {
+    let reply = app
+        .post(
+            &format!("/api/v1/persons/{person}/consents"),
+            json!({
+                "answer": "given",
+                "purposes": purposes,
+                "given_by": {"kind": "person"},
+                "scope": {"kind": "service", "service": "CAMHS-NORTH"},
+                "signed_at": minutes_from_now(-30),
+                "signature": {"method": "typed_with_witness", "signed_by": "Cara Testperson", "witness": "Nurse Witness"},
+                "told_refusal_does_not_affect_care": true,
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
+/// Asks the decision panel and returns its answer.
+async fn ask_the_panel(browser: &Browser, purpose: &str) -> String {
+    browser.choose("#purpose", purpose).await;
+    browser.click("#decision button[type=submit]").await;
+    browser.find("#answer").await;
+    let answer = browser.text(".answer").await;
+    check_page(browser).await;
+    answer
+}
+
+async fn x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_withdrawal(
+    app: TestApp,
+) {
+    let person = app.person("Cara", "has_capacity").await;
+    consent_given_earlier(&app, &person, &["clinical", "teaching"]).await;
+    let browser = Browser::open(&app.serve().await).await;
+    browser.visit(&format!("/persons/{person}")).await;
+    sign_in_by_keyboard(&browser).await;
+    browser.wait_for_path(&format!("/persons/{person}")).await;
+
+    // A session: a form sent empty names each problem; then started.
+    browser.click("#start-a-session").await;
+    browser
+        .wait_for_path(&format!("/persons/{person}/sessions/new"))
+        .await;
+    check_page(&browser).await;
+    browser.click("#start-session").await;
+    let summary = browser.text(".error-summary").await;
+    assert!(summary.contains("Choose what kind of session"), "{summary}");
+    assert!(summary.contains("Enter a title"), "{summary}");
+    check_page(&browser).await;
+    browser.click("#kind").await;
+    browser.fill("#title", "Speech therapy, week 1").await;
+    browser.fill("#service", "CAMHS-NORTH").await;
+    browser.click("#start-session").await;
+    browser.wait_for_path_starting("/sessions/").await;
+    let session_page = browser.path().await;
+    assert_eq!(browser.text("h1").await, "Speech therapy, week 1");
+    check_page(&browser).await;
+
+    // C5: still willing today?
+    browser.click("button[name=willing][value=yes]").await;
+    let answer = browser
+        .text("table[aria-labelledby=participants] .tag")
+        .await;
+    assert!(answer.starts_with("Yes,"), "{answer}");
+    check_page(&browser).await;
+
+    // Capture a video with the fake camera (X5); the script says initials, never the name (R3).
+    browser.click("#capture").await;
+    browser
+        .wait_for_path(&format!("{session_page}/capture"))
+        .await;
+    let statement = browser.text("#opening-statement").await;
+    assert!(
+        statement.contains("This session is being recorded"),
+        "{statement}"
+    );
+    assert!(statement.contains("C. T., born"), "{statement}");
+    assert!(!statement.contains("Cara"), "a full name in {statement}");
+    check_page(&browser).await;
+    browser.click("#purpose-clinical").await;
+    browser.click("#purpose-teaching").await;
+    browser.fill("#device", "LAPTOP-0412").await;
+    browser.fill("#location", "Clinic room 3").await;
+    browser.click("#start-camera").await;
+    browser.wait_until_shown("#start-recording").await;
+    browser.click("#start-recording").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    browser.click("#stop-recording").await;
+    browser.wait_until_shown("#save").await;
+    browser.click("#happy").await;
+    browser.click("#save").await;
+    browser.wait_for_path_starting("/recordings/").await;
+    let recording_page = browser.path().await;
+    check_page(&browser).await;
+
+    // Nothing stays in the browser: no storage of any kind holds the recording.
+    let kept = browser
+        .run(
+            r#"const done = arguments[arguments.length - 1];
+            caches.keys().then(names => done(localStorage.length + sessionStorage.length + names.length));"#,
+        )
+        .await;
+    assert_eq!(kept, json!(0));
+
+    // Playback, and seeking into the middle of it, through ranged reads of the vault.
+    let played = browser
+        .run(
+            r#"const done = arguments[arguments.length - 1];
+            const video = document.getElementById("player");
+            video.muted = true;
+            video.addEventListener("error", () => done({ error: video.error.code }));
+            video.play().then(() => {
+              video.addEventListener("seeked", () => done({ at: video.currentTime }), { once: true });
+              video.currentTime = 1;
+            }).catch(error => done({ error: String(error) }));"#,
+        )
+        .await;
+    let at = played["at"].as_f64().unwrap_or_else(|| panic!("{played}"));
+    assert!((0.9..2.0).contains(&at), "{played}");
+
+    browser.visit(&recording_page).await;
+    let history = browser.text("table[aria-labelledby=history]").await;
+    assert!(history.contains("Registered"), "{history}");
+    assert!(
+        history.contains("they said they are happy with it"),
+        "{history}"
+    );
+    assert!(history.contains("Played or downloaded"), "{history}");
+    assert!(browser.text("main").await.contains("Intact"));
+
+    // X1 and C11: teaching needs a de-identified copy, whatever the consent says.
+    let teaching = ask_the_panel(&browser, "teaching").await;
+    assert!(
+        teaching.contains("No, you may not use this recording for teaching"),
+        "{teaching}"
+    );
+    assert!(teaching.contains("C11"), "{teaching}");
+    let clinical = ask_the_panel(&browser, "clinical").await;
+    assert!(
+        clinical.contains("Yes, you may use this recording"),
+        "{clinical}"
+    );
+
+    // C8: withdrawal through the form, then the same question is refused.
+    browser.visit(&format!("/persons/{person}")).await;
+    browser.click("table[aria-labelledby=consents] a").await;
+    browser.wait_for_path_starting("/consents/").await;
+    browser.click("a[href$='/withdraw']").await;
+    browser.wait_for_path_starting("/consents/").await;
+    check_page(&browser).await;
+    browser.click("#record-withdrawal").await;
+    let summary = browser.text(".error-summary").await;
+    assert!(summary.contains("Say who withdrew"), "{summary}");
+    assert!(summary.contains("recordings already made"), "{summary}");
+    check_page(&browser).await;
+    browser.click("#withdrawn_by").await;
+    browser.click("#existing_recordings").await;
+    browser.click("#record-withdrawal").await;
+    browser.find("#withdrawals + ul").await;
+    let withdrawals = browser.text("#withdrawals + ul").await;
+    assert!(withdrawals.contains("Withdrawn from"), "{withdrawals}");
+    check_page(&browser).await;
+
+    browser.visit(&recording_page).await;
+    let after = ask_the_panel(&browser, "clinical").await;
+    assert!(
+        after.contains("No, you may not use this recording"),
+        "{after}"
+    );
+    assert!(after.contains("C8"), "{after}");
+    browser.close().await;
+}
+
+app_on_both_backends!(
+    x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_withdrawal,
+);
