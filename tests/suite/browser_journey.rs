@@ -2,7 +2,7 @@
 //! camera, playback and seeking, the decision panel's refusal for teaching, withdrawal, and the
 //! recording refused afterwards (C5, C8, C11, R3, R4, X1, X5).
 
-use custodian_testkit::fixtures::minutes_from_now;
+use custodian_testkit::fixtures::{minutes_from_now, mp4, sha256_hex};
 use custodian_testkit::{Browser, TestApp};
 use serde_json::json;
 
@@ -30,8 +30,12 @@ async fn consent_given_earlier(app: &TestApp, person: &str, purposes: &[&str]) {
 /// Asks the decision panel and returns its answer.
 async fn ask_the_panel(browser: &Browser, purpose: &str) -> String {
     browser.choose("#purpose", purpose).await;
+    let here = browser.path().await;
+    let recording = here.split('?').next().unwrap_or_default();
     browser.click("#decision button[type=submit]").await;
-    browser.find("#answer").await;
+    browser
+        .wait_for_path_starting(&format!("{recording}?purpose={purpose}&"))
+        .await;
     let answer = browser.text(".answer").await;
     check_page(browser).await;
     answer
@@ -179,9 +183,85 @@ async fn x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_
         "{after}"
     );
     assert!(after.contains("C8"), "{after}");
+
+    // The dashboard shows today's session, with everyone asked.
+    browser.visit("/").await;
+    let today = browser.text("table[aria-labelledby=sessions-today]").await;
+    assert!(today.contains("Speech therapy, week 1"), "{today}");
+    assert!(today.contains("Everyone has answered"), "{today}");
+    check_page(&browser).await;
+    browser.close().await;
+}
+
+async fn x5_a_file_uploaded_in_the_browser_survives_a_dropped_connection(app: TestApp) {
+    let person = app.person("Kit", "has_capacity").await;
+    let reply = app
+        .post(
+            "/api/v1/sessions",
+            json!({
+                "kind": "individual",
+                "service": "CAMHS-NORTH",
+                "title": "Physiotherapy review",
+                "starts_at": minutes_from_now(-1),
+                "participants": [person],
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let session = reply.id();
+    // Three and a half pieces of upload, so the upload is resumed part-way through.
+    let video = mp4(3 * 1024 * 1024 + 512 * 1024, 31);
+    let file = tempfile::Builder::new().suffix(".mp4").tempfile().unwrap();
+    std::fs::write(file.path(), &video).unwrap();
+
+    let browser = Browser::open(&app.serve().await).await;
+    browser.visit(&format!("/sessions/{session}/upload")).await;
+    sign_in_by_keyboard(&browser).await;
+    browser
+        .wait_for_path(&format!("/sessions/{session}/upload"))
+        .await;
+    check_page(&browser).await;
+    browser.click("#save").await;
+    assert!(
+        browser
+            .text("#problems")
+            .await
+            .contains("Choose the file to upload")
+    );
+    browser.click("#purpose-clinical").await;
+    browser.fill("#device", "TAB-0042").await;
+    browser.fill("#location", "Gym 2").await;
+    browser
+        .find("#file")
+        .await
+        .send_keys(&file.path().display().to_string())
+        .await
+        .unwrap();
+    // The second piece is lost on the way, as on a dropped connection.
+    browser
+        .run(
+            r#"const done = arguments[arguments.length - 1];
+            const real = window.fetch;
+            let pieces = 0;
+            window.fetch = (url, options) => {
+              if (options && options.method === "PATCH" && ++pieces === 2) {
+                return Promise.reject(new TypeError("network error"));
+              }
+              return real(url, options);
+            };
+            done(true);"#,
+        )
+        .await;
+    browser.click("#save").await;
+    browser.wait_for_path_starting("/recordings/").await;
+    let stored = browser.text("main").await;
+    assert!(stored.contains(&sha256_hex(&video)), "{stored}");
+    assert!(stored.contains("Intact"), "{stored}");
+    check_page(&browser).await;
     browser.close().await;
 }
 
 app_on_both_backends!(
     x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_withdrawal,
+    x5_a_file_uploaded_in_the_browser_survives_a_dropped_connection,
 );

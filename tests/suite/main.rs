@@ -63,4 +63,5 @@ mod openapi;
 mod pages;
 mod register;
 mod schema;
+mod session_pages;
 mod vault;

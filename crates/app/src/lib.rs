@@ -5,6 +5,7 @@ pub mod accounts;
 mod audit_trail;
 pub mod clock;
 pub mod consents;
+pub mod dashboard;
 pub mod decisions;
 pub mod demo;
 mod error;

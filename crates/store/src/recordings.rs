@@ -128,6 +128,61 @@ impl RegisterTx {
         self.recordings(ids).await
     }
 
+    /// The latest `limit` recordings a person appears in, latest first (for pages).
+    pub async fn latest_recordings_of(
+        &mut self,
+        person: PersonId,
+        limit: u32,
+    ) -> StoreResult<Vec<Recording>> {
+        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+            "SELECT r.id FROM recordings r JOIN recording_subjects s ON s.recording_id = r.id
+             WHERE s.person_id = $1 ORDER BY r.made_at DESC, r.id LIMIT $2",
+        )
+        .bind(person.as_uuid())
+        .bind(i64::from(limit))
+        .fetch_all(&mut **conn)
+        .await?);
+        self.recordings(ids).await
+    }
+
+    /// Recordings `staff` made since `since` whose media never arrived, latest first.
+    pub async fn recordings_without_media_by(
+        &mut self,
+        staff: StaffId,
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Recording>> {
+        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+            "SELECT r.id FROM recordings r LEFT JOIN recording_media m ON m.recording_id = r.id
+             WHERE r.made_by = $1 AND r.made_at >= $2 AND m.recording_id IS NULL
+             ORDER BY r.made_at DESC, r.id LIMIT $3",
+        )
+        .bind(staff.as_uuid())
+        .bind(since)
+        .bind(i64::from(limit))
+        .fetch_all(&mut **conn)
+        .await?);
+        self.recordings(ids).await
+    }
+
+    /// Recordings whose media failed an integrity check since `since`, latest failure first.
+    pub async fn recordings_failing_integrity_since(
+        &mut self,
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Recording>> {
+        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+            "SELECT recording_id FROM audit_events
+             WHERE action = 'media.integrity_failed' AND at >= $1 AND recording_id IS NOT NULL
+             GROUP BY recording_id ORDER BY MAX(seq) DESC LIMIT $2",
+        )
+        .bind(since)
+        .bind(i64::from(limit))
+        .fetch_all(&mut **conn)
+        .await?);
+        self.recordings(ids).await
+    }
+
     /// The recordings made in a session, in the order they were made.
     pub async fn recordings_in(&mut self, session: SessionId) -> StoreResult<Vec<Recording>> {
         let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(

@@ -230,6 +230,31 @@ impl RegisterTx {
         Ok(sessions)
     }
 
+    /// The sessions `staff` started that begin in `from..until`, earliest first.
+    pub async fn sessions_started_by(
+        &mut self,
+        staff: StaffId,
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> StoreResult<Vec<Session>> {
+        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+            "SELECT id FROM sessions WHERE created_by = $1 AND starts_at >= $2 AND starts_at < $3
+             ORDER BY starts_at, id",
+        )
+        .bind(staff.as_uuid())
+        .bind(from)
+        .bind(until)
+        .fetch_all(&mut **conn)
+        .await?);
+        let mut sessions = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(session) = self.session(SessionId::from_uuid(id)).await? {
+                sessions.push(session);
+            }
+        }
+        Ok(sessions)
+    }
+
     /// Records a "still willing" answer.
     pub async fn insert_confirmation(
         &mut self,

@@ -4,6 +4,7 @@ mod capture;
 mod consent;
 mod consent_copy;
 mod consent_form;
+mod dashboard;
 mod new_person;
 mod password;
 mod persons;
@@ -16,7 +17,7 @@ mod withdrawal_form;
 use askama::Template;
 use axum::Router;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use custodian_core::DomainError;
 
@@ -30,8 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/assets/custodian.css", get(stylesheet))
-        // The dashboard will be the home page; until it exists, finding a person is.
-        .route("/", get(|| async { Redirect::to("/persons") }))
+        .route("/", get(dashboard::show))
         .route("/password", get(password::form).post(password::submit))
         .route("/persons", get(persons::find))
         .route(

@@ -187,7 +187,7 @@ pub async fn person(
     let found = match found {
         Ok((record, history, sessions)) => state
             .custodian
-            .recordings_of(&staff.0, id)
+            .latest_recordings_of(&staff.0, id, LATEST as u32)
             .await
             .map(|recordings| (record, history, sessions, recordings)),
         Err(error) => Err(error),
@@ -222,7 +222,6 @@ pub async fn person(
             .collect(),
         recordings: recordings
             .iter()
-            .take(LATEST)
             .map(|recording| {
                 let words = format!(
                     "{}, {}",

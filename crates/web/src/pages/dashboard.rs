@@ -1,0 +1,86 @@
+//! The home page: today's sessions, who still has to say they are willing, recordings with problems.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use custodian_app::london::{in_london, london_time};
+use custodian_core::recording::Recording;
+
+use super::signed_in::SignedIn;
+use super::{error_page, render};
+use crate::AppState;
+
+/// A session of today, in words.
+pub struct SessionLine {
+    id: String,
+    starts: String,
+    title: String,
+    /// Names of those not yet asked "still willing today?".
+    not_yet_asked: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    title: &'static str,
+    signed_in_as: Option<String>,
+    today: String,
+    sessions: Vec<SessionLine>,
+    missing_media: Vec<(String, String)>,
+    failed_integrity: Vec<(String, String)>,
+}
+
+impl DashboardPage {
+    fn has_errors(&self) -> bool {
+        false
+    }
+}
+
+fn recording_lines(recordings: &[Recording]) -> Vec<(String, String)> {
+    recordings
+        .iter()
+        .map(|r| {
+            let words = format!(
+                "{}, {}",
+                super::sentence(r.kind.label()),
+                london_time(r.made_at)
+            );
+            (r.id.to_string(), words)
+        })
+        .collect()
+}
+
+pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
+    let custodian = &state.custodian;
+    let dashboard = match custodian.dashboard(&staff.0).await {
+        Ok(dashboard) => dashboard,
+        Err(error) => return error_page(error, Some(staff.display_name())),
+    };
+    let mut sessions = Vec::with_capacity(dashboard.sessions_today.len());
+    for today in &dashboard.sessions_today {
+        let mut not_yet_asked = Vec::with_capacity(today.not_yet_asked.len());
+        for person in &today.not_yet_asked {
+            match custodian.person(&staff.0, *person).await {
+                Ok(record) => not_yet_asked.push(record.person.name.full()),
+                Err(error) => return error_page(error, Some(staff.display_name())),
+            }
+        }
+        let starts = in_london(today.session.starts_at);
+        sessions.push(SessionLine {
+            id: today.session.id.to_string(),
+            starts: format!("{:02}:{:02}", starts.hour(), starts.minute()),
+            title: today.session.title.to_string(),
+            not_yet_asked,
+        });
+    }
+    let page = DashboardPage {
+        title: "Your day",
+        signed_in_as: Some(staff.display_name()),
+        today: super::long_date(in_london(custodian.now()).date()),
+        sessions,
+        missing_media: recording_lines(&dashboard.missing_media),
+        failed_integrity: recording_lines(&dashboard.failed_integrity),
+    };
+    render(StatusCode::OK, &page)
+}

@@ -1,0 +1,345 @@
+//! Sessions, withdrawal, recordings and the dashboard as pages: problems named, answers recorded.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use custodian_testkit::TestApp;
+use custodian_testkit::fixtures::{minutes_from_now, mp4};
+use serde_json::json;
+
+use crate::pages::{form, get, page, signed_in};
+
+/// A form sent with the sign-in cookie.
+fn send(path: &str, cookie: &str, fields: &[(&str, &str)]) -> Request<Body> {
+    let mut request = form(path, fields);
+    request
+        .headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    request
+}
+
+async fn session_today(app: &TestApp, kind: &str, participants: &[&str]) -> String {
+    let reply = app
+        .post(
+            "/api/v1/sessions",
+            json!({
+                "kind": kind,
+                "service": "CAMHS-NORTH",
+                "title": "Family work, week 2",
+                "starts_at": minutes_from_now(-1),
+                "participants": participants,
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.id()
+}
+
+async fn c5_the_dashboard_lists_todays_sessions_and_who_is_still_to_be_asked(app: TestApp) {
+    let dan = app.person("Dan", "has_capacity").await;
+    let eve = app.person("Eve", "has_capacity").await;
+    let session = session_today(&app, "family", &[&dan, &eve]).await;
+    let cookie = signed_in(&app).await;
+
+    let (status, _, html) = page(&app, get("/", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Family work, week 2"), "{html}");
+    assert!(html.contains("Dan Testperson"), "{html}");
+    assert!(html.contains("Eve Testperson"), "{html}");
+
+    // Dan says he is still willing, through the session page's form.
+    let (status, headers, _) = page(
+        &app,
+        send(
+            &format!("/sessions/{session}/confirmations"),
+            &cookie,
+            &[("person", &dan), ("willing", "yes")],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers[header::LOCATION],
+        format!("/sessions/{session}#participants").as_str()
+    );
+    let (_, _, html) = page(&app, get(&format!("/sessions/{session}"), Some(&cookie))).await;
+    assert!(html.contains("tag--green\">Yes,"), "{html}");
+
+    let (_, _, html) = page(&app, get("/", Some(&cookie))).await;
+    let still_to_ask = html.split("sessions-today").nth(2).unwrap_or_default();
+    assert!(still_to_ask.contains("Eve Testperson"), "{html}");
+    assert!(!still_to_ask.contains("Dan Testperson"), "{html}");
+}
+
+async fn c9_a_stop_is_recorded_with_its_choice_and_a_missing_choice_is_named(app: TestApp) {
+    let fay = app.person("Fay", "has_capacity").await;
+    let session = session_today(&app, "individual", &[&fay]).await;
+    let cookie = signed_in(&app).await;
+    let path = format!("/sessions/{session}/stops");
+
+    let (status, _, html) = page(&app, send(&path, &cookie, &[("choice", "")])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("<a href=\"#choice\">Choose what happens to the recording</a>"),
+        "{html}"
+    );
+
+    let (status, _, _) = page(
+        &app,
+        send(
+            &path,
+            &cookie,
+            &[
+                ("choice", "discontinue_and_delete"),
+                ("requested_by", &fay),
+                ("note", ""),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = page(&app, get(&format!("/sessions/{session}"), Some(&cookie))).await;
+    assert!(
+        html.contains("Stop and delete the recording, asked for by Fay Testperson"),
+        "{html}"
+    );
+}
+
+async fn c8_the_withdrawal_form_names_each_problem_and_keeps_what_was_typed(app: TestApp) {
+    let gus = app.person("Gus", "has_capacity").await;
+    let reply = app
+        .post(
+            &format!("/api/v1/persons/{gus}/consents"),
+            json!({
+                "answer": "given",
+                "purposes": ["clinical", "teaching"],
+                "given_by": {"kind": "person"},
+                "scope": {"kind": "service", "service": "CAMHS-NORTH"},
+                "signed_at": minutes_from_now(-30),
+                "signature": {"method": "paper", "signed_by": "Gus Testperson"},
+                "told_refusal_does_not_affect_care": true,
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let consent = reply.id();
+    let cookie = signed_in(&app).await;
+    let path = format!("/consents/{consent}/withdraw");
+
+    let (status, _, html) = page(&app, get(&path, Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("value=\"teaching\" checked"), "{html}");
+
+    let typed = [
+        ("purposes", "teaching"),
+        ("date", "yesterday"),
+        ("time", "14:30"),
+        ("note", "<b>phoned the team</b>"),
+    ];
+    let (status, _, html) = page(&app, send(&path, &cookie, &typed)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for problem in [
+        "Say who withdrew the consent",
+        "Say what they want done with recordings already made",
+        "such as 2026-11-20 and 14:30",
+    ] {
+        assert!(html.contains(problem), "{problem} missing from {html}");
+    }
+    assert!(
+        html.contains("&#60;b&#62;phoned the team&#60;/b&#62;"),
+        "{html}"
+    );
+    assert!(!html.contains("value=\"clinical\" checked"), "{html}");
+
+    let now = custodian_app::london::in_london(app.custodian.now());
+    let date = now.date().to_string();
+    let time = format!("{:02}:{:02}", now.hour(), now.minute());
+    let (status, headers, _) = page(
+        &app,
+        send(
+            &path,
+            &cookie,
+            &[
+                ("purposes", "teaching"),
+                ("withdrawn_by", "person"),
+                ("date", &date),
+                ("time", &time),
+                ("existing_recordings", "hand_over"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers[header::LOCATION],
+        format!("/consents/{consent}").as_str()
+    );
+    let (_, _, html) = page(&app, get(&format!("/consents/{consent}"), Some(&cookie))).await;
+    assert!(html.contains("Withdrawn from teaching on"), "{html}");
+    assert!(
+        html.contains("hand the recordings over to the person"),
+        "{html}"
+    );
+    let (_, _, html) = page(&app, get(&format!("/persons/{gus}"), Some(&cookie))).await;
+    assert!(html.contains("Withdrawn"), "{html}");
+}
+
+async fn r1_a_recording_whose_media_never_arrived_is_on_the_dashboard(app: TestApp) {
+    let hal = app.person("Hal", "has_capacity").await;
+    let reply = app
+        .post(
+            "/api/v1/recordings",
+            json!({
+                "kind": "video",
+                "service": "CAMHS-NORTH",
+                "subjects": [hal],
+                "purposes": ["clinical"],
+                "device": "TAB-0042",
+                "made_at": minutes_from_now(-5),
+                "location": "Clinic room 3",
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let recording = reply.id();
+    let cookie = signed_in(&app).await;
+    let (_, _, html) = page(&app, get("/", Some(&cookie))).await;
+    assert!(html.contains("the media never arrived"), "{html}");
+    assert!(html.contains(&format!("/recordings/{recording}")), "{html}");
+
+    let (status, _, html) = page(
+        &app,
+        get(&format!("/recordings/{recording}"), Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("No media has been stored"), "{html}");
+}
+
+async fn r6_a_recording_failing_its_integrity_check_shows_on_its_page_and_the_dashboard(
+    app: TestApp,
+) {
+    let ivy = app.person("Ivy", "has_capacity").await;
+    let reply = app
+        .upload(
+            &json!({
+                "kind": "video",
+                "service": "CAMHS-NORTH",
+                "subjects": [ivy],
+                "purposes": ["clinical"],
+                "device": "TAB-0042",
+                "made_at": minutes_from_now(-5),
+                "location": "Clinic room 3",
+            }),
+            mp4(200_000, 21),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let recording = reply.headers["custodian-recording-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let cookie = signed_in(&app).await;
+    let (_, _, html) = page(
+        &app,
+        get(&format!("/recordings/{recording}"), Some(&cookie)),
+    )
+    .await;
+    assert!(html.contains("tag--green\">Intact"), "{html}");
+
+    // Damage the stored object, then read it: the read fails its check and is audited.
+    let stored = std::fs::read_dir(app.data.path().join("vault/objects").join(&recording[..2]))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&stored).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&stored, &bytes).unwrap();
+    let (status, _, _) = app
+        .send_raw(
+            app.request(
+                axum::http::Method::GET,
+                &format!("/api/v1/recordings/{recording}/media"),
+            )
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+
+    let (_, _, html) = page(
+        &app,
+        get(&format!("/recordings/{recording}"), Some(&cookie)),
+    )
+    .await;
+    assert!(html.contains("tag--red\">Failed a check"), "{html}");
+    assert!(html.contains("Failed its integrity check"), "{html}");
+    let (_, _, html) = page(&app, get("/", Some(&cookie))).await;
+    assert!(html.contains("Failed an integrity check"), "{html}");
+    assert!(html.contains(&format!("/recordings/{recording}")), "{html}");
+}
+
+async fn x1_the_decision_panel_answers_with_reasons_and_names_a_bad_question(app: TestApp) {
+    let jo = app.person("Jo", "has_capacity").await;
+    let reply = app
+        .post(
+            "/api/v1/recordings",
+            json!({
+                "kind": "photograph",
+                "service": "CAMHS-NORTH",
+                "subjects": [jo],
+                "purposes": ["clinical"],
+                "device": "TAB-0042",
+                "made_at": minutes_from_now(-5),
+                "location": "Clinic room 3",
+            }),
+        )
+        .await;
+    let recording = reply.id();
+    let cookie = signed_in(&app).await;
+    let path = format!("/recordings/{recording}");
+
+    let (status, _, html) = page(
+        &app,
+        get(&format!("{path}?purpose=clinical"), Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("No, you may not use this recording for clinical or therapeutic use."),
+        "{html}"
+    );
+    assert!(html.contains("What to do:"), "{html}");
+    assert!(
+        html.contains("Asked about use for clinical or therapeutic use: refused"),
+        "{html}"
+    );
+
+    let (status, _, html) = page(&app, get(&format!("{path}?purpose=gossip"), Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<a href=\"#purpose\">Choose a purpose from the list</a>"),
+        "{html}"
+    );
+    let (_, _, html) = page(
+        &app,
+        get(
+            &format!("{path}?purpose=research&study=%3Cscript%3E"),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert!(html.contains("value=\"&#60;script&#62;\""), "{html}");
+    assert!(!html.contains("<script>"), "{html}");
+}
+
+app_on_both_backends!(
+    c5_the_dashboard_lists_todays_sessions_and_who_is_still_to_be_asked,
+    c9_a_stop_is_recorded_with_its_choice_and_a_missing_choice_is_named,
+    c8_the_withdrawal_form_names_each_problem_and_keeps_what_was_typed,
+    r1_a_recording_whose_media_never_arrived_is_on_the_dashboard,
+    r6_a_recording_failing_its_integrity_check_shows_on_its_page_and_the_dashboard,
+    x1_the_decision_panel_answers_with_reasons_and_names_a_bad_question,
+);
