@@ -159,27 +159,42 @@ async fn c2_consent_with_a_drawn_signature_and_the_persons_copy(app: TestApp) {
     check_page(&browser).await;
 
     // Sent with nothing chosen: every problem at once, nothing recorded.
-    browser.click("#record-consent").await;
+    // One question per page: each names its own problems before going on.
+    browser.click("#continue").await;
+    let summary = browser.text(".error-summary").await;
+    assert!(summary.contains("Choose at least one purpose"), "{summary}");
+    check_page(&browser).await;
+    browser.click("#purpose-clinical").await;
+    browser.click("#purpose-teaching").await;
+    browser.click("#continue").await;
+
+    browser.find("#answer").await;
+    check_page(&browser).await;
+    browser.click("#continue").await;
     let summary = browser.text(".error-summary").await;
     for problem in [
-        "Choose at least one purpose",
         "Say whether they give or refuse consent",
         "does not affect their care",
-        "Say how the form was signed",
     ] {
         assert!(
             summary.contains(problem),
             "{problem} missing from {summary}"
         );
     }
-    check_page(&browser).await;
-
-    // Clinical use and teaching, given, signed on the screen with the mouse.
-    browser.click("#purpose-clinical").await;
-    browser.click("#purpose-teaching").await;
     browser.click("#answer").await;
     browser.click("#refusal_explained").await;
+    browser.click("#continue").await;
+
+    browser.find("#service").await;
+    check_page(&browser).await;
     browser.fill("#service", "CAMHS-NORTH").await;
+    browser.click("#continue").await;
+
+    browser.find("#signed_by").await;
+    browser.click("#continue").await;
+    let summary = browser.text(".error-summary").await;
+    assert!(summary.contains("Say how the form was signed"), "{summary}");
+    browser.click("#signature_method").await;
     browser.fill("#signed_by", "Bea Testperson").await;
     browser
         .draw(
@@ -198,6 +213,26 @@ async fn c2_consent_with_a_drawn_signature_and_the_persons_copy(app: TestApp) {
     let drawn = browser.find("#drawing").await.prop("value").await.unwrap();
     assert!(drawn.is_some_and(|strokes| strokes.contains(';')));
     check_page(&browser).await;
+    browser.click("#continue").await;
+
+    // Check the answers, change one, and come back with everything kept.
+    browser.find("#record-consent").await;
+    let answers = browser.text(".summary-list").await;
+    assert!(answers.contains("Teaching"), "{answers}");
+    assert!(
+        answers.contains("Signed on screen by Bea Testperson"),
+        "{answers}"
+    );
+    check_page(&browser).await;
+    browser.click("button[name=goto][value=details]").await;
+    browser.find("#service").await;
+    assert_eq!(
+        browser.find("#service").await.prop("value").await.unwrap(),
+        Some("CAMHS-NORTH".to_owned())
+    );
+    browser.click("#continue").await;
+    browser.find("#signed_by").await;
+    browser.click("#continue").await;
     browser.click("#record-consent").await;
     browser.wait_for_path_starting("/consents/").await;
     assert_eq!(browser.text("h1").await, "Consent given");

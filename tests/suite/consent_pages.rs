@@ -43,7 +43,10 @@ async fn c2_a_consent_form_sent_twice_records_one_consent(app: TestApp) {
     let (status, _, html) = page(&app, send(&typed_without_witness)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("href=\"#witness\""), "{html}");
-    assert!(html.contains("value=\"teaching\" aria-describedby=\"purpose-teaching-hint\" checked"));
+    assert!(
+        html.contains("name=\"purposes\" value=\"teaching\""),
+        "{html}"
+    );
     assert!(html.contains("value=\"Cai Testperson\""));
     assert!(
         html.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"),
@@ -168,7 +171,6 @@ async fn c3_a_representative_answers_for_a_person_who_lacks_capacity(app: TestAp
         html.contains("a representative decides in their best interests"),
         "{html}"
     );
-    assert!(html.contains(&format!("<option value=\"{representative}\">Jo Testperson")));
     let id = form_id(&html);
     let send = |fields: &[(&str, &str)]| {
         let mut request = form(&path, fields);
@@ -177,6 +179,21 @@ async fn c3_a_representative_answers_for_a_person_who_lacks_capacity(app: TestAp
             .insert(header::COOKIE, cookie.parse().unwrap());
         request
     };
+    // After their answer comes the page for the representative's decision.
+    let (status, _, html) = page(
+        &app,
+        send(&[
+            ("form_id", id.as_str()),
+            ("step", "answer"),
+            ("purposes", "care_plan"),
+            ("answer", "given"),
+            ("refusal_explained", "yes"),
+        ]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Their representative's decision"), "{html}");
+    assert!(html.contains(&format!("<option value=\"{representative}\">Jo Testperson")));
     let mut fields = vec![
         ("form_id", id.as_str()),
         ("purposes", "care_plan"),
@@ -223,7 +240,174 @@ async fn c3_a_representative_answers_for_a_person_who_lacks_capacity(app: TestAp
     );
 }
 
+async fn c1_the_consent_form_asks_one_question_per_page_then_checks_the_answers(app: TestApp) {
+    let person = app.person("Fin", "has_capacity").await;
+    let cookie = signed_in(&app).await;
+    let path = format!("/persons/{person}/consents/new");
+    let (_, _, html) = page(&app, get(&path, Some(&cookie))).await;
+    assert!(html.contains("What may recordings be used for?"), "{html}");
+    assert!(
+        !html.contains("id=\"signed_by\""),
+        "one question per page: {html}"
+    );
+    let id = form_id(&html);
+    let send = |fields: &[(&str, &str)]| {
+        let mut request = form(&path, fields);
+        request
+            .headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+        request
+    };
+
+    // A page names only its own problems, not those of pages still to come.
+    let (status, _, html) = page(&app, send(&[("form_id", &id), ("step", "purposes")])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Choose at least one purpose"), "{html}");
+    assert!(!html.contains("Say how the form was signed"), "{html}");
+
+    let mut answers = vec![("form_id", id.as_str()), ("purposes", "medication")];
+    // Each page: what is answered on it, and the question the next page asks.
+    type Page<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let steps: [Page; 4] = [
+        ("purposes", &[], "Their answer for the ticked purposes"),
+        (
+            "answer",
+            &[("answer", "given"), ("refusal_explained", "yes")],
+            "Service the consent is for",
+        ),
+        (
+            "details",
+            &[("service", "WARD-7")],
+            "How is the form signed?",
+        ),
+        (
+            "signature",
+            &[
+                ("signature_method", "paper"),
+                ("signed_by", "Fin Testperson"),
+            ],
+            "Check the answers before recording the consent",
+        ),
+    ];
+    for (step, given, next) in steps {
+        answers.extend_from_slice(given);
+        let mut sent = answers.clone();
+        sent.push(("step", step));
+        let (status, _, html) = page(&app, send(&sent)).await;
+        assert_eq!(status, StatusCode::OK, "{step}: {html}");
+        assert!(html.contains(next), "after {step}: {html}");
+    }
+    answers.push(("step", "check"));
+
+    // "Change" goes back to the question with every answer kept.
+    let mut change = answers.clone();
+    change.push(("goto", "purposes"));
+    let (status, _, html) = page(&app, send(&change)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("value=\"medication\" aria-describedby=\"purpose-medication-hint\" checked"),
+        "{html}"
+    );
+    assert!(
+        html.contains("name=\"signed_by\" value=\"Fin Testperson\""),
+        "{html}"
+    );
+
+    let (status, headers, _) = page(&app, send(&answers)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers[header::LOCATION],
+        format!("/consents/{id}").as_str()
+    );
+}
+
+async fn c5_a_consent_form_for_a_new_course_covers_the_courses_sessions(app: TestApp) {
+    let person = app.person("Gil", "has_capacity").await;
+    let cookie = signed_in(&app).await;
+    let with_cookie = |path: &str, fields: &[(&str, &str)]| {
+        let mut request = form(path, fields);
+        request
+            .headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+        request
+    };
+    let start = format!("/persons/{person}/courses/new");
+    let (status, _, html) =
+        page(&app, with_cookie(&start, &[("title", ""), ("service", "")])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Enter the course&#39;s name"), "{html}");
+    let (status, headers, _) = page(
+        &app,
+        with_cookie(
+            &start,
+            &[("title", "Speech therapy, autumn term"), ("service", "SLT")],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let consent_form = headers[header::LOCATION].to_str().unwrap().to_owned();
+    let course = consent_form.split("course=").nth(1).unwrap().to_owned();
+    let (_, _, html) = page(&app, get(&consent_form, Some(&cookie))).await;
+    assert!(
+        html.contains("the course Speech therapy, autumn term (SLT)"),
+        "{html}"
+    );
+    let id = form_id(&html);
+
+    // The course stands in for the service: no service is asked for.
+    let path = format!("/persons/{person}/consents/new");
+    let (status, _, _) = page(
+        &app,
+        with_cookie(
+            &path,
+            &[
+                ("form_id", &id),
+                ("course_id", &course),
+                ("purposes", "clinical"),
+                ("answer", "given"),
+                ("refusal_explained", "yes"),
+                ("signature_method", "paper"),
+                ("signed_by", "Gil Testperson"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let consent = app.get(&format!("/api/v1/consents/{id}")).await;
+    assert_eq!(consent.body["scope"]["kind"], "course");
+    assert_eq!(consent.body["scope"]["course_id"], course.as_str());
+
+    // A session can now be started in that course.
+    let new_session = format!("/persons/{person}/sessions/new");
+    let (_, _, html) = page(&app, get(&new_session, Some(&cookie))).await;
+    assert!(html.contains("Speech therapy, autumn term (SLT)"), "{html}");
+    let (status, headers, _) = page(
+        &app,
+        with_cookie(
+            &new_session,
+            &[
+                ("kind", "individual"),
+                ("title", "Week 1"),
+                ("service", ""),
+                ("course", &course),
+                ("others", ""),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let session = headers[header::LOCATION].to_str().unwrap().to_owned();
+    let (_, _, html) = page(&app, get(&session, Some(&cookie))).await;
+    assert!(html.contains("<dt>Service</dt><dd>SLT</dd>"), "{html}");
+    assert!(
+        html.contains("<dt>Part of a course</dt><dd>Yes</dd>"),
+        "{html}"
+    );
+}
+
 app_on_both_backends!(
+    c1_the_consent_form_asks_one_question_per_page_then_checks_the_answers,
+    c5_a_consent_form_for_a_new_course_covers_the_courses_sessions,
     c2_a_consent_form_sent_twice_records_one_consent,
     c2_a_drawn_signature_is_kept_and_shown,
     c3_a_representative_answers_for_a_person_who_lacks_capacity,

@@ -76,6 +76,22 @@ impl Custodian {
             .ok_or_else(|| AppError::not_found("course", id))
     }
 
+    /// The courses a person has answered a consent form for, oldest first (C5).
+    pub async fn courses_of(&self, caller: &Caller, person: PersonId) -> AppResult<Vec<Course>> {
+        caller.ready()?;
+        let mut tx = self.register.read().await?;
+        let mut courses: Vec<Course> = Vec::new();
+        for consent in tx.consents_of(person).await? {
+            if let custodian_core::consent::Scope::Course { course_id } = consent.scope
+                && !courses.iter().any(|c| c.id == course_id)
+                && let Some(course) = tx.course(course_id).await?
+            {
+                courses.push(course);
+            }
+        }
+        Ok(courses)
+    }
+
     /// Starts a session with its participants.
     #[tracing::instrument(skip(self, caller, request), fields(staff = %caller.member.id))]
     pub async fn start_session(

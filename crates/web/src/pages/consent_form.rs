@@ -1,7 +1,7 @@
 //! The consent form (C1–C4, C14): purposes in plain words, who answers, and the signature.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
@@ -12,9 +12,10 @@ use custodian_core::consent::{
     CapacityDecision, ConsentAnswer, ConsentForm, ConsentGiver, EthicsReference, ResearchApproval,
     Scope, Signature, SignatureMethod,
 };
-use custodian_core::ids::{ConsentId, PersonId, RepresentativeId};
+use custodian_core::ids::{ConsentId, CourseId, PersonId, RepresentativeId};
 use custodian_core::person::Capacity;
 use custodian_core::purpose::{Purpose, PurposeSet};
+use custodian_core::session::Course;
 use custodian_core::signature::SignatureDrawing;
 use custodian_core::text::{Note, ServiceCode, ShortText};
 use serde::Deserialize;
@@ -66,6 +67,93 @@ pub struct ConsentFields {
     representatives_may_have_copies: String,
     #[serde(default)]
     notes: String,
+    /// The course the consent covers, when started from a new course (C5); else the service.
+    #[serde(default)]
+    course_id: String,
+    /// The question page this was sent from; none means the whole form at once.
+    #[serde(default)]
+    step: String,
+    /// A "Change" link on the check page: the question page to go back to.
+    #[serde(default)]
+    goto: String,
+}
+
+/// The form's question pages, in order (one question per page, then check your answers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    Purposes,
+    Answer,
+    Representative,
+    Details,
+    Signature,
+    Check,
+}
+
+impl Step {
+    const ALL: [Self; 6] = [
+        Self::Purposes,
+        Self::Answer,
+        Self::Representative,
+        Self::Details,
+        Self::Signature,
+        Self::Check,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Purposes => "purposes",
+            Self::Answer => "answer",
+            Self::Representative => "representative",
+            Self::Details => "details",
+            Self::Signature => "signature",
+            Self::Check => "check",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|step| step.as_str() == text)
+    }
+
+    /// The question page that asks for `field` (a field id the page uses).
+    fn asking(field: &str) -> Self {
+        match field {
+            "purposes" | "study" => Self::Purposes,
+            "answer" | "refusal_explained" => Self::Answer,
+            "representative_id" | "best_interest_note" => Self::Representative,
+            "service" | "notes" => Self::Details,
+            _ => Self::Signature,
+        }
+    }
+
+    /// The form fields this page shows; every other field is carried through it hidden.
+    fn shows(self, field: &str) -> bool {
+        let shown: &[&str] = match self {
+            Self::Purposes => &["purposes", "study", "ethics_reference"],
+            Self::Answer => &["answer", "refusal_explained"],
+            Self::Representative => &[
+                "representative_id",
+                "assessed_on",
+                "assessed_by",
+                "capacity_decision",
+                "best_interest_note",
+            ],
+            Self::Details => &["service", "representatives_may_have_copies", "notes"],
+            Self::Signature => &["signature_method", "signed_by", "witness", "drawing"],
+            Self::Check => &[],
+        };
+        shown.contains(&field)
+    }
+
+    /// The page after this one; the representative's page only for someone who lacks capacity.
+    fn next(self, by_representative: bool) -> Self {
+        match self {
+            Self::Purposes => Self::Answer,
+            Self::Answer if by_representative => Self::Representative,
+            Self::Answer | Self::Representative => Self::Details,
+            Self::Details => Self::Signature,
+            Self::Signature | Self::Check => Self::Check,
+        }
+    }
 }
 
 /// A purpose as a checkbox: its code, words, explanation and whether it is ticked.
@@ -87,6 +175,9 @@ struct ConsentPage {
     by_representative: bool,
     representatives: Vec<(String, String)>,
     purposes: Vec<PurposeChoice>,
+    /// The course the consent covers, if it covers a course: its title and service.
+    course: Option<String>,
+    step: Step,
     form: ConsentFields,
 }
 
@@ -98,11 +189,63 @@ impl ConsentPage {
     fn error_for(&self, field: &str) -> Option<&str> {
         first_error_for(&self.errors, field)
     }
+
+    fn on(&self, step: &str) -> bool {
+        self.step.as_str() == step
+    }
+
+    /// The answers given on other pages, carried through this one as hidden fields.
+    fn carried(&self) -> Vec<(&'static str, &str)> {
+        let form = &self.form;
+        let mut carried: Vec<(&'static str, &str)> = vec![
+            ("study", &form.study),
+            ("ethics_reference", &form.ethics_reference),
+            ("answer", &form.answer),
+            ("refusal_explained", &form.refusal_explained),
+            ("representative_id", &form.representative_id),
+            ("assessed_on", &form.assessed_on),
+            ("assessed_by", &form.assessed_by),
+            ("capacity_decision", &form.capacity_decision),
+            ("best_interest_note", &form.best_interest_note),
+            ("service", &form.service),
+            (
+                "representatives_may_have_copies",
+                &form.representatives_may_have_copies,
+            ),
+            ("notes", &form.notes),
+            ("signature_method", &form.signature_method),
+            ("signed_by", &form.signed_by),
+            ("witness", &form.witness),
+            ("drawing", &form.drawing),
+        ];
+        carried.extend(form.purposes.iter().map(|p| ("purposes", p.as_str())));
+        carried.retain(|(name, value)| !value.is_empty() && !self.step.shows(name));
+        carried
+    }
+
+    /// The ticked purposes' words, for the check page.
+    fn ticked(&self) -> Vec<&str> {
+        self.purposes
+            .iter()
+            .filter(|p| p.ticked)
+            .map(|p| p.label.as_str())
+            .collect()
+    }
+
+    /// A chosen option's words, for the check page.
+    fn representative_name(&self) -> &str {
+        self.representatives
+            .iter()
+            .find(|(id, _)| *id == self.form.representative_id)
+            .map_or("", |(_, name)| name.as_str())
+    }
 }
 
 fn page(
     staff: &SignedIn,
     record: &PersonRecord,
+    course: Option<&Course>,
+    step: Step,
     form: ConsentFields,
     errors: Vec<FieldError>,
 ) -> ConsentPage {
@@ -127,14 +270,53 @@ fn page(
             .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.kind.label())))
             .collect(),
         purposes,
+        course: course.map(|c| format!("{} ({})", c.title, c.service)),
+        step,
         form,
     }
+}
+
+/// The course named by the form, if any; a course that does not exist is an error page.
+async fn course_of(
+    state: &AppState,
+    staff: &SignedIn,
+    fields: &ConsentFields,
+) -> Result<Option<Course>, Response> {
+    let chosen = fields.course_id.trim();
+    if chosen.is_empty() {
+        return Ok(None);
+    }
+    let id = Uuid::parse_str(chosen)
+        .map(CourseId::from_uuid)
+        .map_err(|_| {
+            error_page(
+                AppError::NotFound {
+                    what: "course",
+                    id: chosen.to_owned(),
+                },
+                Some(staff.display_name()),
+            )
+        })?;
+    state
+        .custodian
+        .course(&staff.0, id)
+        .await
+        .map(Some)
+        .map_err(|error| error_page(error, Some(staff.display_name())))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Started {
+    /// The course just started, when the form covers one.
+    #[serde(default)]
+    course: String,
 }
 
 pub async fn form(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(person): Path<PersonId>,
+    Query(started): Query<Started>,
 ) -> Response {
     let record = match state.custodian.person(&staff.0, person).await {
         Ok(record) => record,
@@ -142,9 +324,22 @@ pub async fn form(
     };
     let fields = ConsentFields {
         form_id: Uuid::now_v7().to_string(),
+        course_id: started.course,
         ..ConsentFields::default()
     };
-    render(StatusCode::OK, &page(&staff, &record, fields, Vec::new()))
+    let course = match course_of(&state, &staff, &fields).await {
+        Ok(course) => course,
+        Err(page) => return page,
+    };
+    let shown = page(
+        &staff,
+        &record,
+        course.as_ref(),
+        Step::Purposes,
+        fields,
+        Vec::new(),
+    );
+    render(StatusCode::OK, &shown)
 }
 
 pub async fn submit(
@@ -157,6 +352,20 @@ pub async fn submit(
         Ok(record) => record,
         Err(error) => return error_page(error, Some(staff.display_name())),
     };
+    let course = match course_of(&state, &staff, &fields).await {
+        Ok(course) => course,
+        Err(page) => return page,
+    };
+    let course = course.as_ref();
+    let mut fields = fields;
+    // "Change" on the check page: back to that question, with every answer kept.
+    if let Some(target) = Step::parse(&fields.goto) {
+        fields.goto.clear();
+        return render(
+            StatusCode::OK,
+            &page(&staff, &record, course, target, fields, Vec::new()),
+        );
+    }
     let by_representative = record.person.capacity == Capacity::LacksCapacity;
     let mut errors = Vec::new();
     let id = Uuid::parse_str(fields.form_id.trim())
@@ -172,9 +381,24 @@ pub async fn submit(
     let parsed = parse(
         &fields,
         by_representative,
+        course,
         state.custodian.now(),
         &mut errors,
     );
+    // A question page checks only its own answers, then goes on to the next.
+    let step = Step::parse(&fields.step).unwrap_or(Step::Check);
+    if step != Step::Check {
+        errors.retain(|error| Step::asking(error.field) == step);
+        let (status, shown) = if errors.is_empty() {
+            (StatusCode::OK, step.next(by_representative))
+        } else {
+            (StatusCode::UNPROCESSABLE_ENTITY, step)
+        };
+        return render(
+            status,
+            &page(&staff, &record, course, shown, fields, errors),
+        );
+    }
     if let (Some(form), Some(id)) = (parsed, id) {
         match state
             .custodian
@@ -188,11 +412,17 @@ pub async fn submit(
             Err(error) => return error_page(error, Some(staff.display_name())),
         }
     }
-    let mut fields = fields;
     if id.is_none() {
         fields.form_id = Uuid::now_v7().to_string();
     }
-    let page = page(&staff, &record, fields, errors);
+    // Back to the first question with a problem, showing its problems.
+    let first = errors
+        .iter()
+        .map(|error| Step::asking(error.field))
+        .min()
+        .unwrap_or(Step::Check);
+    errors.retain(|error| Step::asking(error.field) == first);
+    let page = page(&staff, &record, course, first, fields, errors);
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
@@ -200,6 +430,7 @@ pub async fn submit(
 fn parse(
     fields: &ConsentFields,
     by_representative: bool,
+    course: Option<&Course>,
     now: time::OffsetDateTime,
     errors: &mut Vec<FieldError>,
 ) -> Option<ConsentForm> {
@@ -223,7 +454,13 @@ fn parse(
             }))
         })
     };
-    let service = ServiceCode::parse(&fields.service);
+    // A consent for a course covers the course's sessions; otherwise the service's recordings.
+    let scope = match course {
+        Some(course) => Ok(Scope::Course {
+            course_id: course.id,
+        }),
+        None => ServiceCode::parse(&fields.service).map(|service| Scope::Service { service }),
+    };
     let given_by = if by_representative {
         representative(fields)
     } else {
@@ -235,7 +472,7 @@ fn parse(
         answer.as_ref().err(),
         purposes.as_ref().err(),
         research.as_ref().err(),
-        service.as_ref().err(),
+        scope.as_ref().err(),
         given_by.as_ref().err(),
         signature.as_ref().err(),
         notes.as_ref().err(),
@@ -251,9 +488,7 @@ fn parse(
         answer: answer.ok()?,
         purposes: purposes.ok()?,
         given_by: given_by.ok()?,
-        scope: Scope::Service {
-            service: service.ok()?,
-        },
+        scope: scope.ok()?,
         signed_at: now,
         signature: signature.ok()?,
         representatives_may_have_copies: fields.representatives_may_have_copies == "yes",

@@ -4,6 +4,7 @@ mod capture;
 mod consent;
 mod consent_copy;
 mod consent_form;
+mod courses;
 mod dashboard;
 mod new_person;
 mod password;
@@ -53,6 +54,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/persons/{id}/sessions/new",
             get(sessions::new_session).post(sessions::start_session),
+        )
+        .route(
+            "/persons/{id}/courses/new",
+            get(courses::new_course).post(courses::create_course),
         )
         .route("/sessions/{id}", get(sessions::show))
         .route("/sessions/{id}/confirmations", post(sessions::confirm))

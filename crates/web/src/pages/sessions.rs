@@ -11,7 +11,7 @@ use custodian_app::sessions::{SessionRecord, SessionRequest};
 use custodian_core::DomainError;
 use custodian_core::ids::{PersonId, SessionId};
 use custodian_core::person::Person;
-use custodian_core::session::{SessionKind, StopChoice};
+use custodian_core::session::{Course, SessionKind, StopChoice};
 use custodian_core::text::{Note, ServiceCode, ShortText};
 use serde::Deserialize;
 
@@ -40,6 +40,9 @@ pub struct SessionFields {
     /// NHS numbers or local identifiers of the others taking part, one per line.
     #[serde(default)]
     others: String,
+    /// The course the session belongs to, if any (C5).
+    #[serde(default)]
+    course: String,
 }
 
 #[derive(Template)]
@@ -50,6 +53,8 @@ struct NewSessionPage {
     errors: Vec<FieldError>,
     person: PersonSummary,
     kinds: Vec<(&'static str, String)>,
+    /// The person's courses: id and title.
+    courses: Vec<(String, String)>,
     form: SessionFields,
 }
 
@@ -66,6 +71,7 @@ impl NewSessionPage {
 fn new_session_page(
     staff: &SignedIn,
     person: &Person,
+    courses: &[Course],
     form: SessionFields,
     errors: Vec<FieldError>,
 ) -> NewSessionPage {
@@ -78,8 +84,23 @@ fn new_session_page(
             .iter()
             .map(|k| (k.as_str(), super::sentence(k.label())))
             .collect(),
+        courses: courses
+            .iter()
+            .map(|c| (c.id.to_string(), format!("{} ({})", c.title, c.service)))
+            .collect(),
         form,
     }
+}
+
+/// The person and the courses they answered a consent form for.
+async fn person_and_courses(
+    state: &AppState,
+    staff: &SignedIn,
+    person: PersonId,
+) -> Result<(Person, Vec<Course>), AppError> {
+    let record = state.custodian.person(&staff.0, person).await?;
+    let courses = state.custodian.courses_of(&staff.0, person).await?;
+    Ok((record.person, courses))
 }
 
 pub async fn new_session(
@@ -87,10 +108,16 @@ pub async fn new_session(
     staff: SignedIn,
     Path(person): Path<PersonId>,
 ) -> Response {
-    match state.custodian.person(&staff.0, person).await {
-        Ok(record) => render(
+    match person_and_courses(&state, &staff, person).await {
+        Ok((found, courses)) => render(
             StatusCode::OK,
-            &new_session_page(&staff, &record.person, SessionFields::default(), Vec::new()),
+            &new_session_page(
+                &staff,
+                &found,
+                &courses,
+                SessionFields::default(),
+                Vec::new(),
+            ),
         ),
         Err(error) => error_page(error, Some(staff.display_name())),
     }
@@ -102,17 +129,34 @@ pub async fn start_session(
     Path(person): Path<PersonId>,
     Form(fields): Form<SessionFields>,
 ) -> Response {
-    let record = match state.custodian.person(&staff.0, person).await {
-        Ok(record) => record,
+    let (found, courses) = match person_and_courses(&state, &staff, person).await {
+        Ok(found) => found,
         Err(error) => return error_page(error, Some(staff.display_name())),
     };
     let mut errors = Vec::new();
+    let course = match fields.course.as_str() {
+        "" => None,
+        chosen => {
+            let known = courses.iter().find(|c| c.id.to_string() == chosen);
+            if known.is_none() {
+                errors.push(FieldError::new(
+                    "course",
+                    "Choose one of the courses they consented to",
+                ));
+            }
+            known
+        }
+    };
     let kind = match fields.kind.as_str() {
         "" => Err(DomainError::Empty { field: "kind" }),
         kind => SessionKind::parse(kind),
     };
     let title = ShortText::parse("title", &fields.title);
-    let service = ServiceCode::parse(&fields.service);
+    // A session in a course takes the course's service.
+    let service = match course {
+        Some(course) => Ok(course.service.clone()),
+        None => ServiceCode::parse(&fields.service),
+    };
     for error in [
         kind.as_ref().err(),
         title.as_ref().err(),
@@ -144,7 +188,7 @@ pub async fn start_session(
             kind,
             personal_meeting_kind: None,
             service,
-            course: None,
+            course: course.map(|c| c.id),
             title,
             starts_at: state.custodian.now(),
             participants,
@@ -158,7 +202,7 @@ pub async fn start_session(
             Err(error) => return error_page(error, Some(staff.display_name())),
         }
     }
-    let page = new_session_page(&staff, &record.person, fields, errors);
+    let page = new_session_page(&staff, &found, &courses, fields, errors);
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 

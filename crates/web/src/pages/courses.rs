@@ -1,0 +1,131 @@
+//! Starting a course of sessions that one consent form covers (C5), then its consent form.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Form;
+use custodian_core::DomainError;
+use custodian_core::ids::PersonId;
+use custodian_core::person::Person;
+use custodian_core::text::{ServiceCode, ShortText};
+use serde::Deserialize;
+
+use super::persons::PersonSummary;
+use super::signed_in::SignedIn;
+use super::{FieldError, error_page, first_error_for, render};
+use crate::AppState;
+use crate::extract::Path;
+
+#[derive(Deserialize, Default)]
+pub struct CourseFields {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    service: String,
+}
+
+#[derive(Template)]
+#[template(path = "new_course.html")]
+struct CoursePage {
+    title: &'static str,
+    signed_in_as: Option<String>,
+    errors: Vec<FieldError>,
+    person: PersonSummary,
+    form: CourseFields,
+}
+
+impl CoursePage {
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    fn error_for(&self, field: &str) -> Option<&str> {
+        first_error_for(&self.errors, field)
+    }
+}
+
+fn course_page(
+    staff: &SignedIn,
+    person: &Person,
+    form: CourseFields,
+    errors: Vec<FieldError>,
+) -> CoursePage {
+    CoursePage {
+        title: "Start a course of sessions",
+        signed_in_as: Some(staff.display_name()),
+        errors,
+        person: PersonSummary::from(person),
+        form,
+    }
+}
+
+pub async fn new_course(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(person): Path<PersonId>,
+) -> Response {
+    match state.custodian.person(&staff.0, person).await {
+        Ok(record) => render(
+            StatusCode::OK,
+            &course_page(&staff, &record.person, CourseFields::default(), Vec::new()),
+        ),
+        Err(error) => error_page(error, Some(staff.display_name())),
+    }
+}
+
+/// Creates the course, then goes to the consent form that covers it.
+pub async fn create_course(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(person): Path<PersonId>,
+    Form(fields): Form<CourseFields>,
+) -> Response {
+    let record = match state.custodian.person(&staff.0, person).await {
+        Ok(record) => record,
+        Err(error) => return error_page(error, Some(staff.display_name())),
+    };
+    let title = ShortText::parse("title", &fields.title);
+    let service = ServiceCode::parse(&fields.service);
+    let errors: Vec<FieldError> = [title.as_ref().err(), service.as_ref().err()]
+        .into_iter()
+        .flatten()
+        .map(field_error)
+        .collect();
+    if let (Ok(title), Ok(service)) = (title, service) {
+        return match state
+            .custodian
+            .create_course(&staff.0, service, title)
+            .await
+        {
+            Ok(course) => Redirect::to(&format!(
+                "/persons/{person}/consents/new?course={}",
+                course.id
+            ))
+            .into_response(),
+            Err(error) => error_page(error, Some(staff.display_name())),
+        };
+    }
+    let page = course_page(&staff, &record.person, fields, errors);
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+fn field_error(error: &DomainError) -> FieldError {
+    match error {
+        DomainError::Empty { field: "title" } => FieldError::new(
+            "title",
+            "Enter the course's name, such as Speech therapy, autumn term",
+        ),
+        DomainError::Empty { field: "service" } => {
+            FieldError::new("service", "Enter the service, such as CAMHS-NORTH")
+        }
+        other => FieldError::new(
+            if other.field() == Some("title") {
+                "title"
+            } else {
+                "service"
+            },
+            super::sentence(&other.to_string().replace('_', " ")),
+        ),
+    }
+}
