@@ -46,12 +46,6 @@ struct CapturePage {
     purposes: Vec<(&'static str, String)>,
 }
 
-impl CapturePage {
-    fn has_errors(&self) -> bool {
-        false
-    }
-}
-
 async fn page(state: &AppState, staff: &SignedIn, id: SessionId, capture: bool) -> Response {
     let record = match state.custodian.session(&staff.0, id).await {
         Ok(record) => record,

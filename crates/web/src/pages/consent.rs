@@ -9,7 +9,7 @@ use custodian_app::persons::PersonRecord;
 use custodian_core::consent::{
     Consent, ConsentAnswer, ConsentGiver, Scope, SignatureMethod, Withdrawal, Withdrawer,
 };
-use custodian_core::ids::ConsentId;
+use custodian_core::ids::{ConsentId, RepresentativeId};
 
 use super::consent_copy;
 use super::persons::PersonSummary;
@@ -42,14 +42,7 @@ impl ConsentView {
                 capacity_decision,
                 ..
             } => {
-                let representative = record
-                    .representatives
-                    .iter()
-                    .find(|r| r.id == *representative_id)
-                    .map_or_else(
-                        || "their representative".to_owned(),
-                        |r| format!("{} ({})", r.name, r.kind.label()),
-                    );
+                let representative = representative_named(record, *representative_id);
                 format!(
                     "{representative} decided in {person}'s best interests, because {person} \
                      could not decide about recording for themselves (assessed on {} by {}).",
@@ -116,10 +109,6 @@ struct ConsentPage {
 }
 
 impl ConsentPage {
-    fn has_errors(&self) -> bool {
-        false
-    }
-
     /// The drawn strokes as SVG path data (numbers only, so nothing to escape).
     fn svg_path(&self) -> Option<String> {
         let drawing = self.consent.drawing.as_ref()?;
@@ -137,18 +126,25 @@ impl ConsentPage {
     }
 }
 
+/// "Jo Testperson (lasting power of attorney)", or "their representative" if not on record.
+fn representative_named(record: &PersonRecord, id: RepresentativeId) -> String {
+    record
+        .representatives
+        .iter()
+        .find(|r| r.id == id)
+        .map_or_else(
+            || "their representative".to_owned(),
+            |r| format!("{} ({})", r.name, r.kind.label()),
+        )
+}
+
 /// "Withdrawn from teaching and research on 3 March 2026 at 14:05 GMT by …; recordings: destroy".
 fn withdrawal_words(withdrawal: &Withdrawal, record: &PersonRecord) -> String {
     let by = match &withdrawal.withdrawn_by {
         Withdrawer::Person { .. } => record.person.name.full(),
-        Withdrawer::Representative { representative_id } => record
-            .representatives
-            .iter()
-            .find(|r| r.id == *representative_id)
-            .map_or_else(
-                || "their representative".to_owned(),
-                |r| format!("{} ({})", r.name, r.kind.label()),
-            ),
+        Withdrawer::Representative { representative_id } => {
+            representative_named(record, *representative_id)
+        }
     };
     format!(
         "Withdrawn from {} on {} by {by}. For recordings already made, they chose to {}.",
@@ -158,7 +154,8 @@ fn withdrawal_words(withdrawal: &Withdrawal, record: &PersonRecord) -> String {
     )
 }
 
-async fn load(
+/// A consent and the person it is about, or the page saying why not.
+pub(super) async fn load(
     state: &AppState,
     staff: &SignedIn,
     id: ConsentId,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::persons::PersonSummary;
 use super::signed_in::SignedIn;
-use super::{FieldError, error_page, first_error_for, render};
+use super::{FieldError, FormErrors, error_page, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
 
@@ -35,15 +35,7 @@ struct CoursePage {
     form: CourseFields,
 }
 
-impl CoursePage {
-    fn has_errors(&self) -> bool {
-        !self.errors.is_empty()
-    }
-
-    fn error_for(&self, field: &str) -> Option<&str> {
-        first_error_for(&self.errors, field)
-    }
-}
+form_errors!(CoursePage);
 
 fn course_page(
     staff: &SignedIn,

@@ -4,8 +4,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use custodian_app::london::{in_london, london_time};
-use custodian_core::recording::Recording;
+use custodian_app::london::in_london;
 
 use super::signed_in::SignedIn;
 use super::{error_page, render};
@@ -29,26 +28,6 @@ struct DashboardPage {
     sessions: Vec<SessionLine>,
     missing_media: Vec<(String, String)>,
     failed_integrity: Vec<(String, String)>,
-}
-
-impl DashboardPage {
-    fn has_errors(&self) -> bool {
-        false
-    }
-}
-
-fn recording_lines(recordings: &[Recording]) -> Vec<(String, String)> {
-    recordings
-        .iter()
-        .map(|r| {
-            let words = format!(
-                "{}, {}",
-                super::sentence(r.kind.label()),
-                london_time(r.made_at)
-            );
-            (r.id.to_string(), words)
-        })
-        .collect()
 }
 
 pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
@@ -79,8 +58,8 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
         signed_in_as: Some(staff.display_name()),
         today: super::long_date(in_london(custodian.now()).date()),
         sessions,
-        missing_media: recording_lines(&dashboard.missing_media),
-        failed_integrity: recording_lines(&dashboard.failed_integrity),
+        missing_media: super::persons::recording_links(&dashboard.missing_media),
+        failed_integrity: super::persons::recording_links(&dashboard.failed_integrity),
     };
     render(StatusCode::OK, &page)
 }

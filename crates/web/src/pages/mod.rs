@@ -7,6 +7,7 @@ mod consent_form;
 mod courses;
 mod dashboard;
 mod new_person;
+mod new_session;
 mod password;
 mod persons;
 mod recording;
@@ -53,7 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/recordings/{id}", get(recording::show))
         .route(
             "/persons/{id}/sessions/new",
-            get(sessions::new_session).post(sessions::start_session),
+            get(new_session::new_session).post(new_session::start_session),
         )
         .route(
             "/persons/{id}/courses/new",
@@ -112,13 +113,30 @@ impl FieldError {
     }
 }
 
-/// The first problem with `field`, to show beside it.
-pub fn first_error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
-    errors
-        .iter()
-        .find(|error| error.field == field)
-        .map(|error| error.message.as_str())
+/// A page with a form: its problems, for the error summary and beside each field (NHS pattern).
+pub trait FormErrors {
+    fn errors(&self) -> &[FieldError];
+
+    /// The first problem with `field`, to show beside it.
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors()
+            .iter()
+            .find(|error| error.field == field)
+            .map(|error| error.message.as_str())
+    }
 }
+
+/// Implements [`FormErrors`] for pages that keep their problems in an `errors` field.
+macro_rules! form_errors {
+    ($($page:ty),+ $(,)?) => {
+        $(impl $crate::pages::FormErrors for $page {
+            fn errors(&self) -> &[$crate::pages::FieldError] {
+                &self.errors
+            }
+        })+
+    };
+}
+pub(crate) use form_errors;
 
 /// An optional field: blank means none, anything else must parse.
 pub fn optional<T>(
@@ -161,12 +179,6 @@ struct ErrorPage {
     title: &'static str,
     signed_in_as: Option<String>,
     detail: String,
-}
-
-impl ErrorPage {
-    fn has_errors(&self) -> bool {
-        false
-    }
 }
 
 /// A failed use case as a page: the same status and words as the API's problem detail.

@@ -13,7 +13,7 @@ use custodian_core::person::{Capacity, LocalIdentifier, PersonName};
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, error_page, first_error_for, optional, render};
+use super::{FieldError, FormErrors, error_page, form_errors, optional, render};
 use crate::AppState;
 
 /// What was typed, kept when the form comes back with problems.
@@ -46,15 +46,7 @@ struct NewPersonPage {
     form: NewPersonForm,
 }
 
-impl NewPersonPage {
-    fn has_errors(&self) -> bool {
-        !self.errors.is_empty()
-    }
-
-    fn error_for(&self, field: &str) -> Option<&str> {
-        first_error_for(&self.errors, field)
-    }
-}
+form_errors!(NewPersonPage);
 
 pub async fn form(staff: SignedIn) -> Response {
     let page = NewPersonPage {

@@ -9,7 +9,7 @@ use custodian_app::AppError;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, error_page, first_error_for, render, safe_return_path};
+use super::{FieldError, FormErrors, error_page, form_errors, render, safe_return_path};
 use crate::AppState;
 use crate::extract::sign_in_cookie;
 
@@ -23,15 +23,9 @@ struct PasswordPage {
     return_to: String,
 }
 
+form_errors!(PasswordPage);
+
 impl PasswordPage {
-    fn has_errors(&self) -> bool {
-        !self.errors.is_empty()
-    }
-
-    fn error_for(&self, field: &str) -> Option<&str> {
-        first_error_for(&self.errors, field)
-    }
-
     /// Each field: its name, label, hint and autocomplete token.
     fn fields(
         &self,

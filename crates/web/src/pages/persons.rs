@@ -46,6 +46,34 @@ impl From<&Person> for PersonSummary {
     }
 }
 
+/// A person's representatives as choices: id, and name with their standing.
+pub fn representative_choices(
+    record: &custodian_app::persons::PersonRecord,
+) -> Vec<(String, String)> {
+    record
+        .representatives
+        .iter()
+        .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.kind.label())))
+        .collect()
+}
+
+/// Recordings as links: id, and what and when in words.
+pub fn recording_links(
+    recordings: &[custodian_core::recording::Recording],
+) -> Vec<(String, String)> {
+    recordings
+        .iter()
+        .map(|r| {
+            let words = format!(
+                "{}, {}",
+                super::sentence(r.kind.label()),
+                london_time(r.made_at)
+            );
+            (r.id.to_string(), words)
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "persons.html")]
 struct FindPage {
@@ -55,12 +83,6 @@ struct FindPage {
     searched: bool,
     found: Vec<PersonSummary>,
     more: bool,
-}
-
-impl FindPage {
-    fn has_errors(&self) -> bool {
-        false
-    }
 }
 
 #[derive(Deserialize)]
@@ -157,12 +179,6 @@ fn purpose_statuses(history: &ConsentHistory) -> Vec<PurposeStatus> {
         .collect()
 }
 
-impl PersonPage {
-    fn has_errors(&self) -> bool {
-        false
-    }
-}
-
 pub async fn person(
     State(state): State<AppState>,
     staff: SignedIn,
@@ -220,17 +236,7 @@ pub async fn person(
                 (session.id.to_string(), words)
             })
             .collect(),
-        recordings: recordings
-            .iter()
-            .map(|recording| {
-                let words = format!(
-                    "{}, {}",
-                    super::sentence(recording.kind.label()),
-                    london_time(recording.made_at)
-                );
-                (recording.id.to_string(), words)
-            })
-            .collect(),
+        recordings: recording_links(&recordings),
     };
     render(StatusCode::OK, &page)
 }

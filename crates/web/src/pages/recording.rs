@@ -14,7 +14,7 @@ use custodian_core::recording::{Recording, RecordingKind};
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, error_page, first_error_for, render};
+use super::{FieldError, FormErrors, error_page, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
 
@@ -74,6 +74,8 @@ struct RecordingPage {
     answer: Option<Answer>,
 }
 
+form_errors!(RecordingPage);
+
 /// The stored original and its integrity (R6).
 pub struct MediaFacts {
     content_type: String,
@@ -82,16 +84,6 @@ pub struct MediaFacts {
     stored_at: String,
     destroyed: bool,
     integrity_failures: usize,
-}
-
-impl RecordingPage {
-    fn has_errors(&self) -> bool {
-        !self.errors.is_empty()
-    }
-
-    fn error_for(&self, field: &str) -> Option<&str> {
-        first_error_for(&self.errors, field)
-    }
 }
 
 pub async fn show(

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use custodian_app::{AppError, Secret};
 use serde::Deserialize;
 
-use super::{FieldError, first_error_for, render, safe_return_path};
+use super::{FieldError, FormErrors, form_errors, render, safe_return_path};
 use crate::AppState;
 use crate::extract::{cleared_cookie, session_cookie, sign_in_cookie};
 
@@ -22,6 +22,8 @@ struct SignInPage {
     return_to: String,
 }
 
+form_errors!(SignInPage);
+
 impl SignInPage {
     fn new(username: String, return_to: String, errors: Vec<FieldError>) -> Self {
         Self {
@@ -31,14 +33,6 @@ impl SignInPage {
             username,
             return_to,
         }
-    }
-
-    fn has_errors(&self) -> bool {
-        !self.errors.is_empty()
-    }
-
-    fn error_for(&self, field: &str) -> Option<&str> {
-        first_error_for(&self.errors, field)
     }
 }
 

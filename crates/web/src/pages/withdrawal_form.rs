@@ -20,7 +20,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::persons::PersonSummary;
 use super::signed_in::SignedIn;
-use super::{FieldError, error_page, first_error_for, optional, render};
+use super::{FieldError, FormErrors, error_page, form_errors, optional, render};
 use crate::AppState;
 use crate::extract::Path;
 
@@ -57,15 +57,7 @@ struct WithdrawalPage {
     form: WithdrawalFields,
 }
 
-impl WithdrawalPage {
-    fn has_errors(&self) -> bool {
-        !self.errors.is_empty()
-    }
-
-    fn error_for(&self, field: &str) -> Option<&str> {
-        first_error_for(&self.errors, field)
-    }
-}
+form_errors!(WithdrawalPage);
 
 fn page(
     staff: &SignedIn,
@@ -81,11 +73,7 @@ fn page(
         consent_id: consent.id.to_string(),
         person: PersonSummary::from(&record.person),
         person_may_withdraw: record.person.capacity != Capacity::LacksCapacity,
-        representatives: record
-            .representatives
-            .iter()
-            .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.kind.label())))
-            .collect(),
+        representatives: super::persons::representative_choices(record),
         purposes: consent
             .purposes
             .iter()
@@ -98,21 +86,19 @@ fn page(
     }
 }
 
+/// The consent to withdraw: only one that was given can be.
 async fn load(
     state: &AppState,
     staff: &SignedIn,
     id: ConsentId,
 ) -> Result<(Consent, PersonRecord), Response> {
-    let shown = |error| error_page(error, Some(staff.display_name()));
-    let consent = state.custodian.consent(&staff.0, id).await.map_err(shown)?;
+    let (consent, record) = super::consent::load(state, staff, id).await?;
     if consent.answer == ConsentAnswer::Refused {
-        return Err(shown(DomainError::WithdrawingARefusal.into()));
+        return Err(error_page(
+            DomainError::WithdrawingARefusal.into(),
+            Some(staff.display_name()),
+        ));
     }
-    let record = state
-        .custodian
-        .person(&staff.0, consent.person_id)
-        .await
-        .map_err(shown)?;
     Ok((consent, record))
 }
 
