@@ -68,6 +68,16 @@ async fn c5_the_dashboard_lists_todays_sessions_and_who_is_still_to_be_asked(app
     let still_to_ask = html.split("sessions-today").nth(2).unwrap_or_default();
     assert!(still_to_ask.contains("Eve Testperson"), "{html}");
     assert!(!still_to_ask.contains("Dan Testperson"), "{html}");
+
+    // Each person's page says what is due today.
+    let (_, _, html) = page(&app, get(&format!("/persons/{eve}"), Some(&cookie))).await;
+    assert!(html.contains("Due today"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/sessions/{session}\">Family work, week 2")),
+        "{html}"
+    );
+    let (_, _, html) = page(&app, get(&format!("/persons/{dan}"), Some(&cookie))).await;
+    assert!(!html.contains("Due today"), "{html}");
 }
 
 async fn c9_a_stop_is_recorded_with_its_choice_and_a_missing_choice_is_named(app: TestApp) {

@@ -1,5 +1,5 @@
-//! What a member of staff needs to see first: today's sessions, who still has to say they are
-//! willing (C5), and recordings with problems (R1, R6).
+//! What staff need to see first: their day (today's sessions, who still has to say they are
+//! willing (C5), recordings with problems (R1, R6)), and a person at a glance.
 
 use custodian_core::ids::PersonId;
 use custodian_core::recording::Recording;
@@ -7,8 +7,10 @@ use custodian_core::session::Session;
 use time::{Duration, PrimitiveDateTime, Time};
 
 use crate::accounts::Caller;
+use crate::consents::ConsentHistory;
 use crate::london::{from_london, in_london};
-use crate::{AppResult, Custodian};
+use crate::persons::PersonRecord;
+use crate::{AppError, AppResult, Custodian};
 
 /// How far back the dashboard looks for recordings with problems.
 const PROBLEMS_SINCE: Duration = Duration::days(30);
@@ -33,16 +35,80 @@ pub struct Dashboard {
     pub failed_integrity: Vec<Recording>,
 }
 
+/// A person at a glance, read in one snapshot: who they are, their consents, their latest
+/// sessions and recordings, and what is due today.
+#[derive(Clone, Debug)]
+pub struct PersonOverview {
+    pub record: PersonRecord,
+    pub history: ConsentHistory,
+    pub sessions: Vec<Session>,
+    pub recordings: Vec<Recording>,
+    /// Today's sessions in which they have not yet been asked "still willing today?" (C5).
+    pub not_yet_asked: Vec<Session>,
+}
+
+/// Today on a UK clock, as the moments it starts and ends.
+fn today(now: time::OffsetDateTime) -> (time::OffsetDateTime, time::OffsetDateTime) {
+    let today = in_london(now).date();
+    let from = from_london(PrimitiveDateTime::new(today, Time::MIDNIGHT));
+    let until = today.next_day().map_or(from + Duration::DAY, |tomorrow| {
+        from_london(PrimitiveDateTime::new(tomorrow, Time::MIDNIGHT))
+    });
+    (from, until)
+}
+
 impl Custodian {
+    /// A person at a glance, with the latest `latest` sessions and recordings.
+    pub async fn person_overview(
+        &self,
+        caller: &Caller,
+        person: PersonId,
+        latest: u32,
+    ) -> AppResult<PersonOverview> {
+        caller.ready()?;
+        let (from, until) = today(self.clock.now());
+        let mut tx = self.register.read().await?;
+        let found = tx
+            .person(person)
+            .await?
+            .ok_or_else(|| AppError::not_found("person", person))?;
+        let record = PersonRecord {
+            representatives: tx.representatives_of(person).await?,
+            person: found,
+        };
+        let history = ConsentHistory {
+            consents: tx.consents_of(person).await?,
+            withdrawals: tx.withdrawals_of(person).await?,
+        };
+        let sessions = tx.latest_sessions_of(person, latest).await?;
+        let mut not_yet_asked = Vec::new();
+        for session in sessions
+            .iter()
+            .filter(|s| s.starts_at >= from && s.starts_at < until)
+        {
+            let asked = tx
+                .confirmations_in(session.id)
+                .await?
+                .iter()
+                .any(|c| c.person_id == person);
+            if !asked {
+                not_yet_asked.push(session.clone());
+            }
+        }
+        Ok(PersonOverview {
+            recordings: tx.latest_recordings_of(person, latest).await?,
+            record,
+            history,
+            sessions,
+            not_yet_asked,
+        })
+    }
+
     /// The dashboard for the caller, as of now.
     pub async fn dashboard(&self, caller: &Caller) -> AppResult<Dashboard> {
         caller.ready()?;
         let now = self.clock.now();
-        let today = in_london(now).date();
-        let from = from_london(PrimitiveDateTime::new(today, Time::MIDNIGHT));
-        let until = today.next_day().map_or(from + Duration::DAY, |tomorrow| {
-            from_london(PrimitiveDateTime::new(tomorrow, Time::MIDNIGHT))
-        });
+        let (from, until) = today(now);
         let mut tx = self.register.read().await?;
         let sessions = tx
             .sessions_started_by(caller.member.id, from, until)

@@ -137,18 +137,6 @@ impl Custodian {
         })
     }
 
-    /// The latest `limit` recordings a person appears in, latest first.
-    pub async fn latest_recordings_of(
-        &self,
-        caller: &Caller,
-        person: PersonId,
-        limit: u32,
-    ) -> AppResult<Vec<Recording>> {
-        caller.ready()?;
-        let mut tx = self.register.read().await?;
-        Ok(tx.latest_recordings_of(person, limit).await?)
-    }
-
     /// The recordings a person appears in, latest first.
     pub async fn recordings_of(
         &self,

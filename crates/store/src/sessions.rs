@@ -230,6 +230,29 @@ impl RegisterTx {
         Ok(sessions)
     }
 
+    /// The latest `limit` sessions a person takes part in, latest first (for pages).
+    pub async fn latest_sessions_of(
+        &mut self,
+        person: PersonId,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>> {
+        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+            "SELECT s.id FROM sessions s JOIN session_participants p ON p.session_id = s.id
+             WHERE p.person_id = $1 ORDER BY s.starts_at DESC, s.id LIMIT $2",
+        )
+        .bind(person.as_uuid())
+        .bind(i64::from(limit))
+        .fetch_all(&mut **conn)
+        .await?);
+        let mut sessions = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(session) = self.session(SessionId::from_uuid(id)).await? {
+                sessions.push(session);
+            }
+        }
+        Ok(sessions)
+    }
+
     /// The sessions `staff` started that begin in `from..until`, earliest first.
     pub async fn sessions_started_by(
         &mut self,

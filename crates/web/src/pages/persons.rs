@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use custodian_app::consents::ConsentHistory;
+use custodian_app::dashboard::PersonOverview;
 use custodian_app::london::london_time;
 use custodian_core::consent::ConsentAnswer;
 use custodian_core::ids::PersonId;
@@ -136,10 +137,12 @@ struct PersonPage {
     /// Id and words, latest first.
     sessions: Vec<(String, String)>,
     recordings: Vec<(String, String)>,
+    /// Today's sessions in which they are still to be asked "still willing today?".
+    not_yet_asked: Vec<(String, String)>,
 }
 
 /// How many sessions and recordings the person page lists.
-const LATEST: usize = 20;
+const LATEST: u32 = 20;
 
 /// Where a person stands on one purpose: their latest answer, and any withdrawal of it (C1, C8).
 pub struct PurposeStatus {
@@ -184,34 +187,17 @@ pub async fn person(
     staff: SignedIn,
     Path(id): Path<PersonId>,
 ) -> Response {
-    let found = match state.custodian.person(&staff.0, id).await {
-        Ok(record) => state
-            .custodian
-            .consent_history(&staff.0, id)
-            .await
-            .map(|history| (record, history)),
-        Err(error) => Err(error),
-    };
-    let found = match found {
-        Ok((record, history)) => state
-            .custodian
-            .sessions_of(&staff.0, id)
-            .await
-            .map(|sessions| (record, history, sessions)),
-        Err(error) => Err(error),
-    };
-    let found = match found {
-        Ok((record, history, sessions)) => state
-            .custodian
-            .latest_recordings_of(&staff.0, id, LATEST as u32)
-            .await
-            .map(|recordings| (record, history, sessions, recordings)),
-        Err(error) => Err(error),
-    };
-    let (record, history, sessions, recordings) = match found {
-        Ok(found) => found,
+    let overview = match state.custodian.person_overview(&staff.0, id, LATEST).await {
+        Ok(overview) => overview,
         Err(error) => return error_page(error, Some(staff.display_name())),
     };
+    let PersonOverview {
+        record,
+        history,
+        sessions,
+        recordings,
+        not_yet_asked,
+    } = overview;
     let page = PersonPage {
         title: record.person.name.full(),
         signed_in_as: Some(staff.display_name()),
@@ -230,13 +216,16 @@ pub async fn person(
         consents: purpose_statuses(&history),
         sessions: sessions
             .iter()
-            .take(LATEST)
             .map(|session| {
                 let words = format!("{}, {}", session.title, london_time(session.starts_at));
                 (session.id.to_string(), words)
             })
             .collect(),
         recordings: recording_links(&recordings),
+        not_yet_asked: not_yet_asked
+            .iter()
+            .map(|session| (session.id.to_string(), session.title.to_string()))
+            .collect(),
     };
     render(StatusCode::OK, &page)
 }
