@@ -261,7 +261,65 @@ async fn x5_a_file_uploaded_in_the_browser_survives_a_dropped_connection(app: Te
     browser.close().await;
 }
 
+async fn x5_a_photograph_and_a_sound_recording_made_with_the_device(app: TestApp) {
+    let person = app.person("Lou", "has_capacity").await;
+    let reply = app
+        .post(
+            "/api/v1/sessions",
+            json!({
+                "kind": "individual",
+                "service": "WOUND-CARE",
+                "title": "Dressing change",
+                "starts_at": minutes_from_now(-1),
+                "participants": [person],
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let capture = format!("/sessions/{}/capture", reply.id());
+    let browser = Browser::open(&app.serve().await).await;
+    browser.visit(&capture).await;
+    sign_in_by_keyboard(&browser).await;
+    browser.wait_for_path(&capture).await;
+
+    let fill_in = |kind: &'static str| {
+        let browser = &browser;
+        async move {
+            browser.click(kind).await;
+            browser.click("#purpose-health_and_wellbeing").await;
+            browser.fill("#device", "TAB-0042").await;
+            browser.fill("#location", "Treatment room").await;
+            browser.click("#start-camera").await;
+        }
+    };
+    fill_in("#kind-photograph").await;
+    browser.wait_until_shown("#take-photograph").await;
+    browser.click("#take-photograph").await;
+    browser.wait_until_shown("#save").await;
+    browser.click("#save").await;
+    browser.wait_for_path_starting("/recordings/").await;
+    assert!(browser.text("h1").await.starts_with("Photograph made"));
+    assert!(browser.text("main").await.contains("image/jpeg"));
+    assert_eq!(browser.find_all("img#player").await.len(), 1);
+    check_page(&browser).await;
+
+    browser.visit(&capture).await;
+    fill_in("#kind-audio").await;
+    browser.wait_until_shown("#start-recording").await;
+    browser.click("#start-recording").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    browser.click("#stop-recording").await;
+    browser.wait_until_shown("#save").await;
+    browser.click("#save").await;
+    browser.wait_for_path_starting("/recordings/").await;
+    assert!(browser.text("h1").await.starts_with("Audio recording made"));
+    assert_eq!(browser.find_all("audio#player").await.len(), 1);
+    check_page(&browser).await;
+    browser.close().await;
+}
+
 app_on_both_backends!(
+    x5_a_photograph_and_a_sound_recording_made_with_the_device,
     x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_withdrawal,
     x5_a_file_uploaded_in_the_browser_survives_a_dropped_connection,
 );
