@@ -345,7 +345,107 @@ async fn x1_the_decision_panel_answers_with_reasons_and_names_a_bad_question(app
     assert!(!html.contains("<script>"), "{html}");
 }
 
+/// A form with a file, as a browser without scripts posts it.
+fn multipart(path: &str, cookie: &str, fields: &[(&str, &str)], file: &[u8]) -> Request<Body> {
+    let boundary = "----custodian-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"visit.mp4\"\r\nContent-Type: video/mp4\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Request::post(path)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header(header::CONTENT_LENGTH, body.len())
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+async fn x5_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_not_at_all(
+    app: TestApp,
+) {
+    let max = app.person("Max", "has_capacity").await;
+    let session = session_today(&app, "individual", &[&max]).await;
+    let cookie = signed_in(&app).await;
+    let path = format!("/sessions/{session}/upload");
+    let video = mp4(600_000, 41);
+    let (date, time) = {
+        let now = custodian_app::london::in_london(app.custodian.now());
+        (
+            now.date().to_string(),
+            format!("{:02}:{:02}", now.hour(), now.minute()),
+        )
+    };
+
+    let (status, _, html) = page(
+        &app,
+        multipart(
+            &path,
+            &cookie,
+            &[("kind", "video"), ("date", &date), ("time", &time)],
+            &video,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for problem in [
+        "Choose what it is for",
+        "Enter the organisation device",
+        "Choose the file again",
+    ] {
+        assert!(html.contains(problem), "{problem} missing from {html}");
+    }
+
+    let complete = [
+        ("kind", "video"),
+        ("purposes", "clinical"),
+        ("device", "TAB-0042"),
+        ("location", "Clinic room 3"),
+        ("date", date.as_str()),
+        ("time", time.as_str()),
+    ];
+    let (status, _, html) = page(
+        &app,
+        multipart(&path, &cookie, &complete, b"just some notes, not media"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("href=\"#file\""), "{html}");
+    let recordings = app.get(&format!("/api/v1/persons/{max}/recordings")).await;
+    assert_eq!(
+        recordings.body.as_array().unwrap().len(),
+        0,
+        "nothing half-registered"
+    );
+
+    let (status, headers, _) = page(&app, multipart(&path, &cookie, &complete, &video)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let shown = headers[header::LOCATION].to_str().unwrap().to_owned();
+    let (_, _, html) = page(&app, get(&shown, Some(&cookie))).await;
+    assert!(
+        html.contains(&custodian_testkit::fixtures::sha256_hex(&video)),
+        "{html}"
+    );
+    assert!(html.contains("video/mp4"), "{html}");
+}
+
 app_on_both_backends!(
+    x5_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_not_at_all,
     c5_the_dashboard_lists_todays_sessions_and_who_is_still_to_be_asked,
     c9_a_stop_is_recorded_with_its_choice_and_a_missing_choice_is_named,
     c8_the_withdrawal_form_names_each_problem_and_keeps_what_was_typed,

@@ -181,6 +181,12 @@ impl Ingest {
         Ok(())
     }
 
+    /// Takes what has arrived as the whole file, for a body whose exact length is only known
+    /// when it ends (a form sent without scripts, declared with an upper bound).
+    pub fn end_here(&mut self) {
+        self.declared = self.received;
+    }
+
     /// Finishes: checks the length and type, completes the encryption and syncs it to disk.
     pub fn finish(mut self) -> Result<Staged, VaultError> {
         if self.received != self.declared {

@@ -1,6 +1,7 @@
 // Custodian: capture from this device's camera or microphone, or pick a file, and send it straight
-// to the vault by resumable upload (tus 1.0). Nothing is kept in the browser: no storage, and the
-// recording is dropped from memory once saved or discarded.
+// to the vault by resumable upload (tus 1.0) with progress; without this script the upload form is
+// posted whole. Nothing is kept in the browser: no storage, and the recording is dropped from
+// memory once saved or discarded.
 "use strict";
 (function () {
   const form = document.getElementById("recording-form");
@@ -177,10 +178,21 @@
     canvas.toBlob(blob => finished(blob, "capture.jpg"), "image/jpeg", 0.92);
   }
 
+  // The moment a date and time on a UK clock stand for, with GMT or BST as London had then.
+  function ukClock(date, time) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date.trim()) || !/^\d{1,2}:\d{2}$/.test(time.trim())) return null;
+    const guess = new Date(date.trim() + "T" + time.trim().padStart(5, "0") + ":00Z");
+    if (Number.isNaN(guess.getTime())) return null;
+    const zone = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", timeZoneName: "shortOffset" })
+      .formatToParts(guess).find(part => part.type === "timeZoneName").value;
+    const hours = Number(zone.replace("GMT", "") || 0);
+    return new Date(guess.getTime() - hours * 3600000).toISOString();
+  }
+
   function chosenFile() {
     const file = $("file").files[0];
     if (!file) return null;
-    return { blob: file, kind: kind(), madeAt: new Date(file.lastModified).toISOString(), filename: file.name };
+    return { blob: file, kind: kind(), madeAt: ukClock($("date").value, $("time").value), filename: file.name };
   }
 
   async function save() {
@@ -188,6 +200,10 @@
     const item = capture ? recorded : chosenFile();
     if (!item || !item.blob) {
       problem(capture ? "Record something first." : "Choose the file to upload.");
+      return;
+    }
+    if (!item.madeAt) {
+      problem("Enter when it was made, such as 2026-11-20 and 14:30.");
       return;
     }
     $("save").disabled = true;
@@ -231,6 +247,11 @@
     });
     setInterval(() => { $("clock").textContent = clock.format(new Date()); }, 15000);
   }
-  $("save").addEventListener("click", save);
+  if (capture) {
+    $("save").addEventListener("click", save);
+  } else {
+    // With this script the form is sent in resumable pieces with progress, not posted whole.
+    form.addEventListener("submit", event => { event.preventDefault(); save(); });
+  }
   window.addEventListener("pagehide", () => { stopDevices(); recorded = null; });
 })();

@@ -282,6 +282,34 @@ impl Custodian {
         })
     }
 
+    /// Ends the caller's upload `id` at the bytes that have arrived, taking them as the whole
+    /// file, and registers it: for a form sent without scripts, whose length was declared as an
+    /// upper bound (the request's length) because a plain form cannot say the file's size.
+    #[tracing::instrument(skip(self, caller), fields(staff = %caller.member.id))]
+    pub async fn complete_upload(&self, caller: &Caller, id: Uuid) -> AppResult<Recording> {
+        caller.ready()?;
+        let vault = self.vault();
+        let upload = vault
+            .uploads
+            .get(id)
+            .ok_or_else(|| AppError::not_found("upload", id))?;
+        let mut upload = upload.lock().await;
+        if upload.owner != caller.member.id {
+            return Err(AppError::not_found("upload", id));
+        }
+        let mut ingest = upload.ingest.take().ok_or_else(|| AppError::Conflict {
+            code: "upload.busy",
+            message: "another request is writing to this upload".to_owned(),
+        })?;
+        vault.uploads.remove(id);
+        if ingest.received() == 0 {
+            return Err(AppError::Vault(VaultError::Empty));
+        }
+        ingest.end_here();
+        self.finish_upload(caller, &upload.target, upload.filename.clone(), ingest)
+            .await
+    }
+
     /// The recording an upload will register, checked against the register.
     async fn draft(
         &self,

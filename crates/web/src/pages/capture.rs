@@ -1,17 +1,24 @@
 //! Recording into a session: capture with this device's camera or microphone, or upload a file
-//! (X5, R3, R4). Both send the media straight to the vault by resumable upload (tus).
+//! (X5, R3, R4). With scripts, both send the media straight to the vault by resumable upload
+//! (tus); without them, the upload form is posted whole and streamed into the vault.
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use custodian_app::AppError;
 use custodian_app::london::london_time;
+use custodian_app::media::UploadTarget;
+use custodian_app::sessions::SessionRecord;
+use custodian_core::DomainError;
 use custodian_core::ids::SessionId;
-use custodian_core::purpose::Purpose;
+use custodian_core::purpose::{Purpose, PurposeSet};
+use custodian_core::recording::{RecordingForm, RecordingKind};
+use custodian_core::text::ShortText;
 
 use super::sessions::participants;
 use super::signed_in::SignedIn;
-use super::{error_page, render};
+use super::{FieldError, FormErrors, error_page, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
 
@@ -28,11 +35,24 @@ pub async fn media_script() -> impl IntoResponse {
     )
 }
 
+/// What the recording is, as entered (kept when the form comes back with problems).
+#[derive(Default)]
+pub struct RecordingFields {
+    kind: String,
+    purposes: Vec<String>,
+    device: String,
+    location: String,
+    /// When it was made, on a UK clock (uploads only; a capture is made now).
+    date: String,
+    time: String,
+}
+
 #[derive(Template)]
 #[template(path = "capture.html")]
 struct CapturePage {
     title: &'static str,
     signed_in_as: Option<String>,
+    errors: Vec<FieldError>,
     /// Capture with the device, or upload a file.
     capture: bool,
     session_id: String,
@@ -43,10 +63,20 @@ struct CapturePage {
     /// Initials and date of birth of each participant: what the opening statement says (R3).
     introductions: Vec<String>,
     now: String,
-    purposes: Vec<(&'static str, String)>,
+    purposes: Vec<(&'static str, String, bool)>,
+    form: RecordingFields,
 }
 
-async fn page(state: &AppState, staff: &SignedIn, id: SessionId, capture: bool) -> Response {
+form_errors!(CapturePage);
+
+async fn page(
+    state: &AppState,
+    staff: &SignedIn,
+    id: SessionId,
+    capture: bool,
+    form: RecordingFields,
+    errors: Vec<FieldError>,
+) -> Response {
     let record = match state.custodian.session(&staff.0, id).await {
         Ok(record) => record,
         Err(error) => return error_page(error, Some(staff.display_name())),
@@ -57,6 +87,11 @@ async fn page(state: &AppState, staff: &SignedIn, id: SessionId, capture: bool) 
     };
     let session = &record.session;
     let subjects: Vec<String> = session.participants.iter().map(|p| p.to_string()).collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = CapturePage {
         title: if capture {
             "Record with this device"
@@ -64,6 +99,7 @@ async fn page(state: &AppState, staff: &SignedIn, id: SessionId, capture: bool) 
             "Upload a recording"
         },
         signed_in_as: Some(staff.display_name()),
+        errors,
         capture,
         session_id: session.id.to_string(),
         session_title: session.title.to_string(),
@@ -82,10 +118,25 @@ async fn page(state: &AppState, staff: &SignedIn, id: SessionId, capture: bool) 
         now: london_time(state.custodian.now()),
         purposes: Purpose::ALL
             .iter()
-            .map(|p| (p.as_str(), super::sentence(p.label())))
+            .map(|p| {
+                let ticked = form.purposes.iter().any(|code| code == p.as_str());
+                (p.as_str(), super::sentence(p.label()), ticked)
+            })
             .collect(),
+        form,
     };
-    render(StatusCode::OK, &page)
+    render(status, &page)
+}
+
+/// The form as first shown: a video, made now.
+fn fresh_fields(state: &AppState) -> RecordingFields {
+    let (date, time) = super::uk_clock_fields(state.custodian.now());
+    RecordingFields {
+        kind: RecordingKind::Video.as_str().to_owned(),
+        date,
+        time,
+        ..RecordingFields::default()
+    }
 }
 
 pub async fn capture(
@@ -93,7 +144,7 @@ pub async fn capture(
     staff: SignedIn,
     Path(id): Path<SessionId>,
 ) -> Response {
-    page(&state, &staff, id, true).await
+    page(&state, &staff, id, true, fresh_fields(&state), Vec::new()).await
 }
 
 pub async fn upload(
@@ -101,5 +152,170 @@ pub async fn upload(
     staff: SignedIn,
     Path(id): Path<SessionId>,
 ) -> Response {
-    page(&state, &staff, id, false).await
+    page(&state, &staff, id, false, fresh_fields(&state), Vec::new()).await
+}
+
+/// The upload form posted without scripts: the fields first, then the file, streamed into the
+/// vault as it arrives. The file's size is not known until its end, so the request's length
+/// bounds it; nothing is registered unless every byte arrived and is stored.
+pub async fn receive(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(id): Path<SessionId>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    let session = match state.custodian.session(&staff.0, id).await {
+        Ok(session) => session,
+        Err(error) => return error_page(error, Some(staff.display_name())),
+    };
+    let mut fields = RecordingFields::default();
+    let outcome = loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break Err(vec![FieldError::new("file", "Choose the file to upload")]),
+            Err(error) => break Err(vec![FieldError::new("file", sentence_of(&error))]),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let target = match target(&fields, &session, staff.0.member.id) {
+                Ok(target) => target,
+                Err(errors) => break Err(errors),
+            };
+            let filename = field.file_name().map(str::to_owned);
+            let at_most = headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| state.custodian.vault_limit());
+            break store(&state, &staff, target, filename, at_most, field).await;
+        }
+        let value = match field.text().await {
+            Ok(value) => value,
+            Err(error) => break Err(vec![FieldError::new("file", sentence_of(&error))]),
+        };
+        match name.as_str() {
+            "kind" => fields.kind = value,
+            "purposes" => fields.purposes.push(value),
+            "device" => fields.device = value,
+            "location" => fields.location = value,
+            "date" => fields.date = value,
+            "time" => fields.time = value,
+            _ => {}
+        }
+    };
+    match outcome {
+        Ok(recording) => Redirect::to(&format!("/recordings/{recording}")).into_response(),
+        Err(mut errors) => {
+            errors.push(FieldError::new(
+                "file",
+                "Choose the file again: a browser does not send it back",
+            ));
+            page(&state, &staff, id, false, fields, errors).await
+        }
+    }
+}
+
+/// Streams the file into the vault and registers it, or says why not.
+async fn store(
+    state: &AppState,
+    staff: &SignedIn,
+    target: UploadTarget,
+    filename: Option<String>,
+    at_most: u64,
+    file: axum::extract::multipart::Field<'_>,
+) -> Result<String, Vec<FieldError>> {
+    let custodian = &state.custodian;
+    let refused = |error: AppError| vec![FieldError::new("file", problem_words(error))];
+    let started = custodian
+        .start_upload(&staff.0, at_most, target, filename)
+        .await
+        .map_err(refused)?;
+    let appended = custodian
+        .append_upload(&staff.0, started.id, 0, Box::pin(file))
+        .await;
+    if let Err(error) = appended {
+        let _ = custodian.cancel_upload(&staff.0, started.id).await;
+        return Err(refused(error));
+    }
+    custodian
+        .complete_upload(&staff.0, started.id)
+        .await
+        .map(|recording| recording.id.to_string())
+        .map_err(refused)
+}
+
+/// Checks every field, naming each problem; what the file will become when there are none.
+fn target(
+    fields: &RecordingFields,
+    session: &SessionRecord,
+    made_by: custodian_core::ids::StaffId,
+) -> Result<UploadTarget, Vec<FieldError>> {
+    let session = &session.session;
+    let kind = RecordingKind::parse(&fields.kind);
+    let purposes = if fields.purposes.is_empty() {
+        Err(DomainError::NoPurposes)
+    } else {
+        PurposeSet::parse(fields.purposes.iter().map(String::as_str))
+    };
+    let device = ShortText::parse("device", &fields.device);
+    let location = ShortText::parse("location", &fields.location);
+    let made_at = super::uk_clock_moment(
+        "made_at",
+        "the date and time it was made, such as 2026-11-20 and 14:30",
+        &fields.date,
+        &fields.time,
+    );
+    let errors: Vec<FieldError> = [
+        kind.as_ref().err().map(|e| ("kind", e)),
+        purposes.as_ref().err().map(|e| ("purposes", e)),
+        device.as_ref().err().map(|e| ("device", e)),
+        location.as_ref().err().map(|e| ("location", e)),
+        made_at.as_ref().err().map(|e| ("date", e)),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(field, error)| field_error(field, error))
+    .collect();
+    match (kind, purposes, device, location, made_at) {
+        (Ok(kind), Ok(purposes), Ok(device), Ok(location), Ok(made_at)) if errors.is_empty() => {
+            Ok(UploadTarget::Recording {
+                form: RecordingForm {
+                    kind,
+                    service: session.service.clone(),
+                    subjects: session.participants.clone(),
+                    purposes,
+                    made_by,
+                    device,
+                    made_at,
+                    location,
+                },
+                session: Some(session.id),
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+fn field_error(field: &'static str, error: &DomainError) -> FieldError {
+    let message = match error {
+        DomainError::NoPurposes => "Choose what it is for".to_owned(),
+        DomainError::Empty { field: "device" } => {
+            "Enter the organisation device it was made on".to_owned()
+        }
+        DomainError::Empty { field: "location" } => "Enter where it was made".to_owned(),
+        other => super::sentence(&other.to_string().replace('_', " ")),
+    };
+    FieldError::new(field, message)
+}
+
+fn problem_words(error: AppError) -> String {
+    let problem = crate::ApiError::from(error);
+    super::sentence(problem.detail())
+}
+
+fn sentence_of(error: &impl std::fmt::Display) -> String {
+    super::sentence(&format!(
+        "the form did not arrive whole ({error}); send it again"
+    ))
 }

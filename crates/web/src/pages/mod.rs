@@ -64,7 +64,13 @@ pub fn routes() -> Router<AppState> {
         .route("/sessions/{id}/confirmations", post(sessions::confirm))
         .route("/sessions/{id}/stops", post(sessions::stop))
         .route("/sessions/{id}/capture", get(capture::capture))
-        .route("/sessions/{id}/upload", get(capture::upload))
+        .route(
+            "/sessions/{id}/upload",
+            get(capture::upload)
+                // The vault bounds an upload (its largest size); the form's length is not limited here.
+                .post(capture::receive)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/assets/media.js", get(capture::media_script))
         .route("/assets/signature.js", get(signature_script))
 }
@@ -197,6 +203,31 @@ pub fn error_page(error: custodian_app::AppError, signed_in_as: Option<String>) 
         detail: problem.detail().to_owned(),
     };
     render(status, &page)
+}
+
+/// The moment a date (2026-11-20) and time (14:30) entered on a UK clock stand for.
+pub fn uk_clock_moment(
+    field: &'static str,
+    expected: &'static str,
+    date: &str,
+    time: &str,
+) -> Result<time::OffsetDateTime, DomainError> {
+    let text = format!("{} {}", date.trim(), time.trim());
+    time::PrimitiveDateTime::parse(
+        &text,
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]"),
+    )
+    .map(custodian_app::london::from_london)
+    .map_err(|_| DomainError::BadFormat { field, expected })
+}
+
+/// A moment as a UK clock's date (2026-11-20) and time (14:30), to fill in a form.
+pub fn uk_clock_fields(at: time::OffsetDateTime) -> (String, String) {
+    let local = custodian_app::london::in_london(at);
+    (
+        local.date().to_string(),
+        format!("{:02}:{:02}", local.hour(), local.minute()),
+    )
 }
 
 /// Where to go after signing in: only a path on this site, never another site.

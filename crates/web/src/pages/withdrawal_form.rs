@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use custodian_app::AppError;
 use custodian_app::consents::{WithdrawalRequest, WithdrawnBy};
-use custodian_app::london::{from_london, in_london};
 use custodian_app::persons::PersonRecord;
 use custodian_core::DomainError;
 use custodian_core::consent::{Consent, ConsentAnswer, Disposition};
@@ -16,7 +15,6 @@ use custodian_core::person::Capacity;
 use custodian_core::purpose::PurposeSet;
 use custodian_core::text::Note;
 use serde::Deserialize;
-use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::persons::PersonSummary;
 use super::signed_in::SignedIn;
@@ -111,7 +109,7 @@ pub async fn form(
         Ok(found) => found,
         Err(page) => return page,
     };
-    let now = in_london(state.custodian.now());
+    let (date, time) = super::uk_clock_fields(state.custodian.now());
     let fields = WithdrawalFields {
         // Every purpose is ticked to start with: most people withdraw from all of them.
         purposes: consent
@@ -119,8 +117,8 @@ pub async fn form(
             .iter()
             .map(|p| p.as_str().to_owned())
             .collect(),
-        date: now.date().to_string(),
-        time: format!("{:02}:{:02}", now.hour(), now.minute()),
+        date,
+        time,
         ..WithdrawalFields::default()
     };
     render(
@@ -180,7 +178,12 @@ fn parse(fields: &WithdrawalFields, errors: &mut Vec<FieldError>) -> Option<With
         }),
         choice => Disposition::parse(choice),
     };
-    let at = moment(&fields.date, &fields.time);
+    let at = super::uk_clock_moment(
+        "at",
+        "the date and time they withdrew, such as 2026-11-20 and 14:30",
+        &fields.date,
+        &fields.time,
+    );
     let note = optional(&fields.note, |text| Note::parse("note", text));
     let outcomes = [
         purposes.as_ref().err(),
@@ -198,20 +201,6 @@ fn parse(fields: &WithdrawalFields, errors: &mut Vec<FieldError>) -> Option<With
         withdrawn_by: withdrawn_by.ok()?,
         existing_recordings: existing_recordings.ok()?,
         note: note.ok()?,
-    })
-}
-
-/// The date and time as entered on a UK clock.
-fn moment(date: &str, time: &str) -> Result<OffsetDateTime, DomainError> {
-    let text = format!("{} {}", date.trim(), time.trim());
-    PrimitiveDateTime::parse(
-        &text,
-        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]"),
-    )
-    .map(from_london)
-    .map_err(|_| DomainError::BadFormat {
-        field: "at",
-        expected: "the date and time they withdrew, such as 2026-11-20 and 14:30",
     })
 }
 
