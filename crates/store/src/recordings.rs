@@ -171,16 +171,18 @@ impl RegisterTx {
         since: OffsetDateTime,
         limit: u32,
     ) -> StoreResult<Vec<Recording>> {
-        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+        // No `recording_id IS NOT NULL` here: SQLite would then walk every event about any
+        // recording through that column's index instead of the partial index of failures.
+        let ids: Vec<Option<Uuid>> = on_both!(self, conn => sqlx::query_scalar(
             "SELECT recording_id FROM audit_events
-             WHERE action = 'media.integrity_failed' AND at >= $1 AND recording_id IS NOT NULL
+             WHERE action = 'media.integrity_failed' AND at >= $1
              GROUP BY recording_id ORDER BY MAX(seq) DESC LIMIT $2",
         )
         .bind(since)
         .bind(i64::from(limit))
         .fetch_all(&mut **conn)
         .await?);
-        self.recordings(ids).await
+        self.recordings(ids.into_iter().flatten().collect()).await
     }
 
     /// The recordings made in a session, in the order they were made.
