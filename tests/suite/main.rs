@@ -54,6 +54,7 @@ mod accounts;
 mod audit;
 mod browser;
 mod browser_journey;
+mod browser_keyboard;
 mod cli;
 mod cli_vault;
 mod consent_pages;

@@ -138,7 +138,7 @@ pub async fn submit(
         Err(page) => return page,
     };
     let mut errors = Vec::new();
-    if let Some(request) = parse(&fields, &mut errors) {
+    if let Some(request) = parse(&fields, state.custodian.now(), &mut errors) {
         match state
             .custodian
             .withdraw_consent(&staff.0, id, request)
@@ -154,7 +154,11 @@ pub async fn submit(
 }
 
 /// Checks every field, noting each problem; the request only when there are none.
-fn parse(fields: &WithdrawalFields, errors: &mut Vec<FieldError>) -> Option<WithdrawalRequest> {
+fn parse(
+    fields: &WithdrawalFields,
+    now: time::OffsetDateTime,
+    errors: &mut Vec<FieldError>,
+) -> Option<WithdrawalRequest> {
     let purposes = if fields.purposes.is_empty() {
         Err(DomainError::NoPurposes)
     } else {
@@ -178,12 +182,21 @@ fn parse(fields: &WithdrawalFields, errors: &mut Vec<FieldError>) -> Option<With
         }),
         choice => Disposition::parse(choice),
     };
+    // The form shows the time to the minute; the current minute means now, not its first
+    // second, so a consent signed a moment ago can be withdrawn at once.
     let at = super::uk_clock_moment(
         "at",
         "the date and time they withdrew, such as 2026-11-20 and 14:30",
         &fields.date,
         &fields.time,
-    );
+    )
+    .map(|at| {
+        if at <= now && now - at < time::Duration::MINUTE {
+            now
+        } else {
+            at
+        }
+    });
     let note = optional(&fields.note, |text| Note::parse("note", text));
     let outcomes = [
         purposes.as_ref().err(),
