@@ -116,7 +116,7 @@ async fn the_accessibility_check_reports_a_broken_page(app: TestApp) {
 }
 
 /// Reads a PDF's text with poppler's `pdftotext`, and whether `pdfinfo` finds it tagged.
-fn pdf_text_and_tagging(pdf: &[u8]) -> (String, bool) {
+pub(crate) fn pdf_text_and_tagging(pdf: &[u8]) -> (String, bool) {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), pdf).unwrap();
     let run = |program: &str, args: &[&str]| {

@@ -6,7 +6,7 @@ use custodian_testkit::fixtures::{minutes_from_now, mp4, sha256_hex};
 use custodian_testkit::{Browser, TestApp};
 use serde_json::json;
 
-use crate::browser::{check_page, sign_in_by_keyboard};
+use crate::browser::{check_page, pdf_text_and_tagging, sign_in_by_keyboard};
 
 /// Gives consent for `purposes` through the API, as a form filled in earlier would have.
 async fn consent_given_earlier(app: &TestApp, person: &str, purposes: &[&str]) {
@@ -175,6 +175,23 @@ async fn x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_
     let withdrawals = browser.text("#withdrawals + ul").await;
     assert!(withdrawals.contains("Withdrawn from"), "{withdrawals}");
     check_page(&browser).await;
+    // C8: the person's confirmation of the withdrawal, tagged like the consent's copy.
+    let href = browser
+        .find("#withdrawals + ul a[href$='copy.pdf']")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let (text, tagged) = pdf_text_and_tagging(&browser.download(&href).await);
+    for words in [
+        "Your withdrawal of consent",
+        "Withdrawn from",
+        "to be destroyed",
+    ] {
+        assert!(text.contains(words), "{words:?} missing from:\n{text}");
+    }
+    assert!(tagged, "the confirmation is not a tagged PDF");
 
     browser.visit(&recording_page).await;
     let after = ask_the_panel(&browser, "clinical").await;

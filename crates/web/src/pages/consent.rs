@@ -7,11 +7,12 @@ use axum::response::{IntoResponse, Response};
 use custodian_app::london::london_time;
 use custodian_app::persons::PersonRecord;
 use custodian_core::consent::{
-    Consent, ConsentAnswer, ConsentGiver, Scope, SignatureMethod, Withdrawal, Withdrawer,
+    Consent, ConsentAnswer, ConsentGiver, Disposition, Scope, SignatureMethod, Withdrawal,
+    Withdrawer,
 };
-use custodian_core::ids::{ConsentId, RepresentativeId};
+use custodian_core::ids::{ConsentId, RepresentativeId, WithdrawalId};
 
-use super::consent_copy;
+use super::consent_copy::{self, WithdrawalView};
 use super::persons::PersonSummary;
 use super::signed_in::SignedIn;
 use super::{error_page, render};
@@ -104,8 +105,8 @@ struct ConsentPage {
     signed_in_as: Option<String>,
     person: PersonSummary,
     consent: ConsentView,
-    /// Each withdrawal of this consent, in words (C8).
-    withdrawals: Vec<String>,
+    /// Each withdrawal of this consent (C8).
+    withdrawals: Vec<WithdrawalView>,
 }
 
 impl ConsentPage {
@@ -170,6 +171,30 @@ pub(super) async fn load(
     Ok((consent, record))
 }
 
+/// The withdrawals of `consent`, in words, oldest first.
+async fn withdrawals_of(
+    state: &AppState,
+    staff: &SignedIn,
+    consent: &Consent,
+    record: &PersonRecord,
+) -> Result<Vec<WithdrawalView>, Response> {
+    let history = state
+        .custodian
+        .consent_history(&staff.0, consent.person_id)
+        .await
+        .map_err(|error| error_page(error, Some(staff.display_name())))?;
+    Ok(history
+        .withdrawals
+        .iter()
+        .filter(|w| w.consent_id == consent.id)
+        .map(|w| WithdrawalView {
+            id: w.id.to_string(),
+            words: withdrawal_words(w, record),
+            destroy: w.existing_recordings == Disposition::Destroy,
+        })
+        .collect())
+}
+
 pub async fn show(
     State(state): State<AppState>,
     staff: SignedIn,
@@ -179,20 +204,10 @@ pub async fn show(
         Ok(found) => found,
         Err(page) => return page,
     };
-    let history = match state
-        .custodian
-        .consent_history(&staff.0, consent.person_id)
-        .await
-    {
-        Ok(history) => history,
-        Err(error) => return error_page(error, Some(staff.display_name())),
+    let withdrawals = match withdrawals_of(&state, &staff, &consent, &record).await {
+        Ok(withdrawals) => withdrawals,
+        Err(page) => return page,
     };
-    let withdrawals = history
-        .withdrawals
-        .iter()
-        .filter(|w| w.consent_id == consent.id)
-        .map(|w| withdrawal_words(w, &record))
-        .collect();
     let page = ConsentPage {
         title: "Consent recorded",
         signed_in_as: Some(staff.display_name()),
@@ -215,15 +230,56 @@ pub async fn copy(
     };
     let person = PersonSummary::from(&record.person);
     let view = ConsentView::new(&consent, &record);
-    // Laying out and compressing a PDF is CPU work: keep it off the request threads.
-    let rendered = tokio::task::spawn_blocking(move || consent_copy::render(&person, &view)).await;
-    match rendered {
+    pdf(format!("consent-{id}.pdf"), move || {
+        consent_copy::render(&person, &view)
+    })
+    .await
+}
+
+/// The person's confirmation of a withdrawal (C8), to print or send them.
+pub async fn withdrawal_copy(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path((id, withdrawal)): Path<(ConsentId, WithdrawalId)>,
+) -> Response {
+    let (consent, record) = match load(&state, &staff, id).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let withdrawals = match withdrawals_of(&state, &staff, &consent, &record).await {
+        Ok(withdrawals) => withdrawals,
+        Err(page) => return page,
+    };
+    let wanted = withdrawal.to_string();
+    let Some(found) = withdrawals.into_iter().find(|w| w.id == wanted) else {
+        return error_page(
+            custodian_app::AppError::NotFound {
+                what: "withdrawal",
+                id: wanted,
+            },
+            Some(staff.display_name()),
+        );
+    };
+    let person = PersonSummary::from(&record.person);
+    let view = ConsentView::new(&consent, &record);
+    pdf(format!("withdrawal-{withdrawal}.pdf"), move || {
+        consent_copy::render_withdrawal(&person, &view, &found)
+    })
+    .await
+}
+
+/// A PDF made off the request threads (laying out and compressing is CPU work), as a download.
+async fn pdf(
+    filename: String,
+    make: impl FnOnce() -> Result<Vec<u8>, String> + Send + 'static,
+) -> Response {
+    match tokio::task::spawn_blocking(make).await {
         Ok(Ok(pdf)) => (
             [
                 (header::CONTENT_TYPE, "application/pdf".to_owned()),
                 (
                     header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"consent-{id}.pdf\""),
+                    format!("attachment; filename=\"{filename}\""),
                 ),
                 (header::CACHE_CONTROL, "no-store".to_owned()),
             ],
@@ -231,7 +287,7 @@ pub async fn copy(
         )
             .into_response(),
         Ok(Err(reason)) => {
-            tracing::error!(%reason, consent = %id, "a consent copy could not be made");
+            tracing::error!(%reason, filename, "a copy for the person could not be made");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The copy could not be made; it has been logged.",
@@ -239,7 +295,7 @@ pub async fn copy(
                 .into_response()
         }
         Err(error) => {
-            tracing::error!(%error, "making a consent copy failed");
+            tracing::error!(%error, "making a copy for the person failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }

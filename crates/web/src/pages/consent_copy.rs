@@ -1,4 +1,5 @@
-//! The person's copy of their consent form (C2): a tagged PDF that meets PDF/UA-1.
+//! The person's copies (C2, C8): their consent form, and the confirmation of a withdrawal, as
+//! tagged PDFs that meet PDF/UA-1.
 
 use std::num::NonZeroU16;
 use std::sync::LazyLock;
@@ -152,6 +153,56 @@ fn blocks(person: &PersonSummary, consent: &ConsentView) -> Vec<Block> {
     blocks
 }
 
+/// A withdrawal in the words its confirmation uses.
+pub struct WithdrawalView {
+    pub id: String,
+    /// "Withdrawn from teaching on … by …. For recordings already made, they chose to …".
+    pub words: String,
+    pub destroy: bool,
+}
+
+fn withdrawal_blocks(
+    person: &PersonSummary,
+    consent: &ConsentView,
+    withdrawal: &WithdrawalView,
+) -> Vec<Block> {
+    let after = if withdrawal.destroy {
+        "You asked for recordings already made to be destroyed. Each destruction is recorded, \
+         with a certificate saying when it was done and by whom."
+    } else {
+        "You asked for recordings already made to be handed over to you. Once they are, the \
+         organisation no longer keeps them."
+    };
+    vec![
+        Block::Heading(1, "Your withdrawal of consent".to_owned()),
+        Block::paragraph(format!(
+            "{}, born {} ({})",
+            person.name,
+            person.date_of_birth,
+            identifier(person)
+        )),
+        Block::paragraph(format!(
+            "This confirms what was recorded: {}",
+            withdrawal.words
+        )),
+        Block::Heading(2, "What happens now".to_owned()),
+        Block::paragraph(
+            "From the moment of withdrawal, no recording is made or used for those purposes.",
+        ),
+        Block::paragraph(after),
+        Block::paragraph(
+            "Withdrawing does not affect your care in any way. You may give consent again at any \
+             time.",
+        ),
+        Block::Heading(2, "The consent withdrawn".to_owned()),
+        Block::paragraph(format!(
+            "The consent form recorded on {}, covering recordings made by {}. Its reference: {}.",
+            consent.signed_at, consent.covers, consent.id
+        )),
+        Block::paragraph(format!("Reference of this withdrawal: {}", withdrawal.id)),
+    ]
+}
+
 /// Where each line or drawing goes: its page and the top of its line.
 struct Placed {
     block: usize,
@@ -249,13 +300,32 @@ fn signature_path(drawing: &SignatureDrawing, top: f32) -> Option<krilla::geom::
     path.finish()
 }
 
-/// The copy as PDF bytes, refused (with krilla's reason) if it would not meet PDF/UA-1.
+/// The consent form's copy as PDF bytes, refused (with krilla's reason) if it would not meet
+/// PDF/UA-1.
 pub fn render(person: &PersonSummary, consent: &ConsentView) -> Result<Vec<u8>, String> {
+    document(
+        format!("Consent to recording: {}", person.name),
+        &blocks(person, consent),
+    )
+}
+
+/// The confirmation of a withdrawal as PDF bytes, likewise checked against PDF/UA-1.
+pub fn render_withdrawal(
+    person: &PersonSummary,
+    consent: &ConsentView,
+    withdrawal: &WithdrawalView,
+) -> Result<Vec<u8>, String> {
+    document(
+        format!("Withdrawal of consent: {}", person.name),
+        &withdrawal_blocks(person, consent, withdrawal),
+    )
+}
+
+fn document(title: String, blocks: &[Block]) -> Result<Vec<u8>, String> {
     let (Some(regular), Some(bold)) = (REGULAR.clone(), BOLD.clone()) else {
         return Err("the compiled-in font could not be read".to_owned());
     };
-    let blocks = blocks(person, consent);
-    let placed = layout(&blocks);
+    let placed = layout(blocks);
     let pages = placed.last().map_or(1, |last| last.page + 1);
     let settings = SerializeSettings {
         configuration: ConfigurationBuilder::new()
@@ -265,19 +335,19 @@ pub fn render(person: &PersonSummary, consent: &ConsentView) -> Result<Vec<u8>, 
         enable_tagging: true,
         ..SerializeSettings::default()
     };
-    let mut document = Document::new_with(settings);
-    document.set_metadata(
+    let mut pdf = Document::new_with(settings);
+    pdf.set_metadata(
         Metadata::new()
-            .title(format!("Consent to recording: {}", person.name))
+            .title(title)
             .language("en-GB".to_owned())
             .creator("Custodian".to_owned()),
     );
-    document.set_outline(outline(&blocks, &placed));
+    pdf.set_outline(outline(blocks, &placed));
     let mut groups: Vec<TagGroup> = blocks.iter().map(tag_for).collect();
     for page_index in 0..pages {
         let settings = krilla::page::PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT)
             .ok_or("the page size is not valid")?;
-        let mut page = document.start_page_with(settings);
+        let mut page = pdf.start_page_with(settings);
         let mut surface = page.surface();
         for item in placed.iter().filter(|item| item.page == page_index) {
             let (Some(block), Some(group)) = (blocks.get(item.block), groups.get_mut(item.block))
@@ -330,9 +400,8 @@ pub fn render(person: &PersonSummary, consent: &ConsentView) -> Result<Vec<u8>, 
     for group in groups {
         tree.push(group);
     }
-    document.set_tag_tree(tree);
-    document
-        .finish()
+    pdf.set_tag_tree(tree);
+    pdf.finish()
         .map_err(|error| format!("the PDF could not be made: {error:?}"))
 }
 
@@ -342,7 +411,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn c2_the_copy_meets_pdf_ua_1_with_its_signature() {
+    fn c2_c8_the_copies_meet_pdf_ua_1_with_the_signature() {
         let person = PersonSummary {
             id: "01a20911-0000-7000-8000-000000000000".to_owned(),
             name: "Bea Testperson".to_owned(),
@@ -368,6 +437,14 @@ mod tests {
         };
         let pdf = render(&person, &consent).unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
+        let withdrawal = WithdrawalView {
+            id: "01a20911-2000-7000-8000-000000000000".to_owned(),
+            words: "Withdrawn from teaching on 23 November 2026 at 16:00 GMT by Bea Testperson."
+                .to_owned(),
+            destroy: true,
+        };
+        let confirmation = render_withdrawal(&person, &consent, &withdrawal).unwrap();
+        assert!(confirmation.starts_with(b"%PDF-"));
         // Every purpose is there, so the copy runs onto a second page; no purpose's name is
         // left at the foot of a page without its explanation.
         let blocks = blocks(&person, &consent);

@@ -48,6 +48,10 @@ pub fn routes() -> Router<AppState> {
         .route("/consents/{id}", get(consent::show))
         .route("/consents/{id}/copy.pdf", get(consent::copy))
         .route(
+            "/consents/{id}/withdrawals/{withdrawal}/copy.pdf",
+            get(consent::withdrawal_copy),
+        )
+        .route(
             "/consents/{id}/withdraw",
             get(withdrawal_form::form).post(withdrawal_form::submit),
         )
