@@ -141,6 +141,10 @@ async fn x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_
         "{history}"
     );
     assert!(history.contains("Played or downloaded"), "{history}");
+    assert!(
+        history.contains("Made in the browser: no copy was kept on the device"),
+        "{history}"
+    );
     assert!(browser.text("main").await.contains("Intact"));
 
     // X1 and C11: teaching needs a de-identified copy, whatever the consent says.

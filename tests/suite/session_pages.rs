@@ -376,7 +376,7 @@ fn multipart(path: &str, cookie: &str, fields: &[(&str, &str)], file: &[u8]) -> 
         .unwrap()
 }
 
-async fn x5_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_not_at_all(
+async fn x5_r8_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_not_at_all(
     app: TestApp,
 ) {
     let max = app.person("Max", "has_capacity").await;
@@ -442,10 +442,42 @@ async fn x5_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_not
         "{html}"
     );
     assert!(html.contains("video/mp4"), "{html}");
+
+    // R8: until the copy on the capture device is confirmed deleted, the page and the dashboard ask.
+    assert!(
+        html.contains("Delete the copy on the device it was made on"),
+        "{html}"
+    );
+    assert!(html.contains("the copy on TAB-0042"), "{html}");
+    let (_, _, dashboard) = page(&app, get("/", Some(&cookie))).await;
+    assert!(
+        dashboard.contains(&format!("{shown}#device")),
+        "{dashboard}"
+    );
+    let (status, _, _) = page(
+        &app,
+        send(&format!("{shown}/device-copy-deleted"), &cookie, &[]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = page(&app, get(&shown, Some(&cookie))).await;
+    assert!(
+        !html.contains("Delete the copy on the device it was made on"),
+        "{html}"
+    );
+    assert!(
+        html.contains("The copy on the capture device was deleted"),
+        "{html}"
+    );
+    let (_, _, dashboard) = page(&app, get("/", Some(&cookie))).await;
+    assert!(
+        !dashboard.contains(&format!("{shown}#device")),
+        "{dashboard}"
+    );
 }
 
 app_on_both_backends!(
-    x5_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_not_at_all,
+    x5_r8_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_not_at_all,
     c5_the_dashboard_lists_todays_sessions_and_who_is_still_to_be_asked,
     c9_a_stop_is_recorded_with_its_choice_and_a_missing_choice_is_named,
     c8_the_withdrawal_form_names_each_problem_and_keeps_what_was_typed,

@@ -33,6 +33,9 @@ pub struct Dashboard {
     pub missing_media: Vec<Recording>,
     /// Recordings whose media failed an integrity check in the last 30 days.
     pub failed_integrity: Vec<Recording>,
+    /// Their recordings of the last 30 days whose capture device's copy is not yet confirmed
+    /// deleted (R8).
+    pub device_copy_to_delete: Vec<Recording>,
 }
 
 /// A person at a glance, read in one snapshot: who they are, their consents, their latest
@@ -134,6 +137,9 @@ impl Custodian {
                 .recordings_without_media_by(caller.member.id, since, LISTED)
                 .await?,
             failed_integrity: tx.recordings_failing_integrity_since(since, LISTED).await?,
+            device_copy_to_delete: tx
+                .recordings_awaiting_device_deletion_by(caller.member.id, since, LISTED)
+                .await?,
         })
     }
 }

@@ -9,6 +9,9 @@ use crate::accounts::Caller;
 use crate::audit_trail::Audit;
 use crate::{AppError, AppResult, Custodian};
 
+/// The audit action confirming a capture device's copy was deleted (R8).
+pub const DEVICE_COPY_DELETED: &str = "recording.device_copy_deleted";
+
 /// A recording with the items derived from it.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -118,6 +121,34 @@ impl Custodian {
                 .write(&mut tx, caller.actor(), now)
                 .await?;
         }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that the copy on the device a recording was made on has been deleted (R8), or,
+    /// for a recording made in the browser, that none was ever kept there.
+    #[tracing::instrument(skip(self, caller), fields(staff = %caller.member.id))]
+    pub async fn confirm_device_copy_deleted(
+        &self,
+        caller: &Caller,
+        recording: RecordingId,
+        captured_in_browser: bool,
+    ) -> AppResult<()> {
+        caller.ready()?;
+        let now = self.clock.now();
+        let mut tx = self.register.write().await?;
+        let found = tx
+            .recording(recording)
+            .await?
+            .ok_or_else(|| AppError::not_found("recording", recording))?;
+        Audit::change(DEVICE_COPY_DELETED)
+            .recording(recording)
+            .detail(serde_json::json!({
+                "device": found.device,
+                "captured_in_browser": captured_in_browser,
+            }))
+            .write(&mut tx, caller.actor(), now)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -165,6 +165,29 @@ impl RegisterTx {
         self.recordings(ids).await
     }
 
+    /// Recordings with media that `staff` made since `since` with no confirmation that the copy
+    /// on the capture device was deleted (R8), latest first.
+    pub async fn recordings_awaiting_device_deletion_by(
+        &mut self,
+        staff: StaffId,
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Recording>> {
+        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+            "SELECT r.id FROM recordings r JOIN recording_media m ON m.recording_id = r.id
+             WHERE r.made_by = $1 AND r.made_at >= $2
+               AND NOT EXISTS (SELECT 1 FROM audit_events a
+                               WHERE a.recording_id = r.id AND a.action = 'recording.device_copy_deleted')
+             ORDER BY r.made_at DESC, r.id LIMIT $3",
+        )
+        .bind(staff.as_uuid())
+        .bind(since)
+        .bind(i64::from(limit))
+        .fetch_all(&mut **conn)
+        .await?);
+        self.recordings(ids).await
+    }
+
     /// Recordings whose media failed an integrity check since `since`, latest failure first.
     pub async fn recordings_failing_integrity_since(
         &mut self,

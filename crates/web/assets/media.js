@@ -211,13 +211,14 @@
     progress(0, item.blob.size);
     try {
       const recording = await upload(item);
-      if (capture && $("happy").checked) {
-        await fetch("/api/v1/recordings/" + recording + "/end-confirmation", {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ happy: true }),
-        });
-      }
+      const tell = (what, body) => fetch("/api/v1/recordings/" + recording + "/" + what, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      if (capture && $("happy").checked) await tell("end-confirmation", { happy: true });
+      // Made here, the recording was only ever in this page's memory, now let go (R8).
+      if (capture) await tell("device-copy-deleted", { captured_in_browser: true });
       recorded = null;
       window.location.assign("/recordings/" + recording);
     } catch (error) {

@@ -28,6 +28,7 @@ struct DashboardPage {
     sessions: Vec<SessionLine>,
     missing_media: Vec<(String, String)>,
     failed_integrity: Vec<(String, String)>,
+    device_copy_to_delete: Vec<(String, String)>,
 }
 
 pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
@@ -60,6 +61,7 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
         sessions,
         missing_media: super::persons::recording_links(&dashboard.missing_media),
         failed_integrity: super::persons::recording_links(&dashboard.failed_integrity),
+        device_copy_to_delete: super::persons::recording_links(&dashboard.device_copy_to_delete),
     };
     render(StatusCode::OK, &page)
 }

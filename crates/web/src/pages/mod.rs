@@ -57,6 +57,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/recordings/{id}", get(recording::show))
         .route(
+            "/recordings/{id}/device-copy-deleted",
+            post(recording::device_copy_deleted),
+        )
+        .route(
             "/persons/{id}/sessions/new",
             get(new_session::new_session).post(new_session::start_session),
         )

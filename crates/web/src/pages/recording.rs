@@ -3,8 +3,9 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use custodian_app::london::london_time;
+use custodian_app::recordings::DEVICE_COPY_DELETED;
 use custodian_app::{AppError, HistoryEntry};
 use custodian_core::consent::EthicsReference;
 use custodian_core::decision::Outcome;
@@ -69,6 +70,9 @@ struct RecordingPage {
     derivatives: Vec<(String, String)>,
     media: Option<MediaFacts>,
     history: Vec<HistoryLine>,
+    /// Whether anyone has confirmed the capture device's copy is gone (R8), and that device.
+    device_copy_deleted: bool,
+    device: String,
     choices: Vec<(&'static str, String)>,
     question: Question,
     answer: Option<Answer>,
@@ -155,6 +159,10 @@ pub async fn show(
                 .count(),
         }),
         history: history.iter().map(history_line).collect(),
+        device: recording.device.to_string(),
+        device_copy_deleted: history
+            .iter()
+            .any(|entry| entry.event.action == DEVICE_COPY_DELETED),
         choices: Purpose::ALL
             .iter()
             .map(|p| (p.as_str(), super::sentence(p.label())))
@@ -288,6 +296,12 @@ fn history_line(entry: &HistoryEntry) -> HistoryLine {
             "At the end, they said they are happy with it".to_owned()
         }
         "recording.end_confirmed" => "At the end, they said they are not happy with it".to_owned(),
+        DEVICE_COPY_DELETED
+            if detail.get("captured_in_browser") == Some(&serde_json::Value::Bool(true)) =>
+        {
+            "Made in the browser: no copy was kept on the device".to_owned()
+        }
+        DEVICE_COPY_DELETED => "The copy on the capture device was deleted".to_owned(),
         "decision.asked" if refused => format!("Asked about use for {purpose}: refused"),
         "decision.asked" => format!("Asked about use for {purpose}: allowed"),
         other => other.replace(['.', '_'], " "),
@@ -297,6 +311,22 @@ fn history_line(entry: &HistoryEntry) -> HistoryLine {
         what,
         by: entry.by.clone(),
         refused,
+    }
+}
+
+/// Confirms, from the recording page, that the capture device's copy was deleted (R8).
+pub async fn device_copy_deleted(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(id): Path<RecordingId>,
+) -> Response {
+    match state
+        .custodian
+        .confirm_device_copy_deleted(&staff.0, id, false)
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/recordings/{id}#history")).into_response(),
+        Err(error) => error_page(error, Some(staff.display_name())),
     }
 }
 

@@ -30,6 +30,31 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(decision))
         .routes(routes!(audit_of))
         .routes(routes!(end_confirmation))
+        .routes(routes!(device_copy_deleted))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DeviceCopyDeleted {
+    /// Made in the browser, so never kept on the device (the capture page says so itself).
+    #[serde(default)]
+    captured_in_browser: bool,
+}
+
+/// Confirm the copy on the device the recording was made on has been deleted (R8).
+#[utoipa::path(post, path = "/recordings/{id}/device-copy-deleted", tag = "recordings", params(("id" = RecordingId, Path)),
+    request_body = DeviceCopyDeleted,
+    responses((status = NO_CONTENT, description = "Recorded in the recording's history"), (status = NOT_FOUND, body = Problem)))]
+async fn device_copy_deleted(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<RecordingId>,
+    Body(confirmed): Body<DeviceCopyDeleted>,
+) -> ApiResult<StatusCode> {
+    state
+        .custodian
+        .confirm_device_copy_deleted(&caller, id, confirmed.captured_in_browser)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]
