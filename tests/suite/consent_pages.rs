@@ -405,7 +405,54 @@ async fn c5_a_consent_form_for_a_new_course_covers_the_courses_sessions(app: Tes
     );
 }
 
+async fn c5_a_consent_for_one_session_is_asked_from_the_session_page(app: TestApp) {
+    let visitor = app.person("Ola", "has_capacity").await;
+    let reply = app
+        .post(
+            "/api/v1/sessions",
+            serde_json::json!({
+                "kind": "individual", "service": "CAMHS-NORTH", "title": "Open day visit",
+                "starts_at": custodian_testkit::fixtures::minutes_from_now(-5),
+                "participants": [visitor],
+            }),
+        )
+        .await;
+    let session = reply.id();
+    let cookie = signed_in(&app).await;
+    let (_, _, html) = page(&app, get(&format!("/sessions/{session}"), Some(&cookie))).await;
+    let link = format!("/persons/{visitor}/consents/new?session={session}");
+    assert!(html.contains(&link), "{html}");
+    let (_, _, html) = page(&app, get(&link, Some(&cookie))).await;
+    assert!(html.contains(": the session Open day visit,"), "{html}");
+    let id = form_id(&html);
+
+    let path = format!("/persons/{visitor}/consents/new");
+    let mut request = form(
+        &path,
+        &[
+            ("form_id", &id),
+            ("session_id", &session),
+            ("purposes", "activities"),
+            ("answer", "given"),
+            ("refusal_explained", "yes"),
+            ("signature_method", "paper"),
+            ("signed_by", "Ola Testperson"),
+        ],
+    );
+    request
+        .headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    let (status, _, html) = page(&app, request).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let consent = app.get(&format!("/api/v1/consents/{id}")).await;
+    assert_eq!(consent.body["scope"]["kind"], "session");
+    assert_eq!(consent.body["scope"]["session_id"], session.as_str());
+    let (_, _, html) = page(&app, get(&format!("/consents/{id}"), Some(&cookie))).await;
+    assert!(html.contains("one session"), "{html}");
+}
+
 app_on_both_backends!(
+    c5_a_consent_for_one_session_is_asked_from_the_session_page,
     c1_the_consent_form_asks_one_question_per_page_then_checks_the_answers,
     c5_a_consent_form_for_a_new_course_covers_the_courses_sessions,
     c2_a_consent_form_sent_twice_records_one_consent,

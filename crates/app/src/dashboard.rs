@@ -33,8 +33,8 @@ pub struct Dashboard {
     pub missing_media: Vec<Recording>,
     /// Recordings whose media failed an integrity check in the last 30 days.
     pub failed_integrity: Vec<Recording>,
-    /// Their recordings of the last 30 days whose capture device's copy is not yet confirmed
-    /// deleted (R8).
+    /// Recordings they uploaded in the last 30 days whose capture device's copy is not yet
+    /// confirmed deleted (R8).
     pub device_copy_to_delete: Vec<Recording>,
 }
 

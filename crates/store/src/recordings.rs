@@ -165,8 +165,8 @@ impl RegisterTx {
         self.recordings(ids).await
     }
 
-    /// Recordings with media that `staff` made since `since` with no confirmation that the copy
-    /// on the capture device was deleted (R8), latest first.
+    /// Recordings whose media `staff` uploaded since `since` with no confirmation that the copy
+    /// on the capture device was deleted (R8), latest upload first.
     pub async fn recordings_awaiting_device_deletion_by(
         &mut self,
         staff: StaffId,
@@ -174,11 +174,11 @@ impl RegisterTx {
         limit: u32,
     ) -> StoreResult<Vec<Recording>> {
         let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
-            "SELECT r.id FROM recordings r JOIN recording_media m ON m.recording_id = r.id
-             WHERE r.made_by = $1 AND r.made_at >= $2
+            "SELECT m.recording_id FROM recording_media m
+             WHERE m.stored_by = $1 AND m.stored_at >= $2
                AND NOT EXISTS (SELECT 1 FROM audit_events a
-                               WHERE a.recording_id = r.id AND a.action = 'recording.device_copy_deleted')
-             ORDER BY r.made_at DESC, r.id LIMIT $3",
+                               WHERE a.recording_id = m.recording_id AND a.action = 'recording.device_copy_deleted')
+             ORDER BY m.stored_at DESC, m.recording_id LIMIT $3",
         )
         .bind(staff.as_uuid())
         .bind(since)

@@ -7,7 +7,6 @@ use custodian_core::consent::{
 };
 use custodian_core::ids::RepresentativeId;
 use custodian_core::purpose::PurposeSet;
-use custodian_core::session::Course;
 use custodian_core::signature::SignatureDrawing;
 use custodian_core::text::{Note, ServiceCode, ShortText};
 use uuid::Uuid;
@@ -19,7 +18,7 @@ use crate::pages::{FieldError, optional};
 pub(super) fn parse(
     fields: &ConsentFields,
     by_representative: bool,
-    course: Option<&Course>,
+    covered: Option<Scope>,
     now: time::OffsetDateTime,
     errors: &mut Vec<FieldError>,
 ) -> Option<ConsentForm> {
@@ -43,11 +42,9 @@ pub(super) fn parse(
             }))
         })
     };
-    // A consent for a course covers the course's sessions; otherwise the service's recordings.
-    let scope = match course {
-        Some(course) => Ok(Scope::Course {
-            course_id: course.id,
-        }),
+    // A consent for a course or a session covers just that; otherwise the service's recordings.
+    let scope = match covered {
+        Some(scope) => Ok(scope),
         None => ServiceCode::parse(&fields.service).map(|service| Scope::Service { service }),
     };
     let given_by = if by_representative {

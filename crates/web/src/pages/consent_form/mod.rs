@@ -9,11 +9,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use custodian_app::AppError;
+use custodian_app::london::london_time;
 use custodian_app::persons::PersonRecord;
-use custodian_core::ids::{ConsentId, CourseId, PersonId};
+use custodian_core::consent::Scope;
+use custodian_core::ids::{ConsentId, CourseId, PersonId, SessionId};
 use custodian_core::person::Capacity;
 use custodian_core::purpose::Purpose;
-use custodian_core::session::Course;
+use custodian_core::session::{Course, Session};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -69,6 +71,9 @@ pub struct ConsentFields {
     /// The course the consent covers, when started from a new course (C5); else the service.
     #[serde(default)]
     course_id: String,
+    /// The one session the consent covers, when asked from the session's page.
+    #[serde(default)]
+    session_id: String,
     /// The question page this was sent from; none means the whole form at once.
     #[serde(default)]
     step: String,
@@ -96,8 +101,8 @@ struct ConsentPage {
     by_representative: bool,
     representatives: Vec<(String, String)>,
     purposes: Vec<PurposeChoice>,
-    /// The course the consent covers, if it covers a course: its title and service.
-    course: Option<String>,
+    /// What the consent covers, in words, when narrower than a service.
+    covering: Option<String>,
     step: Step,
     form: ConsentFields,
 }
@@ -159,7 +164,7 @@ impl ConsentPage {
 fn page(
     staff: &SignedIn,
     record: &PersonRecord,
-    course: Option<&Course>,
+    covered: Option<&Covered>,
     step: Step,
     form: ConsentFields,
     errors: Vec<FieldError>,
@@ -181,39 +186,72 @@ fn page(
         by_representative: record.person.capacity == Capacity::LacksCapacity,
         representatives: super::persons::representative_choices(record),
         purposes,
-        course: course.map(|c| format!("{} ({})", c.title, c.service)),
+        covering: covered.map(Covered::words),
         step,
         form,
     }
 }
 
-/// The course named by the form, if any; a course that does not exist is an error page.
-async fn course_of(
+/// What a consent covers when it is narrower than a service: a course of sessions (C5), or one
+/// session.
+pub enum Covered {
+    Course(Course),
+    Session(Session),
+}
+
+impl Covered {
+    fn scope(&self) -> Scope {
+        match self {
+            Self::Course(course) => Scope::Course {
+                course_id: course.id,
+            },
+            Self::Session(session) => Scope::Session {
+                session_id: session.id,
+            },
+        }
+    }
+
+    fn words(&self) -> String {
+        match self {
+            Self::Course(course) => format!("the course {} ({})", course.title, course.service),
+            Self::Session(session) => format!(
+                "the session {}, {}",
+                session.title,
+                london_time(session.starts_at)
+            ),
+        }
+    }
+}
+
+/// The course or session named by the form, if any; one that does not exist is an error page.
+async fn covered_by(
     state: &AppState,
     staff: &SignedIn,
     fields: &ConsentFields,
-) -> Result<Option<Course>, Response> {
-    let chosen = fields.course_id.trim();
-    if chosen.is_empty() {
-        return Ok(None);
+) -> Result<Option<Covered>, Response> {
+    let shown = |error| error_page(error, Some(staff.display_name()));
+    let unknown = |what: &'static str, id: &str| {
+        shown(AppError::NotFound {
+            what,
+            id: id.to_owned(),
+        })
+    };
+    let (course, session) = (fields.course_id.trim(), fields.session_id.trim());
+    if !course.is_empty() {
+        let id = Uuid::parse_str(course)
+            .map(CourseId::from_uuid)
+            .map_err(|_| unknown("course", course))?;
+        let found = state.custodian.course(&staff.0, id).await.map_err(shown)?;
+        return Ok(Some(Covered::Course(found)));
     }
-    let id = Uuid::parse_str(chosen)
-        .map(CourseId::from_uuid)
-        .map_err(|_| {
-            error_page(
-                AppError::NotFound {
-                    what: "course",
-                    id: chosen.to_owned(),
-                },
-                Some(staff.display_name()),
-            )
-        })?;
-    state
-        .custodian
-        .course(&staff.0, id)
-        .await
-        .map(Some)
-        .map_err(|error| error_page(error, Some(staff.display_name())))
+    if !session.is_empty() {
+        let id = Uuid::parse_str(session)
+            .map(SessionId::from_uuid)
+            .map_err(|_| unknown("session", session))?;
+        let found = state.custodian.session(&staff.0, id).await.map_err(shown)?;
+        return Ok(Some(Covered::Session(found.session)));
+    }
+    Ok(None)
 }
 
 #[derive(Deserialize, Default)]
@@ -221,6 +259,9 @@ pub struct Started {
     /// The course just started, when the form covers one.
     #[serde(default)]
     course: String,
+    /// The one session the form covers, when asked from a session's page.
+    #[serde(default)]
+    session: String,
 }
 
 pub async fn form(
@@ -236,16 +277,17 @@ pub async fn form(
     let fields = ConsentFields {
         form_id: Uuid::now_v7().to_string(),
         course_id: started.course,
+        session_id: started.session,
         ..ConsentFields::default()
     };
-    let course = match course_of(&state, &staff, &fields).await {
-        Ok(course) => course,
+    let covered = match covered_by(&state, &staff, &fields).await {
+        Ok(covered) => covered,
         Err(page) => return page,
     };
     let shown = page(
         &staff,
         &record,
-        course.as_ref(),
+        covered.as_ref(),
         Step::Purposes,
         fields,
         Vec::new(),
@@ -263,18 +305,18 @@ pub async fn submit(
         Ok(record) => record,
         Err(error) => return error_page(error, Some(staff.display_name())),
     };
-    let course = match course_of(&state, &staff, &fields).await {
-        Ok(course) => course,
+    let covered = match covered_by(&state, &staff, &fields).await {
+        Ok(covered) => covered,
         Err(page) => return page,
     };
-    let course = course.as_ref();
+    let covered = covered.as_ref();
     let mut fields = fields;
     // "Change" on the check page: back to that question, with every answer kept.
     if let Some(target) = Step::parse(&fields.goto) {
         fields.goto.clear();
         return render(
             StatusCode::OK,
-            &page(&staff, &record, course, target, fields, Vec::new()),
+            &page(&staff, &record, covered, target, fields, Vec::new()),
         );
     }
     let by_representative = record.person.capacity == Capacity::LacksCapacity;
@@ -292,7 +334,7 @@ pub async fn submit(
     let parsed = parse(
         &fields,
         by_representative,
-        course,
+        covered.map(Covered::scope),
         state.custodian.now(),
         &mut errors,
     );
@@ -307,7 +349,7 @@ pub async fn submit(
         };
         return render(
             status,
-            &page(&staff, &record, course, shown, fields, errors),
+            &page(&staff, &record, covered, shown, fields, errors),
         );
     }
     if let (Some(form), Some(id)) = (parsed, id) {
@@ -333,6 +375,6 @@ pub async fn submit(
         .min()
         .unwrap_or(Step::Check);
     errors.retain(|error| Step::asking(error.field) == first);
-    let page = page(&staff, &record, course, first, fields, errors);
+    let page = page(&staff, &record, covered, first, fields, errors);
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
