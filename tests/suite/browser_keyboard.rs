@@ -127,6 +127,7 @@ async fn s5_consent_session_decision_and_withdrawal_by_keyboard_alone(app: TestA
     browser.tab_to("#existing_recordings").await;
     browser.press(" ").await;
     activate(&browser, "#record-withdrawal").await;
+    browser.wait_for_path(&consent_page).await;
     let withdrawals = browser.text("#withdrawals + ul").await;
     assert!(withdrawals.contains("Withdrawn from"), "{withdrawals}");
     browser.close().await;

@@ -193,6 +193,55 @@ async fn c8_the_withdrawal_form_names_each_problem_and_keeps_what_was_typed(app:
     assert!(html.contains("Withdrawn"), "{html}");
 }
 
+async fn c8_a_consent_withdrawn_the_moment_it_was_given_is_withdrawn_now(app: TestApp) {
+    let pia = app.person("Pia", "has_capacity").await;
+    let reply = app
+        .post(
+            &format!("/api/v1/persons/{pia}/consents"),
+            json!({
+                "answer": "given",
+                "purposes": ["clinical"],
+                "given_by": {"kind": "person"},
+                "scope": {"kind": "service", "service": "CAMHS-NORTH"},
+                "signed_at": minutes_from_now(0),
+                "signature": {"method": "paper", "signed_by": "Pia Testperson"},
+                "told_refusal_does_not_affect_care": true,
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let consent = reply.id();
+    let cookie = signed_in(&app).await;
+    let path = format!("/consents/{consent}/withdraw");
+    let (_, _, html) = page(&app, get(&path, Some(&cookie))).await;
+    let marker = "name=\"shown\" value=\"";
+    let start = html.find(marker).expect("the form says when it was shown") + marker.len();
+    let shown = &html[start..start + 16];
+    let (date, time) = shown.split_once(' ').unwrap();
+    // The minute shown began before the consent was signed; left as shown, it means now.
+    let (status, headers, html) = page(
+        &app,
+        send(
+            &path,
+            &cookie,
+            &[
+                ("shown", shown),
+                ("purposes", "clinical"),
+                ("withdrawn_by", "person"),
+                ("date", date),
+                ("time", time),
+                ("existing_recordings", "destroy"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    assert_eq!(
+        headers[header::LOCATION],
+        format!("/consents/{consent}").as_str()
+    );
+}
+
 async fn r1_a_recording_whose_media_never_arrived_is_on_the_dashboard(app: TestApp) {
     let hal = app.person("Hal", "has_capacity").await;
     let reply = app
@@ -477,6 +526,7 @@ async fn x5_r8_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_
 }
 
 app_on_both_backends!(
+    c8_a_consent_withdrawn_the_moment_it_was_given_is_withdrawn_now,
     x5_r8_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_not_at_all,
     c5_the_dashboard_lists_todays_sessions_and_who_is_still_to_be_asked,
     c9_a_stop_is_recorded_with_its_choice_and_a_missing_choice_is_named,

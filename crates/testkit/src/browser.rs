@@ -274,7 +274,15 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("expected {expected}, still on {}", self.path().await)
+        let shown = self.client.find(Locator::Css("main")).await;
+        let words = match shown {
+            Ok(main) => main.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        panic!(
+            "expected {expected}, still on {}:\n{words}",
+            self.path().await
+        )
     }
 
     /// The bytes the page took before any media: the document, its stylesheet and its scripts

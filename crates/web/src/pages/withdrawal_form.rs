@@ -37,6 +37,9 @@ pub struct WithdrawalFields {
     existing_recordings: String,
     #[serde(default)]
     note: String,
+    /// The date and time the form offered when shown, as "2026-11-20 14:30".
+    #[serde(default)]
+    shown: String,
 }
 
 #[derive(Template)]
@@ -117,6 +120,7 @@ pub async fn form(
             .iter()
             .map(|p| p.as_str().to_owned())
             .collect(),
+        shown: format!("{date} {time}"),
         date,
         time,
         ..WithdrawalFields::default()
@@ -182,21 +186,19 @@ fn parse(
         }),
         choice => Disposition::parse(choice),
     };
-    // The form shows the time to the minute; the current minute means now, not its first
-    // second, so a consent signed a moment ago can be withdrawn at once.
-    let at = super::uk_clock_moment(
-        "at",
-        "the date and time they withdrew, such as 2026-11-20 and 14:30",
-        &fields.date,
-        &fields.time,
-    )
-    .map(|at| {
-        if at <= now && now - at < time::Duration::MINUTE {
-            now
-        } else {
-            at
-        }
-    });
+    // The form offers the time it was shown, to the minute; left as it was, it means now (not
+    // that minute's first second, which may come before a consent signed a moment ago).
+    let left_as_shown = format!("{} {}", fields.date.trim(), fields.time.trim()) == fields.shown;
+    let at = if left_as_shown {
+        Ok(now)
+    } else {
+        super::uk_clock_moment(
+            "at",
+            "the date and time they withdrew, such as 2026-11-20 and 14:30",
+            &fields.date,
+            &fields.time,
+        )
+    };
     let note = optional(&fields.note, |text| Note::parse("note", text));
     let outcomes = [
         purposes.as_ref().err(),
