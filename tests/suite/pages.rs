@@ -446,7 +446,39 @@ async fn register_a_person_with_every_problem_shown_at_once(app: TestApp) {
     assert!(html.contains("1 found"), "{html}");
 }
 
+async fn s2_every_response_forbids_framing_sniffing_caching_and_inline_script(app: TestApp) {
+    let cookie = signed_in(&app).await;
+    for path in [
+        "/sign-in",
+        "/",
+        "/persons?q=x",
+        "/healthz",
+        "/no-such-page",
+    ] {
+        let (_, headers, _) = page(&app, get(path, Some(&cookie))).await;
+        let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        for rule in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(
+                policy.contains(rule),
+                "{path}: {rule} missing from {policy}"
+            );
+        }
+        assert!(!policy.contains("unsafe-inline"), "{path}: {policy}");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer", "{path}");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store", "{path}");
+    }
+}
+
 app_on_both_backends!(
+    s2_every_response_forbids_framing_sniffing_caching_and_inline_script,
     s5_staff_sign_in_and_out_in_the_browser,
     register_a_person_with_every_problem_shown_at_once,
     find_a_person_and_open_their_page,

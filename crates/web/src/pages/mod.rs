@@ -251,6 +251,30 @@ pub fn safe_return_path(requested: &str) -> &str {
 mod tests {
     use super::safe_return_path;
 
+    /// The content security policy allows no inline script or style: no template may need one.
+    #[test]
+    fn s2_no_template_has_inline_script_style_or_event_handlers() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let html = std::fs::read_to_string(&path).unwrap().to_lowercase();
+            for forbidden in ["<script>", "<style", " style=\"", "javascript:"] {
+                assert!(
+                    !html.contains(forbidden),
+                    "{} has {forbidden}",
+                    path.display()
+                );
+            }
+            let handler = html
+                .split_whitespace()
+                .find(|word| word.starts_with("on") && word.contains("=\""));
+            assert_eq!(handler, None, "{} has an event handler", path.display());
+            checked += 1;
+        }
+        assert!(checked >= 10, "only {checked} templates found");
+    }
+
     #[test]
     fn sign_in_returns_only_to_pages_of_this_site() {
         assert_eq!(safe_return_path("/persons/123"), "/persons/123");
