@@ -240,7 +240,75 @@ async fn only_administrators_create_accounts_and_verify_the_trail(app: TestApp) 
     assert_eq!(taken.code(), "staff.username_taken");
 }
 
+/// The status a page gives this sign-in cookie now.
+async fn page_status(app: &TestApp, cookie: &str) -> u16 {
+    let request = axum::http::Request::get("/persons")
+        .header(header::COOKIE, cookie)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.send_raw(request).await.0.as_u16()
+}
+
+async fn s2_a_sign_in_ends_after_30_idle_minutes_and_after_12_hours_however_busy(app: TestApp) {
+    let minutes = time::Duration::minutes;
+    let (_, cookie, _) = sign_in(&app, "admin", ADMIN_PASSWORD).await;
+    let cookie = cookie.unwrap();
+    assert_eq!(page_status(&app, &cookie).await, 200);
+    // Used every 29 minutes, it stays signed in…
+    for _ in 0..3 {
+        app.clock.advance(minutes(29));
+        assert_eq!(page_status(&app, &cookie).await, 200);
+    }
+    // …left alone for 31 minutes, it has ended, and the page sends the browser to sign in.
+    app.clock.advance(minutes(31));
+    assert_eq!(page_status(&app, &cookie).await, 303);
+
+    // However busy, a sign-in lasts 12 hours at most.
+    let (_, cookie, _) = sign_in(&app, "admin", ADMIN_PASSWORD).await;
+    let cookie = cookie.unwrap();
+    for _ in 0..35 {
+        app.clock.advance(minutes(20));
+        assert_eq!(page_status(&app, &cookie).await, 200);
+    }
+    app.clock.advance(minutes(21));
+    assert_eq!(
+        page_status(&app, &cookie).await,
+        303,
+        "12 h 1 min after signing in"
+    );
+}
+
+async fn s2_sign_out_everywhere_ends_every_sign_in_of_that_member(app: TestApp) {
+    let (_, laptop, _) = sign_in(&app, "admin", ADMIN_PASSWORD).await;
+    let (_, tablet, _) = sign_in(&app, "admin", ADMIN_PASSWORD).await;
+    let (laptop, tablet) = (laptop.unwrap(), tablet.unwrap());
+    let request = axum::http::Request::post("/sign-out-everywhere")
+        .header(header::COOKIE, &tablet)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (status, headers, _) = app.send_raw(request).await;
+    assert_eq!(status.as_u16(), 303);
+    assert!(
+        headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(page_status(&app, &laptop).await, 303);
+    assert_eq!(page_status(&app, &tablet).await, 303);
+    let mut tx = app.db.register.read().await.unwrap();
+    let trail = tx.audit_events_after(0, 1000).await.unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "auth.signed_out_everywhere"),
+        "audited"
+    );
+}
+
 app_on_both_backends!(
+    s2_a_sign_in_ends_after_30_idle_minutes_and_after_12_hours_however_busy,
+    s2_sign_out_everywhere_ends_every_sign_in_of_that_member,
     s2_a_new_colleague_must_replace_their_one_time_password,
     s5_wrong_passwords_are_refused_alike_and_audited,
     s2_sign_out_and_revocation_end_access,

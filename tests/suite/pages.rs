@@ -448,13 +448,7 @@ async fn register_a_person_with_every_problem_shown_at_once(app: TestApp) {
 
 async fn s2_every_response_forbids_framing_sniffing_caching_and_inline_script(app: TestApp) {
     let cookie = signed_in(&app).await;
-    for path in [
-        "/sign-in",
-        "/",
-        "/persons?q=x",
-        "/healthz",
-        "/no-such-page",
-    ] {
+    for path in ["/sign-in", "/", "/persons?q=x", "/healthz", "/no-such-page"] {
         let (_, headers, _) = page(&app, get(path, Some(&cookie))).await;
         let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
         for rule in [

@@ -19,8 +19,12 @@ use uuid::Uuid;
 use crate::audit_trail::Audit;
 use crate::{AppError, AppResult, Custodian};
 
-/// How long a sign-in lasts at most (the access-control work adds an idle timeout).
+/// How long a sign-in lasts at most, however busy (ASVS 3.3.2).
 pub const SIGN_IN_LIFETIME: Duration = Duration::hours(12);
+/// How long a sign-in lasts unused: a screen left signed in on a ward ends by itself (ASVS 3.3.2).
+pub const SIGN_IN_IDLE_LIMIT: Duration = Duration::minutes(30);
+/// How often a sign-in's last use is written down: use within a minute counts as one.
+const SIGN_IN_TOUCH_EVERY: Duration = Duration::minutes(1);
 
 /// The shortest password accepted (OWASP ASVS 2.1.1).
 pub const MIN_PASSWORD_LENGTH: usize = 12;
@@ -317,13 +321,21 @@ impl Custodian {
 
     /// The caller signed in with this cookie value.
     pub async fn authenticate_sign_in(&self, secret: &Secret) -> AppResult<Caller> {
-        let mut tx = self.register.read().await?;
-        let account = tx
-            .staff_for_sign_in(&secret.digest(), self.clock.now())
-            .await?
-            .ok_or(AppError::Unauthenticated(
-                "your sign-in has ended; please sign in again",
-            ))?;
+        let now = self.clock.now();
+        let digest = secret.digest();
+        let (account, seen) = {
+            let mut tx = self.register.read().await?;
+            tx.staff_for_sign_in(&digest, now, now - SIGN_IN_IDLE_LIMIT)
+                .await?
+                .ok_or(AppError::Unauthenticated(
+                    "your sign-in has ended; please sign in again",
+                ))?
+        };
+        if now - seen >= SIGN_IN_TOUCH_EVERY {
+            let mut tx = self.register.write().await?;
+            tx.touch_sign_in(&digest, now).await?;
+            tx.commit().await?;
+        }
         Ok(Caller {
             must_change_password: account.must_change_password,
             member: account.member,
@@ -331,11 +343,26 @@ impl Custodian {
         })
     }
 
+    /// Ends every sign-in of the caller, on every computer and tablet (ASVS 3.3.4).
+    pub async fn sign_out_everywhere(&self, caller: &Caller) -> AppResult<()> {
+        let now = self.clock.now();
+        let mut tx = self.register.write().await?;
+        tx.revoke_all_sign_ins(caller.member.id, now).await?;
+        Audit::change("auth.signed_out_everywhere")
+            .write(&mut tx, caller.actor(), now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Ends the sign-in with this cookie value.
     pub async fn sign_out(&self, secret: &Secret) -> AppResult<()> {
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
-        let Some(account) = tx.staff_for_sign_in(&secret.digest(), now).await? else {
+        let Some((account, _)) = tx
+            .staff_for_sign_in(&secret.digest(), now, now - SIGN_IN_IDLE_LIMIT)
+            .await?
+        else {
             return Ok(());
         };
         tx.revoke_sign_in(&secret.digest(), now).await?;

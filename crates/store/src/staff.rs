@@ -185,21 +185,48 @@ impl RegisterTx {
         Ok(())
     }
 
-    /// The enabled account signed in with this cookie secret hash, if the sign-in is still valid at `now`.
+    /// The enabled account signed in with this cookie secret hash, if the sign-in is still valid
+    /// at `now` and was last used after `idle_since`; with when it was last used.
     pub async fn staff_for_sign_in(
         &mut self,
         token_hash: &[u8],
         now: OffsetDateTime,
-    ) -> StoreResult<Option<StaffAccount>> {
-        let row: Option<StaffRow> = on_both!(self, conn => sqlx::query_as(
-            "SELECT s.* FROM staff s JOIN staff_sessions t ON t.staff_id = s.id
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND s.disabled_at IS NULL",
+        idle_since: OffsetDateTime,
+    ) -> StoreResult<Option<(StaffAccount, OffsetDateTime)>> {
+        let seen: Option<OffsetDateTime> = on_both!(self, conn => sqlx::query_scalar(
+            "SELECT COALESCE(last_seen_at, created_at) FROM staff_sessions
+             WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2
+               AND COALESCE(last_seen_at, created_at) > $3",
         )
         .bind(token_hash)
         .bind(now)
+        .bind(idle_since)
         .fetch_optional(&mut **conn)
         .await?);
-        row.map(StaffAccount::try_from).transpose()
+        let Some(seen) = seen else { return Ok(None) };
+        let row: Option<StaffRow> = on_both!(self, conn => sqlx::query_as(
+            "SELECT s.* FROM staff s JOIN staff_sessions t ON t.staff_id = s.id
+             WHERE t.token_hash = $1 AND s.disabled_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut **conn)
+        .await?);
+        row.map(|row| StaffAccount::try_from(row).map(|account| (account, seen)))
+            .transpose()
+    }
+
+    /// Notes that a sign-in was used at `at`, which keeps it from timing out while idle.
+    pub async fn touch_sign_in(
+        &mut self,
+        token_hash: &[u8],
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        on_both!(self, conn => sqlx::query("UPDATE staff_sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(at)
+            .bind(token_hash)
+            .execute(&mut **conn)
+            .await?.rows_affected());
+        Ok(())
     }
 
     /// Ends one sign-in.

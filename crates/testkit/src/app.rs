@@ -45,8 +45,36 @@ pub struct SignIn {
     pub cookie: Option<String>,
 }
 
+/// The system's clock, which a test may move forward (to see a sign-in time out, say) while
+/// it keeps running, so times made from the real clock stay in the past.
+#[derive(Debug, Default)]
+pub struct MovableClock {
+    ahead: std::sync::Mutex<time::Duration>,
+}
+
+impl MovableClock {
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: time::Duration) {
+        if let Ok(mut ahead) = self.ahead.lock() {
+            *ahead += by;
+        }
+    }
+}
+
+impl custodian_app::Clock for MovableClock {
+    fn now(&self) -> time::OffsetDateTime {
+        let ahead = self
+            .ahead
+            .lock()
+            .map_or_else(|poisoned| *poisoned.into_inner(), |ahead| *ahead);
+        SystemClock.now() + ahead
+    }
+}
+
 /// The application with an administrator signed in by API token.
 pub struct TestApp {
+    /// The application's clock.
+    pub clock: Arc<MovableClock>,
     /// The data folder: the vault's keys, staging and (for local storage) objects.
     pub data: tempfile::TempDir,
     pub db: TestDatabase,
@@ -69,7 +97,8 @@ impl TestApp {
         let mut vault = VaultSettings::local(data.path());
         vault.storage = storage;
         vault.max_upload_bytes = 64 * 1024 * 1024;
-        let custodian = Custodian::start(db.register.clone(), Arc::new(SystemClock), vault)
+        let clock = Arc::new(MovableClock::default());
+        let custodian = Custodian::start(db.register.clone(), clock.clone(), vault)
             .await
             .expect("the application starts");
         custodian
@@ -80,6 +109,7 @@ impl TestApp {
             custodian: custodian.clone(),
         });
         let mut app = Self {
+            clock,
             data,
             db,
             custodian,

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/sign-out-everywhere", post(sign_in::sign_out_everywhere))
         .route("/assets/custodian.css", get(stylesheet))
         .route("/", get(dashboard::show))
         .route("/password", get(password::form).post(password::submit))

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use custodian_app::{AppError, Secret};
 use serde::Deserialize;
 
+use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, form_errors, render, safe_return_path};
 use crate::AppState;
 use crate::extract::{cleared_cookie, session_cookie, sign_in_cookie};
@@ -110,6 +111,16 @@ pub async fn sign_out(State(state): State<AppState>, request: axum::extract::Req
         && let Err(error) = state.custodian.sign_out(&Secret::from(cookie)).await
     {
         return crate::ApiError::from(error).into_response();
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, cleared_cookie());
+    (headers, Redirect::to("/sign-in")).into_response()
+}
+
+/// Ends every sign-in of the member of staff, here and on every other device.
+pub async fn sign_out_everywhere(State(state): State<AppState>, staff: SignedIn) -> Response {
+    if let Err(error) = state.custodian.sign_out_everywhere(&staff.0).await {
+        return super::error_page(error, Some(staff.display_name()));
     }
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, cleared_cookie());
