@@ -282,9 +282,11 @@ async fn s2_sign_out_everywhere_ends_every_sign_in_of_that_member(app: TestApp) 
     let (_, laptop, _) = sign_in(&app, "admin", ADMIN_PASSWORD).await;
     let (_, tablet, _) = sign_in(&app, "admin", ADMIN_PASSWORD).await;
     let (laptop, tablet) = (laptop.unwrap(), tablet.unwrap());
+    let token = custodian_testkit::form_token_for(&tablet).unwrap();
     let request = axum::http::Request::post("/sign-out-everywhere")
         .header(header::COOKIE, &tablet)
-        .body(axum::body::Body::empty())
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(format!("csrf={token}")))
         .unwrap();
     let (status, headers, _) = app.send_raw(request).await;
     assert_eq!(status.as_u16(), 303);

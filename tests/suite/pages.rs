@@ -29,10 +29,41 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
+/// Sends a request as a browser showing the app's pages would: a form sent with a sign-in
+/// carries that sign-in's anti-forgery token, as every form on the pages does.
+async fn with_form_token(request: Request<Body>) -> Request<Body> {
+    let token = request
+        .headers()
+        .get(header::COOKIE)
+        .and_then(|cookie| cookie.to_str().ok())
+        .and_then(custodian_testkit::form_token_for);
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t == "application/x-www-form-urlencoded");
+    let (Some(token), true) = (token, is_form && request.method() == Method::POST) else {
+        return request;
+    };
+    let (parts, body) = request.into_parts();
+    let mut bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    let text = String::from_utf8_lossy(&bytes);
+    if !text.split('&').any(|pair| pair.starts_with("csrf=")) {
+        if !bytes.is_empty() {
+            bytes.push(b'&');
+        }
+        bytes.extend_from_slice(format!("csrf={}", urlencode(&token)).as_bytes());
+    }
+    Request::from_parts(parts, Body::from(bytes))
+}
+
 pub(crate) async fn page(
     app: &TestApp,
     request: Request<Body>,
 ) -> (StatusCode, axum::http::HeaderMap, String) {
+    let request = with_form_token(request).await;
     let (status, headers, bytes) = app.send_raw(request).await;
     (status, headers, String::from_utf8(bytes).unwrap())
 }
@@ -471,7 +502,75 @@ async fn s2_every_response_forbids_framing_sniffing_caching_and_inline_script(ap
     }
 }
 
+async fn s2_a_form_or_request_without_its_sign_ins_token_is_refused(app: TestApp) {
+    let cookie = signed_in(&app).await;
+    let other = signed_in(&app).await;
+    let person_fields = [
+        ("given_name", "Quinn"),
+        ("family_name", "Testperson"),
+        ("day", "1"),
+        ("month", "2"),
+        ("year", "1990"),
+        ("local_identifier", "QT-0001"),
+        ("capacity", "has_capacity"),
+    ];
+    let sent = |token: Option<String>| {
+        let mut fields: Vec<(&str, String)> = person_fields
+            .iter()
+            .map(|(name, value)| (*name, (*value).to_owned()))
+            .collect();
+        if let Some(token) = token {
+            fields.push(("csrf", token));
+        }
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let mut request = form("/persons/new", &borrowed);
+        request
+            .headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+        request
+    };
+    // Missing, wrong, or another sign-in's: refused, and nothing is registered.
+    let other_token = custodian_testkit::form_token_for(&other).unwrap();
+    for token in [None, Some("forged".to_owned()), Some(other_token)] {
+        let (status, _, html) = app.send_raw(sent(token.clone())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{token:?}");
+        assert!(
+            String::from_utf8_lossy(&html).contains("did not come from a Custodian page"),
+            "{token:?}"
+        );
+    }
+    let found = app.get("/api/v1/persons?q=Quinn").await;
+    assert_eq!(found.body.as_array().unwrap().len(), 0, "{}", found.body);
+    let token = custodian_testkit::form_token_for(&cookie).unwrap();
+    let (status, _, _) = app.send_raw(sent(Some(token))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    // The API, called with the sign-in cookie, wants the token in a header; a bearer token does not.
+    let request = Request::post("/api/v1/tokens")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"name":"forged"}"#))
+        .unwrap();
+    let (status, _, body) = app.send_raw(request).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(String::from_utf8_lossy(&body).contains("auth.form_token"));
+    let created = app
+        .post("/api/v1/tokens", serde_json::json!({"name": "bearer"}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+
+    // Signing out without the token is refused too: another site cannot sign staff out.
+    let request = Request::post("/sign-out")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send_raw(request).await.0, StatusCode::FORBIDDEN);
+    let (status, _, _) = page(&app, get("/persons", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK, "still signed in");
+}
+
 app_on_both_backends!(
+    s2_a_form_or_request_without_its_sign_ins_token_is_refused,
     s2_every_response_forbids_framing_sniffing_caching_and_inline_script,
     s5_staff_sign_in_and_out_in_the_browser,
     register_a_person_with_every_problem_shown_at_once,

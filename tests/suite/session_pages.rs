@@ -396,6 +396,18 @@ async fn x1_the_decision_panel_answers_with_reasons_and_names_a_bad_question(app
 
 /// A form with a file, as a browser without scripts posts it.
 fn multipart(path: &str, cookie: &str, fields: &[(&str, &str)], file: &[u8]) -> Request<Body> {
+    let token = custodian_testkit::form_token_for(cookie).unwrap_or_default();
+    let fields = [&[("csrf", token.as_str())], fields].concat();
+    multipart_as_sent(path, cookie, &fields, file)
+}
+
+/// A form with a file, exactly as given (a forged one carries no token).
+fn multipart_as_sent(
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    file: &[u8],
+) -> Request<Body> {
     let boundary = "----custodian-test-boundary";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -480,6 +492,16 @@ async fn x5_r8_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_
         recordings.body.as_array().unwrap().len(),
         0,
         "nothing half-registered"
+    );
+
+    // A form from elsewhere, without the sign-in's token, stores nothing.
+    let (status, _, _) = page(&app, multipart_as_sent(&path, &cookie, &complete, &video)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let recordings = app.get(&format!("/api/v1/persons/{max}/recordings")).await;
+    assert_eq!(
+        recordings.body.as_array().unwrap().len(),
+        0,
+        "nothing stored"
     );
 
     let (status, headers, _) = page(&app, multipart(&path, &cookie, &complete, &video)).await;

@@ -45,6 +45,14 @@ pub struct SignIn {
     pub cookie: Option<String>,
 }
 
+/// The anti-forgery token that goes with a `Cookie` header's sign-in, if it has one.
+pub fn form_token_for(cookie_header: &str) -> Option<String> {
+    cookie_header
+        .split(';')
+        .find_map(|pair| pair.trim().strip_prefix("custodian_session="))
+        .map(custodian_web::form_token)
+}
+
 /// The system's clock, which a test may move forward (to see a sign-in time out, say) while
 /// it keeps running, so times made from the real clock stay in the past.
 #[derive(Debug, Default)]
@@ -183,7 +191,8 @@ impl TestApp {
         self.call_with(method, path, &headers, body).await
     }
 
-    /// Calls the API with the given headers.
+    /// Calls the API with the given headers. With a sign-in cookie, the page's anti-forgery
+    /// token goes too, as the app's own scripts send it.
     pub async fn call_with(
         &self,
         method: Method,
@@ -194,6 +203,11 @@ impl TestApp {
         let mut request = Request::builder().method(method).uri(path);
         for (name, value) in headers {
             request = request.header(*name, *value);
+            if name.eq_ignore_ascii_case("cookie")
+                && let Some(token) = form_token_for(value)
+            {
+                request = request.header(custodian_web::FORM_TOKEN_HEADER, token);
+            }
         }
         let request = match body {
             Some(json) => request

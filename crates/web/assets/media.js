@@ -10,6 +10,8 @@
   for (const hidden of document.querySelectorAll("[data-without-script]")) hidden.hidden = true;
 
   const CHUNK = 1024 * 1024;
+  // The sign-in's anti-forgery token: every request that changes something carries it.
+  const token = form.querySelector("input[name=csrf]").value;
   const RETRIES = 5;
   const capture = form.dataset.mode === "capture";
   const $ = id => document.getElementById(id);
@@ -71,6 +73,7 @@
         const response = await fetch(location, {
           method: "PATCH",
           headers: {
+            "X-CSRF-Token": token,
             "Tus-Resumable": "1.0.0",
             "Upload-Offset": String(offset),
             "Content-Type": "application/offset+octet-stream",
@@ -95,6 +98,7 @@
     const created = await fetch("/api/v1/uploads", {
       method: "POST",
       headers: {
+        "X-CSRF-Token": token,
         "Tus-Resumable": "1.0.0",
         "Upload-Length": String(item.blob.size),
         "Upload-Metadata": "recording " + base64(JSON.stringify(describe(item))) + ", filename " + base64(item.filename),
@@ -213,7 +217,7 @@
       const recording = await upload(item);
       const tell = (what, body) => fetch("/api/v1/recordings/" + recording + "/" + what, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": token },
         body: JSON.stringify(body),
       });
       if (capture && $("happy").checked) await tell("end-confirmation", { happy: true });

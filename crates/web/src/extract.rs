@@ -26,6 +26,21 @@ impl FromRequestParts<AppState> for Staff {
                 .authenticate_token(&Secret::from(token))
                 .await?
         } else if let Some(cookie) = session_cookie(parts) {
+            // A script on a page of this site sends the token; a form on another site cannot.
+            if !parts.method.is_safe() {
+                let sent = parts
+                    .headers
+                    .get(FORM_TOKEN_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                if !form_token_matches(&cookie, sent) {
+                    return Err(ApiError::bad_request(
+                        "auth.form_token",
+                        format!("send the page's `{FORM_TOKEN_HEADER}` header with requests made with the sign-in cookie, or use an API token"),
+                    )
+                    .with_status(axum::http::StatusCode::FORBIDDEN));
+                }
+            }
             state
                 .custodian
                 .authenticate_sign_in(&Secret::from(cookie))
@@ -47,6 +62,32 @@ fn bearer_token(parts: &Parts) -> Option<String> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim().to_owned())
+}
+
+/// The header a script sends with a state-changing API request made with the sign-in cookie.
+pub const FORM_TOKEN_HEADER: &str = "x-csrf-token";
+
+/// The anti-forgery token of a sign-in: derived from its cookie, which another site can neither
+/// read nor guess, so a form or request carrying it came from a page of this site (ASVS 4.2.2).
+pub fn form_token(cookie: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(b"custodian form token\0")
+        .chain_update(cookie.as_bytes())
+        .finalize();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// Whether `sent` is the form token of `cookie`, compared in constant time.
+pub fn form_token_matches(cookie: &str, sent: &str) -> bool {
+    let expected = form_token(cookie);
+    expected.len() == sent.len()
+        && expected
+            .bytes()
+            .zip(sent.bytes())
+            .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+            == 0
 }
 
 /// The `Set-Cookie` header that signs a browser in: never readable by scripts, never sent to

@@ -6,6 +6,8 @@ mod input;
 mod pages;
 mod routes;
 
+pub use extract::{FORM_TOKEN_HEADER, form_token};
+
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;

@@ -20,7 +20,7 @@ use super::sessions::participants;
 use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, error_page, form_errors, render};
 use crate::AppState;
-use crate::extract::Path;
+use crate::extract::{Path, form_token_matches};
 
 /// Capture and upload, the only script these pages need.
 const MEDIA_SCRIPT: &str = include_str!("../../assets/media.js");
@@ -51,7 +51,7 @@ pub struct RecordingFields {
 #[template(path = "capture.html")]
 struct CapturePage {
     title: &'static str,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<super::signed_in::Who>,
     errors: Vec<FieldError>,
     /// Capture with the device, or upload a file.
     capture: bool,
@@ -79,11 +79,11 @@ async fn page(
 ) -> Response {
     let record = match state.custodian.session(&staff.0, id).await {
         Ok(record) => record,
-        Err(error) => return error_page(error, Some(staff.display_name())),
+        Err(error) => return error_page(error, Some(staff.who())),
     };
     let people = match participants(state, staff, &record).await {
         Ok(people) => people,
-        Err(error) => return error_page(error, Some(staff.display_name())),
+        Err(error) => return error_page(error, Some(staff.who())),
     };
     let session = &record.session;
     let subjects: Vec<String> = session.participants.iter().map(|p| p.to_string()).collect();
@@ -98,7 +98,7 @@ async fn page(
         } else {
             "Upload a recording"
         },
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         errors,
         capture,
         session_id: session.id.to_string(),
@@ -167,9 +167,25 @@ pub async fn receive(
 ) -> Response {
     let session = match state.custodian.session(&staff.0, id).await {
         Ok(session) => session,
-        Err(error) => return error_page(error, Some(staff.display_name())),
+        Err(error) => return error_page(error, Some(staff.who())),
     };
     let mut fields = RecordingFields::default();
+    // The form's token comes first, before anything is read into the vault.
+    let genuine = match multipart.next_field().await {
+        Ok(Some(field)) if field.name() == Some("csrf") => {
+            let sent = field.text().await.unwrap_or_default();
+            session_cookie_of(&headers).is_some_and(|cookie| form_token_matches(&cookie, &sent))
+        }
+        _ => false,
+    };
+    if !genuine {
+        return error_page(
+            AppError::Unauthenticated(
+                "this form did not come from a Custodian page you have open; reload the page and send it again",
+            ),
+            Some(staff.who()),
+        );
+    }
     let outcome = loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
@@ -318,4 +334,12 @@ fn sentence_of(error: &impl std::fmt::Display) -> String {
     super::sentence(&format!(
         "the form did not arrive whole ({error}); send it again"
     ))
+}
+
+/// The sign-in cookie among these headers.
+fn session_cookie_of(headers: &HeaderMap) -> Option<String> {
+    let mut request = axum::http::Request::new(());
+    *request.headers_mut() = headers.clone();
+    let (parts, ()) = request.into_parts();
+    crate::extract::session_cookie(&parts)
 }

@@ -102,7 +102,7 @@ impl ConsentView {
 #[template(path = "consent.html")]
 struct ConsentPage {
     title: &'static str,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<super::signed_in::Who>,
     person: PersonSummary,
     consent: ConsentView,
     /// Each withdrawal of this consent (C8).
@@ -161,7 +161,7 @@ pub(super) async fn load(
     staff: &SignedIn,
     id: ConsentId,
 ) -> Result<(Consent, PersonRecord), Response> {
-    let shown = |error| error_page(error, Some(staff.display_name()));
+    let shown = |error| error_page(error, Some(staff.who()));
     let consent = state.custodian.consent(&staff.0, id).await.map_err(shown)?;
     let record = state
         .custodian
@@ -182,7 +182,7 @@ async fn withdrawals_of(
         .custodian
         .consent_history(&staff.0, consent.person_id)
         .await
-        .map_err(|error| error_page(error, Some(staff.display_name())))?;
+        .map_err(|error| error_page(error, Some(staff.who())))?;
     Ok(history
         .withdrawals
         .iter()
@@ -210,7 +210,7 @@ pub async fn show(
     };
     let page = ConsentPage {
         title: "Consent recorded",
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         person: PersonSummary::from(&record.person),
         consent: ConsentView::new(&consent, &record),
         withdrawals,
@@ -257,7 +257,7 @@ pub async fn withdrawal_copy(
                 what: "withdrawal",
                 id: wanted,
             },
-            Some(staff.display_name()),
+            Some(staff.who()),
         );
     };
     let person = PersonSummary::from(&record.person);

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::Form;
 use custodian_core::DomainError;
 use custodian_core::ids::PersonId;
 use custodian_core::person::Person;
@@ -16,6 +15,7 @@ use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, error_page, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::checked::Checked;
 
 #[derive(Deserialize, Default)]
 pub struct CourseFields {
@@ -29,7 +29,7 @@ pub struct CourseFields {
 #[template(path = "new_course.html")]
 struct CoursePage {
     title: &'static str,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<super::signed_in::Who>,
     errors: Vec<FieldError>,
     person: PersonSummary,
     form: CourseFields,
@@ -45,7 +45,7 @@ fn course_page(
 ) -> CoursePage {
     CoursePage {
         title: "Start a course of sessions",
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         errors,
         person: PersonSummary::from(person),
         form,
@@ -62,7 +62,7 @@ pub async fn new_course(
             StatusCode::OK,
             &course_page(&staff, &record.person, CourseFields::default(), Vec::new()),
         ),
-        Err(error) => error_page(error, Some(staff.display_name())),
+        Err(error) => error_page(error, Some(staff.who())),
     }
 }
 
@@ -71,11 +71,11 @@ pub async fn create_course(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(person): Path<PersonId>,
-    Form(fields): Form<CourseFields>,
+    Checked(fields): Checked<CourseFields>,
 ) -> Response {
     let record = match state.custodian.person(&staff.0, person).await {
         Ok(record) => record,
-        Err(error) => return error_page(error, Some(staff.display_name())),
+        Err(error) => return error_page(error, Some(staff.who())),
     };
     let title = ShortText::parse("title", &fields.title);
     let service = ServiceCode::parse(&fields.service);
@@ -95,7 +95,7 @@ pub async fn create_course(
                 course.id
             ))
             .into_response(),
-            Err(error) => error_page(error, Some(staff.display_name())),
+            Err(error) => error_page(error, Some(staff.who())),
         };
     }
     let page = course_page(&staff, &record.person, fields, errors);

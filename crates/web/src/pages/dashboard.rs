@@ -23,7 +23,7 @@ pub struct SessionLine {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     title: &'static str,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<super::signed_in::Who>,
     today: String,
     sessions: Vec<SessionLine>,
     missing_media: Vec<(String, String)>,
@@ -35,7 +35,7 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
     let custodian = &state.custodian;
     let dashboard = match custodian.dashboard(&staff.0).await {
         Ok(dashboard) => dashboard,
-        Err(error) => return error_page(error, Some(staff.display_name())),
+        Err(error) => return error_page(error, Some(staff.who())),
     };
     let mut sessions = Vec::with_capacity(dashboard.sessions_today.len());
     for today in &dashboard.sessions_today {
@@ -43,7 +43,7 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
         for person in &today.not_yet_asked {
             match custodian.person(&staff.0, *person).await {
                 Ok(record) => not_yet_asked.push(record.person.name.full()),
-                Err(error) => return error_page(error, Some(staff.display_name())),
+                Err(error) => return error_page(error, Some(staff.who())),
             }
         }
         let starts = in_london(today.session.starts_at);
@@ -56,7 +56,7 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
     }
     let page = DashboardPage {
         title: "Your day",
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         today: super::long_date(in_london(custodian.now()).date()),
         sessions,
         missing_media: super::persons::recording_links(&dashboard.missing_media),

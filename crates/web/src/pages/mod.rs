@@ -1,6 +1,7 @@
 //! Server-rendered pages for staff: the web app, over the same use cases as the JSON API.
 
 mod capture;
+mod checked;
 mod consent;
 mod consent_copy;
 mod consent_form;
@@ -13,7 +14,7 @@ mod persons;
 mod recording;
 mod sessions;
 mod sign_in;
-mod signed_in;
+pub mod signed_in;
 mod withdrawal_form;
 
 use askama::Template;
@@ -192,12 +193,15 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
 #[template(path = "error.html")]
 struct ErrorPage {
     title: &'static str,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<signed_in::Who>,
     detail: String,
 }
 
 /// A failed use case as a page: the same status and words as the API's problem detail.
-pub fn error_page(error: custodian_app::AppError, signed_in_as: Option<String>) -> Response {
+pub fn error_page(
+    error: custodian_app::AppError,
+    signed_in_as: Option<signed_in::Who>,
+) -> Response {
     let problem = crate::ApiError::from(error);
     let status = problem.status();
     let title = match status {

@@ -1,7 +1,6 @@
 //! Registering a person, every problem shown at once beside its field.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,6 +14,7 @@ use serde::Deserialize;
 use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, error_page, form_errors, optional, render};
 use crate::AppState;
+use crate::pages::checked::Checked;
 
 /// What was typed, kept when the form comes back with problems.
 #[derive(Deserialize, Default)]
@@ -41,7 +41,7 @@ pub struct NewPersonForm {
 #[template(path = "new_person.html")]
 struct NewPersonPage {
     title: &'static str,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<super::signed_in::Who>,
     errors: Vec<FieldError>,
     form: NewPersonForm,
 }
@@ -51,7 +51,7 @@ form_errors!(NewPersonPage);
 pub async fn form(staff: SignedIn) -> Response {
     let page = NewPersonPage {
         title: "Register a person",
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         errors: Vec::new(),
         form: NewPersonForm::default(),
     };
@@ -61,7 +61,7 @@ pub async fn form(staff: SignedIn) -> Response {
 pub async fn submit(
     State(state): State<AppState>,
     staff: SignedIn,
-    Form(form): Form<NewPersonForm>,
+    Checked(form): Checked<NewPersonForm>,
 ) -> Response {
     let mut errors = Vec::new();
     if let Some(person) = parse(&form, &mut errors) {
@@ -77,12 +77,12 @@ pub async fn submit(
                     "Someone with this NHS number or local identifier is already registered: find them instead",
                 ));
             }
-            Err(error) => return error_page(error, Some(staff.display_name())),
+            Err(error) => return error_page(error, Some(staff.who())),
         }
     }
     let page = NewPersonPage {
         title: "Register a person",
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         errors,
         form,
     };

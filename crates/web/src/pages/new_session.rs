@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::Form;
 use custodian_app::AppError;
 use custodian_app::sessions::SessionRequest;
 use custodian_core::DomainError;
@@ -19,6 +18,7 @@ use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, error_page, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::checked::Checked;
 
 /// The kinds of session started from a person's page; meetings of staff are started through the API.
 const KINDS: [SessionKind; 4] = [
@@ -48,7 +48,7 @@ pub struct SessionFields {
 #[template(path = "new_session.html")]
 struct NewSessionPage {
     title: &'static str,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<super::signed_in::Who>,
     errors: Vec<FieldError>,
     person: PersonSummary,
     kinds: Vec<(&'static str, String)>,
@@ -68,7 +68,7 @@ fn new_session_page(
 ) -> NewSessionPage {
     NewSessionPage {
         title: "Start a session",
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         errors,
         person: PersonSummary::from(person),
         kinds: KINDS
@@ -110,7 +110,7 @@ pub async fn new_session(
                 Vec::new(),
             ),
         ),
-        Err(error) => error_page(error, Some(staff.display_name())),
+        Err(error) => error_page(error, Some(staff.who())),
     }
 }
 
@@ -118,11 +118,11 @@ pub async fn start_session(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(person): Path<PersonId>,
-    Form(fields): Form<SessionFields>,
+    Checked(fields): Checked<SessionFields>,
 ) -> Response {
     let (found, courses) = match person_and_courses(&state, &staff, person).await {
         Ok(found) => found,
-        Err(error) => return error_page(error, Some(staff.display_name())),
+        Err(error) => return error_page(error, Some(staff.who())),
     };
     let mut errors = Vec::new();
     let course = match fields.course.as_str() {
@@ -171,7 +171,7 @@ pub async fn start_session(
                 "others",
                 format!("Nobody is registered with the NHS number or local identifier {line}"),
             )),
-            Err(error) => return error_page(error, Some(staff.display_name())),
+            Err(error) => return error_page(error, Some(staff.who())),
         }
     }
     if let (Ok(kind), Ok(title), Ok(service), true) = (kind, title, service, errors.is_empty()) {
@@ -190,7 +190,7 @@ pub async fn start_session(
                 return Redirect::to(&format!("/sessions/{}", session.id)).into_response();
             }
             Err(AppError::Invalid(error)) => errors.push(field_error(&error)),
-            Err(error) => return error_page(error, Some(staff.display_name())),
+            Err(error) => return error_page(error, Some(staff.who())),
         }
     }
     let page = new_session_page(&staff, &found, &courses, fields, errors);

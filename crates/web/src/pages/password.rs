@@ -1,7 +1,6 @@
 //! Choosing a new password, which a one-time password requires before anything else.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,12 +11,13 @@ use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, error_page, form_errors, render, safe_return_path};
 use crate::AppState;
 use crate::extract::sign_in_cookie;
+use crate::pages::checked::Checked;
 
 #[derive(Template)]
 #[template(path = "password.html")]
 struct PasswordPage {
     title: &'static str,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<super::signed_in::Who>,
     errors: Vec<FieldError>,
     first_time: bool,
     return_to: String,
@@ -68,7 +68,7 @@ pub async fn form(staff: SignedIn, Query(query): Query<ReturnTo>) -> Response {
     let page = PasswordPage {
         title: "Choose a new password",
         first_time: staff.0.must_change_password,
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         errors: Vec::new(),
         return_to: safe_return_path(&query.return_to).to_owned(),
     };
@@ -90,7 +90,7 @@ pub struct PasswordForm {
 pub async fn submit(
     State(state): State<AppState>,
     staff: SignedIn,
-    Form(form): Form<PasswordForm>,
+    Checked(form): Checked<PasswordForm>,
 ) -> Response {
     let return_to = safe_return_path(&form.return_to).to_owned();
     let mut errors = Vec::new();
@@ -136,13 +136,13 @@ pub async fn submit(
             Err(AppError::WeakPassword(reason)) => {
                 errors.push(FieldError::new("new_password", super::sentence(&reason)))
             }
-            Err(error) => return error_page(error, Some(staff.display_name())),
+            Err(error) => return error_page(error, Some(staff.who())),
         }
     }
     let page = PasswordPage {
         title: "Choose a new password",
         first_time: staff.0.must_change_password,
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         errors,
         return_to,
     };

@@ -79,7 +79,7 @@ pub fn recording_links(
 #[template(path = "persons.html")]
 struct FindPage {
     title: &'static str,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<super::signed_in::Who>,
     query: String,
     searched: bool,
     found: Vec<PersonSummary>,
@@ -107,13 +107,13 @@ pub async fn find(
             .await
         {
             Ok(found) => found,
-            Err(error) => return error_page(error, Some(staff.display_name())),
+            Err(error) => return error_page(error, Some(staff.who())),
         }
     };
     let more = found.len() > RESULTS as usize;
     let page = FindPage {
         title: "Find a person",
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         searched: !query.is_empty(),
         query,
         found: found
@@ -130,7 +130,7 @@ pub async fn find(
 #[template(path = "person.html")]
 struct PersonPage {
     title: String,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<super::signed_in::Who>,
     person: PersonSummary,
     representatives: Vec<(String, &'static str, Option<String>)>,
     consents: Vec<PurposeStatus>,
@@ -189,7 +189,7 @@ pub async fn person(
 ) -> Response {
     let overview = match state.custodian.person_overview(&staff.0, id, LATEST).await {
         Ok(overview) => overview,
-        Err(error) => return error_page(error, Some(staff.display_name())),
+        Err(error) => return error_page(error, Some(staff.who())),
     };
     let PersonOverview {
         record,
@@ -200,7 +200,7 @@ pub async fn person(
     } = overview;
     let page = PersonPage {
         title: record.person.name.full(),
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         person: PersonSummary::from(&record.person),
         representatives: record
             .representatives

@@ -18,6 +18,7 @@ use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, error_page, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::checked::{Checked, NoFields};
 
 /// How many events of its history the page shows.
 const HISTORY: u32 = 50;
@@ -58,7 +59,7 @@ pub struct HistoryLine {
 #[template(path = "recording.html")]
 struct RecordingPage {
     title: String,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<super::signed_in::Who>,
     errors: Vec<FieldError>,
     id: String,
     kind: RecordingKind,
@@ -99,7 +100,7 @@ pub async fn show(
     let custodian = &state.custodian;
     let record = match custodian.recording(&staff.0, id).await {
         Ok(record) => record,
-        Err(error) => return error_page(error, Some(staff.display_name())),
+        Err(error) => return error_page(error, Some(staff.who())),
     };
     let mut errors = Vec::new();
     let answer = match ask(&state, &staff, id, &question).await {
@@ -108,18 +109,18 @@ pub async fn show(
             errors.push(error);
             None
         }
-        Err(Asked::Failed(error)) => return error_page(error, Some(staff.display_name())),
+        Err(Asked::Failed(error)) => return error_page(error, Some(staff.who())),
     };
     // Read after asking, so the question just asked shows in the history.
     let history = match custodian.recording_history(&staff.0, id, HISTORY).await {
         Ok(history) => history,
-        Err(error) => return error_page(error, Some(staff.display_name())),
+        Err(error) => return error_page(error, Some(staff.who())),
     };
     let mut subjects = Vec::with_capacity(record.recording.subjects.len());
     for person in &record.recording.subjects {
         match custodian.person(&staff.0, *person).await {
             Ok(found) => subjects.push((person.to_string(), found.person.name.full())),
-            Err(error) => return error_page(error, Some(staff.display_name())),
+            Err(error) => return error_page(error, Some(staff.who())),
         }
     }
     let recording = &record.recording;
@@ -129,7 +130,7 @@ pub async fn show(
             super::sentence(recording.kind.label()),
             london_time(recording.made_at)
         ),
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         errors,
         id: recording.id.to_string(),
         kind: recording.kind,
@@ -319,6 +320,7 @@ pub async fn device_copy_deleted(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<RecordingId>,
+    Checked(NoFields {}): Checked<NoFields>,
 ) -> Response {
     match state
         .custodian
@@ -326,7 +328,7 @@ pub async fn device_copy_deleted(
         .await
     {
         Ok(()) => Redirect::to(&format!("/recordings/{id}#history")).into_response(),
-        Err(error) => error_page(error, Some(staff.display_name())),
+        Err(error) => error_page(error, Some(staff.who())),
     }
 }
 

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::Form;
 use custodian_app::AppError;
 use custodian_app::london::london_time;
 use custodian_app::sessions::SessionRecord;
@@ -19,6 +18,7 @@ use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, error_page, form_errors, optional, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::checked::Checked;
 
 /// A participant as the session page shows them.
 pub struct Participant {
@@ -35,7 +35,7 @@ pub struct Participant {
 #[template(path = "session.html")]
 struct SessionPage {
     title: String,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<super::signed_in::Who>,
     errors: Vec<FieldError>,
     id: String,
     facts: Vec<(&'static str, String)>,
@@ -109,7 +109,7 @@ async fn session_page(
         .collect();
     Ok(SessionPage {
         title: session.title.to_string(),
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         errors,
         id: session.id.to_string(),
         facts: vec![
@@ -143,7 +143,7 @@ pub async fn show(
 ) -> Response {
     match session_page(&state, &staff, id, Vec::new()).await {
         Ok(page) => render(StatusCode::OK, &page),
-        Err(error) => error_page(error, Some(staff.display_name())),
+        Err(error) => error_page(error, Some(staff.who())),
     }
 }
 
@@ -158,7 +158,7 @@ pub async fn confirm(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<SessionId>,
-    Form(fields): Form<ConfirmationFields>,
+    Checked(fields): Checked<ConfirmationFields>,
 ) -> Response {
     let person = fields.person.parse().map(PersonId::from_uuid);
     let outcome = match person {
@@ -183,7 +183,7 @@ pub async fn confirm(
     };
     match outcome {
         Ok(_) => Redirect::to(&format!("/sessions/{id}#participants")).into_response(),
-        Err(error) => error_page(error, Some(staff.display_name())),
+        Err(error) => error_page(error, Some(staff.who())),
     }
 }
 
@@ -202,7 +202,7 @@ pub async fn stop(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<SessionId>,
-    Form(fields): Form<StopFields>,
+    Checked(fields): Checked<StopFields>,
 ) -> Response {
     let choice = match fields.choice.as_str() {
         "" => Err(DomainError::Empty { field: "choice" }),
@@ -226,7 +226,7 @@ pub async fn stop(
             {
                 Ok(_) => return Redirect::to(&format!("/sessions/{id}#stops")).into_response(),
                 Err(AppError::Invalid(error)) => error,
-                Err(error) => return error_page(error, Some(staff.display_name())),
+                Err(error) => return error_page(error, Some(staff.who())),
             }
         }
         (Err(error), _) | (_, Err(error)) => error,
@@ -242,6 +242,6 @@ pub async fn stop(
     };
     match session_page(&state, &staff, id, vec![problem]).await {
         Ok(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &page),
-        Err(error) => error_page(error, Some(staff.display_name())),
+        Err(error) => error_page(error, Some(staff.who())),
     }
 }

@@ -12,12 +12,13 @@ use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, form_errors, render, safe_return_path};
 use crate::AppState;
 use crate::extract::{cleared_cookie, session_cookie, sign_in_cookie};
+use crate::pages::checked::{Checked, NoFields};
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
 struct SignInPage {
     title: &'static str,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<super::signed_in::Who>,
     errors: Vec<FieldError>,
     username: String,
     return_to: String,
@@ -61,6 +62,7 @@ pub struct SignInForm {
     return_to: String,
 }
 
+// Signing in needs no token: there is no sign-in yet to forge a request with.
 pub async fn submit(State(state): State<AppState>, Form(form): Form<SignInForm>) -> Response {
     let return_to = safe_return_path(&form.return_to).to_owned();
     let mut errors = Vec::new();
@@ -105,8 +107,11 @@ pub async fn submit(State(state): State<AppState>, Form(form): Form<SignInForm>)
     }
 }
 
-pub async fn sign_out(State(state): State<AppState>, request: axum::extract::Request) -> Response {
-    let (parts, _) = request.into_parts();
+pub async fn sign_out(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    Checked(NoFields {}): Checked<NoFields>,
+) -> Response {
     if let Some(cookie) = session_cookie(&parts)
         && let Err(error) = state.custodian.sign_out(&Secret::from(cookie)).await
     {
@@ -118,9 +123,13 @@ pub async fn sign_out(State(state): State<AppState>, request: axum::extract::Req
 }
 
 /// Ends every sign-in of the member of staff, here and on every other device.
-pub async fn sign_out_everywhere(State(state): State<AppState>, staff: SignedIn) -> Response {
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Checked(NoFields {}): Checked<NoFields>,
+) -> Response {
     if let Err(error) = state.custodian.sign_out_everywhere(&staff.0).await {
-        return super::error_page(error, Some(staff.display_name()));
+        return super::error_page(error, Some(staff.who()));
     }
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, cleared_cookie());

@@ -6,16 +6,27 @@ use axum::response::{IntoResponse, Redirect, Response};
 use custodian_app::{Caller, Secret};
 
 use crate::AppState;
-use crate::extract::session_cookie;
+use crate::extract::{form_token, session_cookie};
 
 /// A signed-in member of staff. Without a valid sign-in (none, expired or ended) the browser is
 /// sent to sign in, and returned to this page afterwards.
-pub struct SignedIn(pub Caller);
+pub struct SignedIn(pub Caller, String);
+
+/// Who a page is for: the name in its header, and the token its forms carry.
+#[derive(Clone, Debug)]
+pub struct Who {
+    pub name: String,
+    /// The sign-in's anti-forgery token, sent back with every form (ASVS 4.2.2).
+    pub csrf: String,
+}
 
 impl SignedIn {
-    /// The name shown in the header.
-    pub fn display_name(&self) -> String {
-        self.0.member.display_name.to_string()
+    /// The member of staff as the page header and its forms show them.
+    pub fn who(&self) -> Who {
+        Who {
+            name: self.0.member.display_name.to_string(),
+            csrf: self.1.clone(),
+        }
     }
 }
 
@@ -39,7 +50,7 @@ impl FromRequestParts<AppState> for SignedIn {
         };
         match state
             .custodian
-            .authenticate_sign_in(&Secret::from(cookie))
+            .authenticate_sign_in(&Secret::from(cookie.clone()))
             .await
         {
             // A one-time password must be replaced before anything else is done.
@@ -48,7 +59,7 @@ impl FromRequestParts<AppState> for SignedIn {
             }
             Ok(caller) => {
                 tracing::Span::current().record("staff", tracing::field::display(caller.member.id));
-                Ok(Self(caller))
+                Ok(Self(caller, form_token(&cookie)))
             }
             Err(custodian_app::AppError::Unauthenticated(_)) => Err(via("/sign-in")),
             Err(error) => Err(crate::ApiError::from(error).into_response()),

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::Form;
 use custodian_app::AppError;
 use custodian_app::consents::{WithdrawalRequest, WithdrawnBy};
 use custodian_app::persons::PersonRecord;
@@ -21,6 +20,7 @@ use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, error_page, form_errors, optional, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::checked::Checked;
 
 /// What was entered, kept when the form comes back with problems.
 #[derive(Deserialize, Default)]
@@ -46,7 +46,7 @@ pub struct WithdrawalFields {
 #[template(path = "withdrawal_form.html")]
 struct WithdrawalPage {
     title: &'static str,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<super::signed_in::Who>,
     errors: Vec<FieldError>,
     consent_id: String,
     person: PersonSummary,
@@ -69,7 +69,7 @@ fn page(
 ) -> WithdrawalPage {
     WithdrawalPage {
         title: "Withdraw consent",
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         errors,
         consent_id: consent.id.to_string(),
         person: PersonSummary::from(&record.person),
@@ -97,7 +97,7 @@ async fn load(
     if consent.answer == ConsentAnswer::Refused {
         return Err(error_page(
             DomainError::WithdrawingARefusal.into(),
-            Some(staff.display_name()),
+            Some(staff.who()),
         ));
     }
     Ok((consent, record))
@@ -135,7 +135,7 @@ pub async fn submit(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<ConsentId>,
-    Form(fields): Form<WithdrawalFields>,
+    Checked(fields): Checked<WithdrawalFields>,
 ) -> Response {
     let (consent, record) = match load(&state, &staff, id).await {
         Ok(found) => found,
@@ -150,7 +150,7 @@ pub async fn submit(
         {
             Ok(_) => return Redirect::to(&format!("/consents/{id}")).into_response(),
             Err(AppError::Invalid(error)) => errors.push(field_error(&error)),
-            Err(error) => return error_page(error, Some(staff.display_name())),
+            Err(error) => return error_page(error, Some(staff.who())),
         }
     }
     let page = page(&staff, &consent, &record, fields, errors);

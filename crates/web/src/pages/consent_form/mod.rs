@@ -7,7 +7,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::Form;
 use custodian_app::AppError;
 use custodian_app::london::london_time;
 use custodian_app::persons::PersonRecord;
@@ -21,6 +20,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::checked::Checked;
 use crate::pages::persons::PersonSummary;
 use crate::pages::signed_in::SignedIn;
 use crate::pages::{FieldError, FormErrors, error_page, form_errors, render};
@@ -94,7 +94,7 @@ pub struct PurposeChoice {
 #[template(path = "consent_form.html")]
 struct ConsentPage {
     title: &'static str,
-    signed_in_as: Option<String>,
+    signed_in_as: Option<crate::pages::signed_in::Who>,
     errors: Vec<FieldError>,
     person: PersonSummary,
     /// A representative answers for a person who lacks capacity (C3).
@@ -180,7 +180,7 @@ fn page(
         .collect();
     ConsentPage {
         title: "Consent to recording",
-        signed_in_as: Some(staff.display_name()),
+        signed_in_as: Some(staff.who()),
         errors,
         person: PersonSummary::from(&record.person),
         by_representative: record.person.capacity == Capacity::LacksCapacity,
@@ -229,7 +229,7 @@ async fn covered_by(
     staff: &SignedIn,
     fields: &ConsentFields,
 ) -> Result<Option<Covered>, Response> {
-    let shown = |error| error_page(error, Some(staff.display_name()));
+    let shown = |error| error_page(error, Some(staff.who()));
     let unknown = |what: &'static str, id: &str| {
         shown(AppError::NotFound {
             what,
@@ -272,7 +272,7 @@ pub async fn form(
 ) -> Response {
     let record = match state.custodian.person(&staff.0, person).await {
         Ok(record) => record,
-        Err(error) => return error_page(error, Some(staff.display_name())),
+        Err(error) => return error_page(error, Some(staff.who())),
     };
     let fields = ConsentFields {
         form_id: Uuid::now_v7().to_string(),
@@ -299,11 +299,11 @@ pub async fn submit(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(person): Path<PersonId>,
-    Form(fields): Form<ConsentFields>,
+    Checked(fields): Checked<ConsentFields>,
 ) -> Response {
     let record = match state.custodian.person(&staff.0, person).await {
         Ok(record) => record,
-        Err(error) => return error_page(error, Some(staff.display_name())),
+        Err(error) => return error_page(error, Some(staff.who())),
     };
     let covered = match covered_by(&state, &staff, &fields).await {
         Ok(covered) => covered,
@@ -362,7 +362,7 @@ pub async fn submit(
                 return Redirect::to(&format!("/consents/{}", consent.id)).into_response();
             }
             Err(AppError::Invalid(error)) => errors.push(field_error(&error)),
-            Err(error) => return error_page(error, Some(staff.display_name())),
+            Err(error) => return error_page(error, Some(staff.who())),
         }
     }
     if id.is_none() {
