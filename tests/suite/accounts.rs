@@ -59,6 +59,22 @@ async fn s2_a_new_colleague_must_replace_their_one_time_password(app: TestApp) {
     .await;
     assert_eq!(weak.status, 422);
     assert_eq!(weak.body["field"], "new_password");
+    // Long enough, but among the most common passwords once its dressing is taken off.
+    let common = as_cookie(
+        &app,
+        Method::POST,
+        "/api/v1/auth/password",
+        &cookie,
+        Some(json!({"current_password": one_time, "new_password": "Football2026!"})),
+    )
+    .await;
+    assert_eq!(common.status, 422, "{}", common.body);
+    assert!(
+        common.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("most common")
+    );
     let changed = as_cookie(
         &app,
         Method::POST,

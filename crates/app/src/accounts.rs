@@ -190,6 +190,11 @@ pub fn check_new_password(password: &str, username: &Username) -> AppResult<()> 
             "the password must not contain the username".to_owned(),
         ));
     }
+    if crate::common_passwords::is_common(password) {
+        return Err(AppError::WeakPassword(
+            "that password is one of the most common ones, which are tried first; a few ordinary words of your own make a better one".to_owned(),
+        ));
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 pub mod accounts;
 mod audit_trail;
 pub mod clock;
+mod common_passwords;
 pub mod consents;
 pub mod dashboard;
 pub mod decisions;
