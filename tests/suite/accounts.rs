@@ -324,7 +324,56 @@ async fn s2_sign_out_everywhere_ends_every_sign_in_of_that_member(app: TestApp) 
     );
 }
 
+async fn s5_five_wrong_passwords_lock_the_account_for_15_minutes(app: TestApp) {
+    let minutes = time::Duration::minutes;
+    for _ in 0..5 {
+        let (status, _, _) = sign_in(&app, "admin", "not the password at all").await;
+        assert_eq!(status, 401);
+    }
+    // Now even the right password is refused, saying until when, on the page and in the API.
+    let (status, _, body) = sign_in(&app, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["code"], "auth.locked_out");
+    assert!(
+        body["detail"].as_str().unwrap().contains("locked until"),
+        "{body}"
+    );
+    let request = axum::http::Request::post("/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(format!(
+            "username=admin&password={}",
+            ADMIN_PASSWORD.replace(' ', "+")
+        )))
+        .unwrap();
+    let (status, _, html) = app.send_raw(request).await;
+    assert_eq!(status.as_u16(), 429);
+    assert!(
+        String::from_utf8_lossy(&html)
+            .contains("After 5 wrong passwords this account is locked until")
+    );
+
+    // Fifteen minutes after the last wrong password it opens again, and a sign-in clears the count.
+    app.clock.advance(minutes(16));
+    let (status, _, _) = sign_in(&app, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(status, 200);
+    for _ in 0..4 {
+        sign_in(&app, "admin", "not the password at all").await;
+    }
+    let (status, _, _) = sign_in(&app, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(status, 200, "four wrong passwords do not lock it");
+
+    let mut tx = app.db.register.read().await.unwrap();
+    let trail = tx.audit_events_after(0, 1000).await.unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "auth.sign_in_refused" && e.detail.contains("locked out")),
+        "audited"
+    );
+}
+
 app_on_both_backends!(
+    s5_five_wrong_passwords_lock_the_account_for_15_minutes,
     s2_a_sign_in_ends_after_30_idle_minutes_and_after_12_hours_however_busy,
     s2_sign_out_everywhere_ends_every_sign_in_of_that_member,
     s2_a_new_colleague_must_replace_their_one_time_password,

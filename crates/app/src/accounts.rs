@@ -26,6 +26,11 @@ pub const SIGN_IN_IDLE_LIMIT: Duration = Duration::minutes(30);
 /// How often a sign-in's last use is written down: use within a minute counts as one.
 const SIGN_IN_TOUCH_EVERY: Duration = Duration::minutes(1);
 
+/// Wrong passwords in a row that lock an account (ASVS 2.2.1)…
+pub const LOCKOUT_AFTER: u64 = 5;
+/// …for this long after the last of them; it is counted over the same span.
+pub const LOCKOUT_FOR: Duration = Duration::minutes(15);
+
 /// The shortest password accepted (OWASP ASVS 2.1.1).
 pub const MIN_PASSWORD_LENGTH: usize = 12;
 
@@ -269,19 +274,34 @@ impl Custodian {
         let Some(account) = account.filter(|a| a.disabled_at.is_none()) else {
             // Spend the time a real check would, so response times do not reveal which accounts exist.
             password_matches(password, &self.decoy_hash);
-            self.audit_refused_sign_in(None, now).await?;
+            self.audit_refused_sign_in(None, now, "no such account")
+                .await?;
             return Err(refused);
         };
+        let (failures, last) = {
+            let mut tx = self.register.read().await?;
+            tx.sign_in_failures_since(account.member.id, now - LOCKOUT_FOR)
+                .await?
+        };
+        if let (true, Some(last)) = (failures >= LOCKOUT_AFTER, last) {
+            self.audit_refused_sign_in(Some(account.member.id), now, "locked out")
+                .await?;
+            let until = crate::london::london_time(last + LOCKOUT_FOR + Duration::MINUTE);
+            return Err(AppError::LockedOut(format!(
+                "after {LOCKOUT_AFTER} wrong passwords this account is locked until {until}; an administrator can set a one-time password if it cannot wait"
+            )));
+        }
         if password.chars().count() > MAX_PASSWORD_LENGTH
             || !password_matches(password, &account.password_hash)
         {
-            self.audit_refused_sign_in(Some(account.member.id), now)
+            self.audit_refused_sign_in(Some(account.member.id), now, "wrong password")
                 .await?;
             return Err(refused);
         }
         let secret = Secret::random("")?;
         let expires_at = now + SIGN_IN_LIFETIME;
         let mut tx = self.register.write().await?;
+        tx.clear_sign_in_failures(account.member.id).await?;
         tx.insert_sign_in(&secret.digest(), account.member.id, now, expires_at)
             .await?;
         Audit::change("auth.signed_in")
@@ -303,18 +323,19 @@ impl Custodian {
         &self,
         staff: Option<StaffId>,
         at: OffsetDateTime,
+        reason: &str,
     ) -> AppResult<()> {
         let mut tx = self.register.write().await?;
-        let (actor, detail) = match staff {
-            Some(id) => (
-                Actor::Staff(id),
-                serde_json::json!({ "reason": "wrong password" }),
-            ),
-            None => (
-                Actor::System,
-                serde_json::json!({ "reason": "no such account" }),
-            ),
+        let actor = match staff {
+            Some(id) => {
+                if reason == "wrong password" {
+                    tx.insert_sign_in_failure(id, at).await?;
+                }
+                Actor::Staff(id)
+            }
+            None => Actor::System,
         };
+        let detail = serde_json::json!({ "reason": reason });
         Audit::change("auth.sign_in_refused")
             .outcome(AuditOutcome::Refused)
             .detail(detail)

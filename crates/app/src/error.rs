@@ -23,6 +23,10 @@ pub enum AppError {
     #[error("{0}")]
     Unauthenticated(&'static str),
 
+    /// Too many wrong passwords in a row: the account refuses to sign in until `message` says.
+    #[error("{0}")]
+    LockedOut(String),
+
     /// The caller is signed in but may not do this.
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },
@@ -85,6 +89,7 @@ impl AppError {
             Self::RangeNotSatisfiable { .. } => "media.range_not_satisfiable".to_owned(),
             Self::Startup(_) => "startup".to_owned(),
             Self::Unauthenticated(_) => "auth.unauthenticated".to_owned(),
+            Self::LockedOut(_) => "auth.locked_out".to_owned(),
             Self::WeakPassword(_) => "auth.weak_password".to_owned(),
             Self::AuditBroken(_) => "audit.broken".to_owned(),
             Self::Store(StoreError::Duplicate { .. }) => "register.duplicate".to_owned(),

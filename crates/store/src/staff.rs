@@ -229,6 +229,45 @@ impl RegisterTx {
         Ok(())
     }
 
+    /// Notes a wrong password for `staff` at `at`.
+    pub async fn insert_sign_in_failure(
+        &mut self,
+        staff: StaffId,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        on_both!(self, conn => sqlx::query("INSERT INTO sign_in_failures (staff_id, at) VALUES ($1, $2)")
+            .bind(staff.as_uuid())
+            .bind(at)
+            .execute(&mut **conn)
+            .await?.rows_affected());
+        Ok(())
+    }
+
+    /// How many wrong passwords `staff` gave since `since`, and when the last was.
+    pub async fn sign_in_failures_since(
+        &mut self,
+        staff: StaffId,
+        since: OffsetDateTime,
+    ) -> StoreResult<(u64, Option<OffsetDateTime>)> {
+        let (count, last): (i64, Option<OffsetDateTime>) = on_both!(self, conn => sqlx::query_as(
+            "SELECT COUNT(*), MAX(at) FROM sign_in_failures WHERE staff_id = $1 AND at > $2",
+        )
+        .bind(staff.as_uuid())
+        .bind(since)
+        .fetch_one(&mut **conn)
+        .await?);
+        Ok((u64::try_from(count).unwrap_or(0), last))
+    }
+
+    /// Forgets `staff`'s wrong passwords, after they sign in.
+    pub async fn clear_sign_in_failures(&mut self, staff: StaffId) -> StoreResult<()> {
+        on_both!(self, conn => sqlx::query("DELETE FROM sign_in_failures WHERE staff_id = $1")
+            .bind(staff.as_uuid())
+            .execute(&mut **conn)
+            .await?.rows_affected());
+        Ok(())
+    }
+
     /// Ends one sign-in.
     pub async fn revoke_sign_in(
         &mut self,

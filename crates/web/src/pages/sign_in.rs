@@ -103,6 +103,14 @@ pub async fn submit(State(state): State<AppState>, Form(form): Form<SignInForm>)
             let page = SignInPage::new(form.username, return_to, errors);
             render(StatusCode::UNAUTHORIZED, &page)
         }
+        Err(AppError::LockedOut(message)) => {
+            let errors = vec![FieldError {
+                field: "username",
+                message: super::sentence(&message),
+            }];
+            let page = SignInPage::new(form.username, return_to, errors);
+            render(StatusCode::TOO_MANY_REQUESTS, &page)
+        }
         Err(error) => crate::ApiError::from(error).into_response(),
     }
 }

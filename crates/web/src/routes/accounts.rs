@@ -49,7 +49,8 @@ pub struct SignedInView {
 
 /// Sign in with a username and password; sets the sign-in cookie.
 #[utoipa::path(post, path = "/auth/sign-in", tag = "accounts", security(()), request_body = SignInRequest,
-    responses((status = OK, body = SignedInView), (status = UNAUTHORIZED, body = Problem)))]
+    responses((status = OK, body = SignedInView), (status = UNAUTHORIZED, body = Problem),
+        (status = TOO_MANY_REQUESTS, body = Problem, description = "Locked for 15 minutes after 5 wrong passwords")))]
 async fn sign_in(
     State(state): State<AppState>,
     Body(request): Body<SignInRequest>,
