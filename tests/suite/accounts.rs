@@ -372,7 +372,38 @@ async fn s5_five_wrong_passwords_lock_the_account_for_15_minutes(app: TestApp) {
     );
 }
 
+async fn s2_signing_in_replaces_whatever_sign_in_the_browser_carried(app: TestApp) {
+    // Someone plants their own sign-in cookie in a shared browser; then a colleague signs in.
+    let (_, planted, _) = sign_in(&app, "admin", ADMIN_PASSWORD).await;
+    let planted = planted.unwrap();
+    let request = axum::http::Request::post("/sign-in")
+        .header(header::COOKIE, &planted)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(format!(
+            "username=admin&password={}",
+            ADMIN_PASSWORD.replace(' ', "+")
+        )))
+        .unwrap();
+    let (status, headers, _) = app.send_raw(request).await;
+    assert_eq!(status.as_u16(), 303);
+    let fresh = headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_ne!(fresh, planted, "a new sign-in id");
+    assert_eq!(
+        page_status(&app, &planted).await,
+        303,
+        "the planted one has ended"
+    );
+    assert_eq!(page_status(&app, &fresh).await, 200);
+}
+
 app_on_both_backends!(
+    s2_signing_in_replaces_whatever_sign_in_the_browser_carried,
     s5_five_wrong_passwords_lock_the_account_for_15_minutes,
     s2_a_sign_in_ends_after_30_idle_minutes_and_after_12_hours_however_busy,
     s2_sign_out_everywhere_ends_every_sign_in_of_that_member,

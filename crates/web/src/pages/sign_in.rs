@@ -63,7 +63,11 @@ pub struct SignInForm {
 }
 
 // Signing in needs no token: there is no sign-in yet to forge a request with.
-pub async fn submit(State(state): State<AppState>, Form(form): Form<SignInForm>) -> Response {
+pub async fn submit(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    Form(form): Form<SignInForm>,
+) -> Response {
     let return_to = safe_return_path(&form.return_to).to_owned();
     let mut errors = Vec::new();
     if form.username.trim().is_empty() {
@@ -88,6 +92,13 @@ pub async fn submit(State(state): State<AppState>, Form(form): Form<SignInForm>)
         .await
     {
         Ok(signed_in) => {
+            // Whatever sign-in this browser carried before ends: a cookie planted in it by
+            // someone else is worth nothing afterwards (session fixation, ASVS 3.2.1).
+            if let Some(earlier) = session_cookie(&parts)
+                && let Err(error) = state.custodian.sign_out(&Secret::from(earlier)).await
+            {
+                tracing::warn!(%error, "an earlier sign-in could not be ended");
+            }
             let mut headers = HeaderMap::new();
             if let Some(cookie) = sign_in_cookie(signed_in.secret.expose()) {
                 headers.insert(header::SET_COOKIE, cookie);

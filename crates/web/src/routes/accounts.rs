@@ -53,12 +53,20 @@ pub struct SignedInView {
         (status = TOO_MANY_REQUESTS, body = Problem, description = "Locked for 15 minutes after 5 wrong passwords")))]
 async fn sign_in(
     State(state): State<AppState>,
+    parts: axum::http::request::Parts,
     Body(request): Body<SignInRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let signed_in = state
         .custodian
         .sign_in(&request.username, &request.password)
         .await?;
+    // The sign-in this client carried before ends with this one (session fixation).
+    if let Some(earlier) = crate::extract::session_cookie(&parts) {
+        state
+            .custodian
+            .sign_out(&custodian_app::Secret::from(earlier))
+            .await?;
+    }
     let mut headers = HeaderMap::new();
     if let Some(value) = sign_in_cookie(signed_in.secret.expose()) {
         headers.insert(header::SET_COOKIE, value);
