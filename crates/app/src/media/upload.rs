@@ -202,18 +202,7 @@ impl Custodian {
     {
         caller.ready()?;
         let vault = self.vault();
-        let upload = vault
-            .uploads
-            .get(id)
-            .ok_or_else(|| AppError::not_found("upload", id))?;
-        let mut upload = upload.lock().await;
-        if upload.owner != caller.member.id {
-            return Err(AppError::not_found("upload", id));
-        }
-        let mut ingest = upload.ingest.take().ok_or_else(|| AppError::Conflict {
-            code: "upload.busy",
-            message: "another request is writing to this upload".to_owned(),
-        })?;
+        let (mut upload, mut ingest) = self.claim_upload(caller, id).await?;
         if ingest.received() != offset {
             let received = ingest.received();
             upload.ingest = Some(ingest);
@@ -289,18 +278,7 @@ impl Custodian {
     pub async fn complete_upload(&self, caller: &Caller, id: Uuid) -> AppResult<Recording> {
         caller.ready()?;
         let vault = self.vault();
-        let upload = vault
-            .uploads
-            .get(id)
-            .ok_or_else(|| AppError::not_found("upload", id))?;
-        let mut upload = upload.lock().await;
-        if upload.owner != caller.member.id {
-            return Err(AppError::not_found("upload", id));
-        }
-        let mut ingest = upload.ingest.take().ok_or_else(|| AppError::Conflict {
-            code: "upload.busy",
-            message: "another request is writing to this upload".to_owned(),
-        })?;
+        let (upload, mut ingest) = self.claim_upload(caller, id).await?;
         vault.uploads.remove(id);
         if ingest.received() == 0 {
             return Err(AppError::Vault(VaultError::Empty));
@@ -308,6 +286,29 @@ impl Custodian {
         ingest.end_here();
         self.finish_upload(caller, &upload.target, upload.filename.clone(), ingest)
             .await
+    }
+
+    /// The caller's upload `id`, locked, with its staged bytes taken out to work on; an upload
+    /// of someone else's is as good as missing.
+    async fn claim_upload(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> AppResult<(tokio::sync::OwnedMutexGuard<Upload>, Ingest)> {
+        let upload = self
+            .vault()
+            .uploads
+            .get(id)
+            .ok_or_else(|| AppError::not_found("upload", id))?;
+        let mut upload = upload.lock_owned().await;
+        if upload.owner != caller.member.id {
+            return Err(AppError::not_found("upload", id));
+        }
+        let ingest = upload.ingest.take().ok_or_else(|| AppError::Conflict {
+            code: "upload.busy",
+            message: "another request is writing to this upload".to_owned(),
+        })?;
+        Ok((upload, ingest))
     }
 
     /// The recording an upload will register, checked against the register.
