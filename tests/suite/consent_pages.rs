@@ -449,6 +449,31 @@ async fn c5_a_consent_for_one_session_is_asked_from_the_session_page(app: TestAp
     assert_eq!(consent.body["scope"]["session_id"], session.as_str());
     let (_, _, html) = page(&app, get(&format!("/consents/{id}"), Some(&cookie))).await;
     assert!(html.contains("one session"), "{html}");
+
+    // C1: an answer for one session and one for the whole service are shown side by side.
+    let reply = app
+        .post(
+            &format!("/api/v1/persons/{visitor}/consents"),
+            serde_json::json!({
+                "answer": "given", "purposes": ["activities"], "given_by": {"kind": "person"},
+                "scope": {"kind": "service", "service": "CAMHS-NORTH"},
+                "signed_at": custodian_testkit::fixtures::minutes_from_now(-60),
+                "signature": {"method": "paper", "signed_by": "Ola Testperson"},
+                "told_refusal_does_not_affect_care": true,
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let (_, _, html) = page(&app, get(&format!("/persons/{visitor}"), Some(&cookie))).await;
+    let table = html
+        .split("aria-labelledby=\"consents\"")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        table.contains("<td>The service CAMHS-NORTH</td>"),
+        "{table}"
+    );
+    assert!(table.contains("<td>One session</td>"), "{table}");
 }
 
 app_on_both_backends!(

@@ -19,6 +19,16 @@ use super::{error_page, render};
 use crate::AppState;
 use crate::extract::Path;
 
+/// What a consent covers, in words: "the service CAMHS-NORTH", "one session".
+pub fn scope_words(scope: &Scope) -> String {
+    match scope {
+        Scope::Service { service } => format!("the service {service}"),
+        Scope::Course { .. } => "one course of sessions".to_owned(),
+        Scope::Session { .. } => "one session".to_owned(),
+        Scope::Recording { .. } => "one recording".to_owned(),
+    }
+}
+
 /// A consent in the words the page and the copy use.
 pub struct ConsentView {
     pub id: String,
@@ -68,12 +78,7 @@ impl ConsentView {
                 signature.signed_by
             ),
         };
-        let covers = match &consent.scope {
-            Scope::Service { service } => format!("the service {service}"),
-            Scope::Course { .. } => "one course of sessions".to_owned(),
-            Scope::Session { .. } => "one session".to_owned(),
-            Scope::Recording { .. } => "one recording".to_owned(),
-        };
+        let covers = scope_words(&consent.scope);
         let given = consent.answer == ConsentAnswer::Given;
         Self {
             id: consent.id.to_string(),

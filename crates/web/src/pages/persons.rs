@@ -7,7 +7,7 @@ use axum::response::Response;
 use custodian_app::consents::ConsentHistory;
 use custodian_app::dashboard::PersonOverview;
 use custodian_app::london::london_time;
-use custodian_core::consent::ConsentAnswer;
+use custodian_core::consent::{ConsentAnswer, Scope};
 use custodian_core::ids::PersonId;
 use custodian_core::person::Person;
 use custodian_core::purpose::Purpose;
@@ -147,22 +147,38 @@ const LATEST: u32 = 20;
 /// Where a person stands on one purpose: their latest answer, and any withdrawal of it (C1, C8).
 pub struct PurposeStatus {
     purpose: String,
+    covers: String,
     status: &'static str,
     tone: &'static str,
     since: String,
     consent_id: String,
 }
 
-/// Each purpose the person was asked about, by their latest form, withdrawals applied.
+/// Each purpose the person was asked about, for each thing a consent covered (a service, a
+/// course, a session…): the latest answer there, withdrawals applied. A later answer for one
+/// session does not hide the answer for the whole service.
 fn purpose_statuses(history: &ConsentHistory) -> Vec<PurposeStatus> {
-    Purpose::ALL
-        .iter()
-        .filter_map(|purpose| {
-            let latest = history
-                .consents
+    let mut statuses = Vec::new();
+    for purpose in Purpose::ALL {
+        let asked: Vec<_> = history
+            .consents
+            .iter()
+            .filter(|consent| consent.purposes.contains(*purpose))
+            .collect();
+        let mut scopes: Vec<&Scope> = Vec::new();
+        for consent in &asked {
+            if !scopes.contains(&&consent.scope) {
+                scopes.push(&consent.scope);
+            }
+        }
+        for scope in scopes {
+            let Some(latest) = asked
                 .iter()
-                .filter(|consent| consent.purposes.contains(*purpose))
-                .max_by_key(|consent| consent.signed_at)?;
+                .filter(|consent| consent.scope == *scope)
+                .max_by_key(|consent| consent.signed_at)
+            else {
+                continue;
+            };
             let withdrawal = history.withdrawals.iter().find(|withdrawal| {
                 withdrawal.consent_id == latest.id && withdrawal.purposes.contains(*purpose)
             });
@@ -171,15 +187,17 @@ fn purpose_statuses(history: &ConsentHistory) -> Vec<PurposeStatus> {
                 (None, ConsentAnswer::Given) => ("Given", "green", latest.signed_at),
                 (None, ConsentAnswer::Refused) => ("Refused", "red", latest.signed_at),
             };
-            Some(PurposeStatus {
+            statuses.push(PurposeStatus {
                 purpose: super::sentence(purpose.label()),
+                covers: super::sentence(&super::consent::scope_words(scope)),
                 status,
                 tone,
                 since: london_time(since),
                 consent_id: latest.id.to_string(),
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    statuses
 }
 
 pub async fn person(
