@@ -567,6 +567,27 @@ async fn s2_a_form_or_request_without_its_sign_ins_token_is_refused(app: TestApp
     assert_eq!(app.send_raw(request).await.0, StatusCode::FORBIDDEN);
     let (status, _, _) = page(&app, get("/persons", Some(&cookie))).await;
     assert_eq!(status, StatusCode::OK, "still signed in");
+
+    // Each refusal is evidence (S5): who the forged request was sent as, where, and the rule.
+    let mut tx = app.db.register.read().await.unwrap();
+    let refusals: Vec<_> = tx
+        .audit_events_after(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "auth.forged_request_refused")
+        .collect();
+    assert_eq!(refusals.len(), 5, "three forms, the API call and sign-out");
+    assert!(
+        refusals
+            .iter()
+            .all(|e| matches!(e.actor, custodian_core::audit::Actor::Staff(_)))
+    );
+    assert!(
+        refusals
+            .iter()
+            .any(|e| e.detail.contains("/persons/new") && e.detail.contains("ASVS 4.2.2"))
+    );
 }
 
 app_on_both_backends!(

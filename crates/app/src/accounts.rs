@@ -369,6 +369,27 @@ impl Custodian {
         })
     }
 
+    /// Records that a request sent with this sign-in's cookie lacked its anti-forgery token and
+    /// was refused (S5): who it was sent as, and where, are evidence of an attempt.
+    pub async fn record_forged_request(&self, secret: &Secret, path: &str) -> AppResult<()> {
+        let now = self.clock.now();
+        let staff = {
+            let mut tx = self.register.read().await?;
+            tx.staff_for_sign_in(&secret.digest(), now, now - SIGN_IN_IDLE_LIMIT)
+                .await?
+                .map(|(account, _)| account.member.id)
+        };
+        let path: String = path.chars().take(200).collect();
+        let mut tx = self.register.write().await?;
+        Audit::change("auth.forged_request_refused")
+            .outcome(AuditOutcome::Refused)
+            .detail(serde_json::json!({ "path": path, "rule": "ASVS 4.2.2" }))
+            .write(&mut tx, staff.map_or(Actor::System, Actor::Staff), now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Ends every sign-in of the caller, on every computer and tablet (ASVS 3.3.4).
     pub async fn sign_out_everywhere(&self, caller: &Caller) -> AppResult<()> {
         let now = self.clock.now();

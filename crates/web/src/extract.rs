@@ -34,6 +34,13 @@ impl FromRequestParts<AppState> for Staff {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
                 if !form_token_matches(&cookie, sent) {
+                    if let Err(error) = state
+                        .custodian
+                        .record_forged_request(&Secret::from(cookie.clone()), parts.uri.path())
+                        .await
+                    {
+                        tracing::error!(%error, "a refused request could not be audited");
+                    }
                     return Err(ApiError::bad_request(
                         "auth.form_token",
                         format!("send the page's `{FORM_TOKEN_HEADER}` header with requests made with the sign-in cookie, or use an API token"),

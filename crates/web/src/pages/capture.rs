@@ -179,6 +179,14 @@ pub async fn receive(
         _ => false,
     };
     if !genuine {
+        if let Some(cookie) = session_cookie_of(&headers)
+            && let Err(error) = state
+                .custodian
+                .record_forged_request(&custodian_app::Secret::from(cookie), "/sessions/upload")
+                .await
+        {
+            tracing::error!(%error, "a refused upload could not be audited");
+        }
         return error_page(
             AppError::Unauthenticated(
                 "this form did not come from a Custodian page you have open; reload the page and send it again",

@@ -40,10 +40,20 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Checked<T> {
             .iter()
             .find(|(name, _)| name == "csrf")
             .map_or("", |(_, value)| value.as_str());
-        let genuine =
-            session_cookie(&parts).is_some_and(|cookie| form_token_matches(&cookie, sent));
+        let cookie = session_cookie(&parts);
+        let genuine = cookie
+            .as_deref()
+            .is_some_and(|cookie| form_token_matches(cookie, sent));
         if !genuine {
             tracing::warn!(path = %parts.uri.path(), "a form without its sign-in's token was refused");
+            if let Some(cookie) = cookie
+                && let Err(error) = state
+                    .custodian
+                    .record_forged_request(&custodian_app::Secret::from(cookie), parts.uri.path())
+                    .await
+            {
+                tracing::error!(%error, "a refused form could not be audited");
+            }
             return Err(refused(
                 StatusCode::FORBIDDEN,
                 "This form did not come from a Custodian page you have open, or your sign-in has \
