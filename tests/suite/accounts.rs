@@ -338,10 +338,12 @@ async fn s5_five_wrong_passwords_lock_the_account_for_15_minutes(app: TestApp) {
         body["detail"].as_str().unwrap().contains("locked until"),
         "{body}"
     );
+    let (form_cookie, token) = app.sign_in_page().await;
     let request = axum::http::Request::post("/sign-in")
+        .header(header::COOKIE, &form_cookie)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(axum::body::Body::from(format!(
-            "username=admin&password={}",
+            "username=admin&password={}&csrf={token}",
             ADMIN_PASSWORD.replace(' ', "+")
         )))
         .unwrap();
@@ -376,11 +378,12 @@ async fn s2_signing_in_replaces_whatever_sign_in_the_browser_carried(app: TestAp
     // Someone plants their own sign-in cookie in a shared browser; then a colleague signs in.
     let (_, planted, _) = sign_in(&app, "admin", ADMIN_PASSWORD).await;
     let planted = planted.unwrap();
+    let (form_cookie, token) = app.sign_in_page().await;
     let request = axum::http::Request::post("/sign-in")
-        .header(header::COOKIE, &planted)
+        .header(header::COOKIE, format!("{planted}; {form_cookie}"))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(axum::body::Body::from(format!(
-            "username=admin&password={}",
+            "username=admin&password={}&csrf={token}",
             ADMIN_PASSWORD.replace(' ', "+")
         )))
         .unwrap();
@@ -402,7 +405,43 @@ async fn s2_signing_in_replaces_whatever_sign_in_the_browser_carried(app: TestAp
     assert_eq!(page_status(&app, &fresh).await, 200);
 }
 
+async fn s2_a_sign_in_form_from_another_site_is_refused(app: TestApp) {
+    let send = |cookie: Option<&str>, token: &str| {
+        let mut request = axum::http::Request::post("/sign-in")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request
+            .body(axum::body::Body::from(format!(
+                "username=admin&password={}&csrf={token}",
+                ADMIN_PASSWORD.replace(' ', "+")
+            )))
+            .unwrap()
+    };
+    let (form_cookie, token) = app.sign_in_page().await;
+    // Without the page's cookie, or with a token not its own, nobody is signed in.
+    for (cookie, sent) in [
+        (None, token.as_str()),
+        (Some(form_cookie.as_str()), "forged"),
+    ] {
+        let (status, headers, html) = app.send_raw(send(cookie, sent)).await;
+        assert_eq!(status.as_u16(), 403);
+        assert!(String::from_utf8_lossy(&html).contains("sign in again"));
+        assert!(
+            !headers
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .any(|c| c.to_str().unwrap().starts_with("custodian_session=")),
+            "no sign-in cookie"
+        );
+    }
+    let (status, _, _) = app.send_raw(send(Some(&form_cookie), &token)).await;
+    assert_eq!(status.as_u16(), 303);
+}
+
 app_on_both_backends!(
+    s2_a_sign_in_form_from_another_site_is_refused,
     s2_signing_in_replaces_whatever_sign_in_the_browser_carried,
     s5_five_wrong_passwords_lock_the_account_for_15_minutes,
     s2_a_sign_in_ends_after_30_idle_minutes_and_after_12_hours_however_busy,

@@ -31,6 +31,42 @@ fn urlencode(text: &str) -> String {
 
 /// Sends a request as a browser showing the app's pages would: a form sent with a sign-in
 /// carries that sign-in's anti-forgery token, as every form on the pages does.
+/// A sign-in form sent as from the sign-in page: with that page's cookie and token.
+async fn with_sign_in_page(app: &TestApp, request: Request<Body>) -> Request<Body> {
+    if request.method() != Method::POST || request.uri().path() != "/sign-in" {
+        return request;
+    }
+    let (parts, body) = request.into_parts();
+    let mut bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    if String::from_utf8_lossy(&bytes)
+        .split('&')
+        .any(|p| p.starts_with("csrf="))
+    {
+        return Request::from_parts(parts, Body::from(bytes));
+    }
+    let (cookie, token) = app.sign_in_page().await;
+    let mut parts = parts;
+    let cookies = match parts
+        .headers
+        .get(header::COOKIE)
+        .and_then(|c| c.to_str().ok())
+    {
+        Some(existing) => format!("{existing}; {cookie}"),
+        None => cookie,
+    };
+    parts
+        .headers
+        .insert(header::COOKIE, cookies.parse().unwrap());
+    if !bytes.is_empty() {
+        bytes.push(b'&');
+    }
+    bytes.extend_from_slice(format!("csrf={}", urlencode(&token)).as_bytes());
+    Request::from_parts(parts, Body::from(bytes))
+}
+
 async fn with_form_token(request: Request<Body>) -> Request<Body> {
     let token = request
         .headers()
@@ -63,6 +99,7 @@ pub(crate) async fn page(
     app: &TestApp,
     request: Request<Body>,
 ) -> (StatusCode, axum::http::HeaderMap, String) {
+    let request = with_sign_in_page(app, request).await;
     let request = with_form_token(request).await;
     let (status, headers, bytes) = app.send_raw(request).await;
     (status, headers, String::from_utf8(bytes).unwrap())

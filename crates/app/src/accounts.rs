@@ -84,6 +84,12 @@ impl Secret {
     }
 }
 
+/// A fresh random value for a form shown before anyone signs in, kept in a cookie of its own,
+/// so the sign-in form can carry an anti-forgery token too (login CSRF).
+pub fn form_nonce() -> AppResult<Secret> {
+    Secret::random("")
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")

@@ -156,6 +156,32 @@ impl TestApp {
         format!("http://{address}")
     }
 
+    /// What a browser gets with the sign-in page: its cookie (`name=value`) and the token its
+    /// form carries.
+    pub async fn sign_in_page(&self) -> (String, String) {
+        let request = Request::get("/sign-in")
+            .body(Body::empty())
+            .expect("a request");
+        let (_, headers, body) = self.send_raw(request).await;
+        let cookie = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|c| c.to_str().ok())
+            .find(|c| c.starts_with("custodian_sign_in_form="))
+            .and_then(|c| c.split(';').next())
+            .expect("the sign-in page sets its cookie")
+            .to_owned();
+        let html = String::from_utf8(body).expect("a page");
+        let marker = "name=\"csrf\" value=\"";
+        let start = html.find(marker).expect("the sign-in form's token") + marker.len();
+        let token = html
+            .get(start..)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the token")
+            .to_owned();
+        (cookie, token)
+    }
+
     /// Signs in through the API.
     pub async fn sign_in(&self, username: &str, password: &str) -> SignIn {
         let reply = self

@@ -233,10 +233,35 @@ async fn load(custodian: &Custodian, caller: &Caller, people: usize) -> Vec<Load
 
 /// Signs in through the sign-in page, as a browser would; returns the cookie to send.
 async fn sign_in(router: &Router) -> String {
+    // The sign-in page first: its cookie and the token its form carries.
+    let page = router
+        .clone()
+        .oneshot(Request::get("/sign-in").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let form_cookie = page.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = axum::body::to_bytes(page.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let html = String::from_utf8(html.to_vec()).unwrap();
+    let token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
     let password = PASSWORD.replace(' ', "+");
     let request = Request::post("/sign-in")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("username=admin&password={password}")))
+        .header(header::COOKIE, form_cookie)
+        .body(Body::from(format!(
+            "username=admin&password={password}&csrf={token}"
+        )))
         .unwrap();
     let response = router.clone().oneshot(request).await.unwrap();
     assert!(response.status().is_redirection(), "{}", response.status());

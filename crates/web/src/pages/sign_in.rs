@@ -11,7 +11,9 @@ use serde::Deserialize;
 use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, form_errors, render, safe_return_path};
 use crate::AppState;
-use crate::extract::{cleared_cookie, session_cookie, sign_in_cookie};
+use crate::extract::{
+    cleared_cookie, form_token, form_token_matches, session_cookie, sign_in_cookie,
+};
 use crate::pages::checked::{Checked, NoFields};
 
 #[derive(Template)]
@@ -22,9 +24,44 @@ struct SignInPage {
     errors: Vec<FieldError>,
     username: String,
     return_to: String,
+    /// The anti-forgery token of this page's own cookie (there is no sign-in yet to tie it to).
+    csrf: String,
 }
 
 form_errors!(SignInPage);
+
+/// The cookie that holds the sign-in page's random value, sent back only to `/sign-in`.
+const SIGN_IN_FORM_COOKIE: &str = "custodian_sign_in_form";
+
+/// Shows the sign-in page with a fresh random value in its own cookie, whose token the form
+/// carries: another site cannot sign a browser in to an account of its choosing (login CSRF).
+fn show(status: StatusCode, mut page: SignInPage) -> Response {
+    let nonce = match custodian_app::accounts::form_nonce() {
+        Ok(nonce) => nonce,
+        Err(error) => return crate::ApiError::from(error).into_response(),
+    };
+    page.csrf = form_token(nonce.expose());
+    let mut response = render(status, &page);
+    if let Ok(cookie) = axum::http::HeaderValue::from_str(&format!(
+        "{SIGN_IN_FORM_COOKIE}={}; Path=/sign-in; HttpOnly; Secure; SameSite=Strict; Max-Age=3600",
+        nonce.expose()
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// Whether the sign-in form carries the token of the page's own cookie.
+fn genuine(parts: &axum::http::request::Parts, sent: &str) -> bool {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(name, value)| name == SIGN_IN_FORM_COOKIE && form_token_matches(value, sent))
+}
 
 impl SignInPage {
     fn new(username: String, return_to: String, errors: Vec<FieldError>) -> Self {
@@ -34,6 +71,7 @@ impl SignInPage {
             errors,
             username,
             return_to,
+            csrf: String::new(),
         }
     }
 }
@@ -46,9 +84,9 @@ pub struct ReturnTo {
 
 pub async fn form(Query(query): Query<ReturnTo>) -> Response {
     let return_to = safe_return_path(&query.return_to).to_owned();
-    render(
+    show(
         StatusCode::OK,
-        &SignInPage::new(String::new(), return_to, Vec::new()),
+        SignInPage::new(String::new(), return_to, Vec::new()),
     )
 }
 
@@ -60,6 +98,8 @@ pub struct SignInForm {
     password: String,
     #[serde(default)]
     return_to: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 // Signing in needs no token: there is no sign-in yet to forge a request with.
@@ -69,6 +109,17 @@ pub async fn submit(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let return_to = safe_return_path(&form.return_to).to_owned();
+    if !genuine(&parts, &form.csrf) {
+        let errors = vec![FieldError {
+            field: "username",
+            message: "This sign-in page had expired or did not come from Custodian: sign in again"
+                .to_owned(),
+        }];
+        return show(
+            StatusCode::FORBIDDEN,
+            SignInPage::new(form.username, return_to, errors),
+        );
+    }
     let mut errors = Vec::new();
     if form.username.trim().is_empty() {
         errors.push(FieldError {
@@ -84,7 +135,7 @@ pub async fn submit(
     }
     if !errors.is_empty() {
         let page = SignInPage::new(form.username, return_to, errors);
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        return show(StatusCode::UNPROCESSABLE_ENTITY, page);
     }
     match state
         .custodian
@@ -112,7 +163,7 @@ pub async fn submit(
                 message: "Enter a correct username and password".to_owned(),
             }];
             let page = SignInPage::new(form.username, return_to, errors);
-            render(StatusCode::UNAUTHORIZED, &page)
+            show(StatusCode::UNAUTHORIZED, page)
         }
         Err(AppError::LockedOut(message)) => {
             let errors = vec![FieldError {
@@ -120,7 +171,7 @@ pub async fn submit(
                 message: super::sentence(&message),
             }];
             let page = SignInPage::new(form.username, return_to, errors);
-            render(StatusCode::TOO_MANY_REQUESTS, &page)
+            show(StatusCode::TOO_MANY_REQUESTS, page)
         }
         Err(error) => crate::ApiError::from(error).into_response(),
     }
