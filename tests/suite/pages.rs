@@ -514,7 +514,9 @@ async fn register_a_person_with_every_problem_shown_at_once(app: TestApp) {
     assert!(html.contains("1 found"), "{html}");
 }
 
-async fn s2_every_response_forbids_framing_sniffing_caching_and_inline_script(app: TestApp) {
+async fn s2_every_response_forbids_framing_sniffing_caching_and_inline_script_and_https_stays_https(
+    app: TestApp,
+) {
     let cookie = signed_in(&app).await;
     for path in ["/sign-in", "/", "/persons?q=x", "/healthz", "/no-such-page"] {
         let (_, headers, _) = page(&app, get(path, Some(&cookie))).await;
@@ -536,6 +538,26 @@ async fn s2_every_response_forbids_framing_sniffing_caching_and_inline_script(ap
         assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY", "{path}");
         assert_eq!(headers[header::REFERRER_POLICY], "no-referrer", "{path}");
         assert_eq!(headers[header::CACHE_CONTROL], "no-store", "{path}");
+        assert!(
+            headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(),
+            "{path}: plain HTTP gets no HSTS"
+        );
+    }
+    // Behind the organisation's TLS proxy, browsers are told to use HTTPS only.
+    for proxy in [
+        ("x-forwarded-proto", "https"),
+        ("forwarded", "for=10.0.0.1;proto=https"),
+    ] {
+        let request = Request::get("/sign-in")
+            .header(proxy.0, proxy.1)
+            .body(Body::empty())
+            .unwrap();
+        let (_, headers, _) = app.send_raw(request).await;
+        assert_eq!(
+            headers[header::STRICT_TRANSPORT_SECURITY],
+            "max-age=31536000; includeSubDomains",
+            "{proxy:?}"
+        );
     }
 }
 
@@ -629,7 +651,7 @@ async fn s2_a_form_or_request_without_its_sign_ins_token_is_refused(app: TestApp
 
 app_on_both_backends!(
     s2_a_form_or_request_without_its_sign_ins_token_is_refused,
-    s2_every_response_forbids_framing_sniffing_caching_and_inline_script,
+    s2_every_response_forbids_framing_sniffing_caching_and_inline_script_and_https_stays_https,
     s5_staff_sign_in_and_out_in_the_browser,
     register_a_person_with_every_problem_shown_at_once,
     find_a_person_and_open_their_page,

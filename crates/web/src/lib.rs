@@ -183,7 +183,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
                 // Pages load scripts, styles, images and media from this site only, and never inline:
                 // markup that slips into a page cannot run. Media responses set a stricter policy.
-                .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY))),
+                .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)))
+                .layer(axum::middleware::from_fn(strict_transport_security)),
         )
 }
 
@@ -191,6 +192,33 @@ pub fn router(state: AppState) -> Router {
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self'; media-src 'self'; connect-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
+
+/// Tells browsers to use HTTPS only, for a year, when the request came over HTTPS: Custodian
+/// serves plain HTTP behind the organisation's TLS proxy, which says so in `X-Forwarded-Proto`
+/// or `Forwarded`. Browsers ignore the header on plain HTTP, so a forged claim gains nothing.
+async fn strict_transport_security(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let headers = request.headers();
+    let forwarded_proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    let forwarded = headers
+        .get(header::FORWARDED)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("proto=https"));
+    let secure = request.uri().scheme_str() == Some("https") || forwarded_proto || forwarded;
+    let mut response = next.run(request).await;
+    if secure {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
 
 async fn not_found() -> impl IntoResponse {
     let mut error = ApiError::bad_request(
