@@ -118,14 +118,7 @@ impl RegisterTx {
 
     /// The recordings a person appears in, latest first.
     pub async fn recordings_of(&mut self, person: PersonId) -> StoreResult<Vec<Recording>> {
-        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
-            "SELECT r.id FROM recordings r JOIN recording_subjects s ON s.recording_id = r.id
-             WHERE s.person_id = $1 ORDER BY r.made_at DESC, r.id",
-        )
-        .bind(person.as_uuid())
-        .fetch_all(&mut **conn)
-        .await?);
-        self.recordings(ids).await
+        self.latest_recordings_of(person, u32::MAX).await
     }
 
     /// The latest `limit` recordings a person appears in, latest first (for pages).

@@ -215,19 +215,7 @@ impl RegisterTx {
 
     /// The sessions a person takes part in, latest first.
     pub async fn sessions_of(&mut self, person: PersonId) -> StoreResult<Vec<Session>> {
-        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
-            "SELECT s.id FROM sessions s JOIN session_participants p ON p.session_id = s.id WHERE p.person_id = $1 ORDER BY s.starts_at DESC, s.id",
-        )
-        .bind(person.as_uuid())
-        .fetch_all(&mut **conn)
-        .await?);
-        let mut sessions = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(session) = self.session(SessionId::from_uuid(id)).await? {
-                sessions.push(session);
-            }
-        }
-        Ok(sessions)
+        self.latest_sessions_of(person, u32::MAX).await
     }
 
     /// The latest `limit` sessions a person takes part in, latest first (for pages).
@@ -244,13 +232,7 @@ impl RegisterTx {
         .bind(i64::from(limit))
         .fetch_all(&mut **conn)
         .await?);
-        let mut sessions = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(session) = self.session(SessionId::from_uuid(id)).await? {
-                sessions.push(session);
-            }
-        }
-        Ok(sessions)
+        self.sessions(ids).await
     }
 
     /// The sessions `staff` started that begin in `from..until`, earliest first.
@@ -269,6 +251,11 @@ impl RegisterTx {
         .bind(until)
         .fetch_all(&mut **conn)
         .await?);
+        self.sessions(ids).await
+    }
+
+    /// The sessions with these ids, in the order given, with their participants.
+    async fn sessions(&mut self, ids: Vec<Uuid>) -> StoreResult<Vec<Session>> {
         let mut sessions = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(session) = self.session(SessionId::from_uuid(id)).await? {
