@@ -46,6 +46,14 @@ struct StaffRow {
     disabled_at: Option<OffsetDateTime>,
 }
 
+/// An account with when its sign-in was last used.
+#[derive(sqlx::FromRow)]
+struct SignInRow {
+    #[sqlx(flatten)]
+    staff: StaffRow,
+    seen_at: OffsetDateTime,
+}
+
 impl TryFrom<StaffRow> for StaffAccount {
     type Error = StoreError;
 
@@ -193,25 +201,18 @@ impl RegisterTx {
         now: OffsetDateTime,
         idle_since: OffsetDateTime,
     ) -> StoreResult<Option<(StaffAccount, OffsetDateTime)>> {
-        let seen: Option<OffsetDateTime> = on_both!(self, conn => sqlx::query_scalar(
-            "SELECT COALESCE(last_seen_at, created_at) FROM staff_sessions
-             WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2
-               AND COALESCE(last_seen_at, created_at) > $3",
+        let row: Option<SignInRow> = on_both!(self, conn => sqlx::query_as(
+            "SELECT s.*, COALESCE(t.last_seen_at, t.created_at) AS seen_at
+             FROM staff s JOIN staff_sessions t ON t.staff_id = s.id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2
+               AND COALESCE(t.last_seen_at, t.created_at) > $3 AND s.disabled_at IS NULL",
         )
         .bind(token_hash)
         .bind(now)
         .bind(idle_since)
         .fetch_optional(&mut **conn)
         .await?);
-        let Some(seen) = seen else { return Ok(None) };
-        let row: Option<StaffRow> = on_both!(self, conn => sqlx::query_as(
-            "SELECT s.* FROM staff s JOIN staff_sessions t ON t.staff_id = s.id
-             WHERE t.token_hash = $1 AND s.disabled_at IS NULL",
-        )
-        .bind(token_hash)
-        .fetch_optional(&mut **conn)
-        .await?);
-        row.map(|row| StaffAccount::try_from(row).map(|account| (account, seen)))
+        row.map(|row| StaffAccount::try_from(row.staff).map(|account| (account, row.seen_at)))
             .transpose()
     }
 
