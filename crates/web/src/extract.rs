@@ -34,13 +34,7 @@ impl FromRequestParts<AppState> for Staff {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
                 if !form_token_matches(&cookie, sent) {
-                    if let Err(error) = state
-                        .custodian
-                        .record_forged_request(&Secret::from(cookie.clone()), parts.uri.path())
-                        .await
-                    {
-                        tracing::error!(%error, "a refused request could not be audited");
-                    }
+                    audit_forgery(state, &cookie, parts.uri.path()).await;
                     return Err(ApiError::bad_request(
                         "auth.form_token",
                         format!("send the page's `{FORM_TOKEN_HEADER}` header with requests made with the sign-in cookie, or use an API token"),
@@ -114,18 +108,31 @@ pub fn cleared_cookie() -> axum::http::HeaderValue {
     )
 }
 
-/// The sign-in cookie's value, if the request carries one.
-pub fn session_cookie(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+/// The value of the cookie `name` among `headers`, if the request carries it.
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_owned())
+            let (found, value) = pair.trim().split_once('=')?;
+            (found == name && !value.is_empty()).then(|| value.to_owned())
         })
+}
+
+/// The sign-in cookie's value, if the request carries one.
+pub fn session_cookie(parts: &Parts) -> Option<String> {
+    cookie(&parts.headers, SESSION_COOKIE)
+}
+
+/// Writes down a request sent with the sign-in `cookie` to `path` but without its anti-forgery
+/// token: it was refused, and the attempt is evidence (S5). A failure to write is logged.
+pub async fn audit_forgery(state: &AppState, cookie: &str, path: &str) {
+    let secret = Secret::from(cookie.to_owned());
+    if let Err(error) = state.custodian.record_forged_request(&secret, path).await {
+        tracing::error!(%error, path, "a refused request could not be audited");
+    }
 }
 
 /// A JSON body; malformed JSON becomes a problem detail naming what is wrong.

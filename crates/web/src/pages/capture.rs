@@ -20,7 +20,7 @@ use super::sessions::participants;
 use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, error_page, form_errors, render};
 use crate::AppState;
-use crate::extract::{Path, form_token_matches};
+use crate::extract::{Path, SESSION_COOKIE, audit_forgery, cookie, form_token_matches};
 
 /// Capture and upload, the only script these pages need.
 const MEDIA_SCRIPT: &str = include_str!("../../assets/media.js");
@@ -171,21 +171,19 @@ pub async fn receive(
     };
     let mut fields = RecordingFields::default();
     // The form's token comes first, before anything is read into the vault.
+    let signed_in_with = cookie(&headers, SESSION_COOKIE);
     let genuine = match multipart.next_field().await {
         Ok(Some(field)) if field.name() == Some("csrf") => {
             let sent = field.text().await.unwrap_or_default();
-            session_cookie_of(&headers).is_some_and(|cookie| form_token_matches(&cookie, &sent))
+            signed_in_with
+                .as_deref()
+                .is_some_and(|cookie| form_token_matches(cookie, &sent))
         }
         _ => false,
     };
     if !genuine {
-        if let Some(cookie) = session_cookie_of(&headers)
-            && let Err(error) = state
-                .custodian
-                .record_forged_request(&custodian_app::Secret::from(cookie), "/sessions/upload")
-                .await
-        {
-            tracing::error!(%error, "a refused upload could not be audited");
+        if let Some(cookie) = &signed_in_with {
+            audit_forgery(&state, cookie, &format!("/sessions/{id}/upload")).await;
         }
         return error_page(
             AppError::Unauthenticated(
@@ -342,12 +340,4 @@ fn sentence_of(error: &impl std::fmt::Display) -> String {
     super::sentence(&format!(
         "the form did not arrive whole ({error}); send it again"
     ))
-}
-
-/// The sign-in cookie among these headers.
-fn session_cookie_of(headers: &HeaderMap) -> Option<String> {
-    let mut request = axum::http::Request::new(());
-    *request.headers_mut() = headers.clone();
-    let (parts, ()) = request.into_parts();
-    crate::extract::session_cookie(&parts)
 }

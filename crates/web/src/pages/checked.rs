@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::render;
 use crate::AppState;
-use crate::extract::{form_token_matches, session_cookie};
+use crate::extract::{audit_forgery, form_token_matches, session_cookie};
 
 /// The largest form accepted: forms carry words, never files (uploads stream elsewhere).
 const MAX_FORM_BYTES: usize = 256 * 1024;
@@ -46,13 +46,8 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Checked<T> {
             .is_some_and(|cookie| form_token_matches(cookie, sent));
         if !genuine {
             tracing::warn!(path = %parts.uri.path(), "a form without its sign-in's token was refused");
-            if let Some(cookie) = cookie
-                && let Err(error) = state
-                    .custodian
-                    .record_forged_request(&custodian_app::Secret::from(cookie), parts.uri.path())
-                    .await
-            {
-                tracing::error!(%error, "a refused form could not be audited");
+            if let Some(cookie) = cookie {
+                audit_forgery(state, &cookie, parts.uri.path()).await;
             }
             return Err(refused(
                 StatusCode::FORBIDDEN,

@@ -12,7 +12,7 @@ use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, form_errors, render, safe_return_path};
 use crate::AppState;
 use crate::extract::{
-    cleared_cookie, form_token, form_token_matches, session_cookie, sign_in_cookie,
+    cleared_cookie, cookie, form_token, form_token_matches, session_cookie, sign_in_cookie,
 };
 use crate::pages::checked::{Checked, NoFields};
 
@@ -53,14 +53,8 @@ fn show(status: StatusCode, mut page: SignInPage) -> Response {
 
 /// Whether the sign-in form carries the token of the page's own cookie.
 fn genuine(parts: &axum::http::request::Parts, sent: &str) -> bool {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .any(|(name, value)| name == SIGN_IN_FORM_COOKIE && form_token_matches(value, sent))
+    cookie(&parts.headers, SIGN_IN_FORM_COOKIE)
+        .is_some_and(|nonce| form_token_matches(&nonce, sent))
 }
 
 impl SignInPage {
