@@ -2,30 +2,13 @@
 //! camera, playback and seeking, the decision panel's refusal for teaching, withdrawal, and the
 //! recording refused afterwards (C5, C8, C11, R3, R4, X1, X5).
 
-use custodian_testkit::fixtures::{minutes_from_now, mp4, sha256_hex};
+use custodian_testkit::fixtures::{mp4, sha256_hex};
 use custodian_testkit::{Browser, TestApp};
 use serde_json::json;
 
 use crate::browser::{check_page, pdf_text_and_tagging, sign_in_by_keyboard};
-
-/// Gives consent for `purposes` through the API, as a form filled in earlier would have.
-async fn consent_given_earlier(app: &TestApp, person: &str, purposes: &[&str]) {
-    let reply = app
-        .post(
-            &format!("/api/v1/persons/{person}/consents"),
-            json!({
-                "answer": "given",
-                "purposes": purposes,
-                "given_by": {"kind": "person"},
-                "scope": {"kind": "service", "service": "CAMHS-NORTH"},
-                "signed_at": minutes_from_now(-30),
-                "signature": {"method": "typed_with_witness", "signed_by": "Cara Testperson", "witness": "Nurse Witness"},
-                "told_refusal_does_not_affect_care": true,
-            }),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-}
+use crate::decisions::consent;
+use crate::session_pages::session_today;
 
 /// Asks the decision panel and returns its answer.
 async fn ask_the_panel(browser: &Browser, purpose: &str) -> String {
@@ -45,7 +28,14 @@ async fn x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_
     app: TestApp,
 ) {
     let person = app.person("Cara", "has_capacity").await;
-    consent_given_earlier(&app, &person, &["clinical", "teaching"]).await;
+    consent(
+        &app,
+        &person,
+        &["clinical", "teaching"],
+        json!({"kind": "service", "service": "CAMHS-NORTH"}),
+        30,
+    )
+    .await;
     let browser = Browser::open(&app.serve().await).await;
     browser.visit(&format!("/persons/{person}")).await;
     sign_in_by_keyboard(&browser).await;
@@ -216,20 +206,7 @@ async fn x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_
 
 async fn x5_a_file_uploaded_in_the_browser_survives_a_dropped_connection(app: TestApp) {
     let person = app.person("Kit", "has_capacity").await;
-    let reply = app
-        .post(
-            "/api/v1/sessions",
-            json!({
-                "kind": "individual",
-                "service": "CAMHS-NORTH",
-                "title": "Physiotherapy review",
-                "starts_at": minutes_from_now(-1),
-                "participants": [person],
-            }),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    let session = reply.id();
+    let session = session_today(&app, "individual", "Physiotherapy review", &[&person]).await;
     // Three and a half pieces of upload, so the upload is resumed part-way through.
     let video = mp4(3 * 1024 * 1024 + 512 * 1024, 31);
     let file = tempfile::Builder::new().suffix(".mp4").tempfile().unwrap();
@@ -284,20 +261,8 @@ async fn x5_a_file_uploaded_in_the_browser_survives_a_dropped_connection(app: Te
 
 async fn x5_a_photograph_and_a_sound_recording_made_with_the_device(app: TestApp) {
     let person = app.person("Lou", "has_capacity").await;
-    let reply = app
-        .post(
-            "/api/v1/sessions",
-            json!({
-                "kind": "individual",
-                "service": "WOUND-CARE",
-                "title": "Dressing change",
-                "starts_at": minutes_from_now(-1),
-                "participants": [person],
-            }),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    let capture = format!("/sessions/{}/capture", reply.id());
+    let session = session_today(&app, "individual", "Dressing change", &[&person]).await;
+    let capture = format!("/sessions/{session}/capture");
     let browser = Browser::open(&app.serve().await).await;
     browser.visit(&capture).await;
     sign_in_by_keyboard(&browser).await;

@@ -407,17 +407,9 @@ async fn c5_a_consent_form_for_a_new_course_covers_the_courses_sessions(app: Tes
 
 async fn c5_a_consent_for_one_session_is_asked_from_the_session_page(app: TestApp) {
     let visitor = app.person("Ola", "has_capacity").await;
-    let reply = app
-        .post(
-            "/api/v1/sessions",
-            serde_json::json!({
-                "kind": "individual", "service": "CAMHS-NORTH", "title": "Open day visit",
-                "starts_at": custodian_testkit::fixtures::minutes_from_now(-5),
-                "participants": [visitor],
-            }),
-        )
-        .await;
-    let session = reply.id();
+    let session =
+        crate::session_pages::session_today(&app, "individual", "Open day visit", &[&visitor])
+            .await;
     let cookie = signed_in(&app).await;
     let (_, _, html) = page(&app, get(&format!("/sessions/{session}"), Some(&cookie))).await;
     let link = format!("/persons/{visitor}/consents/new?session={session}");
@@ -451,19 +443,14 @@ async fn c5_a_consent_for_one_session_is_asked_from_the_session_page(app: TestAp
     assert!(html.contains("one session"), "{html}");
 
     // C1: an answer for one session and one for the whole service are shown side by side.
-    let reply = app
-        .post(
-            &format!("/api/v1/persons/{visitor}/consents"),
-            serde_json::json!({
-                "answer": "given", "purposes": ["activities"], "given_by": {"kind": "person"},
-                "scope": {"kind": "service", "service": "CAMHS-NORTH"},
-                "signed_at": custodian_testkit::fixtures::minutes_from_now(-60),
-                "signature": {"method": "paper", "signed_by": "Ola Testperson"},
-                "told_refusal_does_not_affect_care": true,
-            }),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
+    crate::decisions::consent(
+        &app,
+        &visitor,
+        &["activities"],
+        serde_json::json!({"kind": "service", "service": "CAMHS-NORTH"}),
+        60,
+    )
+    .await;
     let (_, _, html) = page(&app, get(&format!("/persons/{visitor}"), Some(&cookie))).await;
     let table = html
         .split("aria-labelledby=\"consents\"")

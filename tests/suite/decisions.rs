@@ -4,7 +4,8 @@ use custodian_testkit::TestApp;
 use custodian_testkit::fixtures::minutes_from_now;
 use serde_json::{Value, json};
 
-async fn consent(
+/// Gives consent for `purposes` through the API, signed `minutes_ago`; returns its id.
+pub(crate) async fn consent(
     app: &TestApp,
     person: &str,
     purposes: &[&str],

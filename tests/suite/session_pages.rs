@@ -6,6 +6,7 @@ use custodian_testkit::TestApp;
 use custodian_testkit::fixtures::{minutes_from_now, mp4};
 use serde_json::json;
 
+use crate::decisions::consent;
 use crate::pages::{form, get, page, signed_in};
 
 /// A form sent with the sign-in cookie.
@@ -17,14 +18,20 @@ fn send(path: &str, cookie: &str, fields: &[(&str, &str)]) -> Request<Body> {
     request
 }
 
-async fn session_today(app: &TestApp, kind: &str, participants: &[&str]) -> String {
+/// A session of `kind` with `participants`, started through the API a minute ago; its id.
+pub(crate) async fn session_today(
+    app: &TestApp,
+    kind: &str,
+    title: &str,
+    participants: &[&str],
+) -> String {
     let reply = app
         .post(
             "/api/v1/sessions",
             json!({
                 "kind": kind,
                 "service": "CAMHS-NORTH",
-                "title": "Family work, week 2",
+                "title": title,
                 "starts_at": minutes_from_now(-1),
                 "participants": participants,
             }),
@@ -37,7 +44,7 @@ async fn session_today(app: &TestApp, kind: &str, participants: &[&str]) -> Stri
 async fn c5_the_dashboard_lists_todays_sessions_and_who_is_still_to_be_asked(app: TestApp) {
     let dan = app.person("Dan", "has_capacity").await;
     let eve = app.person("Eve", "has_capacity").await;
-    let session = session_today(&app, "family", &[&dan, &eve]).await;
+    let session = session_today(&app, "family", "Family work, week 2", &[&dan, &eve]).await;
     let cookie = signed_in(&app).await;
 
     let (status, _, html) = page(&app, get("/", Some(&cookie))).await;
@@ -82,7 +89,7 @@ async fn c5_the_dashboard_lists_todays_sessions_and_who_is_still_to_be_asked(app
 
 async fn c9_a_stop_is_recorded_with_its_choice_and_a_missing_choice_is_named(app: TestApp) {
     let fay = app.person("Fay", "has_capacity").await;
-    let session = session_today(&app, "individual", &[&fay]).await;
+    let session = session_today(&app, "individual", "Family work, week 2", &[&fay]).await;
     let cookie = signed_in(&app).await;
     let path = format!("/sessions/{session}/stops");
 
@@ -116,22 +123,14 @@ async fn c9_a_stop_is_recorded_with_its_choice_and_a_missing_choice_is_named(app
 
 async fn c8_the_withdrawal_form_names_each_problem_and_keeps_what_was_typed(app: TestApp) {
     let gus = app.person("Gus", "has_capacity").await;
-    let reply = app
-        .post(
-            &format!("/api/v1/persons/{gus}/consents"),
-            json!({
-                "answer": "given",
-                "purposes": ["clinical", "teaching"],
-                "given_by": {"kind": "person"},
-                "scope": {"kind": "service", "service": "CAMHS-NORTH"},
-                "signed_at": minutes_from_now(-30),
-                "signature": {"method": "paper", "signed_by": "Gus Testperson"},
-                "told_refusal_does_not_affect_care": true,
-            }),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    let consent = reply.id();
+    let consent = consent(
+        &app,
+        &gus,
+        &["clinical", "teaching"],
+        json!({"kind": "service", "service": "CAMHS-NORTH"}),
+        30,
+    )
+    .await;
     let cookie = signed_in(&app).await;
     let path = format!("/consents/{consent}/withdraw");
 
@@ -195,22 +194,14 @@ async fn c8_the_withdrawal_form_names_each_problem_and_keeps_what_was_typed(app:
 
 async fn c8_a_consent_withdrawn_the_moment_it_was_given_is_withdrawn_now(app: TestApp) {
     let pia = app.person("Pia", "has_capacity").await;
-    let reply = app
-        .post(
-            &format!("/api/v1/persons/{pia}/consents"),
-            json!({
-                "answer": "given",
-                "purposes": ["clinical"],
-                "given_by": {"kind": "person"},
-                "scope": {"kind": "service", "service": "CAMHS-NORTH"},
-                "signed_at": minutes_from_now(0),
-                "signature": {"method": "paper", "signed_by": "Pia Testperson"},
-                "told_refusal_does_not_affect_care": true,
-            }),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    let consent = reply.id();
+    let consent = consent(
+        &app,
+        &pia,
+        &["clinical"],
+        json!({"kind": "service", "service": "CAMHS-NORTH"}),
+        0,
+    )
+    .await;
     let cookie = signed_in(&app).await;
     let path = format!("/consents/{consent}/withdraw");
     let (_, _, html) = page(&app, get(&path, Some(&cookie))).await;
@@ -441,7 +432,7 @@ async fn x5_r8_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_
     app: TestApp,
 ) {
     let max = app.person("Max", "has_capacity").await;
-    let session = session_today(&app, "individual", &[&max]).await;
+    let session = session_today(&app, "individual", "Family work, week 2", &[&max]).await;
     let cookie = signed_in(&app).await;
     let path = format!("/sessions/{session}/upload");
     let video = mp4(600_000, 41);
