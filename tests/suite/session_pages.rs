@@ -531,6 +531,25 @@ async fn x5_r8_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_
         html.contains("The copy on the capture device was deleted"),
         "{html}"
     );
+    // However often it is played afterwards, the confirmation stands: it is read from the
+    // whole history, not the page's latest events.
+    let recording = shown.trim_start_matches("/recordings/");
+    for _ in 0..60 {
+        let request = app
+            .request(
+                axum::http::Method::GET,
+                &format!("/api/v1/recordings/{recording}/media"),
+            )
+            .header(header::RANGE, "bytes=0-99")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(app.send_raw(request).await.0, StatusCode::PARTIAL_CONTENT);
+    }
+    let (_, _, html) = page(&app, get(&shown, Some(&cookie))).await;
+    assert!(
+        !html.contains("Delete the copy on the device it was made on"),
+        "{html}"
+    );
     let (_, _, dashboard) = page(&app, get("/", Some(&cookie))).await;
     assert!(
         !dashboard.contains(&format!("{shown}#device")),

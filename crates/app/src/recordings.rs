@@ -12,6 +12,14 @@ use crate::{AppError, AppResult, Custodian};
 /// The audit action confirming a capture device's copy was deleted (R8).
 pub const DEVICE_COPY_DELETED: &str = "recording.device_copy_deleted";
 
+/// What a recording's whole history says of its media: how often it failed an integrity check
+/// (R6), and whether the capture device's copy was confirmed deleted (R8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MediaChecks {
+    pub integrity_failures: u64,
+    pub device_copy_deleted: bool,
+}
+
 /// A recording with the items derived from it.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -151,6 +159,19 @@ impl Custodian {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// What the recording's whole history says of its media.
+    pub async fn media_checks(&self, caller: &Caller, id: RecordingId) -> AppResult<MediaChecks> {
+        caller.ready()?;
+        let mut tx = self.register.read().await?;
+        let [integrity_failures, deletions] = tx
+            .count_actions_about_recording(id, ["media.integrity_failed", DEVICE_COPY_DELETED])
+            .await?;
+        Ok(MediaChecks {
+            integrity_failures,
+            device_copy_deleted: deletions > 0,
+        })
     }
 
     /// A recording with its derived items.

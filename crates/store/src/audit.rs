@@ -141,6 +141,27 @@ impl RegisterTx {
         rows.into_iter().map(AuditEvent::try_from).collect()
     }
 
+    /// How many times each of two actions was recorded about a recording, over its whole
+    /// history (however many other events came since).
+    pub async fn count_actions_about_recording(
+        &mut self,
+        recording: RecordingId,
+        actions: [&str; 2],
+    ) -> StoreResult<[u64; 2]> {
+        let [first, second] = actions;
+        let (a, b): (i64, i64) = on_both!(self, conn => sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN action = $2 THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN action = $3 THEN 1 ELSE 0 END), 0)
+             FROM audit_events WHERE recording_id = $1",
+        )
+        .bind(recording.as_uuid())
+        .bind(first)
+        .bind(second)
+        .fetch_one(&mut **conn)
+        .await?);
+        Ok([a, b].map(|n| u64::try_from(n).unwrap_or(0)))
+    }
+
     /// The latest events about a recording, newest first.
     pub async fn audit_events_about_recording(
         &mut self,

@@ -88,7 +88,7 @@ pub struct MediaFacts {
     sha256: String,
     stored_at: String,
     destroyed: bool,
-    integrity_failures: usize,
+    integrity_failures: u64,
 }
 
 pub async fn show(
@@ -114,6 +114,10 @@ pub async fn show(
     // Read after asking, so the question just asked shows in the history.
     let history = match custodian.recording_history(&staff.0, id, HISTORY).await {
         Ok(history) => history,
+        Err(error) => return error_page(error, Some(staff.who())),
+    };
+    let checks = match custodian.media_checks(&staff.0, id).await {
+        Ok(checks) => checks,
         Err(error) => return error_page(error, Some(staff.who())),
     };
     let mut subjects = Vec::with_capacity(record.recording.subjects.len());
@@ -154,16 +158,11 @@ pub async fn show(
             sha256: media.sha256.clone(),
             stored_at: london_time(media.stored_at),
             destroyed: media.destroyed,
-            integrity_failures: history
-                .iter()
-                .filter(|entry| entry.event.action == "media.integrity_failed")
-                .count(),
+            integrity_failures: checks.integrity_failures,
         }),
         history: history.iter().map(history_line).collect(),
         device: recording.device.to_string(),
-        device_copy_deleted: history
-            .iter()
-            .any(|entry| entry.event.action == DEVICE_COPY_DELETED),
+        device_copy_deleted: checks.device_copy_deleted,
         choices: Purpose::ALL
             .iter()
             .map(|p| (p.as_str(), super::sentence(p.label())))
