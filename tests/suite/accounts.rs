@@ -1,7 +1,7 @@
 //! Accounts from day one: sign-in, one-time passwords, tokens, and no anonymous access.
 
 use axum::http::{Method, header};
-use custodian_testkit::{ADMIN_PASSWORD, TestApp};
+use custodian_testkit::{ADMIN_PASSWORD, CLINICIAN, CLINICIAN_PASSWORD, TestApp};
 use serde_json::json;
 
 async fn sign_in(
@@ -30,9 +30,14 @@ async fn as_cookie(
 
 async fn s2_a_new_colleague_must_replace_their_one_time_password(app: TestApp) {
     let created = app
-        .post(
+        .call(
+            Method::POST,
             "/api/v1/staff",
-            json!({"username": "a.clinician", "display_name": "Dr A Clinician"}),
+            Some(&app.admin_token),
+            Some(
+                json!({"username": "a.clinician", "display_name": "Dr A Clinician",
+                "roles": ["practitioner"], "services": ["CAMHS-NORTH"]}),
+            ),
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
@@ -209,9 +214,12 @@ async fn sign_in_cookies_are_http_only_secure_and_same_site(app: TestApp) {
 
 async fn only_administrators_create_accounts_and_verify_the_trail(app: TestApp) {
     let created = app
-        .post(
+        .call(
+            Method::POST,
             "/api/v1/staff",
-            json!({"username": "b.nurse", "display_name": "B Nurse"}),
+            Some(&app.admin_token),
+            Some(json!({"username": "b.nurse", "display_name": "B Nurse",
+                "roles": ["practitioner"], "services": ["CAMHS-NORTH"]})),
         )
         .await;
     let one_time = created.body["one_time_password"]
@@ -235,11 +243,12 @@ async fn only_administrators_create_accounts_and_verify_the_trail(app: TestApp) 
         Method::POST,
         "/api/v1/staff",
         &cookie,
-        Some(json!({"username": "c.x", "display_name": "C"})),
+        Some(json!({"username": "c.x", "display_name": "C", "roles": ["auditor"]})),
     )
     .await;
     assert_eq!(refused.status, 403);
-    assert_eq!(refused.code(), "auth.administrator_only");
+    assert_eq!(refused.code(), "access.refused");
+    assert_eq!(refused.body["requirement"], "S2");
     assert_eq!(
         as_cookie(&app, Method::GET, "/api/v1/audit/verify", &cookie, None)
             .await
@@ -247,9 +256,11 @@ async fn only_administrators_create_accounts_and_verify_the_trail(app: TestApp) 
         403
     );
     let taken = app
-        .post(
+        .call(
+            Method::POST,
             "/api/v1/staff",
-            json!({"username": "B.Nurse", "display_name": "Another"}),
+            Some(&app.admin_token),
+            Some(json!({"username": "B.Nurse", "display_name": "Another", "roles": ["auditor"]})),
         )
         .await;
     assert_eq!(taken.status, 409);
@@ -258,7 +269,7 @@ async fn only_administrators_create_accounts_and_verify_the_trail(app: TestApp) 
 
 /// The status a page gives this sign-in cookie now.
 async fn page_status(app: &TestApp, cookie: &str) -> u16 {
-    let request = axum::http::Request::get("/persons")
+    let request = axum::http::Request::get("/")
         .header(header::COOKIE, cookie)
         .body(axum::body::Body::empty())
         .unwrap();
@@ -267,7 +278,7 @@ async fn page_status(app: &TestApp, cookie: &str) -> u16 {
 
 async fn s2_a_sign_in_ends_after_30_idle_minutes_and_after_12_hours_however_busy(app: TestApp) {
     let minutes = time::Duration::minutes;
-    let (_, cookie, _) = sign_in(&app, "admin", ADMIN_PASSWORD).await;
+    let (_, cookie, _) = sign_in(&app, CLINICIAN, CLINICIAN_PASSWORD).await;
     let cookie = cookie.unwrap();
     assert_eq!(page_status(&app, &cookie).await, 200);
     // Used every 29 minutes, it stays signed in…

@@ -1,5 +1,6 @@
 //! The audit trail detects tampering done directly in the database (S2, X3), on both backends.
 
+use axum::http::Method;
 use custodian_app::AppError;
 use custodian_core::audit::{AuditEvent, ChainHead, ChainProblem};
 use custodian_core::ids::AuditEventId;
@@ -9,8 +10,9 @@ use uuid::Uuid;
 
 use crate::schema::execute_directly;
 
-/// Some activity through the API, so the trail has a few dozen events.
-async fn activity(app: &TestApp) {
+/// Some activity through the API, so the trail has a few dozen events; then an auditor, whose
+/// token it returns, so checking the trail later writes nothing to it.
+async fn activity(app: &TestApp) -> String {
     for name in ["Ada", "Bela", "Cato", "Dara"] {
         let person = app.person(name, "has_capacity").await;
         let reply = app
@@ -21,6 +23,7 @@ async fn activity(app: &TestApp) {
             .await;
         assert_eq!(reply.status, 201, "{}", reply.body);
     }
+    app.member_with_role("auditor").await
 }
 
 /// Removes the triggers that refuse changes, as someone with full database access could.
@@ -41,11 +44,13 @@ async fn events(app: &TestApp) -> Vec<AuditEvent> {
     tx.audit_events_after(0, 10_000).await.unwrap()
 }
 
-async fn broken_at(app: &TestApp) -> (u64, ChainProblem) {
+async fn broken_at(app: &TestApp, auditor: &str) -> (u64, ChainProblem) {
     match app.custodian.verify_audit_trail().await {
         Err(AppError::AuditBroken(broken)) => {
             // The API reports the same, for administrators.
-            let reply = app.get("/api/v1/audit/verify").await;
+            let reply = app
+                .call(Method::GET, "/api/v1/audit/verify", Some(auditor), None)
+                .await;
             assert_eq!(reply.body["intact"], false);
             assert_eq!(reply.body["first_bad_event"], broken.seq);
             (broken.seq, broken.problem)
@@ -55,15 +60,17 @@ async fn broken_at(app: &TestApp) -> (u64, ChainProblem) {
 }
 
 async fn s2_an_untouched_trail_verifies(app: TestApp) {
-    activity(&app).await;
+    let auditor = activity(&app).await;
     let trail = app.custodian.verify_audit_trail().await.unwrap();
     assert!(trail.events >= 8, "{trail:?}");
-    let reply = app.get("/api/v1/audit/verify").await;
+    let reply = app
+        .call(Method::GET, "/api/v1/audit/verify", Some(&auditor), None)
+        .await;
     assert_eq!(reply.body["intact"], true, "{}", reply.body);
 }
 
 async fn s2_an_altered_event_is_named(app: TestApp) {
-    activity(&app).await;
+    let auditor = activity(&app).await;
     disable_protection(&app).await;
     execute_directly(
         &app.db,
@@ -71,23 +78,23 @@ async fn s2_an_altered_event_is_named(app: TestApp) {
     )
     .await
     .unwrap();
-    assert_eq!(broken_at(&app).await, (5, ChainProblem::Altered));
+    assert_eq!(broken_at(&app, &auditor).await, (5, ChainProblem::Altered));
 }
 
 async fn s2_a_deleted_event_is_named(app: TestApp) {
-    activity(&app).await;
+    let auditor = activity(&app).await;
     disable_protection(&app).await;
     execute_directly(&app.db, "DELETE FROM audit_events WHERE seq = 5")
         .await
         .unwrap();
     assert_eq!(
-        broken_at(&app).await,
+        broken_at(&app, &auditor).await,
         (5, ChainProblem::OutOfSequence { expected: 5 })
     );
 }
 
 async fn s2_an_inserted_event_with_a_correct_hash_is_named(app: TestApp) {
-    activity(&app).await;
+    let auditor = activity(&app).await;
     disable_protection(&app).await;
     let original = events(&app).await;
     // The forger knows the algorithm: the forged event 5 follows event 4 and hashes correctly.
@@ -166,11 +173,11 @@ async fn s2_an_inserted_event_with_a_correct_hash_is_named(app: TestApp) {
         "and hashes correctly on its own"
     );
     // The event after it moved: its number changed, so its hash no longer matches.
-    assert_eq!(broken_at(&app).await, (6, ChainProblem::Altered));
+    assert_eq!(broken_at(&app, &auditor).await, (6, ChainProblem::Altered));
 }
 
 async fn s2_reordered_events_are_named(app: TestApp) {
-    activity(&app).await;
+    let auditor = activity(&app).await;
     disable_protection(&app).await;
     execute_directly(&app.db, "UPDATE audit_events SET seq = -1 WHERE seq = 5")
         .await
@@ -181,11 +188,11 @@ async fn s2_reordered_events_are_named(app: TestApp) {
     execute_directly(&app.db, "UPDATE audit_events SET seq = 6 WHERE seq = -1")
         .await
         .unwrap();
-    assert_eq!(broken_at(&app).await, (5, ChainProblem::Altered));
+    assert_eq!(broken_at(&app, &auditor).await, (5, ChainProblem::Altered));
 }
 
 async fn s2_events_deleted_from_the_end_are_noticed(app: TestApp) {
-    activity(&app).await;
+    let auditor = activity(&app).await;
     disable_protection(&app).await;
     let total = events(&app).await.len() as u64;
     execute_directly(
@@ -195,7 +202,7 @@ async fn s2_events_deleted_from_the_end_are_noticed(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(
-        broken_at(&app).await,
+        broken_at(&app, &auditor).await,
         (total - 1, ChainProblem::Truncated { head_seq: total })
     );
 }

@@ -1,7 +1,7 @@
 //! Whole journeys through the staff web app in a real headless Chromium, by keyboard alone
 //! where a person would use one, with axe-core checking every page against WCAG 2.2 AA.
 
-use custodian_testkit::{ADMIN_PASSWORD, Browser, TestApp};
+use custodian_testkit::{Browser, CLINICIAN, CLINICIAN_PASSWORD, TestApp};
 use fantoccini::key::Key;
 
 /// Pages stay light for tablets on poor connections: under 100 KB before media.
@@ -21,9 +21,9 @@ pub(crate) async fn check_page(browser: &Browser) {
 /// Signs in from wherever the browser was sent, by keyboard.
 pub(crate) async fn sign_in_by_keyboard(browser: &Browser) {
     browser.tab_to("#username").await;
-    browser.press("admin").await;
+    browser.press(CLINICIAN).await;
     browser.press(&Key::Tab.to_string()).await;
-    browser.press(ADMIN_PASSWORD).await;
+    browser.press(CLINICIAN_PASSWORD).await;
     browser.press(&Key::Enter.to_string()).await;
 }
 

@@ -50,6 +50,7 @@ macro_rules! app_on_both_backends {
     };
 }
 
+mod access_table;
 mod accounts;
 mod audit;
 mod browser;

@@ -170,12 +170,22 @@ async fn the_api_answers_in_the_shapes_its_document_describes(app: TestApp) {
             "/api/v1/recordings/{id}/audit",
         ),
         ("/api/v1/persons?q=ada".to_owned(), "/api/v1/persons"),
-        ("/api/v1/audit/verify".to_owned(), "/api/v1/audit/verify"),
         ("/api/v1/auth/me".to_owned(), "/api/v1/auth/me"),
         ("/api/v1/tokens".to_owned(), "/api/v1/tokens"),
-        ("/api/v1/staff".to_owned(), "/api/v1/staff"),
     ] {
         check("get", template, &app.get(&path).await);
+    }
+    // The audit trail is the auditor's to check, the accounts the administrator's.
+    let auditor = app.member_with_role("auditor").await;
+    for (path, token) in [
+        ("/api/v1/audit/verify", &auditor),
+        ("/api/v1/staff", &app.admin_token),
+    ] {
+        check(
+            "get",
+            path,
+            &app.call(Method::GET, path, Some(token), None).await,
+        );
     }
     let informed = app
         .put(
@@ -192,9 +202,14 @@ async fn the_api_answers_in_the_shapes_its_document_describes(app: TestApp) {
         .await;
     check("put", "/api/v1/persons/{id}/capacity", &capacity);
     let staff = app
-        .post(
+        .call(
+            Method::POST,
             "/api/v1/staff",
-            json!({"username": "c.clinician", "display_name": "C Clinician"}),
+            Some(&app.admin_token),
+            Some(
+                json!({"username": "c.clinician", "display_name": "C Clinician",
+                "roles": ["practitioner"], "services": ["CAMHS-NORTH"]}),
+            ),
         )
         .await;
     check("post", "/api/v1/staff", &staff);

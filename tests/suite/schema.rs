@@ -74,13 +74,15 @@ async fn sqlite_schema(db: &TestDatabase) -> Schema {
                     schema.indexes.insert(name);
                 }
                 "u" => {
-                    let column: String =
+                    // Every column of the constraint, as PostgreSQL lists them.
+                    for column in
                         sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA index_info({name})")))
-                            .fetch_one(&mut connection)
+                            .fetch_all(&mut connection)
                             .await
                             .unwrap()
-                            .get("name");
-                    schema.unique.insert((table.clone(), column));
+                    {
+                        schema.unique.insert((table.clone(), column.get("name")));
+                    }
                 }
                 _ => {}
             }

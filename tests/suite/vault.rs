@@ -9,7 +9,7 @@ use custodian_app::{AppError, AppResult, Custodian, SystemClock};
 use custodian_core::ids::RecordingId;
 use custodian_store::RegisterTx;
 use custodian_testkit::fixtures::{jpeg, minutes_from_now, mp4};
-use custodian_testkit::{ADMIN_PASSWORD, Backend, TestApp};
+use custodian_testkit::{Backend, TestApp};
 use serde_json::{Value, json};
 
 /// Runs each story on SQLite and PostgreSQL with local files, and on SQLite with S3 (Garage).
@@ -482,10 +482,14 @@ async fn r6_derived_items_are_new_recordings_and_the_original_is_untouched(app: 
 async fn d9_destruction_destroys_the_key_and_signs_a_certificate(app: TestApp) {
     let original = mp4(120_000, 12);
     let id = upload_video(&app, original.clone()).await;
+    // Destroying is the records manager's (S2).
+    let records_manager = app.member_with_role("records_manager").await;
     let reply = app
-        .post(
+        .call(
+            Method::POST,
             &format!("/api/v1/recordings/{id}/destruction"),
-            json!({"reason": "Consent withdrawn; asked for destruction", "rule": "C8"}),
+            Some(&records_manager),
+            Some(json!({"reason": "Consent withdrawn; asked for destruction", "rule": "C8"})),
         )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
@@ -544,9 +548,11 @@ async fn d9_destruction_destroys_the_key_and_signs_a_certificate(app: TestApp) {
         reply.body
     );
     let again = app
-        .post(
+        .call(
+            Method::POST,
             &format!("/api/v1/recordings/{id}/destruction"),
-            json!({"reason": "again", "rule": "C8"}),
+            Some(&records_manager),
+            Some(json!({"reason": "again", "rule": "C8"})),
         )
         .await;
     assert_eq!(again.status, StatusCode::GONE);
@@ -586,9 +592,10 @@ impl LegalHolds for EverythingHeld {
 async fn d7_a_recording_under_legal_hold_cannot_be_destroyed() {
     let app = TestApp::new(Backend::Sqlite).await;
     let id: RecordingId = upload_video(&app, mp4(50_000, 13)).await.parse().unwrap();
+    app.member_with_role("records_manager").await;
     let caller = app
         .custodian
-        .sign_in("admin", ADMIN_PASSWORD)
+        .sign_in("records.manager.member", TestApp::MEMBER_PASSWORD)
         .await
         .unwrap()
         .caller;

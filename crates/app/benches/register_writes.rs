@@ -70,11 +70,19 @@ async fn application(
         .await
         .unwrap();
     custodian
-        .ensure_administrator(Some("benchmark pass phrase"))
+        .create_member_with_password(
+            custodian_app::staff::NewStaff {
+                username: custodian_core::staff::Username::parse("bench.clinician").unwrap(),
+                display_name: ShortText::parse("name", "Bench Clinician").unwrap(),
+                roles: vec![custodian_core::staff::Role::Practitioner],
+                services: vec![custodian_core::text::ServiceCode::parse("CAMHS-NORTH").unwrap()],
+            },
+            "benchmark pass phrase",
+        )
         .await
         .unwrap();
     let caller = custodian
-        .sign_in("admin", "benchmark pass phrase")
+        .sign_in("bench.clinician", "benchmark pass phrase")
         .await
         .unwrap()
         .caller;
@@ -87,6 +95,7 @@ async fn application(
                 nhs_number: Some(NhsNumber::parse("9990000018").unwrap()),
                 local_identifier: None,
                 capacity: Capacity::HasCapacity,
+                service: None,
             },
         )
         .await

@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use custodian_core::audit::{Actor, AuditOutcome};
 use custodian_core::ids::StaffId;
-use custodian_core::staff::{StaffMember, Username};
+use custodian_core::staff::{Role, StaffMember, Username};
 use custodian_core::text::ShortText;
 use custodian_store::{ApiToken, StaffAccount};
 use sha2::{Digest, Sha256};
@@ -56,7 +56,7 @@ impl Secret {
     }
 
     /// A password to read aloud or type: 20 characters without look-alikes, in groups of five.
-    fn one_time_password() -> AppResult<Self> {
+    pub(crate) fn one_time_password() -> AppResult<Self> {
         const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
         let mut bytes = [0u8; 20];
         getrandom::fill(&mut bytes)
@@ -133,18 +133,6 @@ impl Caller {
                 code: "auth.password_change_required",
                 message: "choose a new password first: the one-time password only allows that"
                     .to_owned(),
-            });
-        }
-        Ok(self)
-    }
-
-    /// Refuses a caller who is not an administrator.
-    pub fn administrator(&self) -> AppResult<&Self> {
-        self.ready()?;
-        if !self.member.is_administrator {
-            return Err(AppError::Forbidden {
-                code: "auth.administrator_only",
-                message: "only an administrator may manage staff accounts".to_owned(),
             });
         }
         Ok(self)
@@ -245,7 +233,8 @@ impl Custodian {
                 id: StaffId::from_uuid(Uuid::now_v7()),
                 username: username.clone(),
                 display_name: ShortText::parse("display_name", "Administrator")?,
-                is_administrator: true,
+                roles: vec![Role::Administrator],
+                services: Vec::new(),
             },
             password_hash: hash_password(secret.expose())?,
             must_change_password: must_change,
@@ -532,69 +521,6 @@ impl Custodian {
             .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Creates an account for a colleague, with a one-time password to give them.
-    #[tracing::instrument(skip(self, caller), fields(staff = %caller.member.id))]
-    pub async fn create_staff(
-        &self,
-        caller: &Caller,
-        username: Username,
-        display_name: ShortText,
-        is_administrator: bool,
-    ) -> AppResult<(StaffMember, Secret)> {
-        caller.administrator()?;
-        let now = self.clock.now();
-        let password = Secret::one_time_password()?;
-        let account = StaffAccount {
-            member: StaffMember {
-                id: StaffId::from_uuid(Uuid::now_v7()),
-                username,
-                display_name,
-                is_administrator,
-            },
-            password_hash: hash_password(password.expose())?,
-            must_change_password: true,
-            created_at: now,
-            disabled_at: None,
-        };
-        let mut tx = self.register.write().await?;
-        if tx
-            .staff_by_username(&account.member.username)
-            .await?
-            .is_some()
-        {
-            return Err(AppError::Conflict {
-                code: "staff.username_taken",
-                message: format!(
-                    "the username `{}` is taken; choose another",
-                    account.member.username
-                ),
-            });
-        }
-        tx.insert_staff(&account).await?;
-        Audit::change("staff.created")
-            .detail(serde_json::json!({
-                "staff_id": account.member.id,
-                "username": account.member.username,
-                "is_administrator": is_administrator,
-            }))
-            .write(&mut tx, caller.actor(), now)
-            .await?;
-        tx.commit().await?;
-        Ok((account.member, password))
-    }
-
-    /// Every staff account.
-    pub async fn staff_members(&self, caller: &Caller) -> AppResult<Vec<StaffMember>> {
-        caller.ready()?;
-        let mut tx = self.register.read().await?;
-        Ok(tx
-            .all_staff()
-            .await?
-            .into_iter()
-            .map(|a| a.member)
-            .collect())
     }
 }
 

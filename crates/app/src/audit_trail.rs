@@ -129,12 +129,26 @@ impl Custodian {
         Ok(VerifiedTrail { events, head })
     }
 
+    /// Verifies the trail for a member of staff allowed to read it (auditors, the IG lead).
+    pub async fn verify_audit_trail_as(&self, caller: &Caller) -> AppResult<VerifiedTrail> {
+        self.authorize(
+            caller,
+            custodian_access::Action::ReadAuditTrail,
+            crate::access::Target::Organisation,
+        )
+        .await?;
+        self.verify_audit_trail().await
+    }
+
     /// The latest audit events about a person, newest first.
     pub async fn audit_events_about_person(
         &self,
+        caller: &Caller,
         person: PersonId,
         limit: u32,
     ) -> AppResult<Vec<AuditEvent>> {
+        self.read_person(caller, custodian_access::Action::ViewPerson, person)
+            .await?;
         let mut tx = self.register.read().await?;
         Ok(tx.audit_events_about_person(person, limit).await?)
     }
@@ -147,7 +161,8 @@ impl Custodian {
         recording: RecordingId,
         limit: u32,
     ) -> AppResult<Vec<HistoryEntry>> {
-        caller.ready()?;
+        self.recording_for(caller, custodian_access::Action::ViewRecording, recording)
+            .await?;
         let mut tx = self.register.read().await?;
         let events = tx.audit_events_about_recording(recording, limit).await?;
         let mut names: HashMap<StaffId, String> = HashMap::new();
@@ -175,9 +190,12 @@ impl Custodian {
     /// The latest audit events about a recording, newest first.
     pub async fn audit_events_about_recording(
         &self,
+        caller: &Caller,
         recording: RecordingId,
         limit: u32,
     ) -> AppResult<Vec<AuditEvent>> {
+        self.recording_for(caller, custodian_access::Action::ViewRecording, recording)
+            .await?;
         let mut tx = self.register.read().await?;
         Ok(tx.audit_events_about_recording(recording, limit).await?)
     }

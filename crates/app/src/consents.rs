@@ -12,9 +12,11 @@ use custodian_store::RegisterTx;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
 use crate::{AppError, AppResult, Custodian};
+use custodian_access::Action;
 
 /// Who withdrew consent, as staff record it; whether a person had capacity is taken from their record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +67,8 @@ impl Custodian {
         id: ConsentId,
         form: ConsentForm,
     ) -> AppResult<Consent> {
-        caller.ready()?;
+        self.read_person(caller, Action::RecordConsent, person)
+            .await?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         if let Some(recorded) = tx.consent(id).await? {
@@ -114,12 +117,15 @@ impl Custodian {
         consent: ConsentId,
         request: WithdrawalRequest,
     ) -> AppResult<Withdrawal> {
-        caller.ready()?;
+        let of = self
+            .consent_of(caller, Action::RecordConsent, consent)
+            .await?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let withdrawn = tx
             .consent(consent)
             .await?
+            .filter(|recorded| recorded.person_id == of.person_id)
             .ok_or_else(|| AppError::not_found("consent", consent))?;
         let person = tx
             .person(withdrawn.person_id)
@@ -170,11 +176,26 @@ impl Custodian {
 
     /// A consent form.
     pub async fn consent(&self, caller: &Caller, id: ConsentId) -> AppResult<Consent> {
+        self.consent_of(caller, Action::ViewPerson, id).await
+    }
+
+    /// Loads a consent after checking the caller may do `action` to the person who gave it.
+    async fn consent_of(
+        &self,
+        caller: &Caller,
+        action: Action,
+        id: ConsentId,
+    ) -> AppResult<Consent> {
         caller.ready()?;
-        let mut tx = self.register.read().await?;
-        tx.consent(id)
-            .await?
-            .ok_or_else(|| AppError::not_found("consent", id))
+        let consent = {
+            let mut tx = self.register.read().await?;
+            tx.consent(id)
+                .await?
+                .ok_or_else(|| AppError::not_found("consent", id))?
+        };
+        self.authorize(caller, action, Target::Person(consent.person_id))
+            .await?;
+        Ok(consent)
     }
 
     /// A person's consents and withdrawals, in the order they happened.
@@ -183,11 +204,8 @@ impl Custodian {
         caller: &Caller,
         person: PersonId,
     ) -> AppResult<ConsentHistory> {
-        caller.ready()?;
+        self.read_person(caller, Action::ViewPerson, person).await?;
         let mut tx = self.register.read().await?;
-        tx.person(person)
-            .await?
-            .ok_or_else(|| AppError::not_found("person", person))?;
         Ok(ConsentHistory {
             consents: tx.consents_of(person).await?,
             withdrawals: tx.withdrawals_of(person).await?,

@@ -10,7 +10,7 @@ use crate::accounts::Caller;
 use crate::consents::ConsentHistory;
 use crate::london::{from_london, in_london};
 use crate::persons::PersonRecord;
-use crate::{AppError, AppResult, Custodian};
+use crate::{AppResult, Custodian};
 
 /// How far back the dashboard looks for recordings with problems.
 const PROBLEMS_SINCE: Duration = Duration::days(30);
@@ -36,9 +36,11 @@ pub struct Dashboard {
     /// Recordings they uploaded in the last 30 days whose capture device's copy is not yet
     /// confirmed deleted (R8).
     pub device_copy_to_delete: Vec<Recording>,
+    /// Emergency access waiting for review, for those who oversee access (S3, S5).
+    pub emergency_to_review: Vec<custodian_store::EmergencyAccess>,
 }
 
-/// A person at a glance, read in one snapshot: who they are, their consents, their latest
+/// A person at a glance: who they are, their consents, their latest
 /// sessions and recordings, and what is due today.
 #[derive(Clone, Debug)]
 pub struct PersonOverview {
@@ -68,13 +70,11 @@ impl Custodian {
         person: PersonId,
         latest: u32,
     ) -> AppResult<PersonOverview> {
-        caller.ready()?;
+        let found = self
+            .read_person(caller, custodian_access::Action::ViewPerson, person)
+            .await?;
         let (from, until) = today(self.clock.now());
         let mut tx = self.register.read().await?;
-        let found = tx
-            .person(person)
-            .await?
-            .ok_or_else(|| AppError::not_found("person", person))?;
         let record = PersonRecord {
             representatives: tx.representatives_of(person).await?,
             person: found,
@@ -83,7 +83,12 @@ impl Custodian {
             consents: tx.consents_of(person).await?,
             withdrawals: tx.withdrawals_of(person).await?,
         };
+        let recordings = tx.latest_recordings_of(person, latest).await?;
         let sessions = tx.latest_sessions_of(person, latest).await?;
+        drop(tx);
+        let sessions = self.visible_sessions(caller, sessions).await?;
+        let recordings = self.visible_recordings(caller, recordings).await?;
+        let mut tx = self.register.read().await?;
         let mut not_yet_asked = Vec::new();
         for session in sessions
             .iter()
@@ -99,7 +104,7 @@ impl Custodian {
             }
         }
         Ok(PersonOverview {
-            recordings: tx.latest_recordings_of(person, latest).await?,
+            recordings,
             record,
             history,
             sessions,
@@ -112,10 +117,40 @@ impl Custodian {
         caller.ready()?;
         let now = self.clock.now();
         let (from, until) = today(now);
-        let mut tx = self.register.read().await?;
-        let sessions = tx
-            .sessions_started_by(caller.member.id, from, until)
+        let since = now - PROBLEMS_SINCE;
+        let (sessions, missing_media, failed_integrity, device_copy_to_delete) = {
+            let mut tx = self.register.read().await?;
+            (
+                tx.sessions_started_by(caller.member.id, from, until)
+                    .await?,
+                tx.recordings_without_media_by(caller.member.id, since, LISTED)
+                    .await?,
+                tx.recordings_failing_integrity_since(since, LISTED).await?,
+                tx.recordings_awaiting_device_deletion_by(caller.member.id, since, LISTED)
+                    .await?,
+            )
+        };
+        // Each list holds only what the caller may see (S2, S3).
+        let sessions = self.visible_sessions(caller, sessions).await?;
+        let missing_media = self.visible_recordings(caller, missing_media).await?;
+        let failed_integrity = self.visible_recordings(caller, failed_integrity).await?;
+        let device_copy_to_delete = self
+            .visible_recordings(caller, device_copy_to_delete)
             .await?;
+        let emergency_to_review = if self
+            .allows(
+                caller,
+                custodian_access::Action::OverseeAccess,
+                crate::access::Target::Organisation,
+            )
+            .await?
+        {
+            let mut tx = self.register.read().await?;
+            tx.emergency_access_to_review().await?
+        } else {
+            Vec::new()
+        };
+        let mut tx = self.register.read().await?;
         let mut sessions_today = Vec::with_capacity(sessions.len());
         for session in sessions {
             let confirmations = tx.confirmations_in(session.id).await?;
@@ -130,16 +165,12 @@ impl Custodian {
                 not_yet_asked,
             });
         }
-        let since = now - PROBLEMS_SINCE;
         Ok(Dashboard {
             sessions_today,
-            missing_media: tx
-                .recordings_without_media_by(caller.member.id, since, LISTED)
-                .await?,
-            failed_integrity: tx.recordings_failing_integrity_since(since, LISTED).await?,
-            device_copy_to_delete: tx
-                .recordings_awaiting_device_deletion_by(caller.member.id, since, LISTED)
-                .await?,
+            missing_media,
+            failed_integrity,
+            device_copy_to_delete,
+            emergency_to_review,
         })
     }
 }

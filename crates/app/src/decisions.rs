@@ -39,7 +39,9 @@ impl Custodian {
         purpose: Purpose,
         study: Option<EthicsReference>,
     ) -> AppResult<DecisionReport> {
-        caller.ready()?;
+        // Access says who may ask; the decision says whether the recording may be used (X1).
+        self.recording_for(caller, custodian_access::Action::ViewRecording, recording)
+            .await?;
         let now = self.clock.now();
         let evidence = {
             let mut tx = self.register.read().await?;

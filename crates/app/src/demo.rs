@@ -16,7 +16,7 @@ use custodian_core::purpose::{Purpose, PurposeSet};
 use custodian_core::recording::{DerivationForm, DerivationKind, RecordingForm, RecordingKind};
 use custodian_core::session::{PersonalMeetingKind, SessionKind, StopChoice};
 use custodian_core::signature::SignatureDrawing;
-use custodian_core::staff::{StaffMember, Username};
+use custodian_core::staff::{Role, StaffMember, Username};
 use custodian_core::text::{Note, ServiceCode, ShortText};
 use custodian_store::StaffAccount;
 use time::{Date, Duration, OffsetDateTime};
@@ -198,7 +198,12 @@ impl Custodian {
                         id: StaffId::from_uuid(Uuid::now_v7()),
                         username,
                         display_name: text("Demo Clinician")?,
-                        is_administrator: false,
+                        roles: vec![Role::Practitioner],
+                        services: vec![
+                            service("ADULT-MH-EAST")?,
+                            service("CARE-HOME-ELM")?,
+                            service("COMMUNITY-NURSING")?,
+                        ],
                     },
                     password_hash: crate::accounts::hash_password(&format!("{bytes:?}"))?,
                     must_change_password: true,
@@ -279,6 +284,8 @@ impl Loader<'_> {
                 self.next_number
             ))?),
             capacity,
+            // The demo's people are all cared for by the demo clinician's first service.
+            service: self.caller.member.services.first().cloned(),
         };
         let person = match self.custodian.register_person(&self.caller, form).await {
             Err(AppError::Conflict { .. }) => {

@@ -31,6 +31,14 @@ pub enum AppError {
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },
 
+    /// The access policies refuse this member of staff this act (S2, S3); audited.
+    #[error("{}", refused_message(.0))]
+    Refused(custodian_access::Refusal),
+
+    /// An organisation's access policy does not parse or fit the schema (X6): Cedar's words.
+    #[error("{0}")]
+    InvalidPolicy(String),
+
     /// A new password does not meet the password rules.
     #[error("{0}")]
     WeakPassword(String),
@@ -91,6 +99,8 @@ impl AppError {
             Self::Unauthenticated(_) => "auth.unauthenticated".to_owned(),
             Self::LockedOut(_) => "auth.locked_out".to_owned(),
             Self::WeakPassword(_) => "auth.weak_password".to_owned(),
+            Self::Refused(_) => "access.refused".to_owned(),
+            Self::InvalidPolicy(_) => "access.invalid_policy".to_owned(),
             Self::AuditBroken(_) => "audit.broken".to_owned(),
             Self::Store(StoreError::Duplicate { .. }) => "register.duplicate".to_owned(),
             Self::Store(StoreError::MissingReference { .. }) => {
@@ -98,6 +108,22 @@ impl AppError {
             }
             Self::Store(StoreError::Unavailable(_)) => "register.unavailable".to_owned(),
             Self::Store(_) | Self::Internal(_) => "internal".to_owned(),
+        }
+    }
+}
+
+fn refused_message(refusal: &custodian_access::Refusal) -> String {
+    format!(
+        "not allowed ({}): {}; {}",
+        refusal.requirement, refusal.reason, refusal.remedy
+    )
+}
+
+impl From<custodian_access::AccessError> for AppError {
+    fn from(error: custodian_access::AccessError) -> Self {
+        match error {
+            custodian_access::AccessError::InvalidPolicy(message) => Self::InvalidPolicy(message),
+            other => Self::Internal(other.to_string()),
         }
     }
 }

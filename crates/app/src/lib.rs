@@ -1,6 +1,7 @@
 //! Custodian's use cases. Each one owns its transaction, checks its input through the core's
 //! constructors, and writes its audit event in the same transaction as the change (S2).
 
+pub mod access;
 pub mod accounts;
 mod audit_trail;
 pub mod clock;
@@ -12,9 +13,11 @@ pub mod demo;
 mod error;
 pub mod london;
 pub mod media;
+pub mod oversight;
 pub mod persons;
 pub mod recordings;
 pub mod sessions;
+pub mod staff;
 pub mod vault;
 
 use std::sync::Arc;
@@ -37,6 +40,8 @@ pub struct Custodian {
     decoy_hash: Arc<str>,
     vault: Arc<Vault>,
     legal_holds: Arc<dyn LegalHolds>,
+    /// The access policies in force (S2, S3, X6).
+    access: Arc<access::PoliciesInForce>,
 }
 
 impl Custodian {
@@ -48,12 +53,14 @@ impl Custodian {
         vault: VaultSettings,
     ) -> AppResult<Self> {
         let vault = Vault::open(vault, &register).await?;
+        let access = access::PoliciesInForce::load(&register).await?;
         Ok(Self {
             register,
             clock,
             decoy_hash: accounts::decoy_hash()?.into(),
             vault: Arc::new(vault),
             legal_holds: Arc::new(NoLegalHolds),
+            access: Arc::new(access),
         })
     }
 

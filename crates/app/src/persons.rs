@@ -1,17 +1,19 @@
 //! Registering persons, their capacity and their representatives.
 
+use custodian_access::Action;
 use custodian_core::audit::AuditOutcome;
 use custodian_core::ids::{PersonId, RepresentativeId};
 use custodian_core::nhs_number::NhsNumber;
 use custodian_core::person::{
     Capacity, LocalIdentifier, Person, PersonName, Representative, RepresentativeKind,
 };
-use custodian_core::text::ShortText;
+use custodian_core::text::{ServiceCode, ShortText};
 use custodian_store::PersonMatch;
 use serde::Serialize;
 use time::Date;
 use uuid::Uuid;
 
+use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
 use crate::{AppError, AppResult, Custodian};
@@ -24,6 +26,8 @@ pub struct PersonForm {
     pub nhs_number: Option<NhsNumber>,
     pub local_identifier: Option<LocalIdentifier>,
     pub capacity: Capacity,
+    /// The service that will care for them; `None` means the registering member's only service.
+    pub service: Option<ServiceCode>,
 }
 
 /// A person with the people who may act for them.
@@ -39,7 +43,9 @@ impl Custodian {
     /// Registers a person, refusing a second registration of the same NHS number or local identifier.
     #[tracing::instrument(skip_all, fields(staff = %caller.member.id))]
     pub async fn register_person(&self, caller: &Caller, form: PersonForm) -> AppResult<Person> {
-        caller.ready()?;
+        self.authorize(caller, Action::RegisterPerson, Target::Organisation)
+            .await?;
+        let service = caring_service(caller, form.service)?;
         let now = self.clock.now();
         let person = Person::new(
             PersonId::from_uuid(Uuid::now_v7()),
@@ -88,7 +94,10 @@ impl Custodian {
             }
         }
         tx.insert_person(&person, caller.member.id, now).await?;
+        tx.add_person_service(person.id, &service, now, caller.member.id)
+            .await?;
         Audit::change("person.registered")
+            .detail(serde_json::json!({ "service": service }))
             .person(person.id)
             .write(&mut tx, caller.actor(), now)
             .await?;
@@ -98,12 +107,19 @@ impl Custodian {
 
     /// A person and their representatives.
     pub async fn person(&self, caller: &Caller, id: PersonId) -> AppResult<PersonRecord> {
-        caller.ready()?;
+        self.person_to(caller, Action::ViewPerson, id).await
+    }
+
+    /// A person and their representatives, for a page that offers `action` on them: refused
+    /// unless the caller may do it, so no one is shown a form they may not send.
+    pub async fn person_to(
+        &self,
+        caller: &Caller,
+        action: Action,
+        id: PersonId,
+    ) -> AppResult<PersonRecord> {
+        let person = self.read_person(caller, action, id).await?;
         let mut tx = self.register.read().await?;
-        let person = tx
-            .person(id)
-            .await?
-            .ok_or_else(|| AppError::not_found("person", id))?;
         let representatives = tx.representatives_of(id).await?;
         Ok(PersonRecord {
             person,
@@ -118,10 +134,23 @@ impl Custodian {
         query: &str,
         limit: u32,
     ) -> AppResult<Vec<Person>> {
-        caller.ready()?;
-        let mut tx = self.register.read().await?;
-        let found = tx.search_persons(query, limit.clamp(1, 200)).await?;
-        Ok(found.into_iter().map(|(_, person)| person).collect())
+        self.authorize(caller, Action::FindPersons, Target::Organisation)
+            .await?;
+        let found = {
+            let mut tx = self.register.read().await?;
+            tx.search_persons(query, limit.clamp(1, 200)).await?
+        };
+        // Only people the caller may see: a personal connection hides someone entirely (S3).
+        let mut visible = Vec::with_capacity(found.len());
+        for (_, person) in found {
+            if self
+                .allows(caller, Action::ViewPerson, Target::Person(person.id))
+                .await?
+            {
+                visible.push(person);
+            }
+        }
+        Ok(visible)
     }
 
     /// Records a new capacity decision for a person (C3).
@@ -132,7 +161,7 @@ impl Custodian {
         id: PersonId,
         capacity: Capacity,
     ) -> AppResult<Person> {
-        caller.ready()?;
+        self.read_person(caller, Action::UpdatePerson, id).await?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let mut person = tx
@@ -162,7 +191,8 @@ impl Custodian {
         kind: RepresentativeKind,
         contact: Option<ShortText>,
     ) -> AppResult<Representative> {
-        caller.ready()?;
+        self.read_person(caller, Action::UpdatePerson, person)
+            .await?;
         let now = self.clock.now();
         let representative = Representative {
             id: RepresentativeId::from_uuid(Uuid::now_v7()),
@@ -184,5 +214,80 @@ impl Custodian {
             .await?;
         tx.commit().await?;
         Ok(representative)
+    }
+
+    /// Loads a person after checking the caller may do `action` to them: a person who does not
+    /// exist is "not found" before access is asked, so a refusal always names a real person.
+    pub(crate) async fn read_person(
+        &self,
+        caller: &Caller,
+        action: Action,
+        id: PersonId,
+    ) -> AppResult<Person> {
+        caller.ready()?;
+        let person = {
+            let mut tx = self.register.read().await?;
+            tx.person(id)
+                .await?
+                .ok_or_else(|| AppError::not_found("person", id))?
+        };
+        self.authorize(caller, action, Target::Person(id)).await?;
+        Ok(person)
+    }
+
+    /// Adds a person to another service's caseload, so that service's staff see them (S2).
+    #[tracing::instrument(skip(self, caller), fields(staff = %caller.member.id))]
+    pub async fn assign_service(
+        &self,
+        caller: &Caller,
+        person: PersonId,
+        service: ServiceCode,
+    ) -> AppResult<()> {
+        self.read_person(caller, Action::AssignService, person)
+            .await?;
+        let now = self.clock.now();
+        let mut tx = self.register.write().await?;
+        if tx
+            .add_person_service(person, &service, now, caller.member.id)
+            .await?
+        {
+            Audit::change("person.service_assigned")
+                .person(person)
+                .detail(serde_json::json!({ "service": service }))
+                .write(&mut tx, caller.actor(), now)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The service a new registration joins: the one named, which must be the registering member's
+/// own, or their only one.
+fn caring_service(caller: &Caller, named: Option<ServiceCode>) -> AppResult<ServiceCode> {
+    let own = &caller.member.services;
+    match named {
+        Some(service) if own.contains(&service) => Ok(service),
+        Some(service) => Err(AppError::Conflict {
+            code: "person.not_your_service",
+            message: format!(
+                "you can register people only into your own services ({}), not {service}; ask a team manager of {service} to add them",
+                own.iter().map(ServiceCode::as_str).collect::<Vec<_>>().join(", ")
+            ),
+        }),
+        None => match own.as_slice() {
+            [only] => Ok(only.clone()),
+            [] => Err(AppError::Conflict {
+                code: "person.no_service",
+                message: "you work in no service, so a person you register would be cared for by no one; ask an administrator to add you to your service".to_owned(),
+            }),
+            _ => Err(AppError::Conflict {
+                code: "person.service_required",
+                message: format!(
+                    "you work in several services ({}): say which one will care for this person",
+                    own.iter().map(ServiceCode::as_str).collect::<Vec<_>>().join(", ")
+                ),
+            }),
+        },
     }
 }

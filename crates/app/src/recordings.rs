@@ -5,9 +5,11 @@ use custodian_core::recording::{DerivationForm, Recording, RecordingForm};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
 use crate::{AppError, AppResult, Custodian};
+use custodian_access::Action;
 
 /// The audit action confirming a capture device's copy was deleted (R8).
 pub const DEVICE_COPY_DELETED: &str = "recording.device_copy_deleted";
@@ -40,7 +42,10 @@ impl Custodian {
         form: RecordingForm,
         session: Option<SessionId>,
     ) -> AppResult<Recording> {
-        caller.ready()?;
+        for person in &form.subjects {
+            self.read_person(caller, Action::MakeRecording, *person)
+                .await?;
+        }
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let session = match session {
@@ -86,7 +91,8 @@ impl Custodian {
         source: RecordingId,
         form: DerivationForm,
     ) -> AppResult<Recording> {
-        caller.ready()?;
+        self.recording_for(caller, Action::UpdateRecording, source)
+            .await?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let original = tx
@@ -114,7 +120,8 @@ impl Custodian {
         recording: RecordingId,
         happy: bool,
     ) -> AppResult<()> {
-        caller.ready()?;
+        self.recording_for(caller, Action::UpdateRecording, recording)
+            .await?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let found = tx
@@ -142,7 +149,8 @@ impl Custodian {
         recording: RecordingId,
         captured_in_browser: bool,
     ) -> AppResult<()> {
-        caller.ready()?;
+        self.recording_for(caller, Action::UpdateRecording, recording)
+            .await?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let found = tx
@@ -163,7 +171,8 @@ impl Custodian {
 
     /// What the recording's whole history says of its media.
     pub async fn media_checks(&self, caller: &Caller, id: RecordingId) -> AppResult<MediaChecks> {
-        caller.ready()?;
+        self.recording_for(caller, Action::ViewRecording, id)
+            .await?;
         let mut tx = self.register.read().await?;
         let [integrity_failures, deletions] = tx
             .count_actions_about_recording(id, ["media.integrity_failed", DEVICE_COPY_DELETED])
@@ -176,12 +185,10 @@ impl Custodian {
 
     /// A recording with its derived items.
     pub async fn recording(&self, caller: &Caller, id: RecordingId) -> AppResult<RecordingRecord> {
-        caller.ready()?;
+        let recording = self
+            .recording_for(caller, Action::ViewRecording, id)
+            .await?;
         let mut tx = self.register.read().await?;
-        let recording = tx
-            .recording(id)
-            .await?
-            .ok_or_else(|| AppError::not_found("recording", id))?;
         Ok(RecordingRecord {
             derivatives: tx.derivatives_of(id).await?,
             media: self.media_info(&mut tx, id).await?,
@@ -195,11 +202,73 @@ impl Custodian {
         caller: &Caller,
         person: PersonId,
     ) -> AppResult<Vec<Recording>> {
+        self.read_person(caller, Action::ViewPerson, person).await?;
+        let recordings = {
+            let mut tx = self.register.read().await?;
+            tx.recordings_of(person).await?
+        };
+        self.visible_recordings(caller, recordings).await
+    }
+
+    /// The people in a recording the caller may see, with their names; `None` for those whose
+    /// record their role does not show (communications staff see the recording, not the
+    /// records). Asked without recording refusals: nothing was refused, only left out.
+    pub async fn subjects_shown(
+        &self,
+        caller: &Caller,
+        recording: &Recording,
+    ) -> AppResult<Vec<(PersonId, Option<custodian_core::person::PersonName>)>> {
+        let mut shown = Vec::with_capacity(recording.subjects.len());
+        for person in &recording.subjects {
+            let name = if self
+                .allows(caller, Action::ViewPerson, Target::Person(*person))
+                .await?
+            {
+                let mut tx = self.register.read().await?;
+                tx.person(*person).await?.map(|found| found.name)
+            } else {
+                None
+            };
+            shown.push((*person, name));
+        }
+        Ok(shown)
+    }
+
+    /// Loads a recording after checking the caller may do `action` to it.
+    pub(crate) async fn recording_for(
+        &self,
+        caller: &Caller,
+        action: Action,
+        id: RecordingId,
+    ) -> AppResult<Recording> {
         caller.ready()?;
-        let mut tx = self.register.read().await?;
-        tx.person(person)
-            .await?
-            .ok_or_else(|| AppError::not_found("person", person))?;
-        Ok(tx.recordings_of(person).await?)
+        let recording = {
+            let mut tx = self.register.read().await?;
+            tx.recording(id)
+                .await?
+                .ok_or_else(|| AppError::not_found("recording", id))?
+        };
+        self.authorize(caller, action, Target::Recording(&recording))
+            .await?;
+        Ok(recording)
+    }
+
+    /// The recordings of `recordings` the caller may see: one showing someone they are
+    /// connected to is left out (S3).
+    pub(crate) async fn visible_recordings(
+        &self,
+        caller: &Caller,
+        recordings: Vec<Recording>,
+    ) -> AppResult<Vec<Recording>> {
+        let mut visible = Vec::with_capacity(recordings.len());
+        for recording in recordings {
+            if self
+                .allows(caller, Action::ViewRecording, Target::Recording(&recording))
+                .await?
+            {
+                visible.push(recording);
+            }
+        }
+        Ok(visible)
     }
 }

@@ -13,9 +13,11 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
 use crate::{AppError, AppResult, Custodian};
+use custodian_access::Action;
 
 /// A session as staff enter it.
 #[derive(Clone, Debug)]
@@ -50,7 +52,8 @@ impl Custodian {
         service: ServiceCode,
         title: ShortText,
     ) -> AppResult<Course> {
-        caller.ready()?;
+        self.authorize(caller, Action::ManageCourses, Target::Organisation)
+            .await?;
         let now = self.clock.now();
         let course = Course {
             id: CourseId::from_uuid(Uuid::now_v7()),
@@ -69,7 +72,8 @@ impl Custodian {
 
     /// A course.
     pub async fn course(&self, caller: &Caller, id: CourseId) -> AppResult<Course> {
-        caller.ready()?;
+        self.authorize(caller, Action::ManageCourses, Target::Organisation)
+            .await?;
         let mut tx = self.register.read().await?;
         tx.course(id)
             .await?
@@ -78,7 +82,7 @@ impl Custodian {
 
     /// The courses a person has answered a consent form for, oldest first (C5).
     pub async fn courses_of(&self, caller: &Caller, person: PersonId) -> AppResult<Vec<Course>> {
-        caller.ready()?;
+        self.read_person(caller, Action::ViewPerson, person).await?;
         let mut tx = self.register.read().await?;
         let mut courses: Vec<Course> = Vec::new();
         for consent in tx.consents_of(person).await? {
@@ -99,7 +103,10 @@ impl Custodian {
         caller: &Caller,
         request: SessionRequest,
     ) -> AppResult<Session> {
-        caller.ready()?;
+        for person in &request.participants {
+            self.read_person(caller, Action::StartSession, *person)
+                .await?;
+        }
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let course = match request.course {
@@ -143,12 +150,19 @@ impl Custodian {
 
     /// A session with its confirmations, stops and recordings.
     pub async fn session(&self, caller: &Caller, id: SessionId) -> AppResult<SessionRecord> {
-        caller.ready()?;
+        self.session_to(caller, Action::ViewSession, id).await
+    }
+
+    /// A session with its confirmations, stops and recordings, for a page that offers
+    /// `action` on it: refused unless the caller may do it.
+    pub async fn session_to(
+        &self,
+        caller: &Caller,
+        action: Action,
+        id: SessionId,
+    ) -> AppResult<SessionRecord> {
+        let session = self.session_for(caller, action, id).await?;
         let mut tx = self.register.read().await?;
-        let session = tx
-            .session(id)
-            .await?
-            .ok_or_else(|| AppError::not_found("session", id))?;
         Ok(SessionRecord {
             confirmations: tx.confirmations_in(id).await?,
             stops: tx.stops_in(id).await?,
@@ -159,9 +173,50 @@ impl Custodian {
 
     /// The sessions a person takes part in, latest first.
     pub async fn sessions_of(&self, caller: &Caller, person: PersonId) -> AppResult<Vec<Session>> {
+        self.read_person(caller, Action::ViewPerson, person).await?;
+        let sessions = {
+            let mut tx = self.register.read().await?;
+            tx.sessions_of(person).await?
+        };
+        self.visible_sessions(caller, sessions).await
+    }
+
+    /// Loads a session after checking the caller may do `action` to it.
+    pub(crate) async fn session_for(
+        &self,
+        caller: &Caller,
+        action: Action,
+        id: SessionId,
+    ) -> AppResult<Session> {
         caller.ready()?;
-        let mut tx = self.register.read().await?;
-        Ok(tx.sessions_of(person).await?)
+        let session = {
+            let mut tx = self.register.read().await?;
+            tx.session(id)
+                .await?
+                .ok_or_else(|| AppError::not_found("session", id))?
+        };
+        self.authorize(caller, action, Target::Session(&session))
+            .await?;
+        Ok(session)
+    }
+
+    /// The sessions of `sessions` the caller may see: a session with someone they are
+    /// connected to is left out (S3).
+    pub(crate) async fn visible_sessions(
+        &self,
+        caller: &Caller,
+        sessions: Vec<Session>,
+    ) -> AppResult<Vec<Session>> {
+        let mut visible = Vec::with_capacity(sessions.len());
+        for session in sessions {
+            if self
+                .allows(caller, Action::ViewSession, Target::Session(&session))
+                .await?
+            {
+                visible.push(session);
+            }
+        }
+        Ok(visible)
     }
 
     /// Records a participant's answer to "are you still willing for this session to be recorded?" (C5).
@@ -177,7 +232,8 @@ impl Custodian {
         representative: Option<RepresentativeId>,
         note: Option<Note>,
     ) -> AppResult<Confirmation> {
-        caller.ready()?;
+        self.session_for(caller, Action::RunSession, session)
+            .await?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let found = tx
@@ -231,7 +287,8 @@ impl Custodian {
         requested_by: Option<PersonId>,
         note: Option<Note>,
     ) -> AppResult<Stop> {
-        caller.ready()?;
+        self.session_for(caller, Action::RunSession, session)
+            .await?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let found = tx
@@ -267,7 +324,8 @@ impl Custodian {
         session: SessionId,
         at: OffsetDateTime,
     ) -> AppResult<Session> {
-        caller.ready()?;
+        self.session_for(caller, Action::RunSession, session)
+            .await?;
         let now = self.clock.now();
         let at = custodian_core::clock::not_in_future(
             "attendees_informed_at",

@@ -1,4 +1,4 @@
-//! Members of staff as users of Custodian: who they are, not what they may do (roles come later).
+//! Members of staff as users of Custodian: who they are, their roles and the services they work in.
 
 use std::fmt;
 
@@ -6,7 +6,48 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
 use crate::ids::StaffId;
-use crate::text::{ShortText, checked_text};
+use crate::text::{ServiceCode, ShortText, checked_text};
+use crate::vocabulary::vocabulary;
+
+vocabulary! {
+    /// What a member of staff does, and so what the access policies let them do (S2). Each role
+    /// grants only what its policies say; a member may hold several.
+    pub enum Role ("role") {
+        /// Works with the people their services care for: consent, sessions, recordings.
+        Practitioner = "practitioner", "practitioner";
+        /// A practitioner who also manages a team's caseload.
+        TeamManager = "team_manager", "team manager";
+        /// Keeps the register: retention, disposal and holds, across services.
+        RecordsManager = "records_manager", "records manager";
+        /// The information-governance lead (data protection officer): audit, refusals, emergency access alerts.
+        InformationGovernanceLead = "information_governance_lead", "information-governance lead";
+        /// Prepares recordings for newsletters, award entries and social media.
+        Communications = "communications", "communications team";
+        /// Reads the audit trail, and nothing else.
+        Auditor = "auditor", "auditor";
+        /// Manages accounts and settings, but sees no recordings.
+        Administrator = "administrator", "administrator";
+    }
+}
+
+vocabulary! {
+    /// How a member of staff knows a person personally (S3): any of them keeps the member of
+    /// staff out of that person's record.
+    pub enum ConnectionKind ("connection") {
+        /// A relative.
+        Family = "family", "family";
+        /// A friend.
+        Friend = "friend", "friend";
+        /// A neighbour.
+        Neighbour = "neighbour", "neighbour";
+        /// A partner or former partner.
+        Partner = "partner", "partner or former partner";
+        /// A colleague outside work with the person as a patient or service user.
+        Colleague = "colleague", "colleague";
+        /// Another personal connection.
+        Other = "other", "another personal connection";
+    }
+}
 
 /// A sign-in name: lower case letters, digits and `. _ - @`, compared without regard to case.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -56,8 +97,22 @@ pub struct StaffMember {
     pub id: StaffId,
     pub username: Username,
     pub display_name: ShortText,
-    /// Administrators manage accounts; roles and their limits arrive with access control.
-    pub is_administrator: bool,
+    /// What they do; the access policies decide what each role may do.
+    pub roles: Vec<Role>,
+    /// The services or teams they work in: by default they see the people these care for.
+    pub services: Vec<ServiceCode>,
+}
+
+impl StaffMember {
+    /// Whether they hold `role`.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Whether they manage accounts and settings.
+    pub fn is_administrator(&self) -> bool {
+        self.has_role(Role::Administrator)
+    }
 }
 
 #[cfg(test)]

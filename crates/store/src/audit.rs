@@ -9,7 +9,7 @@ use crate::rows::stored;
 use crate::{RegisterTx, StoreError, StoreResult, on_both};
 
 #[derive(sqlx::FromRow)]
-struct EventRow {
+pub(crate) struct EventRow {
     seq: i64,
     id: Uuid,
     at: OffsetDateTime,

@@ -1,6 +1,7 @@
 //! Custodian's register: the database port, with SQLite (the embedded default) and PostgreSQL
 //! behind one type chosen at start-up. Every query is written once and runs on both.
 
+mod access;
 mod audit;
 mod batch;
 mod consents;
@@ -25,6 +26,7 @@ use sqlx::{Connection, Postgres, Sqlite, Transaction};
 
 use crate::group_commit::{GroupWriter, WriteJob};
 
+pub use access::{EmergencyAccess, PersonAccess, PersonalConnection, StoredPolicy};
 pub use error::StoreError;
 pub use group_commit::CommitStatistics;
 pub use location::DatabaseLocation;

@@ -2,7 +2,8 @@
 //! session and token secrets are stored, so a copy of the database cannot be used to sign in.
 
 use custodian_core::ids::StaffId;
-use custodian_core::staff::{StaffMember, Username};
+use custodian_core::staff::{Role, StaffMember, Username};
+use custodian_core::text::ServiceCode;
 use custodian_core::text::ShortText;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -40,7 +41,6 @@ struct StaffRow {
     username: String,
     display_name: String,
     password_hash: String,
-    is_administrator: bool,
     must_change_password: bool,
     created_at: OffsetDateTime,
     disabled_at: Option<OffsetDateTime>,
@@ -63,7 +63,9 @@ impl TryFrom<StaffRow> for StaffAccount {
                 id: StaffId::from_uuid(row.id),
                 username: stored("username", Username::parse(&row.username))?,
                 display_name: short("display name", &row.display_name)?,
-                is_administrator: row.is_administrator,
+                // Filled in by `with_access`, from their own tables.
+                roles: Vec::new(),
+                services: Vec::new(),
             },
             password_hash: row.password_hash,
             must_change_password: row.must_change_password,
@@ -104,28 +106,106 @@ impl RegisterTx {
     /// Adds an account.
     pub async fn insert_staff(&mut self, account: &StaffAccount) -> StoreResult<()> {
         on_both!(self, conn => sqlx::query(
-            "INSERT INTO staff (id, username, display_name, password_hash, is_administrator, must_change_password, created_at, disabled_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO staff (id, username, display_name, password_hash, must_change_password, created_at, disabled_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(account.member.id.as_uuid())
         .bind(account.member.username.as_str())
         .bind(account.member.display_name.as_str())
         .bind(&account.password_hash)
-        .bind(account.member.is_administrator)
         .bind(account.must_change_password)
         .bind(account.created_at)
         .bind(account.disabled_at)
         .execute(&mut **conn)
         .await?.rows_affected());
+        self.set_staff_access(
+            account.member.id,
+            &account.member.roles,
+            &account.member.services,
+        )
+        .await
+    }
+
+    /// Replaces a member of staff's roles and services.
+    pub async fn set_staff_access(
+        &mut self,
+        id: StaffId,
+        roles: &[Role],
+        services: &[ServiceCode],
+    ) -> StoreResult<()> {
+        on_both!(self, conn => sqlx::query("DELETE FROM staff_roles WHERE staff_id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut **conn)
+            .await?
+            .rows_affected());
+        on_both!(self, conn => sqlx::query("DELETE FROM staff_services WHERE staff_id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut **conn)
+            .await?
+            .rows_affected());
+        for role in roles {
+            on_both!(self, conn => sqlx::query("INSERT INTO staff_roles (staff_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(id.as_uuid())
+                .bind(role.as_str())
+                .execute(&mut **conn)
+                .await?
+                .rows_affected());
+        }
+        for service in services {
+            on_both!(self, conn => sqlx::query("INSERT INTO staff_services (staff_id, service) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(id.as_uuid())
+                .bind(service.as_str())
+                .execute(&mut **conn)
+                .await?
+                .rows_affected());
+        }
         Ok(())
+    }
+
+    /// The account of `row` with its roles and services, read in one query.
+    async fn with_access(&mut self, row: StaffRow) -> StoreResult<StaffAccount> {
+        let mut account = StaffAccount::try_from(row)?;
+        let rows: Vec<(String, String)> = on_both!(self, conn => sqlx::query_as(
+            "SELECT 'role' AS kind, role AS value FROM staff_roles WHERE staff_id = $1
+             UNION ALL
+             SELECT 'service' AS kind, service AS value FROM staff_services WHERE staff_id = $1
+             ORDER BY kind, value",
+        )
+        .bind(account.member.id.as_uuid())
+        .fetch_all(&mut **conn)
+        .await?);
+        for (kind, value) in rows {
+            if kind == "role" {
+                account
+                    .member
+                    .roles
+                    .push(stored("role", Role::parse(&value))?);
+            } else {
+                account
+                    .member
+                    .services
+                    .push(stored("service", ServiceCode::parse(&value))?);
+            }
+        }
+        Ok(account)
+    }
+
+    async fn with_access_optional(
+        &mut self,
+        row: Option<StaffRow>,
+    ) -> StoreResult<Option<StaffAccount>> {
+        match row {
+            Some(row) => self.with_access(row).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// How many enabled administrator accounts exist.
     pub async fn count_administrators(&mut self) -> StoreResult<u64> {
         let count: i64 = on_both!(self, conn => sqlx::query_scalar(
-            "SELECT count(*) FROM staff WHERE is_administrator = $1 AND disabled_at IS NULL",
+            "SELECT count(*) FROM staff s JOIN staff_roles r ON r.staff_id = s.id
+             WHERE r.role = 'administrator' AND s.disabled_at IS NULL",
         )
-        .bind(true)
         .fetch_one(&mut **conn)
         .await?);
         Ok(u64::try_from(count).unwrap_or_default())
@@ -140,7 +220,7 @@ impl RegisterTx {
             .bind(username.as_str())
             .fetch_optional(&mut **conn)
             .await?);
-        row.map(StaffAccount::try_from).transpose()
+        self.with_access_optional(row).await
     }
 
     /// The account with `id`.
@@ -149,13 +229,17 @@ impl RegisterTx {
             .bind(id.as_uuid())
             .fetch_optional(&mut **conn)
             .await?);
-        row.map(StaffAccount::try_from).transpose()
+        self.with_access_optional(row).await
     }
 
     /// Every account, by username.
     pub async fn all_staff(&mut self) -> StoreResult<Vec<StaffAccount>> {
         let rows: Vec<StaffRow> = on_both!(self, conn => sqlx::query_as("SELECT * FROM staff ORDER BY username").fetch_all(&mut **conn).await?);
-        rows.into_iter().map(StaffAccount::try_from).collect()
+        let mut accounts = Vec::with_capacity(rows.len());
+        for row in rows {
+            accounts.push(self.with_access(row).await?);
+        }
+        Ok(accounts)
     }
 
     /// Replaces an account's password hash.
@@ -212,8 +296,10 @@ impl RegisterTx {
         .bind(idle_since)
         .fetch_optional(&mut **conn)
         .await?);
-        row.map(|row| StaffAccount::try_from(row.staff).map(|account| (account, row.seen_at)))
-            .transpose()
+        match row {
+            Some(row) => Ok(Some((self.with_access(row.staff).await?, row.seen_at))),
+            None => Ok(None),
+        }
     }
 
     /// Notes that a sign-in was used at `at`, which keeps it from timing out while idle.

@@ -79,7 +79,17 @@ impl custodian_app::Clock for MovableClock {
     }
 }
 
-/// The application with an administrator signed in by API token.
+/// The username of the practitioner every test acts as unless it says otherwise.
+pub const CLINICIAN: &str = "clinician";
+
+/// The practitioner's password.
+pub const CLINICIAN_PASSWORD: &str = "a synthetic practitioner pass phrase";
+
+/// The service the practitioner works in, and which cares for everyone they register.
+pub const CLINICIAN_SERVICE: &str = "CAMHS-NORTH";
+
+/// The application with a practitioner (in [`CLINICIAN_SERVICE`]) and an administrator, each
+/// signed in by API token.
 pub struct TestApp {
     /// The application's clock.
     pub clock: Arc<MovableClock>,
@@ -88,8 +98,10 @@ pub struct TestApp {
     pub db: TestDatabase,
     pub custodian: Custodian,
     router: axum::Router,
-    /// The administrator's bearer token.
+    /// The practitioner's bearer token: the default for requests.
     pub token: String,
+    /// The administrator's bearer token: manages accounts and policies, sees no one's record.
+    pub admin_token: String,
 }
 
 impl TestApp {
@@ -123,8 +135,23 @@ impl TestApp {
             custodian,
             router,
             token: String::new(),
+            admin_token: String::new(),
         };
-        let signed_in = app.sign_in("admin", ADMIN_PASSWORD).await;
+        app.admin_token = app.token_for("admin", ADMIN_PASSWORD).await;
+        app.token = app
+            .staff_member(
+                CLINICIAN,
+                CLINICIAN_PASSWORD,
+                &["practitioner"],
+                &[CLINICIAN_SERVICE],
+            )
+            .await;
+        app
+    }
+
+    /// An API token for `username`, signed in with `password`.
+    pub async fn token_for(&self, username: &str, password: &str) -> String {
+        let signed_in = self.sign_in(username, password).await;
         assert_eq!(
             signed_in.reply.status,
             StatusCode::OK,
@@ -132,7 +159,7 @@ impl TestApp {
             signed_in.reply.body
         );
         let cookie = signed_in.cookie.expect("signing in sets a cookie");
-        let created = app
+        let created = self
             .call_with(
                 Method::POST,
                 "/api/v1/tokens",
@@ -141,8 +168,56 @@ impl TestApp {
             )
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-        app.token = created.body["secret"].as_str().unwrap().to_owned();
-        app
+        created.body["secret"].as_str().unwrap().to_owned()
+    }
+
+    /// The password of every member [`Self::member_with_role`] creates.
+    pub const MEMBER_PASSWORD: &'static str = "a synthetic pass phrase for testing";
+
+    /// A token for a new member of staff holding `role` alone (no services), named after it:
+    /// `records_manager` signs in as `records.manager.member`.
+    pub async fn member_with_role(&self, role: &str) -> String {
+        let username = format!("{}.member", role.replace('_', "."));
+        self.staff_member(&username, Self::MEMBER_PASSWORD, &[role], &[])
+            .await
+    }
+
+    /// Creates a member of staff with `roles` in `services` and `password` (through the API, as
+    /// the administrator), and returns an API token for them.
+    pub async fn staff_member(
+        &self,
+        username: &str,
+        password: &str,
+        roles: &[&str],
+        services: &[&str],
+    ) -> String {
+        let created = self
+            .call(
+                Method::POST,
+                "/api/v1/staff",
+                Some(&self.admin_token),
+                Some(json!({
+                    "username": username,
+                    "display_name": format!("Test {username}"),
+                    "roles": roles,
+                    "services": services,
+                })),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let one_time = created.body["one_time_password"].as_str().unwrap();
+        let signed_in = self.sign_in(username, one_time).await;
+        let cookie = signed_in.cookie.expect("signing in sets a cookie");
+        let changed = self
+            .call_with(
+                Method::POST,
+                "/api/v1/auth/password",
+                &[(header::COOKIE.as_str(), cookie.as_str())],
+                Some(json!({"current_password": one_time, "new_password": password})),
+            )
+            .await;
+        assert!(changed.status.is_success(), "{}", changed.body);
+        self.token_for(username, password).await
     }
 
     /// Serves the app on a loopback port, for a real browser, and returns its address.

@@ -13,7 +13,10 @@ mod database;
 pub mod fixtures;
 mod garage;
 
-pub use app::{ADMIN_PASSWORD, Reply, SignIn, TestApp, form_token_for};
+pub use app::{
+    ADMIN_PASSWORD, CLINICIAN, CLINICIAN_PASSWORD, CLINICIAN_SERVICE, Reply, SignIn, TestApp,
+    form_token_for,
+};
 pub use browser::Browser;
 pub use database::{Backend, TestDatabase, postgres_admin_url};
 pub use garage::Garage;

@@ -166,11 +166,19 @@ async fn server(folder: &Path, plain: PathBuf) -> (SocketAddr, String, String) {
         .await
         .unwrap();
     custodian
-        .ensure_administrator(Some("benchmark pass phrase"))
+        .create_member_with_password(
+            custodian_app::staff::NewStaff {
+                username: custodian_core::staff::Username::parse("bench.clinician").unwrap(),
+                display_name: ShortText::parse("name", "Bench Clinician").unwrap(),
+                roles: vec![custodian_core::staff::Role::Practitioner],
+                services: vec![custodian_core::text::ServiceCode::parse("CAMHS-NORTH").unwrap()],
+            },
+            "benchmark pass phrase",
+        )
         .await
         .unwrap();
     let caller = custodian
-        .sign_in("admin", "benchmark pass phrase")
+        .sign_in("bench.clinician", "benchmark pass phrase")
         .await
         .unwrap()
         .caller;
@@ -187,6 +195,7 @@ async fn server(folder: &Path, plain: PathBuf) -> (SocketAddr, String, String) {
                 nhs_number: Some(NhsNumber::parse("9990000018").unwrap()),
                 local_identifier: None,
                 capacity: Capacity::HasCapacity,
+                service: None,
             },
         )
         .await

@@ -137,6 +137,7 @@ async fn load_person(custodian: &Custodian, caller: &Caller, i: usize) -> Loaded
         nhs_number: Some(NhsNumber::parse(&nhs).unwrap()),
         local_identifier: None,
         capacity: [Capacity::HasCapacity, Capacity::LacksCapacity][usize::from(lacks_capacity)],
+        service: None,
     };
     let person = custodian.register_person(caller, form).await.unwrap().id;
     let given_by = if lacks_capacity {
@@ -260,7 +261,7 @@ async fn sign_in(router: &Router) -> String {
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::COOKIE, form_cookie)
         .body(Body::from(format!(
-            "username=admin&password={password}&csrf={token}"
+            "username=bench.clinician&password={password}&csrf={token}"
         )))
         .unwrap();
     let response = router.clone().oneshot(request).await.unwrap();
@@ -346,10 +347,23 @@ async fn run(folder: &std::path::Path) -> Vec<&'static str> {
     let custodian = Custodian::start(register, Arc::new(SystemClock), vault);
     let custodian = custodian.await.unwrap();
     custodian
-        .ensure_administrator(Some(PASSWORD))
+        .create_member_with_password(
+            custodian_app::staff::NewStaff {
+                username: custodian_core::staff::Username::parse("bench.clinician").unwrap(),
+                display_name: custodian_core::text::ShortText::parse("name", "Bench Clinician")
+                    .unwrap(),
+                roles: vec![custodian_core::staff::Role::Practitioner],
+                services: vec![custodian_core::text::ServiceCode::parse("CAMHS-NORTH").unwrap()],
+            },
+            PASSWORD,
+        )
         .await
         .unwrap();
-    let caller = custodian.sign_in("admin", PASSWORD).await.unwrap().caller;
+    let caller = custodian
+        .sign_in("bench.clinician", PASSWORD)
+        .await
+        .unwrap()
+        .caller;
     assert!(
         !caller.must_change_password,
         "it would be sent to /password"

@@ -134,6 +134,26 @@ impl From<AppError> for ApiError {
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::LockedOut(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::Refused(refusal) => {
+                return Self {
+                    status: StatusCode::FORBIDDEN,
+                    code,
+                    detail: error.to_string(),
+                    requirement: Some(refusal.requirement.clone()),
+                    field: None,
+                    header: None,
+                };
+            }
+            AppError::InvalidPolicy(_) => {
+                return Self {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    code,
+                    detail: error.to_string(),
+                    requirement: Some("X6".to_owned()),
+                    field: Some("text".to_owned()),
+                    header: None,
+                };
+            }
             AppError::WeakPassword(_) => {
                 return Self {
                     status: StatusCode::UNPROCESSABLE_ENTITY,

@@ -24,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, Problem};
 pub use extract::SESSION_COOKIE;
+pub use pages::paths as page_paths;
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -39,6 +40,7 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 fn api() -> (Router<AppState>, OpenApi) {
     let v1 = OpenApiRouter::new()
         .merge(routes::accounts::routes())
+        .merge(routes::access::routes())
         .merge(routes::persons::routes())
         .merge(routes::consents::routes())
         .merge(routes::sessions::routes())

@@ -11,7 +11,7 @@ use crate::{AppError, AppResult, Custodian};
 impl Custodian {
     /// Destroys a recording's media (D9, X2): its content key is destroyed — so every copy of the
     /// ciphertext, backups included, is unreadable — its object deleted, and a signed certificate
-    /// kept. Refused while any legal hold stands (D7). Administrators only, until roles arrive.
+    /// kept. Refused while any legal hold stands (D7). Records managers only, by the access policies.
     #[tracing::instrument(skip(self, caller, reason, rule), fields(staff = %caller.member.id))]
     pub async fn destroy_recording(
         &self,
@@ -20,7 +20,12 @@ impl Custodian {
         reason: Note,
         rule: ShortText,
     ) -> AppResult<Certificate> {
-        caller.administrator()?;
+        self.recording_for(
+            caller,
+            custodian_access::Action::DestroyRecording,
+            recording,
+        )
+        .await?;
         let vault = self.vault();
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
@@ -99,7 +104,8 @@ impl Custodian {
         caller: &Caller,
         recording: RecordingId,
     ) -> AppResult<Certificate> {
-        caller.ready()?;
+        self.recording_for(caller, custodian_access::Action::ViewRecording, recording)
+            .await?;
         let mut tx = self.register.read().await?;
         let destruction = tx
             .destruction(recording)

@@ -23,7 +23,8 @@ impl Custodian {
         recording: RecordingId,
         range: Option<RangeRequest>,
     ) -> AppResult<MediaDownload> {
-        caller.ready()?;
+        self.recording_for(caller, custodian_access::Action::PlayRecording, recording)
+            .await?;
         let vault = self.vault();
         let media = {
             let mut tx = self.register.read().await?;

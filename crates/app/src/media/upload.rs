@@ -115,7 +115,19 @@ impl Custodian {
         target: UploadTarget,
         filename: Option<String>,
     ) -> AppResult<UploadStatus> {
-        caller.ready()?;
+        // Refused before any byte is staged, not after a long upload.
+        match &target {
+            UploadTarget::Recording { form, .. } => {
+                for person in &form.subjects {
+                    self.read_person(caller, custodian_access::Action::MakeRecording, *person)
+                        .await?;
+                }
+            }
+            UploadTarget::Derivative { source, .. } => {
+                self.recording_for(caller, custodian_access::Action::UpdateRecording, *source)
+                    .await?;
+            }
+        }
         let now = self.clock.now();
         let vault = self.vault();
         vault.uploads.expire(now - UPLOAD_IDLE_LIMIT);

@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use custodian_access::Action;
 use custodian_app::AppError;
 use custodian_app::london::london_time;
 use custodian_app::media::UploadTarget;
@@ -77,7 +78,11 @@ async fn page(
     form: RecordingFields,
     errors: Vec<FieldError>,
 ) -> Response {
-    let record = match state.custodian.session(&staff.0, id).await {
+    let record = match state
+        .custodian
+        .session_to(&staff.0, Action::RunSession, id)
+        .await
+    {
         Ok(record) => record,
         Err(error) => return error_page(error, Some(staff.who())),
     };
@@ -165,7 +170,11 @@ pub async fn receive(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    let session = match state.custodian.session(&staff.0, id).await {
+    let session = match state
+        .custodian
+        .session_to(&staff.0, Action::RunSession, id)
+        .await
+    {
         Ok(session) => session,
         Err(error) => return error_page(error, Some(staff.who())),
     };

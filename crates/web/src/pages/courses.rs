@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use custodian_access::Action;
 use custodian_core::DomainError;
 use custodian_core::ids::PersonId;
 use custodian_core::person::Person;
@@ -57,7 +58,11 @@ pub async fn new_course(
     staff: SignedIn,
     Path(person): Path<PersonId>,
 ) -> Response {
-    match state.custodian.person(&staff.0, person).await {
+    match state
+        .custodian
+        .person_to(&staff.0, Action::StartSession, person)
+        .await
+    {
         Ok(record) => render(
             StatusCode::OK,
             &course_page(&staff, &record.person, CourseFields::default(), Vec::new()),
@@ -73,7 +78,11 @@ pub async fn create_course(
     Path(person): Path<PersonId>,
     Checked(fields): Checked<CourseFields>,
 ) -> Response {
-    let record = match state.custodian.person(&staff.0, person).await {
+    let record = match state
+        .custodian
+        .person_to(&staff.0, Action::StartSession, person)
+        .await
+    {
         Ok(record) => record,
         Err(error) => return error_page(error, Some(staff.who())),
     };

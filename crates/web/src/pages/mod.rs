@@ -30,59 +30,85 @@ use crate::AppState;
 const STYLESHEET: &str = include_str!("../../assets/custodian.css");
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
-        .route("/sign-out", post(sign_in::sign_out))
-        .route("/sign-out-everywhere", post(sign_in::sign_out_everywhere))
-        .route("/assets/custodian.css", get(stylesheet))
-        .route("/", get(dashboard::show))
-        .route("/password", get(password::form).post(password::submit))
-        .route("/persons", get(persons::find))
-        .route(
-            "/persons/new",
-            get(new_person::form).post(new_person::submit),
-        )
-        .route("/persons/{id}", get(persons::person))
-        .route(
-            "/persons/{id}/consents/new",
-            get(consent_form::form).post(consent_form::submit),
-        )
-        .route("/consents/{id}", get(consent::show))
-        .route("/consents/{id}/copy.pdf", get(consent::copy))
-        .route(
-            "/consents/{id}/withdrawals/{withdrawal}/copy.pdf",
-            get(consent::withdrawal_copy),
-        )
-        .route(
-            "/consents/{id}/withdraw",
-            get(withdrawal_form::form).post(withdrawal_form::submit),
-        )
-        .route("/recordings/{id}", get(recording::show))
-        .route(
-            "/recordings/{id}/device-copy-deleted",
-            post(recording::device_copy_deleted),
-        )
-        .route(
-            "/persons/{id}/sessions/new",
-            get(new_session::new_session).post(new_session::start_session),
-        )
-        .route(
-            "/persons/{id}/courses/new",
-            get(courses::new_course).post(courses::create_course),
-        )
-        .route("/sessions/{id}", get(sessions::show))
-        .route("/sessions/{id}/confirmations", post(sessions::confirm))
-        .route("/sessions/{id}/stops", post(sessions::stop))
-        .route("/sessions/{id}/capture", get(capture::capture))
-        .route(
-            "/sessions/{id}/upload",
-            get(capture::upload)
-                // The vault bounds an upload (its largest size); the form's length is not limited here.
-                .post(capture::receive)
-                .layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route("/assets/media.js", get(capture::media_script))
-        .route("/assets/signature.js", get(signature_script))
+    pages().router
+}
+
+/// Every page's path, as the router knows it: the access table test holds a row for each.
+pub fn paths() -> Vec<&'static str> {
+    pages().paths
+}
+
+/// The router and the paths it was given, built together so neither can miss one.
+struct Pages {
+    router: Router<AppState>,
+    paths: Vec<&'static str>,
+}
+
+impl Pages {
+    fn route(mut self, path: &'static str, handler: axum::routing::MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, handler);
+        self.paths.push(path);
+        self
+    }
+}
+
+fn pages() -> Pages {
+    Pages {
+        router: Router::new(),
+        paths: Vec::new(),
+    }
+    .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+    .route("/sign-out", post(sign_in::sign_out))
+    .route("/sign-out-everywhere", post(sign_in::sign_out_everywhere))
+    .route("/assets/custodian.css", get(stylesheet))
+    .route("/", get(dashboard::show))
+    .route("/password", get(password::form).post(password::submit))
+    .route("/persons", get(persons::find))
+    .route(
+        "/persons/new",
+        get(new_person::form).post(new_person::submit),
+    )
+    .route("/persons/{id}", get(persons::person))
+    .route(
+        "/persons/{id}/consents/new",
+        get(consent_form::form).post(consent_form::submit),
+    )
+    .route("/consents/{id}", get(consent::show))
+    .route("/consents/{id}/copy.pdf", get(consent::copy))
+    .route(
+        "/consents/{id}/withdrawals/{withdrawal}/copy.pdf",
+        get(consent::withdrawal_copy),
+    )
+    .route(
+        "/consents/{id}/withdraw",
+        get(withdrawal_form::form).post(withdrawal_form::submit),
+    )
+    .route("/recordings/{id}", get(recording::show))
+    .route(
+        "/recordings/{id}/device-copy-deleted",
+        post(recording::device_copy_deleted),
+    )
+    .route(
+        "/persons/{id}/sessions/new",
+        get(new_session::new_session).post(new_session::start_session),
+    )
+    .route(
+        "/persons/{id}/courses/new",
+        get(courses::new_course).post(courses::create_course),
+    )
+    .route("/sessions/{id}", get(sessions::show))
+    .route("/sessions/{id}/confirmations", post(sessions::confirm))
+    .route("/sessions/{id}/stops", post(sessions::stop))
+    .route("/sessions/{id}/capture", get(capture::capture))
+    .route(
+        "/sessions/{id}/upload",
+        get(capture::upload)
+            // The vault bounds an upload (its largest size); the form's length is not limited here.
+            .post(capture::receive)
+            .layer(axum::extract::DefaultBodyLimit::disable()),
+    )
+    .route("/assets/media.js", get(capture::media_script))
+    .route("/assets/signature.js", get(signature_script))
 }
 
 /// A date as people write it: 29 February 1980.

@@ -9,6 +9,7 @@ use custodian_app::persons::PersonForm;
 use custodian_core::DomainError;
 use custodian_core::nhs_number::NhsNumber;
 use custodian_core::person::{Capacity, LocalIdentifier, PersonName};
+use custodian_core::text::ServiceCode;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
@@ -35,6 +36,9 @@ pub struct NewPersonForm {
     local_identifier: String,
     #[serde(default)]
     capacity: String,
+    /// Which of the member's services will care for them; blank means their only one.
+    #[serde(default)]
+    service: String,
 }
 
 #[derive(Template)]
@@ -48,7 +52,14 @@ struct NewPersonPage {
 
 form_errors!(NewPersonPage);
 
-pub async fn form(staff: SignedIn) -> Response {
+pub async fn form(State(state): State<AppState>, staff: SignedIn) -> Response {
+    if let Err(error) = state
+        .custodian
+        .may(&staff.0, custodian_access::Action::RegisterPerson)
+        .await
+    {
+        return error_page(error, Some(staff.who()));
+    }
     let page = NewPersonPage {
         title: "Register a person",
         signed_in_as: Some(staff.who()),
@@ -107,7 +118,9 @@ fn parse(form: &NewPersonForm, errors: &mut Vec<FieldError>) -> Option<PersonFor
     } else {
         Capacity::parse(&form.capacity)
     };
+    let service = optional(&form.service, ServiceCode::parse);
     let problems = [
+        service.as_ref().err(),
         date_of_birth.as_ref().err(),
         nhs_number.as_ref().err(),
         local_identifier.as_ref().err(),
@@ -120,6 +133,7 @@ fn parse(form: &NewPersonForm, errors: &mut Vec<FieldError>) -> Option<PersonFor
         nhs_number: nhs_number.ok()?,
         local_identifier: local_identifier.ok()?,
         capacity: capacity.ok()?,
+        service: service.ok()?,
     })
     .filter(|_| errors.is_empty())
 }

@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use custodian_access::Action;
 use custodian_app::AppError;
 use custodian_app::sessions::SessionRequest;
 use custodian_core::DomainError;
@@ -89,7 +90,10 @@ async fn person_and_courses(
     staff: &SignedIn,
     person: PersonId,
 ) -> Result<(Person, Vec<Course>), AppError> {
-    let record = state.custodian.person(&staff.0, person).await?;
+    let record = state
+        .custodian
+        .person_to(&staff.0, Action::StartSession, person)
+        .await?;
     let courses = state.custodian.courses_of(&staff.0, person).await?;
     Ok((record.person, courses))
 }

@@ -97,6 +97,13 @@ pub async fn find(
     staff: SignedIn,
     Query(search): Query<Search>,
 ) -> Response {
+    if let Err(error) = state
+        .custodian
+        .may(&staff.0, custodian_access::Action::FindPersons)
+        .await
+    {
+        return error_page(error, Some(staff.who()));
+    }
     let query = search.q.trim().to_owned();
     let found = if query.is_empty() {
         Vec::new()

@@ -65,7 +65,8 @@ struct RecordingPage {
     kind: RecordingKind,
     facts: Vec<(&'static str, String)>,
     session_id: Option<String>,
-    subjects: Vec<(String, String)>,
+    /// Each person in it: the link to their record, if the viewer may see it, and a name.
+    subjects: Vec<(Option<String>, String)>,
     purposes: Vec<String>,
     derived_from: Option<String>,
     derivatives: Vec<(String, String)>,
@@ -120,13 +121,19 @@ pub async fn show(
         Ok(checks) => checks,
         Err(error) => return error_page(error, Some(staff.who())),
     };
-    let mut subjects = Vec::with_capacity(record.recording.subjects.len());
-    for person in &record.recording.subjects {
-        match custodian.person(&staff.0, *person).await {
-            Ok(found) => subjects.push((person.to_string(), found.person.name.full())),
-            Err(error) => return error_page(error, Some(staff.who())),
-        }
-    }
+    let subjects = match custodian.subjects_shown(&staff.0, &record.recording).await {
+        Ok(shown) => shown
+            .into_iter()
+            .map(|(person, name)| match name {
+                Some(name) => (Some(person.to_string()), name.full()),
+                None => (
+                    None,
+                    "a person whose record your role does not show".to_owned(),
+                ),
+            })
+            .collect(),
+        Err(error) => return error_page(error, Some(staff.who())),
+    };
     let recording = &record.recording;
     let page = RecordingPage {
         title: format!(

@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use custodian_access::Action;
 use custodian_app::AppError;
 use custodian_app::consents::{WithdrawalRequest, WithdrawnBy};
 use custodian_app::persons::PersonRecord;
@@ -94,6 +95,12 @@ async fn load(
     id: ConsentId,
 ) -> Result<(Consent, PersonRecord), Response> {
     let (consent, record) = super::consent::load(state, staff, id).await?;
+    // Only someone who may record consent is offered a withdrawal to record.
+    state
+        .custodian
+        .person_to(&staff.0, Action::RecordConsent, record.person.id)
+        .await
+        .map_err(|error| error_page(error, Some(staff.who())))?;
     if consent.answer == ConsentAnswer::Refused {
         return Err(error_page(
             DomainError::WithdrawingARefusal.into(),

@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use custodian_app::Secret;
-use custodian_core::staff::{StaffMember, Username};
-use custodian_core::text::ShortText;
+use custodian_core::staff::{Role, StaffMember, Username};
+use custodian_core::text::{ServiceCode, ShortText};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -236,8 +236,21 @@ async fn list_staff(
 pub struct NewStaff {
     username: String,
     display_name: String,
+    /// Role codes: `practitioner`, `team_manager`, `records_manager`,
+    /// `information_governance_lead`, `communications`, `auditor`, `administrator`.
+    #[schema(value_type = Vec<String>, example = json!(["practitioner"]))]
+    roles: Vec<Role>,
+    /// The service codes they work in; a practitioner or team manager needs at least one.
     #[serde(default)]
-    is_administrator: bool,
+    #[schema(value_type = Vec<String>, example = json!(["CAMHS-NORTH"]))]
+    services: Vec<String>,
+}
+
+/// Parses service codes, naming the first that is not one.
+pub(crate) fn service_codes(
+    codes: &[String],
+) -> Result<Vec<ServiceCode>, custodian_core::DomainError> {
+    codes.iter().map(|code| ServiceCode::parse(code)).collect()
 }
 
 /// A new account with its one-time password, shown this once.
@@ -256,12 +269,13 @@ async fn create_staff(
     Staff(caller): Staff,
     Body(request): Body<NewStaff>,
 ) -> ApiResult<(StatusCode, axum::Json<CreatedStaff>)> {
-    let username = Username::parse(&request.username)?;
-    let display_name = ShortText::parse("display_name", &request.display_name)?;
-    let (staff, password) = state
-        .custodian
-        .create_staff(&caller, username, display_name, request.is_administrator)
-        .await?;
+    let new = custodian_app::staff::NewStaff {
+        username: Username::parse(&request.username)?,
+        display_name: ShortText::parse("display_name", &request.display_name)?,
+        roles: request.roles,
+        services: service_codes(&request.services)?,
+    };
+    let (staff, password) = state.custodian.create_staff(&caller, new).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(CreatedStaff {

@@ -1,5 +1,6 @@
 //! The routes of the JSON API, each module a resource.
 
+pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod consents;

@@ -11,7 +11,7 @@ use custodian_core::person::{
 };
 use custodian_core::recording::Recording;
 use custodian_core::session::Session;
-use custodian_core::text::ShortText;
+use custodian_core::text::{ServiceCode, ShortText};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -47,6 +47,9 @@ pub struct NewPerson {
     local_identifier: Option<String>,
     /// `has_capacity` or `lacks_capacity`.
     capacity: String,
+    /// The service that will care for them: one of yours. Needed only if you work in several.
+    #[schema(example = "CAMHS-NORTH")]
+    service: Option<String>,
 }
 
 impl NewPerson {
@@ -63,6 +66,10 @@ impl NewPerson {
                 _ => None,
             },
             capacity: Capacity::parse(&self.capacity)?,
+            service: match self.service.as_deref().map(str::trim) {
+                Some(text) if !text.is_empty() => Some(ServiceCode::parse(text)?),
+                _ => None,
+            },
         })
     }
 }
@@ -168,7 +175,7 @@ async fn add_representative(
 
 /// The sessions the person takes part in, latest first.
 #[utoipa::path(get, path = "/persons/{id}/sessions", tag = "persons", params(("id" = PersonId, Path)),
-    responses((status = OK, body = Vec<Session>)))]
+    responses((status = OK, body = Vec<Session>), (status = NOT_FOUND, body = Problem)))]
 async fn sessions_of(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -192,14 +199,16 @@ async fn recordings_of(
 
 /// The latest audit events about the person, newest first.
 #[utoipa::path(get, path = "/persons/{id}/audit", tag = "audit", params(("id" = PersonId, Path)),
-    responses((status = OK, body = Vec<AuditEvent>)))]
+    responses((status = OK, body = Vec<AuditEvent>), (status = NOT_FOUND, body = Problem)))]
 async fn audit_of(
     State(state): State<AppState>,
     Staff(caller): Staff,
     Path(id): Path<PersonId>,
 ) -> ApiResult<axum::Json<Vec<AuditEvent>>> {
-    caller.ready()?;
     Ok(axum::Json(
-        state.custodian.audit_events_about_person(id, 200).await?,
+        state
+            .custodian
+            .audit_events_about_person(&caller, id, 200)
+            .await?,
     ))
 }

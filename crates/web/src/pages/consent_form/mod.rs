@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use custodian_access::Action;
 use custodian_app::AppError;
 use custodian_app::london::london_time;
 use custodian_app::persons::PersonRecord;
@@ -270,7 +271,11 @@ pub async fn form(
     Path(person): Path<PersonId>,
     Query(started): Query<Started>,
 ) -> Response {
-    let record = match state.custodian.person(&staff.0, person).await {
+    let record = match state
+        .custodian
+        .person_to(&staff.0, Action::RecordConsent, person)
+        .await
+    {
         Ok(record) => record,
         Err(error) => return error_page(error, Some(staff.who())),
     };
@@ -301,7 +306,11 @@ pub async fn submit(
     Path(person): Path<PersonId>,
     Checked(fields): Checked<ConsentFields>,
 ) -> Response {
-    let record = match state.custodian.person(&staff.0, person).await {
+    let record = match state
+        .custodian
+        .person_to(&staff.0, Action::RecordConsent, person)
+        .await
+    {
         Ok(record) => record,
         Err(error) => return error_page(error, Some(staff.who())),
     };

@@ -1,0 +1,342 @@
+//! The shipped policies against the roles they describe, local policies, and the S3 forbid.
+
+use std::str::FromStr;
+
+use cedar_policy::{Context, EntityUid, Request, RestrictedExpression};
+use custodian_core::staff::Role;
+use proptest::prelude::*;
+use uuid::Uuid;
+
+use super::*;
+
+const MINE: &[&str] = &["CAMHS-NORTH"];
+const THEIRS: &[&str] = &["ADULT-MH-EAST"];
+
+fn policies() -> AccessPolicies {
+    AccessPolicies::shipped().unwrap()
+}
+
+fn resource(kind: ResourceKind, services: &'static [&'static str]) -> Resource<'static> {
+    let id = Uuid::nil();
+    match kind {
+        ResourceKind::Organisation => Resource::Organisation,
+        ResourceKind::Person => Resource::Person { id, services },
+        ResourceKind::Session => Resource::Session { id, services },
+        ResourceKind::Recording => Resource::Recording {
+            id,
+            services,
+            purposes: &["clinical"],
+        },
+    }
+}
+
+fn allowed(roles: &[Role], action: Action, services: &'static [&'static str]) -> bool {
+    let principal = Principal {
+        id: Uuid::nil(),
+        roles,
+        services: MINE,
+    };
+    policies()
+        .decide(
+            &principal,
+            action,
+            &resource(action.resource_kind(), services),
+            Circumstances::default(),
+        )
+        .unwrap()
+        .is_allowed()
+}
+
+#[test]
+fn s2_every_action_in_code_is_an_action_of_the_schema() {
+    let (schema, _) = cedar_policy::Schema::from_cedarschema_str(SCHEMA).unwrap();
+    for action in Action::ALL {
+        let kind = match action.resource_kind() {
+            ResourceKind::Organisation => "Organisation",
+            ResourceKind::Person => "Person",
+            ResourceKind::Session => "Session",
+            ResourceKind::Recording => "Recording",
+        };
+        let context = Context::from_pairs([
+            (
+                "connected".to_owned(),
+                RestrictedExpression::new_bool(false),
+            ),
+            (
+                "emergency".to_owned(),
+                RestrictedExpression::new_bool(false),
+            ),
+        ])
+        .unwrap();
+        let request = Request::new(
+            EntityUid::from_str(r#"Custodian::Staff::"a""#).unwrap(),
+            EntityUid::from_str(&format!(r#"Custodian::Action::"{}""#, action.as_str())).unwrap(),
+            EntityUid::from_str(&format!(r#"Custodian::{kind}::"b""#)).unwrap(),
+            context,
+            Some(&schema),
+        );
+        assert!(request.is_ok(), "{}: {:?}", action.as_str(), request.err());
+    }
+}
+
+#[test]
+fn s2_practitioners_work_with_their_own_services_people_only() {
+    let practitioner = &[Role::Practitioner];
+    for action in [
+        Action::ViewPerson,
+        Action::RecordConsent,
+        Action::ViewRecording,
+        Action::PlayRecording,
+        Action::RunSession,
+    ] {
+        assert!(allowed(practitioner, action, MINE), "{action:?}");
+        assert!(!allowed(practitioner, action, THEIRS), "{action:?}");
+    }
+    assert!(allowed(practitioner, Action::FindPersons, &[]));
+    assert!(!allowed(practitioner, Action::ReadAuditTrail, &[]));
+    assert!(!allowed(practitioner, Action::ManageAccounts, &[]));
+}
+
+#[test]
+fn s2_administrators_manage_accounts_but_see_no_one() {
+    let administrator = &[Role::Administrator];
+    assert!(allowed(administrator, Action::ManageAccounts, &[]));
+    assert!(allowed(administrator, Action::ManagePolicies, &[]));
+    for action in [
+        Action::ViewPerson,
+        Action::ViewRecording,
+        Action::PlayRecording,
+    ] {
+        assert!(!allowed(administrator, action, MINE), "{action:?}");
+    }
+    assert!(!allowed(administrator, Action::FindPersons, &[]));
+}
+
+#[test]
+fn s2_records_managers_and_ig_leads_see_details_across_services_but_play_nothing() {
+    for role in [Role::RecordsManager, Role::InformationGovernanceLead] {
+        assert!(allowed(&[role], Action::ViewRecording, THEIRS), "{role:?}");
+        assert!(!allowed(&[role], Action::PlayRecording, THEIRS), "{role:?}");
+        assert!(!allowed(&[role], Action::RecordConsent, THEIRS), "{role:?}");
+    }
+    assert!(allowed(
+        &[Role::InformationGovernanceLead],
+        Action::OverseeAccess,
+        &[]
+    ));
+    assert!(!allowed(
+        &[Role::RecordsManager],
+        Action::OverseeAccess,
+        &[]
+    ));
+}
+
+#[test]
+fn s2_auditors_read_the_audit_trail_and_nothing_else() {
+    for action in Action::ALL {
+        // Anyone may declare a personal connection (S3).
+        let expected = matches!(action, Action::ReadAuditTrail | Action::DeclareConnection);
+        assert_eq!(
+            allowed(&[Role::Auditor], *action, MINE),
+            expected,
+            "{action:?}"
+        );
+    }
+}
+
+#[test]
+fn s2_communications_see_only_recordings_made_for_publication() {
+    let principal = Principal {
+        id: Uuid::nil(),
+        roles: &[Role::Communications],
+        services: &[],
+    };
+    let decide = |purposes: &'static [&'static str]| {
+        policies()
+            .decide(
+                &principal,
+                Action::PlayRecording,
+                &Resource::Recording {
+                    id: Uuid::nil(),
+                    services: THEIRS,
+                    purposes,
+                },
+                Circumstances::default(),
+            )
+            .unwrap()
+            .is_allowed()
+    };
+    assert!(decide(&["newsletters", "clinical"]));
+    assert!(!decide(&["clinical", "teaching"]));
+}
+
+#[test]
+fn s3_a_connection_refuses_every_role_and_names_the_rule() {
+    let every_role = Role::ALL;
+    let principal = Principal {
+        id: Uuid::nil(),
+        roles: every_role,
+        services: MINE,
+    };
+    let verdict = policies()
+        .decide(
+            &principal,
+            Action::ViewPerson,
+            &resource(ResourceKind::Person, MINE),
+            Circumstances {
+                connected: true,
+                emergency: false,
+            },
+        )
+        .unwrap();
+    let Verdict::Refused(refusal) = verdict else {
+        panic!("a connected member of staff was let in: {verdict:?}");
+    };
+    assert_eq!(refusal.requirement, "S3");
+    assert_eq!(refusal.policy.as_deref(), Some("S3.personal-connection"));
+    assert!(refusal.remedy.contains("emergency"), "{}", refusal.remedy);
+}
+
+#[test]
+fn s3_emergency_access_lets_its_holder_see_but_not_change() {
+    let principal = Principal {
+        id: Uuid::nil(),
+        roles: &[Role::Practitioner],
+        services: MINE,
+    };
+    let emergency = Circumstances {
+        connected: true,
+        emergency: true,
+    };
+    let decide = |action| {
+        policies()
+            .decide(
+                &principal,
+                action,
+                &resource(ResourceKind::Person, THEIRS),
+                emergency,
+            )
+            .unwrap()
+            .is_allowed()
+    };
+    assert!(decide(Action::ViewPerson));
+    assert!(!decide(Action::RecordConsent));
+    assert!(!decide(Action::UpdatePerson));
+}
+
+#[test]
+fn s2_no_policy_allowing_is_refused_with_what_to_do_next() {
+    let verdict = policies()
+        .decide(
+            &Principal {
+                id: Uuid::nil(),
+                roles: &[Role::Practitioner],
+                services: MINE,
+            },
+            Action::ViewPerson,
+            &resource(ResourceKind::Person, THEIRS),
+            Circumstances::default(),
+        )
+        .unwrap();
+    let Verdict::Refused(refusal) = verdict else {
+        panic!("let in: {verdict:?}");
+    };
+    assert_eq!(refusal.requirement, "S2");
+    assert_eq!(refusal.policy, None);
+    assert!(
+        refusal.remedy.contains("team manager"),
+        "{}",
+        refusal.remedy
+    );
+}
+
+#[test]
+fn x6_a_local_policy_grants_what_the_organisation_decides() {
+    let local = LocalPolicy {
+        name: "auditors-see-refusals".to_owned(),
+        text: r#"permit (principal in Custodian::Role::"auditor", action == Custodian::Action::"oversee_access", resource);"#.to_owned(),
+    };
+    let with_local = AccessPolicies::with_local(&[local]).unwrap();
+    let verdict = with_local
+        .decide(
+            &Principal {
+                id: Uuid::nil(),
+                roles: &[Role::Auditor],
+                services: &[],
+            },
+            Action::OverseeAccess,
+            &Resource::Organisation,
+            Circumstances::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        verdict,
+        Verdict::Allowed {
+            policies: vec!["local.auditors-see-refusals.0".to_owned()]
+        }
+    );
+}
+
+#[test]
+fn x6_an_invalid_local_policy_is_refused_with_the_validators_message() {
+    let shipped = policies();
+    let unknown_attribute = shipped
+        .check_local(
+            "typo",
+            r#"permit (principal, action, resource) when { principal.servces.contains("X") };"#,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(unknown_attribute.contains("servces"), "{unknown_attribute}");
+    let unknown_action = shipped
+        .check_local(
+            "typo",
+            r#"permit (principal, action == Custodian::Action::"delete_everything", resource);"#,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        unknown_action.contains("delete_everything"),
+        "{unknown_action}"
+    );
+    let syntax = shipped
+        .check_local("broken", "permit (principal, action")
+        .unwrap_err()
+        .to_string();
+    assert!(syntax.contains("does not parse"), "{syntax}");
+    assert!(
+        shipped
+            .check_local("bad name!", "permit (principal, action, resource);")
+            .is_err()
+    );
+}
+
+proptest! {
+    // Each case parses and validates a policy set, so fewer cases than the default.
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// S3: whatever an organisation permits with its own policies, a member of staff with a
+    /// connection and no emergency access is refused every act but taking emergency access.
+    #[test]
+    fn s3_no_local_permit_lifts_the_connection_forbid(
+        roles in proptest::sample::subsequence(Role::ALL.to_vec(), 0..=Role::ALL.len()),
+        action in proptest::sample::select(Action::ALL.to_vec()),
+        grants in proptest::collection::vec(proptest::sample::select(Action::ALL.to_vec()), 0..6),
+    ) {
+        let local: Vec<LocalPolicy> = grants.iter().enumerate().map(|(n, granted)| LocalPolicy {
+            name: format!("grant-{n}"),
+            text: format!(r#"permit (principal, action == Custodian::Action::"{}", resource);"#, granted.as_str()),
+        }).collect();
+        let policies = AccessPolicies::with_local(&local).unwrap();
+        let principal = Principal { id: Uuid::nil(), roles: &roles, services: MINE };
+        let verdict = policies.decide(
+            &principal,
+            action,
+            &resource(action.resource_kind(), MINE),
+            Circumstances { connected: true, emergency: false },
+        ).unwrap();
+        if action != Action::BreakGlass {
+            prop_assert!(!verdict.is_allowed(), "{action:?} allowed to {roles:?}");
+        }
+    }
+}

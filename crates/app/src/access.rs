@@ -1,0 +1,223 @@
+//! Access control for the use cases: the facts each decision needs, the one call to the access
+//! policies, and an audit event for every refusal (S2, S3, S5).
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, RwLock};
+
+use custodian_access::{
+    AccessPolicies, Action, Circumstances, LocalPolicy, Principal, Refusal, Resource, Verdict,
+};
+use custodian_core::audit::AuditOutcome;
+use custodian_core::ids::PersonId;
+use custodian_core::recording::Recording;
+use custodian_core::session::Session;
+use custodian_store::Register;
+use uuid::Uuid;
+
+use crate::accounts::Caller;
+use crate::audit_trail::Audit;
+use crate::{AppError, AppResult, Custodian};
+
+/// What an act is done to, as the use case has it in hand.
+#[derive(Clone, Copy, Debug)]
+pub enum Target<'a> {
+    Organisation,
+    Person(PersonId),
+    Session(&'a Session),
+    Recording(&'a Recording),
+}
+
+impl Target<'_> {
+    /// The people the target concerns.
+    fn persons(&self) -> Vec<PersonId> {
+        match self {
+            Self::Organisation => Vec::new(),
+            Self::Person(id) => vec![*id],
+            Self::Session(session) => session.participants.clone(),
+            Self::Recording(recording) => recording.subjects.clone(),
+        }
+    }
+}
+
+/// The policies in force: the shipped ones and the organisation's own, replaced whole when an
+/// administrator changes a local policy.
+#[derive(Debug)]
+pub(crate) struct PoliciesInForce(RwLock<Arc<AccessPolicies>>);
+
+impl PoliciesInForce {
+    /// The shipped policies and the local ones stored in the register. A stored local policy
+    /// that no longer validates stops the start: running without it could let in more than the
+    /// organisation allows.
+    pub(crate) async fn load(register: &Register) -> AppResult<Self> {
+        let mut tx = register.read().await?;
+        let local: Vec<LocalPolicy> = tx
+            .local_policies()
+            .await?
+            .into_iter()
+            .map(|stored| LocalPolicy {
+                name: stored.name,
+                text: stored.text,
+            })
+            .collect();
+        let policies = AccessPolicies::with_local(&local).map_err(|error| {
+            AppError::Startup(format!(
+                "the organisation's access policies do not validate: {error}; correct them in the table local_policies"
+            ))
+        })?;
+        Ok(Self(RwLock::new(Arc::new(policies))))
+    }
+
+    pub(crate) fn current(&self) -> AppResult<Arc<AccessPolicies>> {
+        self.0
+            .read()
+            .map(|policies| Arc::clone(&policies))
+            .map_err(|_| AppError::Internal("the access policies' lock was poisoned".to_owned()))
+    }
+
+    pub(crate) fn replace(&self, policies: AccessPolicies) -> AppResult<()> {
+        let mut current = self
+            .0
+            .write()
+            .map_err(|_| AppError::Internal("the access policies' lock was poisoned".to_owned()))?;
+        *current = Arc::new(policies);
+        Ok(())
+    }
+}
+
+impl Custodian {
+    /// Checks that `caller` may try `action` on `target`, recording a refusal in the audit
+    /// trail with who, what and which rule (S5). Every use case asks through here.
+    pub(crate) async fn authorize(
+        &self,
+        caller: &Caller,
+        action: Action,
+        target: Target<'_>,
+    ) -> AppResult<()> {
+        caller.ready()?;
+        match self.verdict(caller, action, &target).await? {
+            Verdict::Allowed { .. } => Ok(()),
+            Verdict::Refused(refusal) => {
+                self.record_refusal(caller, action, &target, &refusal)
+                    .await?;
+                Err(AppError::Refused(refusal))
+            }
+        }
+    }
+
+    /// Refuses (and records the refusal) unless `caller` may try `action`, an act on the
+    /// organisation as a whole: for a page that offers it before anything is sent.
+    pub async fn may(&self, caller: &Caller, action: Action) -> AppResult<()> {
+        self.authorize(caller, action, Target::Organisation).await
+    }
+
+    /// Whether `caller` may try `action` on `target`, without recording anything: for leaving
+    /// out of lists and search results what they may not see.
+    pub(crate) async fn allows(
+        &self,
+        caller: &Caller,
+        action: Action,
+        target: Target<'_>,
+    ) -> AppResult<bool> {
+        Ok(self.verdict(caller, action, &target).await?.is_allowed())
+    }
+
+    async fn verdict(
+        &self,
+        caller: &Caller,
+        action: Action,
+        target: &Target<'_>,
+    ) -> AppResult<Verdict> {
+        let now = self.clock.now();
+        let mut services = BTreeSet::new();
+        let mut circumstances = Circumstances::default();
+        let persons = target.persons();
+        if !persons.is_empty() {
+            let mut tx = self.register.read().await?;
+            let mut unresolved_connection = false;
+            for person in &persons {
+                let access = tx.person_access(caller.member.id, *person, now).await?;
+                services.extend(access.services.iter().map(|s| s.as_str().to_owned()));
+                unresolved_connection |= access.connected && !access.emergency;
+                circumstances.emergency |= access.emergency;
+            }
+            circumstances.connected = unresolved_connection;
+        }
+        match target {
+            Target::Session(session) => {
+                services.insert(session.service.as_str().to_owned());
+            }
+            Target::Recording(recording) => {
+                services.insert(recording.service.as_str().to_owned());
+            }
+            Target::Organisation | Target::Person(_) => {}
+        }
+        let services: Vec<&str> = services.iter().map(String::as_str).collect();
+        let purposes: Vec<&str> = match target {
+            Target::Recording(recording) => recording.purposes.iter().map(|p| p.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        let staff_services: Vec<&str> = caller.member.services.iter().map(|s| s.as_str()).collect();
+        let principal = Principal {
+            id: caller.member.id.as_uuid(),
+            roles: &caller.member.roles,
+            services: &staff_services,
+        };
+        let resource = match target {
+            Target::Organisation => Resource::Organisation,
+            Target::Person(id) => Resource::Person {
+                id: id.as_uuid(),
+                services: &services,
+            },
+            Target::Session(session) => Resource::Session {
+                id: session.id.as_uuid(),
+                services: &services,
+            },
+            Target::Recording(recording) => Resource::Recording {
+                id: recording.id.as_uuid(),
+                services: &services,
+                purposes: &purposes,
+            },
+        };
+        Ok(self
+            .access
+            .current()?
+            .decide(&principal, action, &resource, circumstances)?)
+    }
+
+    async fn record_refusal(
+        &self,
+        caller: &Caller,
+        action: Action,
+        target: &Target<'_>,
+        refusal: &Refusal,
+    ) -> AppResult<()> {
+        let now = self.clock.now();
+        let persons = target.persons();
+        let (kind, id): (&str, Option<Uuid>) = match target {
+            Target::Organisation => ("organisation", None),
+            Target::Person(id) => ("person", Some(id.as_uuid())),
+            Target::Session(session) => ("session", Some(session.id.as_uuid())),
+            Target::Recording(recording) => ("recording", Some(recording.id.as_uuid())),
+        };
+        let mut audit = Audit::change("access.refused")
+            .outcome(AuditOutcome::Refused)
+            .detail(serde_json::json!({
+                "action": action.as_str(),
+                "resource": { "kind": kind, "id": id },
+                "persons": persons,
+                "requirement": refusal.requirement,
+                "policy": refusal.policy,
+                "reason": refusal.reason,
+            }));
+        if let Some(person) = persons.first() {
+            audit = audit.person(*person);
+        }
+        if let Target::Recording(recording) = target {
+            audit = audit.recording(recording.id);
+        }
+        let mut tx = self.register.write().await?;
+        audit.write(&mut tx, caller.actor(), now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
