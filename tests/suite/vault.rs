@@ -588,7 +588,7 @@ async fn d7_a_recording_under_legal_hold_cannot_be_destroyed() {
     let id: RecordingId = upload_video(&app, mp4(50_000, 13)).await.parse().unwrap();
     let caller = app
         .custodian
-        .sign_in("admin", ADMIN_PASSWORD)
+        .sign_in_at_once("admin", ADMIN_PASSWORD, Some(&app.code("admin")))
         .await
         .unwrap()
         .caller;

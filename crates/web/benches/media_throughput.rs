@@ -169,11 +169,25 @@ async fn server(folder: &Path, plain: PathBuf) -> (SocketAddr, String, String) {
         .ensure_administrator(Some("benchmark pass phrase"))
         .await
         .unwrap();
-    let caller = custodian
+    let custodian_app::SignInStep::Complete(signed_in) = custodian
         .sign_in("admin", "benchmark pass phrase")
         .await
         .unwrap()
-        .caller;
+    else {
+        panic!("the administrator has no authenticator app yet")
+    };
+    let mut caller = signed_in.caller;
+    // Administrators must have an authenticator app before anything else.
+    let authenticator = custodian
+        .start_totp_enrolment(&caller)
+        .await
+        .unwrap()
+        .secret;
+    custodian
+        .confirm_totp_enrolment(&caller, &authenticator.code_at(custodian.now()))
+        .await
+        .unwrap();
+    caller.must_enrol_totp = false;
     let (_, secret) = custodian
         .create_token(&caller, ShortText::parse("name", "bench").unwrap(), None)
         .await
@@ -191,7 +205,7 @@ async fn server(folder: &Path, plain: PathBuf) -> (SocketAddr, String, String) {
         )
         .await
         .unwrap();
-    let router = custodian_web::router(custodian_web::AppState { custodian })
+    let router = custodian_web::router(custodian_web::AppState::new(custodian))
         .route_service("/plain", tower_http::services::ServeFile::new(plain));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();

@@ -232,7 +232,7 @@ async fn load(custodian: &Custodian, caller: &Caller, people: usize) -> Vec<Load
 }
 
 /// Signs in through the sign-in page, as a browser would; returns the cookie to send.
-async fn sign_in(router: &Router) -> String {
+async fn sign_in(router: &Router, authenticator: &custodian_core::totp::TotpSecret) -> String {
     // The sign-in page first: its cookie and the token its form carries.
     let page = router
         .clone()
@@ -262,6 +262,19 @@ async fn sign_in(router: &Router) -> String {
         .body(Body::from(format!(
             "username=admin&password={password}&csrf={token}"
         )))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    // Then the code step, with the half sign-in's cookie and a code of the next time-step (the
+    // current one was used to set the app up).
+    let pending = response.headers().get(header::SET_COOKIE).unwrap();
+    let pending = pending.to_str().unwrap().split(';').next().unwrap().to_owned();
+    let token = custodian_web::form_token(pending.split_once('=').unwrap().1);
+    let code = authenticator.code_at(time::OffsetDateTime::now_utc() + time::Duration::seconds(30));
+    let request = Request::post("/sign-in/code")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, pending)
+        .body(Body::from(format!("code={code}&csrf={token}")))
         .unwrap();
     let response = router.clone().oneshot(request).await.unwrap();
     assert!(response.status().is_redirection(), "{}", response.status());
@@ -349,11 +362,27 @@ async fn run(folder: &std::path::Path) -> Vec<&'static str> {
         .ensure_administrator(Some(PASSWORD))
         .await
         .unwrap();
-    let caller = custodian.sign_in("admin", PASSWORD).await.unwrap().caller;
+    let custodian_app::SignInStep::Complete(signed_in) =
+        custodian.sign_in("admin", PASSWORD).await.unwrap()
+    else {
+        panic!("the administrator has no authenticator app yet")
+    };
+    let mut caller = signed_in.caller;
     assert!(
         !caller.must_change_password,
         "it would be sent to /password"
     );
+    // Administrators must have an authenticator app before anything else.
+    let authenticator = custodian
+        .start_totp_enrolment(&caller)
+        .await
+        .unwrap()
+        .secret;
+    custodian
+        .confirm_totp_enrolment(&caller, &authenticator.code_at(custodian.now()))
+        .await
+        .unwrap();
+    caller.must_enrol_totp = false;
 
     let start = Instant::now();
     let loaded = load(&custodian, &caller, setting("BENCH_PEOPLE", 10_000)).await;
@@ -374,8 +403,8 @@ async fn run(folder: &std::path::Path) -> Vec<&'static str> {
         requests()
     );
 
-    let router = custodian_web::router(custodian_web::AppState { custodian });
-    let cookie = sign_in(&router).await;
+    let router = custodian_web::router(custodian_web::AppState::new(custodian));
+    let cookie = sign_in(&router, &authenticator).await;
     let mut failed = Vec::new();
     let mut baseline = f64::NAN;
     println!(
