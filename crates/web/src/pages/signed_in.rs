@@ -60,6 +60,7 @@ impl FromRequestParts<AppState> for SignedIn {
             // So must an authenticator app where one is required (ASVS 2.7).
             Ok(caller)
                 if caller.must_enrol_totp
+                    && !caller.must_change_password
                     && !matches!(
                         parts.uri.path(),
                         "/totp" | "/totp/start" | "/sign-out-everywhere"
