@@ -49,7 +49,10 @@ async fn s2_a_new_administrator_sets_up_an_authenticator_before_anything_else(ap
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let one_time = created.body["one_time_password"].as_str().unwrap().to_owned();
+    let one_time = created.body["one_time_password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let browser = Browser::open(&app.serve().await).await;
     browser.visit("/").await;
@@ -59,8 +62,12 @@ async fn s2_a_new_administrator_sets_up_an_authenticator_before_anything_else(ap
     browser.press(&Key::Enter.to_string()).await;
     browser.wait_for_path("/password").await;
     browser.fill("#current_password", &one_time).await;
-    browser.fill("#new_password", "a long pass phrase of my own").await;
-    browser.fill("#confirm_password", "a long pass phrase of my own").await;
+    browser
+        .fill("#new_password", "a long pass phrase of my own")
+        .await;
+    browser
+        .fill("#confirm_password", "a long pass phrase of my own")
+        .await;
     browser.press(&Key::Enter.to_string()).await;
 
     // Then the authenticator app, before anything else.
@@ -85,7 +92,9 @@ async fn s2_a_new_administrator_sets_up_an_authenticator_before_anything_else(ap
         "the same key is shown again"
     );
     check_page(&browser).await;
-    browser.fill("#code", &secret.code_at(app.custodian.now())).await;
+    browser
+        .fill("#code", &secret.code_at(app.custodian.now()))
+        .await;
     browser.press(&Key::Enter.to_string()).await;
     browser.wait_for_path("/persons").await;
     assert!(browser.text("h1").await.contains("Find a person"));

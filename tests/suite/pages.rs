@@ -129,7 +129,6 @@ pub(crate) async fn page(
     (status, headers, String::from_utf8(bytes).unwrap())
 }
 
-
 async fn s5_staff_sign_in_and_out_in_the_browser(app: TestApp) {
     let (status, _, html) = page(
         &app,

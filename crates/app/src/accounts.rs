@@ -493,7 +493,9 @@ impl Custodian {
                 let mut tx = self.register.write().await?;
                 if tx.use_totp_step(id, step.0, now).await? {
                     tx.delete_pending_sign_in(&digest, now).await?;
-                    let signed_in = self.open_sign_in(&mut tx, account, now, "password and authenticator code").await?;
+                    let signed_in = self
+                        .open_sign_in(&mut tx, account, now, "password and authenticator code")
+                        .await?;
                     tx.commit().await?;
                     return Ok(signed_in);
                 }
@@ -550,7 +552,10 @@ impl Custodian {
     }
 
     /// The authenticator app the caller has started to set up but not confirmed, to show again.
-    pub async fn pending_totp_enrolment(&self, caller: &Caller) -> AppResult<Option<TotpEnrolment>> {
+    pub async fn pending_totp_enrolment(
+        &self,
+        caller: &Caller,
+    ) -> AppResult<Option<TotpEnrolment>> {
         caller.password_chosen()?;
         let (account, sealed) = {
             let mut tx = self.register.read().await?;
@@ -639,7 +644,9 @@ impl Custodian {
         let Some(sealed) = sealed else {
             return Err(AppError::Conflict {
                 code: "auth.totp_not_started",
-                message: "start setting up an authenticator app first, then enter the code it shows".to_owned(),
+                message:
+                    "start setting up an authenticator app first, then enter the code it shows"
+                        .to_owned(),
             });
         };
         let secret = self.open_totp_secret(&sealed)?;
@@ -700,7 +707,10 @@ impl Custodian {
         let mut tx = self.register.write().await?;
         let actor = match staff {
             Some(id) => {
-                if matches!(reason, "wrong password" | "wrong code" | "code already used") {
+                if matches!(
+                    reason,
+                    "wrong password" | "wrong code" | "code already used"
+                ) {
                     tx.insert_sign_in_failure(id, at).await?;
                 }
                 Actor::Staff(id)

@@ -235,7 +235,10 @@ mod tests {
         )
         .unwrap();
         let from_file = Settings::load(Some(&file), &Overrides::default()).unwrap();
-        assert_eq!(from_file.sign_in_limit().unwrap().attempts_per_minute.get(), 5);
+        assert_eq!(
+            from_file.sign_in_limit().unwrap().attempts_per_minute.get(),
+            5
+        );
         assert!(from_file.trust_forwarded_for);
         let none = Settings {
             sign_in_attempts_per_minute: 0,

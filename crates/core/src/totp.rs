@@ -200,8 +200,14 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "TotpSecret(***)");
         assert!(TotpSecret::from_bytes(vec![1; 15]).is_none());
         let url = secret.otpauth_url("a.clinician").unwrap();
-        assert!(url.starts_with("otpauth://totp/Custodian:a.clinician?"), "{url}");
-        assert!(url.contains("secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"), "{url}");
+        assert!(
+            url.starts_with("otpauth://totp/Custodian:a.clinician?"),
+            "{url}"
+        );
+        assert!(
+            url.contains("secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+            "{url}"
+        );
         assert!(url.contains("issuer=Custodian"), "{url}");
     }
 
@@ -209,6 +215,9 @@ mod tests {
     fn time_steps_are_thirty_seconds_from_the_epoch() {
         let at = datetime!(2026-11-28 09:00:29 UTC);
         assert_eq!(TimeStep::at(at), TimeStep(at.unix_timestamp() / 30));
-        assert_eq!(TimeStep::at(at).starts_at(), datetime!(2026-11-28 09:00:00 UTC));
+        assert_eq!(
+            TimeStep::at(at).starts_at(),
+            datetime!(2026-11-28 09:00:00 UTC)
+        );
     }
 }

@@ -29,10 +29,12 @@ impl RegisterTx {
 
     /// The account's sealed authenticator secret, confirmed or not.
     pub async fn totp_secret(&mut self, staff: StaffId) -> StoreResult<Option<Vec<u8>>> {
-        Ok(on_both!(self, conn => sqlx::query_scalar("SELECT sealed_secret FROM staff_totp WHERE staff_id = $1")
+        Ok(
+            on_both!(self, conn => sqlx::query_scalar("SELECT sealed_secret FROM staff_totp WHERE staff_id = $1")
             .bind(staff.as_uuid())
             .fetch_optional(&mut **conn)
-            .await?))
+            .await?),
+        )
     }
 
     /// Every sealed authenticator secret, by account (for rotating the key that seals them).

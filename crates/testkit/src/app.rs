@@ -117,8 +117,7 @@ impl TestApp {
             .ensure_administrator(Some(ADMIN_PASSWORD))
             .await
             .expect("an administrator");
-        let router =
-            custodian_web::router(custodian_web::AppState::new(custodian.clone()));
+        let router = custodian_web::router(custodian_web::AppState::new(custodian.clone()));
         let mut app = Self {
             clock,
             data,

@@ -268,7 +268,13 @@ async fn sign_in(router: &Router, authenticator: &custodian_core::totp::TotpSecr
     // Then the code step, with the half sign-in's cookie and a code of the next time-step (the
     // current one was used to set the app up).
     let pending = response.headers().get(header::SET_COOKIE).unwrap();
-    let pending = pending.to_str().unwrap().split(';').next().unwrap().to_owned();
+    let pending = pending
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     let token = custodian_web::form_token(pending.split_once('=').unwrap().1);
     let code = authenticator.code_at(time::OffsetDateTime::now_utc() + time::Duration::seconds(30));
     let request = Request::post("/sign-in/code")

@@ -148,7 +148,11 @@ mod tests {
         assert!((1..=20).contains(&wait), "{wait}");
         assert!(limiter.attempt(&from("10.0.0.2:5000", None)).is_ok());
         // Untrusted, a forwarded address changes nothing.
-        assert!(limiter.attempt(&from("10.0.0.1:5000", Some("192.0.2.9"))).is_err());
+        assert!(
+            limiter
+                .attempt(&from("10.0.0.1:5000", Some("192.0.2.9")))
+                .is_err()
+        );
     }
 
     #[test]
@@ -158,7 +162,11 @@ mod tests {
             trust_forwarded_for: true,
         });
         let proxy = "10.0.0.254:443";
-        assert!(limiter.attempt(&from(proxy, Some("198.51.100.1, 192.0.2.1"))).is_ok());
+        assert!(
+            limiter
+                .attempt(&from(proxy, Some("198.51.100.1, 192.0.2.1")))
+                .is_ok()
+        );
         assert!(limiter.attempt(&from(proxy, Some("192.0.2.1"))).is_err());
         assert!(limiter.attempt(&from(proxy, Some("192.0.2.2"))).is_ok());
         assert_eq!(wait_words(1), "a second");

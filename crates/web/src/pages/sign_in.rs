@@ -295,8 +295,8 @@ pub async fn code_form(
             &CodePage::new(&pending, return_to, Vec::new(), false),
         ),
         _ => {
-            let query =
-                serde_urlencoded::to_string([("return_to", return_to.as_str())]).unwrap_or_default();
+            let query = serde_urlencoded::to_string([("return_to", return_to.as_str())])
+                .unwrap_or_default();
             Redirect::to(&format!("/sign-in?{query}")).into_response()
         }
     }

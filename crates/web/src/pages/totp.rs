@@ -168,7 +168,13 @@ mod tests {
         let svg = super::qr_svg("otpauth://totp/Custodian:admin?secret=GEZDGNBV&issuer=Custodian")
             .unwrap();
         assert!(svg.starts_with("<svg class=\"qr\""));
-        assert!(svg.contains("M4,4h1v1h-1z"), "the finder pattern's corner is dark");
-        assert!(!svg.contains("otpauth"), "the address is drawn, not written");
+        assert!(
+            svg.contains("M4,4h1v1h-1z"),
+            "the finder pattern's corner is dark"
+        );
+        assert!(
+            !svg.contains("otpauth"),
+            "the address is drawn, not written"
+        );
     }
 }

@@ -72,7 +72,11 @@ async fn sign_in(
         .map_err(crate::ApiError::too_many_attempts)?;
     let signed_in = state
         .custodian
-        .sign_in_at_once(&request.username, &request.password, request.code.as_deref())
+        .sign_in_at_once(
+            &request.username,
+            &request.password,
+            request.code.as_deref(),
+        )
         .await?;
     // The sign-in this client carried before ends with this one (session fixation).
     if let Some(earlier) = crate::extract::session_cookie(&parts) {
@@ -313,7 +317,9 @@ async fn totp_status(
     State(state): State<AppState>,
     Staff(caller): Staff,
 ) -> ApiResult<axum::Json<TotpStatusView>> {
-    Ok(axum::Json(state.custodian.totp_status(&caller).await?.into()))
+    Ok(axum::Json(
+        state.custodian.totp_status(&caller).await?.into(),
+    ))
 }
 
 /// A new authenticator secret, shown this once: give it to the app, then confirm with a code.
@@ -361,7 +367,9 @@ async fn confirm_totp_enrolment(
         .custodian
         .confirm_totp_enrolment(&caller, &request.code)
         .await?;
-    Ok(axum::Json(state.custodian.totp_status(&caller).await?.into()))
+    Ok(axum::Json(
+        state.custodian.totp_status(&caller).await?.into(),
+    ))
 }
 
 /// Remove a member of staff's authenticator app, when it is lost (administrators only); they set up a new one.
