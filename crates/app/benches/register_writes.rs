@@ -73,11 +73,25 @@ async fn application(
         .ensure_administrator(Some("benchmark pass phrase"))
         .await
         .unwrap();
-    let caller = custodian
+    let custodian_app::SignInStep::Complete(signed_in) = custodian
         .sign_in("admin", "benchmark pass phrase")
         .await
         .unwrap()
-        .caller;
+    else {
+        unreachable!("a new administrator has no authenticator app yet")
+    };
+    let mut caller = signed_in.caller;
+    // Administrators must have an authenticator app before anything else.
+    let authenticator = custodian
+        .start_totp_enrolment(&caller)
+        .await
+        .unwrap()
+        .secret;
+    custodian
+        .confirm_totp_enrolment(&caller, &authenticator.code_at(custodian.now()))
+        .await
+        .unwrap();
+    caller.must_enrol_totp = false;
     let person = custodian
         .register_person(
             &caller,

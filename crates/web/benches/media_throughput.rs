@@ -174,7 +174,7 @@ async fn server(folder: &Path, plain: PathBuf) -> (SocketAddr, String, String) {
         .await
         .unwrap()
     else {
-        panic!("the administrator has no authenticator app yet")
+        unreachable!("a new administrator has no authenticator app yet")
     };
     let mut caller = signed_in.caller;
     // Administrators must have an authenticator app before anything else.

@@ -371,7 +371,7 @@ async fn run(folder: &std::path::Path) -> Vec<&'static str> {
     let custodian_app::SignInStep::Complete(signed_in) =
         custodian.sign_in("admin", PASSWORD).await.unwrap()
     else {
-        panic!("the administrator has no authenticator app yet")
+        unreachable!("a new administrator has no authenticator app yet")
     };
     let mut caller = signed_in.caller;
     assert!(
