@@ -56,13 +56,15 @@ struct Credentials {
 
 /// What one asker gets: `Y` done (2xx or 3xx), `N` refused (403), `-` not found (404: someone
 /// else's upload), `y` not refused (any answer but 401 and 403: the request is one that may
-/// fail for reasons of its own, such as a wrong current password, proved elsewhere).
+/// fail for reasons of its own, such as a wrong current password, proved elsewhere), `T` asked
+/// for the code of an authenticator app (401: the password alone does not sign in).
 fn matches(expected: char, status: StatusCode) -> bool {
     match expected {
         'Y' => status.is_success() || status.is_redirection(),
         'N' => status == StatusCode::FORBIDDEN,
         '-' => status == StatusCode::NOT_FOUND,
         'y' => status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED,
+        'T' => status == StatusCode::UNAUTHORIZED,
         _ => false,
     }
 }
@@ -169,7 +171,7 @@ fn api_rows() -> Vec<Row> {
         row!(GET "/healthz" "YYYYYYYYY", |i, w| Request::get("/healthz").body(Body::empty()).unwrap()),
         row!(GET "/readyz" "YYYYYYYYY", |i, w| Request::get("/readyz").body(Body::empty()).unwrap()),
         row!(GET "/auth/me" "YYYYYYYYY", |i, w| api(Method::GET, "/auth/me", w, None)),
-        row!(POST "/auth/sign-in" "YYYYYYYYY", |i, w| {
+        row!(POST "/auth/sign-in" "YYYYTYYTY", |i, w| {
             Request::post("/api/v1/auth/sign-in")
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from(json!({"username": w.username, "password": w.password}).to_string()))
@@ -182,6 +184,11 @@ fn api_rows() -> Vec<Row> {
         row!(POST "/tokens" "YYYYYYYYY", |i, w| api(Method::POST, "/tokens", w, Some(json!({"name": "table"}))),
             keeps "/token/id" as "token"),
         row!(DELETE "/tokens/{id}" "YYYYYYYYY", |i, w| api(Method::DELETE, &format!("/tokens/{}", i.get("token")), w, None)),
+        // Authenticator apps: anyone may set one up; the IG lead and administrator have theirs.
+        row!(GET "/auth/totp" "YYYYYYYYY", |i, w| api(Method::GET, "/auth/totp", w, None)),
+        row!(POST "/auth/totp/enrol" "YYYYyYYyY", |i, w| api(Method::POST, "/auth/totp/enrol", w, None)),
+        row!(POST "/auth/totp/confirm" "yyyyyyyyy", |i, w| api(Method::POST, "/auth/totp/confirm", w, Some(json!({"code": "000000"})))),
+        row!(DELETE "/staff/{id}/totp" "NNNNNNNYN", |i, w| api(Method::DELETE, &format!("/staff/{}/totp", i.get("breaker")), w, None)),
         row!(GET "/vault/signing-key" "YYYYYYYYY", |i, w| api(Method::GET, "/vault/signing-key", w, None)),
         // Accounts and policies: administrators only.
         row!(GET "/staff" "NNNNNNNYN", |i, w| api(Method::GET, "/staff", w, None)),
@@ -294,6 +301,12 @@ fn consent_body(purposes: &[&str]) -> Value {
 fn page_rows() -> Vec<Row> {
     vec![
         row!(GET "/sign-in" "YYYYYYYYY", |i, w| Request::get("/sign-in").body(Body::empty()).unwrap()),
+        // The code step answers only a half sign-in: without one it sends the browser to sign in.
+        row!(GET "/sign-in/code" "YYYYYYYYY", |i, w| Request::get("/sign-in/code").body(Body::empty()).unwrap()),
+        row!(POST "/sign-in/code" "yyyyyyyyy", |i, w| crate::pages::form("/sign-in/code", &[("code", "000000")])),
+        row!(GET "/totp" "YYYYYYYYY", |i, w| page(Method::GET, "/totp", w, &[])),
+        row!(POST "/totp" "yyyyyyyyy", |i, w| page(Method::POST, "/totp", w, &[("code", "000000")])),
+        row!(POST "/totp/start" "YYYYyYYyY", |i, w| page(Method::POST, "/totp/start", w, &[])),
         row!(POST "/sign-in" "YYYYYYYYY", |i, w| crate::pages::form("/sign-in", &[("username", &w.username), ("password", &w.password)])),
         row!(GET "/assets/custodian.css" "YYYYYYYYY", |i, w| page(Method::GET, "/assets/custodian.css", w, &[])),
         row!(GET "/assets/media.js" "YYYYYYYYY", |i, w| page(Method::GET, "/assets/media.js", w, &[])),

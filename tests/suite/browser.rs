@@ -18,12 +18,17 @@ pub(crate) async fn check_page(browser: &Browser) {
     );
 }
 
-/// Signs in from wherever the browser was sent, by keyboard.
-pub(crate) async fn sign_in_by_keyboard(browser: &Browser) {
+/// Signs the administrator in from wherever the browser was sent, by keyboard: the password,
+/// then the code from the authenticator app the test holds.
+pub(crate) async fn sign_in_by_keyboard(browser: &Browser, app: &TestApp) {
     browser.tab_to("#username").await;
     browser.press(CLINICIAN).await;
     browser.press(&Key::Tab.to_string()).await;
     browser.press(CLINICIAN_PASSWORD).await;
+    browser.press(&Key::Enter.to_string()).await;
+    browser.wait_for_path("/sign-in/code").await;
+    browser.tab_to("#code").await;
+    browser.press(&app.code("admin")).await;
     browser.press(&Key::Enter.to_string()).await;
 }
 
@@ -34,7 +39,7 @@ async fn s5_sign_in_find_and_register_a_person_by_keyboard_alone(app: TestApp) {
     browser.visit("/persons?q=Ashdown").await;
     browser.wait_for_path("/sign-in").await;
     check_page(&browser).await;
-    sign_in_by_keyboard(&browser).await;
+    sign_in_by_keyboard(&browser, &app).await;
     browser.wait_for_path("/persons").await;
     assert_eq!(browser.path().await, "/persons?q=Ashdown");
     assert_eq!(browser.text("#results").await, "No one found");
@@ -147,7 +152,7 @@ async fn c2_consent_with_a_drawn_signature_and_the_persons_copy(app: TestApp) {
     let person = app.person("Bea", "has_capacity").await;
     let browser = Browser::open(&app.serve().await).await;
     browser.visit(&format!("/persons/{person}")).await;
-    sign_in_by_keyboard(&browser).await;
+    sign_in_by_keyboard(&browser, &app).await;
     browser.wait_for_path(&format!("/persons/{person}")).await;
     assert!(browser.text("main").await.contains("No consent recorded"));
     check_page(&browser).await;

@@ -38,7 +38,7 @@ async fn x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_
     .await;
     let browser = Browser::open(&app.serve().await).await;
     browser.visit(&format!("/persons/{person}")).await;
-    sign_in_by_keyboard(&browser).await;
+    sign_in_by_keyboard(&browser, &app).await;
     browser.wait_for_path(&format!("/persons/{person}")).await;
 
     // A session: a form sent empty names each problem; then started.
@@ -214,7 +214,7 @@ async fn x5_a_file_uploaded_in_the_browser_survives_a_dropped_connection(app: Te
 
     let browser = Browser::open(&app.serve().await).await;
     browser.visit(&format!("/sessions/{session}/upload")).await;
-    sign_in_by_keyboard(&browser).await;
+    sign_in_by_keyboard(&browser, &app).await;
     browser
         .wait_for_path(&format!("/sessions/{session}/upload"))
         .await;
@@ -265,7 +265,7 @@ async fn x5_a_photograph_and_a_sound_recording_made_with_the_device(app: TestApp
     let capture = format!("/sessions/{session}/capture");
     let browser = Browser::open(&app.serve().await).await;
     browser.visit(&capture).await;
-    sign_in_by_keyboard(&browser).await;
+    sign_in_by_keyboard(&browser, &app).await;
     browser.wait_for_path(&capture).await;
 
     let fill_in = |kind: &'static str| {

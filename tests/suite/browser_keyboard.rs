@@ -24,7 +24,7 @@ async fn s5_consent_session_decision_and_withdrawal_by_keyboard_alone(app: TestA
     let person = app.person("Nia", "has_capacity").await;
     let browser = Browser::open(&app.serve().await).await;
     browser.visit(&format!("/persons/{person}")).await;
-    sign_in_by_keyboard(&browser).await;
+    sign_in_by_keyboard(&browser, &app).await;
     browser.wait_for_path(&format!("/persons/{person}")).await;
 
     // The consent form, one question per page.

@@ -95,14 +95,42 @@ async fn with_form_token(request: Request<Body>) -> Request<Body> {
     Request::from_parts(parts, Body::from(bytes))
 }
 
+/// Sends a request as a browser would, and, after a right password for an account whose
+/// authenticator app the test holds, the code step that follows too.
 pub(crate) async fn page(
     app: &TestApp,
     request: Request<Body>,
 ) -> (StatusCode, axum::http::HeaderMap, String) {
     let request = with_sign_in_page(app, request).await;
     let request = with_form_token(request).await;
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let username = (parts.method == Method::POST && parts.uri.path() == "/sign-in")
+        .then(|| {
+            String::from_utf8_lossy(&bytes)
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("username="))
+                .map(str::to_lowercase)
+        })
+        .flatten();
+    let carried = parts
+        .headers
+        .get(header::COOKIE)
+        .and_then(|c| c.to_str().ok())
+        .map(str::to_owned);
+    let request = Request::from_parts(parts, Body::from(bytes));
     let (status, headers, bytes) = app.send_raw(request).await;
     // A PDF copy is not text; what a test reads of it is its status.
+    if let Some(username) = username.filter(|u| app.has_authenticator(u))
+        && let Some((status, headers, bytes)) =
+            app.code_step(&username, &headers, carried.as_deref()).await
+    {
+        return (
+            status,
+            headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        );
+    }
     (
         status,
         headers,

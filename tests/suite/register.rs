@@ -46,6 +46,7 @@ async fn staff(db: &TestDatabase) -> StaffId {
         must_change_password: false,
         created_at: NOW,
         disabled_at: None,
+        totp_enrolled_at: None,
     };
     let mut tx = db.register.write().await.unwrap();
     tx.insert_staff(&account).await.unwrap();

@@ -595,7 +595,7 @@ async fn d7_a_recording_under_legal_hold_cannot_be_destroyed() {
     app.member_with_role("records_manager").await;
     let caller = app
         .custodian
-        .sign_in("records.manager.member", TestApp::MEMBER_PASSWORD)
+        .sign_in_at_once("records.manager.member", TestApp::MEMBER_PASSWORD, None)
         .await
         .unwrap()
         .caller;

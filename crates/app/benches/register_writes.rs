@@ -81,11 +81,14 @@ async fn application(
         )
         .await
         .unwrap();
-    let caller = custodian
+    let custodian_app::SignInStep::Complete(signed_in) = custodian
         .sign_in("bench.clinician", "benchmark pass phrase")
         .await
         .unwrap()
-        .caller;
+    else {
+        unreachable!("a practitioner without an authenticator app signs in at once")
+    };
+    let caller = signed_in.caller;
     let person = custodian
         .register_person(
             &caller,

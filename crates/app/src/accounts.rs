@@ -11,6 +11,7 @@ use custodian_core::audit::{Actor, AuditOutcome};
 use custodian_core::ids::StaffId;
 use custodian_core::staff::{Role, StaffMember, Username};
 use custodian_core::text::ShortText;
+use custodian_core::totp::{SECRET_BYTES, TotpSecret};
 use custodian_store::{ApiToken, StaffAccount};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
@@ -30,6 +31,16 @@ const SIGN_IN_TOUCH_EVERY: Duration = Duration::minutes(1);
 pub const LOCKOUT_AFTER: u64 = 5;
 /// …for this long after the last of them; it is counted over the same span.
 pub const LOCKOUT_FOR: Duration = Duration::minutes(15);
+
+/// How long a half sign-in (password right, code still to come) waits for its code.
+pub const PENDING_SIGN_IN_LIFETIME: Duration = Duration::minutes(5);
+
+/// Whether `member` must prove a second factor (an authenticator app's code) at every sign-in
+/// (ASVS 2.7, 2.8): the one place that decides it. Anyone else may choose to.
+pub fn totp_required(member: &StaffMember) -> bool {
+    member.is_administrator()
+        || member.has_role(custodian_core::staff::Role::InformationGovernanceLead)
+}
 
 /// The shortest password accepted (OWASP ASVS 2.1.1).
 pub const MIN_PASSWORD_LENGTH: usize = 12;
@@ -118,6 +129,9 @@ pub struct Caller {
     pub credential: Credential,
     /// Set while the account holds a one-time password: only changing it is allowed.
     pub must_change_password: bool,
+    /// Set while the account needs a second factor ([`totp_required`]) but has none: only
+    /// setting up an authenticator app is allowed.
+    pub must_enrol_totp: bool,
 }
 
 impl Caller {
@@ -126,8 +140,32 @@ impl Caller {
         Actor::Staff(self.member.id)
     }
 
-    /// Refuses a caller who still holds a one-time password.
+    fn new(account: StaffAccount, credential: Credential) -> Self {
+        Self {
+            must_change_password: account.must_change_password,
+            must_enrol_totp: totp_required(&account.member) && account.totp_enrolled_at.is_none(),
+            member: account.member,
+            credential,
+        }
+    }
+
+    /// Refuses a caller who still holds a one-time password, or who must set up an
+    /// authenticator app and has not.
     pub fn ready(&self) -> AppResult<&Self> {
+        self.password_chosen()?;
+        if self.must_enrol_totp {
+            return Err(AppError::Forbidden {
+                code: "auth.totp_enrolment_required",
+                message: "set up an authenticator app first: this account needs a code from one at every sign-in \
+                          (open /totp in a browser, or use /api/v1/auth/totp/enrol)"
+                    .to_owned(),
+            });
+        }
+        Ok(self)
+    }
+
+    /// Refuses a caller who still holds a one-time password.
+    pub fn password_chosen(&self) -> AppResult<&Self> {
         if self.must_change_password {
             return Err(AppError::Forbidden {
                 code: "auth.password_change_required",
@@ -154,6 +192,39 @@ pub struct SignedIn {
     /// The cookie value; only its hash is stored.
     pub secret: Secret,
     pub expires_at: OffsetDateTime,
+}
+
+/// A half sign-in: the password was right and the account has an authenticator app, whose code
+/// is still to come. Its secret goes in a cookie of its own that opens nothing but the code step.
+#[derive(Debug)]
+pub struct PendingSignIn {
+    /// The cookie value; only its hash is stored.
+    pub secret: Secret,
+    pub expires_at: OffsetDateTime,
+}
+
+/// What a right password leads to.
+#[derive(Debug)]
+pub enum SignInStep {
+    /// Signed in.
+    Complete(SignedIn),
+    /// Signed in once the authenticator app's code is given.
+    CodeNeeded(PendingSignIn),
+}
+
+/// Whether an account has an authenticator app, and whether it must.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TotpStatus {
+    pub enrolled_at: Option<OffsetDateTime>,
+    pub required: bool,
+}
+
+/// An authenticator app being set up: the secret to give it, as text and as an `otpauth://`
+/// address for a QR code. Shown once; confirmed by a code from the app.
+#[derive(Debug)]
+pub struct TotpEnrolment {
+    pub secret: TotpSecret,
+    pub otpauth_url: String,
 }
 
 pub(crate) fn hash_password(password: &str) -> AppResult<String> {
@@ -240,6 +311,7 @@ impl Custodian {
             must_change_password: must_change,
             created_at: now,
             disabled_at: None,
+            totp_enrolled_at: None,
         };
         tx.insert_staff(&account).await?;
         Audit::change("staff.administrator_created")
@@ -253,10 +325,11 @@ impl Custodian {
         }))
     }
 
-    /// Signs in with a username and password. Failures say the same thing whether the account
-    /// exists or not, take as long either way, and are audited (S5).
+    /// Signs in with a username and password; an account with an authenticator app is then
+    /// half signed in, until [`Custodian::complete_sign_in`] is given its code. Failures say the
+    /// same thing whether the account exists or not, take as long either way, and are audited (S5).
     #[tracing::instrument(skip(self, password))]
-    pub async fn sign_in(&self, username: &str, password: &str) -> AppResult<SignedIn> {
+    pub async fn sign_in(&self, username: &str, password: &str) -> AppResult<SignInStep> {
         let refused = AppError::Unauthenticated("the username or password is wrong");
         let account = match Username::parse(username) {
             Ok(name) => {
@@ -273,18 +346,10 @@ impl Custodian {
                 .await?;
             return Err(refused);
         };
-        let (failures, last) = {
-            let mut tx = self.register.read().await?;
-            tx.sign_in_failures_since(account.member.id, now - LOCKOUT_FOR)
-                .await?
-        };
-        if let (true, Some(last)) = (failures >= LOCKOUT_AFTER, last) {
+        if let Some(locked) = self.lockout(account.member.id, now).await? {
             self.audit_refused_sign_in(Some(account.member.id), now, "locked out")
                 .await?;
-            let until = crate::london::london_time(last + LOCKOUT_FOR + Duration::MINUTE);
-            return Err(AppError::LockedOut(format!(
-                "after {LOCKOUT_AFTER} wrong passwords this account is locked until {until}; an administrator can set a one-time password if it cannot wait"
-            )));
+            return Err(locked);
         }
         if password.chars().count() > MAX_PASSWORD_LENGTH
             || !password_matches(password, &account.password_hash)
@@ -293,25 +358,339 @@ impl Custodian {
                 .await?;
             return Err(refused);
         }
+        if account.totp_enrolled_at.is_some() {
+            // Wrong passwords are not forgotten yet: wrong codes count with them (ASVS 2.2.1).
+            let secret = Secret::random("")?;
+            let expires_at = now + PENDING_SIGN_IN_LIFETIME;
+            let mut tx = self.register.write().await?;
+            tx.insert_pending_sign_in(&secret.digest(), account.member.id, now, expires_at)
+                .await?;
+            tx.commit().await?;
+            return Ok(SignInStep::CodeNeeded(PendingSignIn { secret, expires_at }));
+        }
+        let mut tx = self.register.write().await?;
+        let signed_in = self.open_sign_in(&mut tx, account, now, "password").await?;
+        tx.commit().await?;
+        Ok(SignInStep::Complete(signed_in))
+    }
+
+    /// Records a new sign-in for `account`, forgetting its wrong passwords and codes.
+    async fn open_sign_in(
+        &self,
+        tx: &mut custodian_store::RegisterTx,
+        account: StaffAccount,
+        now: OffsetDateTime,
+        factors: &str,
+    ) -> AppResult<SignedIn> {
         let secret = Secret::random("")?;
         let expires_at = now + SIGN_IN_LIFETIME;
-        let mut tx = self.register.write().await?;
         tx.clear_sign_in_failures(account.member.id).await?;
         tx.insert_sign_in(&secret.digest(), account.member.id, now, expires_at)
             .await?;
         Audit::change("auth.signed_in")
-            .write(&mut tx, Actor::Staff(account.member.id), now)
+            .detail(serde_json::json!({ "with": factors }))
+            .write(tx, Actor::Staff(account.member.id), now)
             .await?;
-        tx.commit().await?;
         Ok(SignedIn {
-            caller: Caller {
-                must_change_password: account.must_change_password,
-                member: account.member,
-                credential: Credential::SignIn,
-            },
+            caller: Caller::new(account, Credential::SignIn),
             secret,
             expires_at,
         })
+    }
+
+    /// Signs in in one request, for API clients: the password, and the authenticator app's code
+    /// when the account has one.
+    pub async fn sign_in_at_once(
+        &self,
+        username: &str,
+        password: &str,
+        code: Option<&str>,
+    ) -> AppResult<SignedIn> {
+        match self.sign_in(username, password).await? {
+            SignInStep::Complete(signed_in) => Ok(signed_in),
+            SignInStep::CodeNeeded(pending) => match code {
+                Some(code) => {
+                    let completed = self.complete_sign_in(&pending.secret, code).await;
+                    if completed.is_err() {
+                        // One request, one try: the half sign-in ends with it.
+                        self.abandon_sign_in(&pending.secret).await?;
+                    }
+                    completed
+                }
+                None => {
+                    self.abandon_sign_in(&pending.secret).await?;
+                    Err(AppError::CodeRequired(
+                        "this account also needs the 6-digit code its authenticator app shows: send it as `code` with the username and password",
+                    ))
+                }
+            },
+        }
+    }
+
+    /// Ends a half sign-in without completing it.
+    pub async fn abandon_sign_in(&self, pending: &Secret) -> AppResult<()> {
+        let now = self.clock.now();
+        let mut tx = self.register.write().await?;
+        tx.delete_pending_sign_in(&pending.digest(), now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether this half sign-in is still waiting for its code.
+    pub async fn pending_sign_in_open(&self, pending: &Secret) -> AppResult<bool> {
+        let now = self.clock.now();
+        let mut tx = self.register.read().await?;
+        Ok(tx.pending_sign_in(&pending.digest(), now).await?.is_some())
+    }
+
+    /// Completes a half sign-in with the authenticator app's code: the code of this time-step
+    /// or one either side, never one used before (ASVS 2.8.4). Wrong codes count towards the
+    /// account's lockout as wrong passwords do, and are audited.
+    #[tracing::instrument(skip_all)]
+    pub async fn complete_sign_in(&self, pending: &Secret, code: &str) -> AppResult<SignedIn> {
+        let now = self.clock.now();
+        let digest = pending.digest();
+        let ended = AppError::Unauthenticated(
+            "the time to enter the code has run out (5 minutes); sign in again with your password",
+        );
+        let account = {
+            let mut tx = self.register.read().await?;
+            match tx.pending_sign_in(&digest, now).await? {
+                Some(id) => tx.staff(id).await?,
+                None => None,
+            }
+        };
+        let Some(account) = account.filter(|a| a.disabled_at.is_none()) else {
+            return Err(ended);
+        };
+        let id = account.member.id;
+        if let Some(locked) = self.lockout(id, now).await? {
+            self.abandon_sign_in(pending).await?;
+            self.audit_refused_sign_in(Some(id), now, "locked out")
+                .await?;
+            return Err(locked);
+        }
+        let sealed = {
+            let mut tx = self.register.read().await?;
+            tx.totp_secret(id).await?
+        };
+        let secret = match sealed {
+            Some(sealed) => self.open_totp_secret(&sealed)?,
+            None => return Err(ended),
+        };
+        let refused = match secret.verify(code, now) {
+            Some(step) => {
+                let mut tx = self.register.write().await?;
+                if tx.use_totp_step(id, step.0, now).await? {
+                    tx.delete_pending_sign_in(&digest, now).await?;
+                    let signed_in = self
+                        .open_sign_in(&mut tx, account, now, "password and authenticator code")
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(signed_in);
+                }
+                "code already used"
+            }
+            None => "wrong code",
+        };
+        self.audit_refused_sign_in(Some(id), now, refused).await?;
+        if let Some(locked) = self.lockout(id, now).await? {
+            self.abandon_sign_in(pending).await?;
+            return Err(locked);
+        }
+        Err(AppError::Unauthenticated(if refused == "wrong code" {
+            "the code is not right: enter the 6-digit code your authenticator app shows now"
+        } else {
+            "that code has been used already: wait for the next code your authenticator app shows, then enter it"
+        }))
+    }
+
+    /// The refusal for an account locked by wrong passwords and codes, if it is locked at `now`.
+    async fn lockout(&self, staff: StaffId, now: OffsetDateTime) -> AppResult<Option<AppError>> {
+        let (failures, last) = {
+            let mut tx = self.register.read().await?;
+            tx.sign_in_failures_since(staff, now - LOCKOUT_FOR).await?
+        };
+        Ok(match (failures >= LOCKOUT_AFTER, last) {
+            (true, Some(last)) => {
+                let until = crate::london::london_time(last + LOCKOUT_FOR + Duration::MINUTE);
+                Some(AppError::LockedOut(format!(
+                    "after {LOCKOUT_AFTER} wrong passwords or codes this account is locked until {until}; an administrator can set a one-time password if it cannot wait"
+                )))
+            }
+            _ => None,
+        })
+    }
+
+    fn open_totp_secret(&self, sealed: &[u8]) -> AppResult<TotpSecret> {
+        TotpSecret::from_bytes(self.vault.open_sealed(sealed)?).ok_or_else(|| {
+            AppError::Internal("a stored authenticator secret is too short".to_owned())
+        })
+    }
+
+    /// Whether the caller has an authenticator app, and whether they must.
+    pub async fn totp_status(&self, caller: &Caller) -> AppResult<TotpStatus> {
+        let mut tx = self.register.read().await?;
+        let account = tx
+            .staff(caller.member.id)
+            .await?
+            .ok_or_else(|| AppError::not_found("staff member", caller.member.id))?;
+        Ok(TotpStatus {
+            enrolled_at: account.totp_enrolled_at,
+            required: totp_required(&account.member),
+        })
+    }
+
+    /// The authenticator app the caller has started to set up but not confirmed, to show again.
+    pub async fn pending_totp_enrolment(
+        &self,
+        caller: &Caller,
+    ) -> AppResult<Option<TotpEnrolment>> {
+        caller.password_chosen()?;
+        let (account, sealed) = {
+            let mut tx = self.register.read().await?;
+            (
+                tx.staff(caller.member.id).await?,
+                tx.totp_secret(caller.member.id).await?,
+            )
+        };
+        if account.and_then(|a| a.totp_enrolled_at).is_some() {
+            return Ok(None);
+        }
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let secret = self.open_totp_secret(&sealed)?;
+        let otpauth_url = secret
+            .otpauth_url(caller.member.username.as_str())
+            .ok_or_else(|| AppError::Internal("no otpauth address for this account".to_owned()))?;
+        Ok(Some(TotpEnrolment {
+            secret,
+            otpauth_url,
+        }))
+    }
+
+    /// Starts setting up an authenticator app for the caller: a new secret, sealed with the
+    /// vault's key-encryption key and kept until a code confirms it. Starting again replaces a
+    /// secret not yet confirmed; a confirmed one stays until an administrator resets it.
+    #[tracing::instrument(skip_all, fields(staff = %caller.member.id))]
+    pub async fn start_totp_enrolment(&self, caller: &Caller) -> AppResult<TotpEnrolment> {
+        caller.password_chosen()?;
+        let now = self.clock.now();
+        let mut bytes = vec![0u8; SECRET_BYTES];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+        let secret = TotpSecret::from_bytes(bytes)
+            .ok_or_else(|| AppError::Internal("an authenticator secret is too short".to_owned()))?;
+        let otpauth_url = secret
+            .otpauth_url(caller.member.username.as_str())
+            .ok_or_else(|| AppError::Internal("no otpauth address for this account".to_owned()))?;
+        let sealed = self.vault.seal(secret.as_bytes())?;
+        let mut tx = self.register.write().await?;
+        let enrolled = tx
+            .staff(caller.member.id)
+            .await?
+            .and_then(|account| account.totp_enrolled_at);
+        if enrolled.is_some() {
+            return Err(AppError::Conflict {
+                code: "auth.totp_already_enrolled",
+                message: "this account already has an authenticator app; if it is lost, ask an administrator to reset it, then set up the new one".to_owned(),
+            });
+        }
+        tx.put_totp_secret(caller.member.id, &sealed, now).await?;
+        Audit::change("auth.totp_enrolment_started")
+            .write(&mut tx, caller.actor(), now)
+            .await?;
+        tx.commit().await?;
+        Ok(TotpEnrolment {
+            secret,
+            otpauth_url,
+        })
+    }
+
+    /// Confirms the caller's authenticator app with a code it shows; from then on every sign-in
+    /// asks for one. A wrong code is audited and changes nothing.
+    #[tracing::instrument(skip_all, fields(staff = %caller.member.id))]
+    pub async fn confirm_totp_enrolment(
+        &self,
+        caller: &Caller,
+        code: &str,
+    ) -> AppResult<OffsetDateTime> {
+        caller.password_chosen()?;
+        let now = self.clock.now();
+        let (account, sealed) = {
+            let mut tx = self.register.read().await?;
+            (
+                tx.staff(caller.member.id).await?,
+                tx.totp_secret(caller.member.id).await?,
+            )
+        };
+        if account.and_then(|a| a.totp_enrolled_at).is_some() {
+            return Err(AppError::Conflict {
+                code: "auth.totp_already_enrolled",
+                message: "this account's authenticator app is set up already".to_owned(),
+            });
+        }
+        let Some(sealed) = sealed else {
+            return Err(AppError::Conflict {
+                code: "auth.totp_not_started",
+                message:
+                    "start setting up an authenticator app first, then enter the code it shows"
+                        .to_owned(),
+            });
+        };
+        let secret = self.open_totp_secret(&sealed)?;
+        if let Some(step) = secret.verify(code, now) {
+            let mut tx = self.register.write().await?;
+            if tx.use_totp_step(caller.member.id, step.0, now).await? {
+                tx.set_totp_enrolled(caller.member.id, Some(now)).await?;
+                Audit::change("auth.totp_enrolled")
+                    .write(&mut tx, caller.actor(), now)
+                    .await?;
+                tx.commit().await?;
+                return Ok(now);
+            }
+        }
+        let mut tx = self.register.write().await?;
+        Audit::change("auth.totp_code_refused")
+            .outcome(AuditOutcome::Refused)
+            .detail(serde_json::json!({ "step": "enrolment" }))
+            .write(&mut tx, caller.actor(), now)
+            .await?;
+        tx.commit().await?;
+        Err(AppError::WrongCode(
+            "the code is not right: check the app shows Custodian for this account and enter the 6-digit code it shows now".to_owned(),
+        ))
+    }
+
+    /// Removes a member of staff's authenticator app (administrators only), when it is lost:
+    /// they set up a new one at their next sign-in. Audited.
+    #[tracing::instrument(skip(self, caller), fields(staff = %caller.member.id))]
+    pub async fn reset_totp(&self, caller: &Caller, staff: StaffId) -> AppResult<()> {
+        self.authorize(
+            caller,
+            custodian_access::Action::ManageAccounts,
+            crate::access::Target::Organisation,
+        )
+        .await?;
+        let now = self.clock.now();
+        let mut tx = self.register.write().await?;
+        let account = tx
+            .staff(staff)
+            .await?
+            .ok_or_else(|| AppError::not_found("staff member", staff))?;
+        tx.delete_totp(staff).await?;
+        tx.set_totp_enrolled(staff, None).await?;
+        Audit::change("auth.totp_reset")
+            .detail(serde_json::json!({
+                "staff_id": staff,
+                "username": account.member.username,
+                "was_enrolled": account.totp_enrolled_at.is_some(),
+            }))
+            .write(&mut tx, caller.actor(), now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn audit_refused_sign_in(
@@ -323,7 +702,10 @@ impl Custodian {
         let mut tx = self.register.write().await?;
         let actor = match staff {
             Some(id) => {
-                if reason == "wrong password" {
+                if matches!(
+                    reason,
+                    "wrong password" | "wrong code" | "code already used"
+                ) {
                     tx.insert_sign_in_failure(id, at).await?;
                 }
                 Actor::Staff(id)
@@ -357,11 +739,7 @@ impl Custodian {
             tx.touch_sign_in(&digest, now).await?;
             tx.commit().await?;
         }
-        Ok(Caller {
-            must_change_password: account.must_change_password,
-            member: account.member,
-            credential: Credential::SignIn,
-        })
+        Ok(Caller::new(account, Credential::SignIn))
     }
 
     /// Records that a request sent with this sign-in's cookie lacked its anti-forgery token and
@@ -427,11 +805,7 @@ impl Custodian {
                 ))?;
         tx.touch_token(token, now).await?;
         tx.commit().await?;
-        Ok(Caller {
-            must_change_password: account.must_change_password,
-            member: account.member,
-            credential: Credential::Token(token),
-        })
+        Ok(Caller::new(account, Credential::Token(token)))
     }
 
     /// Creates an API token for the caller; the secret is returned once and never stored.

@@ -209,6 +209,7 @@ impl Custodian {
                     must_change_password: true,
                     created_at: self.clock.now(),
                     disabled_at: None,
+                    totp_enrolled_at: None,
                 };
                 tx.insert_staff(&account).await?;
                 account
@@ -219,6 +220,7 @@ impl Custodian {
             member: account.member,
             credential: Credential::SignIn,
             must_change_password: false,
+            must_enrol_totp: false,
         })
     }
 }

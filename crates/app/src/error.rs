@@ -23,6 +23,14 @@ pub enum AppError {
     #[error("{0}")]
     Unauthenticated(&'static str),
 
+    /// The password was right, but the account's authenticator code is needed too.
+    #[error("{0}")]
+    CodeRequired(&'static str),
+
+    /// A code from an authenticator app that is not right (while setting it up).
+    #[error("{0}")]
+    WrongCode(String),
+
     /// Too many wrong passwords in a row: the account refuses to sign in until `message` says.
     #[error("{0}")]
     LockedOut(String),
@@ -98,6 +106,8 @@ impl AppError {
             Self::Startup(_) => "startup".to_owned(),
             Self::Unauthenticated(_) => "auth.unauthenticated".to_owned(),
             Self::LockedOut(_) => "auth.locked_out".to_owned(),
+            Self::CodeRequired(_) => "auth.code_required".to_owned(),
+            Self::WrongCode(_) => "auth.wrong_code".to_owned(),
             Self::WeakPassword(_) => "auth.weak_password".to_owned(),
             Self::Refused(_) => "access.refused".to_owned(),
             Self::InvalidPolicy(_) => "access.invalid_policy".to_owned(),

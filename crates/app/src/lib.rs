@@ -26,7 +26,7 @@ use custodian_store::Register;
 use media::{LegalHolds, NoLegalHolds};
 use vault::{Vault, VaultSettings};
 
-pub use accounts::{Caller, Credential, Secret};
+pub use accounts::{Caller, Credential, Secret, SignInStep};
 pub use audit_trail::{HistoryEntry, VerifiedTrail};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, AppResult};

@@ -62,6 +62,7 @@ impl Custodian {
             must_change_password: true,
             created_at: now,
             disabled_at: None,
+            totp_enrolled_at: None,
         };
         let mut tx = self.register.write().await?;
         if tx
@@ -157,6 +158,7 @@ impl Custodian {
             must_change_password: false,
             created_at: now,
             disabled_at: None,
+            totp_enrolled_at: None,
         };
         let mut tx = self.register.write().await?;
         tx.insert_staff(&account).await?;

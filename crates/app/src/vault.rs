@@ -163,6 +163,16 @@ impl Vault {
         self.kek()?.unwrap(wrapped).map_err(vault_error)
     }
 
+    /// Seals an account's authenticator secret with the key-encryption key, as content keys are.
+    pub(crate) fn seal(&self, secret: &[u8]) -> AppResult<Vec<u8>> {
+        self.kek()?.seal(secret).map_err(vault_error)
+    }
+
+    /// Opens a secret sealed with [`Vault::seal`].
+    pub(crate) fn open_sealed(&self, sealed: &[u8]) -> AppResult<Vec<u8>> {
+        self.kek()?.open_sealed(sealed).map_err(vault_error)
+    }
+
     /// The public key that signs destruction certificates, as PEM.
     pub fn certificate_public_key(&self) -> AppResult<String> {
         self.signer.public_key_pem().map_err(vault_error)
@@ -178,8 +188,8 @@ impl Vault {
         self.storage.describe()
     }
 
-    /// Replaces the key-encryption key: every content key is rewrapped with a new one, in one
-    /// transaction, without touching any media. Safe to interrupt: the new key is written beside
+    /// Replaces the key-encryption key: every content key is rewrapped with a new one, and every
+    /// authenticator secret resealed, in one transaction, without touching any media. Safe to interrupt: the new key is written beside
     /// the old before the register changes, and a restart finishes the switch.
     pub async fn rotate(&self, register: &Register) -> AppResult<u64> {
         let Some(key_file) = &self.key_file else {
@@ -209,6 +219,11 @@ impl Vault {
                     rewrapped += 1;
                 }
             }
+        }
+        for (staff, sealed) in tx.all_totp_secrets().await? {
+            let secret = old.open_sealed(&sealed).map_err(vault_error)?;
+            tx.reseal_totp_secret(staff, &new.seal(&secret).map_err(vault_error)?)
+                .await?;
         }
         tx.set_vault_setting(CANARY, &new.canary().map_err(vault_error)?)
             .await?;

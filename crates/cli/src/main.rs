@@ -375,9 +375,10 @@ async fn serve(settings: Settings) -> Result<ExitCode, CliError> {
             ),
         }
     }
-    let app = custodian_web::router(custodian_web::AppState {
-        custodian: custodian.clone(),
-    });
+    let app = custodian_web::router(custodian_web::AppState::with_sign_in_limit(
+        custodian.clone(),
+        settings.sign_in_limit()?,
+    ));
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|source| CliError::Listen {
@@ -387,6 +388,8 @@ async fn serve(settings: Settings) -> Result<ExitCode, CliError> {
     let address = listener.local_addr().map_err(CliError::Serve)?;
     tracing::info!(%address, backend = custodian.register().backend_name(), "serving");
     println!("Custodian is listening on http://{address} (API under /api/v1, health at /healthz).");
+    // With each connection's address, so sign-in attempts can be limited per client (ASVS 2.2.1).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await

@@ -35,6 +35,10 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     /// The key-encryption key file (default `keys/kek.txt` in the data folder).
     pub kek_file: Option<PathBuf>,
+    /// Sign-in attempts (passwords and codes) one client address may make in a minute.
+    pub sign_in_attempts_per_minute: u32,
+    /// Whether the last address in `X-Forwarded-For` is the client's: only behind a proxy that sets it.
+    pub trust_forwarded_for: bool,
 }
 
 /// Where media is kept.
@@ -67,6 +71,8 @@ impl Default for Settings {
             s3_access_key_id: None,
             max_upload_bytes: 16 * 1024 * 1024 * 1024,
             kek_file: None,
+            sign_in_attempts_per_minute: 20,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -112,6 +118,8 @@ impl Settings {
                 "s3_access_key_id",
                 "max_upload_bytes",
                 "kek_file",
+                "sign_in_attempts_per_minute",
+                "trust_forwarded_for",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()
@@ -163,6 +171,20 @@ impl Settings {
         })
     }
 
+    /// How sign-in attempts are limited per client address.
+    pub fn sign_in_limit(&self) -> Result<custodian_web::SignInLimit, CliError> {
+        let attempts_per_minute = std::num::NonZeroU32::new(self.sign_in_attempts_per_minute)
+            .ok_or_else(|| {
+                CliError::Settings(
+                    "sign_in_attempts_per_minute (CUSTODIAN_SIGN_IN_ATTEMPTS_PER_MINUTE) must be at least 1".to_owned(),
+                )
+            })?;
+        Ok(custodian_web::SignInLimit {
+            attempts_per_minute,
+            trust_forwarded_for: self.trust_forwarded_for,
+        })
+    }
+
     /// Where the register lives.
     pub fn database(&self) -> Result<DatabaseLocation, CliError> {
         match &self.database_url {
@@ -197,6 +219,32 @@ mod tests {
         let flagged = Settings::load(Some(&file), &overrides).unwrap();
         assert_eq!(flagged.listen, "127.0.0.1:7000".parse().unwrap());
         assert_eq!(flagged.data_dir, PathBuf::from("/srv/custodian"));
+    }
+
+    #[test]
+    fn sign_in_attempts_are_limited_per_minute_and_forwarded_addresses_untrusted_by_default() {
+        let settings = Settings::default();
+        let limit = settings.sign_in_limit().unwrap();
+        assert_eq!(limit.attempts_per_minute.get(), 20);
+        assert!(!limit.trust_forwarded_for);
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join("custodian.toml");
+        std::fs::write(
+            &file,
+            "sign_in_attempts_per_minute = 5\ntrust_forwarded_for = true\n",
+        )
+        .unwrap();
+        let from_file = Settings::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(
+            from_file.sign_in_limit().unwrap().attempts_per_minute.get(),
+            5
+        );
+        assert!(from_file.trust_forwarded_for);
+        let none = Settings {
+            sign_in_attempts_per_minute: 0,
+            ..Settings::default()
+        };
+        assert!(none.sign_in_limit().is_err());
     }
 
     #[test]

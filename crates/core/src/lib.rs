@@ -18,6 +18,7 @@ pub mod session;
 pub mod signature;
 pub mod staff;
 pub mod text;
+pub mod totp;
 mod vocabulary;
 
 pub use error::DomainError;

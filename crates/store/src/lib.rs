@@ -14,6 +14,7 @@ mod recordings;
 mod rows;
 mod sessions;
 mod staff;
+mod totp;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -21,6 +21,8 @@ pub struct StaffAccount {
     pub must_change_password: bool,
     pub created_at: OffsetDateTime,
     pub disabled_at: Option<OffsetDateTime>,
+    /// When the account confirmed its authenticator app (a second factor); none if it has not.
+    pub totp_enrolled_at: Option<OffsetDateTime>,
 }
 
 /// A bearer token a member of staff created for API use.
@@ -44,6 +46,7 @@ struct StaffRow {
     must_change_password: bool,
     created_at: OffsetDateTime,
     disabled_at: Option<OffsetDateTime>,
+    totp_enrolled_at: Option<OffsetDateTime>,
 }
 
 /// An account with when its sign-in was last used.
@@ -71,6 +74,7 @@ impl TryFrom<StaffRow> for StaffAccount {
             must_change_password: row.must_change_password,
             created_at: row.created_at,
             disabled_at: row.disabled_at,
+            totp_enrolled_at: row.totp_enrolled_at,
         })
     }
 }
@@ -106,8 +110,8 @@ impl RegisterTx {
     /// Adds an account.
     pub async fn insert_staff(&mut self, account: &StaffAccount) -> StoreResult<()> {
         on_both!(self, conn => sqlx::query(
-            "INSERT INTO staff (id, username, display_name, password_hash, must_change_password, created_at, disabled_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO staff (id, username, display_name, password_hash, must_change_password, created_at, disabled_at, totp_enrolled_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(account.member.id.as_uuid())
         .bind(account.member.username.as_str())
@@ -116,6 +120,7 @@ impl RegisterTx {
         .bind(account.must_change_password)
         .bind(account.created_at)
         .bind(account.disabled_at)
+        .bind(account.totp_enrolled_at)
         .execute(&mut **conn)
         .await?.rows_affected());
         self.set_staff_access(

@@ -1,11 +1,13 @@
 //! A running application over a fresh register, driven through its real router without a network.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use custodian_app::vault::{StorageChoice, VaultSettings};
 use custodian_app::{Custodian, SystemClock};
+use custodian_core::totp::{TimeStep, TotpSecret};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -102,6 +104,8 @@ pub struct TestApp {
     pub token: String,
     /// The administrator's bearer token: manages accounts and policies, sees no one's record.
     pub admin_token: String,
+    /// The authenticator apps this test holds, by username, with the last time-step each used.
+    authenticators: Mutex<HashMap<String, (TotpSecret, i64)>>,
 }
 
 impl TestApp {
@@ -125,9 +129,15 @@ impl TestApp {
             .ensure_administrator(Some(ADMIN_PASSWORD))
             .await
             .expect("an administrator");
-        let router = custodian_web::router(custodian_web::AppState {
-            custodian: custodian.clone(),
-        });
+        // Stories sign many members in from one address; the limit itself is proved by
+        // `asvs_2_2_1_sign_in_attempts_are_limited_per_address`, with a router of its own.
+        let router = custodian_web::router(custodian_web::AppState::with_sign_in_limit(
+            custodian.clone(),
+            custodian_web::SignInLimit {
+                attempts_per_minute: std::num::NonZeroU32::MIN.saturating_add(9_999),
+                trust_forwarded_for: false,
+            },
+        ));
         let mut app = Self {
             clock,
             data,
@@ -136,6 +146,7 @@ impl TestApp {
             router,
             token: String::new(),
             admin_token: String::new(),
+            authenticators: Mutex::new(HashMap::new()),
         };
         app.admin_token = app.token_for("admin", ADMIN_PASSWORD).await;
         app.token = app
@@ -159,6 +170,12 @@ impl TestApp {
             signed_in.reply.body
         );
         let cookie = signed_in.cookie.expect("signing in sets a cookie");
+
+        // Administrators and IG leads must have an authenticator app before anything else
+        // (ASVS 2.7).
+        if signed_in.reply.body["must_enrol_totp"] == true {
+            self.enrol_totp(username, &cookie).await;
+        }
         let created = self
             .call_with(
                 Method::POST,
@@ -226,9 +243,117 @@ impl TestApp {
             .await
             .expect("a loopback port");
         let address = listener.local_addr().expect("the port's address");
-        let router = self.router.clone();
+        let router = self
+            .router
+            .clone()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, router).await });
         format!("http://{address}")
+    }
+
+    /// Sets up an authenticator app for `username`, signed in with `cookie`, through the API,
+    /// and keeps its secret so [`TestApp::code`] can give its codes. Returns the secret.
+    pub async fn enrol_totp(&self, username: &str, cookie: &str) -> TotpSecret {
+        let headers = [(header::COOKIE.as_str(), cookie)];
+        let started = self
+            .call_with(Method::POST, "/api/v1/auth/totp/enrol", &headers, None)
+            .await;
+        assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+        let secret = TotpSecret::from_base32(started.body["secret"].as_str().unwrap_or_default())
+            .expect("a Base32 secret");
+        self.authenticators
+            .lock()
+            .expect("the authenticators")
+            .insert(username.to_owned(), (secret.clone(), i64::MIN));
+        let code = self.code(username);
+        let confirmed = self
+            .call_with(
+                Method::POST,
+                "/api/v1/auth/totp/confirm",
+                &headers,
+                Some(json!({ "code": code })),
+            )
+            .await;
+        assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+        secret
+    }
+
+    /// A code from `username`'s authenticator app that the account has not used: the earliest
+    /// unused time-step of the three accepted now. When all three are used, the app's clock moves
+    /// on a step, as a person would wait for the next code.
+    pub fn code(&self, username: &str) -> String {
+        let mut authenticators = self.authenticators.lock().expect("the authenticators");
+        let (secret, last) = authenticators
+            .get_mut(username)
+            .unwrap_or_else(|| panic!("no authenticator app for {username}"));
+        loop {
+            let now = TimeStep::at(self.custodian.now());
+            let step = (now.0 - 1).max(last.saturating_add(1));
+            if step <= now.0 + 1 {
+                *last = step;
+                return secret.code_at(TimeStep(step).starts_at());
+            }
+            self.clock.advance(time::Duration::seconds(30));
+        }
+    }
+
+    /// Completes the sign-in form's code step as a browser would, after a password step whose
+    /// response had `headers`: with the half sign-in's cookie (and `carried`, cookies the browser
+    /// already held) and a fresh code of `username`'s app. `None` if no code step followed.
+    pub async fn code_step(
+        &self,
+        username: &str,
+        headers: &axum::http::HeaderMap,
+        carried: Option<&str>,
+    ) -> Option<(StatusCode, axum::http::HeaderMap, Vec<u8>)> {
+        let to_code_step = headers
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.starts_with("/sign-in/code"));
+        if !to_code_step {
+            return None;
+        }
+        let location = headers.get(header::LOCATION)?.to_str().ok()?.to_owned();
+        let pending = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|c| c.to_str().ok())
+            .find(|c| c.starts_with("custodian_pending_sign_in="))
+            .and_then(|c| c.split(';').next())?
+            .to_owned();
+        let token = custodian_web::form_token(pending.split_once('=')?.1);
+        let return_to = location
+            .split_once("return_to=")
+            .map(|(_, rest)| rest.to_owned())
+            .unwrap_or_default();
+        let cookies = match carried {
+            Some(carried) => format!("{carried}; {pending}"),
+            None => pending,
+        };
+        let code = self.code(username);
+        let request = Request::post("/sign-in/code")
+            .header(header::COOKIE, cookies)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "code={code}&csrf={token}&return_to={return_to}"
+            )))
+            .expect("a request");
+        Some(self.send_raw(request).await)
+    }
+
+    /// The secret of `username`'s authenticator app, if this test holds it.
+    pub fn authenticator(&self, username: &str) -> Option<TotpSecret> {
+        self.authenticators
+            .lock()
+            .ok()
+            .and_then(|authenticators| authenticators.get(username).map(|(s, _)| s.clone()))
+    }
+
+    /// Whether this test holds an authenticator app for `username`.
+    pub fn has_authenticator(&self, username: &str) -> bool {
+        self.authenticators
+            .lock()
+            .is_ok_and(|authenticators| authenticators.contains_key(username))
     }
 
     /// What a browser gets with the sign-in page: its cookie (`name=value`) and the token its
@@ -257,15 +382,14 @@ impl TestApp {
         (cookie, token)
     }
 
-    /// Signs in through the API.
+    /// Signs in through the API, with a code when this test holds the account's authenticator app.
     pub async fn sign_in(&self, username: &str, password: &str) -> SignIn {
+        let mut body = json!({"username": username, "password": password});
+        if self.has_authenticator(username) {
+            body["code"] = json!(self.code(username));
+        }
         let reply = self
-            .call(
-                Method::POST,
-                "/api/v1/auth/sign-in",
-                None,
-                Some(json!({"username": username, "password": password})),
-            )
+            .call(Method::POST, "/api/v1/auth/sign-in", None, Some(body))
             .await;
         let cookie = reply
             .headers

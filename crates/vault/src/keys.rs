@@ -110,6 +110,17 @@ impl KeyEncryptionKey {
         Ok(ContentKey { identity })
     }
 
+    /// Seals a small secret other than a content key (such as an account's authenticator secret)
+    /// so that only this key can open it: kept in the register, useless without the key.
+    pub fn seal(&self, secret: &[u8]) -> Result<Vec<u8>, VaultError> {
+        encrypt_to(&self.recipient(), secret)
+    }
+
+    /// Opens a secret sealed by this key.
+    pub fn open_sealed(&self, sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
+        decrypt_with(&self.identity, sealed).map_err(|_| VaultError::WrongKey)
+    }
+
     /// A canary to store in the register: proof, at every start, that the key matches.
     pub fn canary(&self) -> Result<Vec<u8>, VaultError> {
         encrypt_to(&self.recipient(), CANARY)
@@ -222,6 +233,18 @@ mod tests {
             key.recipient().to_string()
         );
         assert!(matches!(other.unwrap(&wrapped), Err(VaultError::WrongKey)));
+    }
+
+    #[test]
+    fn a_sealed_secret_opens_only_with_its_key_encryption_key() {
+        let kek = KeyEncryptionKey::generate();
+        let sealed = kek.seal(b"twenty bytes secret!").unwrap();
+        assert!(!sealed.windows(20).any(|w| w == b"twenty bytes secret!"));
+        assert_eq!(kek.open_sealed(&sealed).unwrap(), b"twenty bytes secret!");
+        assert!(matches!(
+            KeyEncryptionKey::generate().open_sealed(&sealed),
+            Err(VaultError::WrongKey)
+        ));
     }
 
     #[test]

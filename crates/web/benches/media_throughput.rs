@@ -177,11 +177,14 @@ async fn server(folder: &Path, plain: PathBuf) -> (SocketAddr, String, String) {
         )
         .await
         .unwrap();
-    let caller = custodian
+    let custodian_app::SignInStep::Complete(signed_in) = custodian
         .sign_in("bench.clinician", "benchmark pass phrase")
         .await
         .unwrap()
-        .caller;
+    else {
+        unreachable!("a practitioner without an authenticator app signs in at once")
+    };
+    let caller = signed_in.caller;
     let (_, secret) = custodian
         .create_token(&caller, ShortText::parse("name", "bench").unwrap(), None)
         .await
@@ -200,7 +203,7 @@ async fn server(folder: &Path, plain: PathBuf) -> (SocketAddr, String, String) {
         )
         .await
         .unwrap();
-    let router = custodian_web::router(custodian_web::AppState { custodian })
+    let router = custodian_web::router(custodian_web::AppState::new(custodian))
         .route_service("/plain", tower_http::services::ServeFile::new(plain));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();

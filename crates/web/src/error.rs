@@ -53,6 +53,24 @@ impl ApiError {
         }
     }
 
+    /// Too many sign-in attempts from one address (ASVS 2.2.1): 429, with `Retry-After`.
+    pub fn too_many_attempts(retry_after_seconds: u64) -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "auth.too_many_attempts".to_owned(),
+            detail: format!(
+                "too many sign-in attempts have come from your address in the last minute; wait {} and try again",
+                crate::limit::wait_words(retry_after_seconds)
+            ),
+            requirement: None,
+            field: None,
+            header: Some(Box::new((
+                header::RETRY_AFTER,
+                retry_after_seconds.to_string(),
+            ))),
+        }
+    }
+
     /// The same problem with another status.
     pub fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
@@ -133,6 +151,18 @@ impl From<AppError> for ApiError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::LockedOut(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::CodeRequired(_) => StatusCode::UNAUTHORIZED,
+            AppError::WrongCode(_) => {
+                return Self {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    code,
+                    detail: error.to_string(),
+                    requirement: None,
+                    field: None,
+                    header: None,
+                }
+                .with_field(Some("code"));
+            }
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::Refused(refusal) => {
                 return Self {

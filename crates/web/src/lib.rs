@@ -3,6 +3,7 @@
 mod error;
 mod extract;
 mod input;
+mod limit;
 mod pages;
 mod routes;
 
@@ -24,12 +25,30 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, Problem};
 pub use extract::SESSION_COOKIE;
+pub use limit::SignInLimit;
 pub use pages::paths as page_paths;
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub custodian: Custodian,
+    /// Sign-in attempts per client address (ASVS 2.2.1).
+    sign_in_limit: std::sync::Arc<limit::SignInLimiter>,
+}
+
+impl AppState {
+    /// The application with the default limit on sign-in attempts.
+    pub fn new(custodian: Custodian) -> Self {
+        Self::with_sign_in_limit(custodian, SignInLimit::default())
+    }
+
+    /// The application with sign-in attempts limited as `limit` says.
+    pub fn with_sign_in_limit(custodian: Custodian, limit: SignInLimit) -> Self {
+        Self {
+            custodian,
+            sign_in_limit: std::sync::Arc::new(limit::SignInLimiter::new(limit)),
+        }
+    }
 }
 
 /// The largest JSON body accepted; forms are small. Media uploads are streamed, not read whole,

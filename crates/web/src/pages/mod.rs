@@ -15,6 +15,7 @@ mod recording;
 mod sessions;
 mod sign_in;
 pub mod signed_in;
+mod totp;
 mod withdrawal_form;
 
 use askama::Template;
@@ -58,6 +59,12 @@ fn pages() -> Pages {
         paths: Vec::new(),
     }
     .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+    .route(
+        "/sign-in/code",
+        get(sign_in::code_form).post(sign_in::code_submit),
+    )
+    .route("/totp", get(totp::show).post(totp::confirm))
+    .route("/totp/start", post(totp::start))
     .route("/sign-out", post(sign_in::sign_out))
     .route("/sign-out-everywhere", post(sign_in::sign_out_everywhere))
     .route("/assets/custodian.css", get(stylesheet))

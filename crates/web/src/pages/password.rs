@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use custodian_app::AppError;
 use serde::Deserialize;
@@ -10,7 +10,6 @@ use serde::Deserialize;
 use super::signed_in::SignedIn;
 use super::{FieldError, FormErrors, error_page, form_errors, render, safe_return_path};
 use crate::AppState;
-use crate::extract::sign_in_cookie;
 use crate::pages::checked::Checked;
 
 #[derive(Template)]
@@ -90,6 +89,7 @@ pub struct PasswordForm {
 pub async fn submit(
     State(state): State<AppState>,
     staff: SignedIn,
+    parts: axum::http::request::Parts,
     Checked(form): Checked<PasswordForm>,
 ) -> Response {
     let return_to = safe_return_path(&form.return_to).to_owned();
@@ -119,12 +119,8 @@ pub async fn submit(
             Ok(()) => {
                 let username = staff.0.member.username.to_string();
                 return match state.custodian.sign_in(&username, &form.new_password).await {
-                    Ok(signed_in) => {
-                        let mut headers = HeaderMap::new();
-                        if let Some(cookie) = sign_in_cookie(signed_in.secret.expose()) {
-                            headers.insert(header::SET_COOKIE, cookie);
-                        }
-                        (headers, Redirect::to(&return_to)).into_response()
+                    Ok(step) => {
+                        super::sign_in::after_password(&state, &parts, step, &return_to).await
                     }
                     Err(_) => Redirect::to("/sign-in").into_response(),
                 };

@@ -57,6 +57,17 @@ impl FromRequestParts<AppState> for SignedIn {
             Ok(caller) if caller.must_change_password && parts.uri.path() != "/password" => {
                 Err(via("/password"))
             }
+            // So must an authenticator app where one is required (ASVS 2.7).
+            Ok(caller)
+                if caller.must_enrol_totp
+                    && !caller.must_change_password
+                    && !matches!(
+                        parts.uri.path(),
+                        "/totp" | "/totp/start" | "/sign-out-everywhere"
+                    ) =>
+            {
+                Err(via("/totp"))
+            }
             Ok(caller) => {
                 tracing::Span::current().record("staff", tracing::field::display(caller.member.id));
                 Ok(Self(caller, form_token(&cookie)))

@@ -26,12 +26,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
         .routes(routes!(list_staff, create_staff))
+        .routes(routes!(totp_status))
+        .routes(routes!(start_totp_enrolment))
+        .routes(routes!(confirm_totp_enrolment))
+        .routes(routes!(reset_totp))
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct SignInRequest {
     username: String,
     password: String,
+    /// The 6-digit code the account's authenticator app shows, if it has one set up.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 /// Who is signed in.
@@ -40,6 +47,8 @@ pub struct SignedInView {
     staff: StaffMember,
     /// While true, the account holds a one-time password and may only choose a new one.
     must_change_password: bool,
+    /// While true, the account must set up an authenticator app (`/auth/totp/enrol`) before anything else.
+    must_enrol_totp: bool,
     #[serde(
         with = "time::serde::rfc3339::option",
         skip_serializing_if = "Option::is_none"
@@ -47,18 +56,27 @@ pub struct SignedInView {
     expires_at: Option<OffsetDateTime>,
 }
 
-/// Sign in with a username and password; sets the sign-in cookie.
+/// Sign in with a username and password, and the authenticator app's code if the account has
+/// one (`auth.code_required` says it is missing); sets the sign-in cookie.
 #[utoipa::path(post, path = "/auth/sign-in", tag = "accounts", security(()), request_body = SignInRequest,
     responses((status = OK, body = SignedInView), (status = UNAUTHORIZED, body = Problem),
-        (status = TOO_MANY_REQUESTS, body = Problem, description = "Locked for 15 minutes after 5 wrong passwords")))]
+        (status = TOO_MANY_REQUESTS, body = Problem, description = "Locked for 15 minutes after 5 wrong passwords or codes, or too many attempts from one address in a minute (with `Retry-After`)")))]
 async fn sign_in(
     State(state): State<AppState>,
     parts: axum::http::request::Parts,
     Body(request): Body<SignInRequest>,
 ) -> ApiResult<impl IntoResponse> {
+    state
+        .sign_in_limit
+        .attempt(&parts)
+        .map_err(crate::ApiError::too_many_attempts)?;
     let signed_in = state
         .custodian
-        .sign_in(&request.username, &request.password)
+        .sign_in_at_once(
+            &request.username,
+            &request.password,
+            request.code.as_deref(),
+        )
         .await?;
     // The sign-in this client carried before ends with this one (session fixation).
     if let Some(earlier) = crate::extract::session_cookie(&parts) {
@@ -75,6 +93,7 @@ async fn sign_in(
         headers,
         axum::Json(SignedInView {
             must_change_password: signed_in.caller.must_change_password,
+            must_enrol_totp: signed_in.caller.must_enrol_totp,
             staff: signed_in.caller.member,
             expires_at: Some(signed_in.expires_at),
         }),
@@ -103,6 +122,7 @@ async fn sign_out(
 async fn me(Staff(caller): Staff) -> axum::Json<SignedInView> {
     axum::Json(SignedInView {
         must_change_password: caller.must_change_password,
+        must_enrol_totp: caller.must_enrol_totp,
         staff: caller.member,
         expires_at: None,
     })
@@ -283,4 +303,100 @@ async fn create_staff(
             one_time_password: password.expose().to_owned(),
         }),
     ))
+}
+
+/// Whether your account has an authenticator app for signing in, and whether it must.
+#[derive(Serialize, ToSchema)]
+pub struct TotpStatusView {
+    enrolled: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    enrolled_at: Option<OffsetDateTime>,
+    /// Whether this account must have one (administrators must).
+    required: bool,
+}
+
+impl From<custodian_app::accounts::TotpStatus> for TotpStatusView {
+    fn from(status: custodian_app::accounts::TotpStatus) -> Self {
+        Self {
+            enrolled: status.enrolled_at.is_some(),
+            enrolled_at: status.enrolled_at,
+            required: status.required,
+        }
+    }
+}
+
+/// Your authenticator app: set up or not, and required or not.
+#[utoipa::path(get, path = "/auth/totp", tag = "accounts", responses((status = OK, body = TotpStatusView)))]
+async fn totp_status(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+) -> ApiResult<axum::Json<TotpStatusView>> {
+    Ok(axum::Json(
+        state.custodian.totp_status(&caller).await?.into(),
+    ))
+}
+
+/// A new authenticator secret, shown this once: give it to the app, then confirm with a code.
+#[derive(Serialize, ToSchema)]
+pub struct TotpEnrolmentView {
+    /// The secret in Base32, to type into an authenticator app.
+    secret: String,
+    /// The same as an `otpauth://` address, for a QR code.
+    otpauth_url: String,
+}
+
+/// Start setting up an authenticator app (time-based codes, RFC 6238). Replaces a secret not yet confirmed.
+#[utoipa::path(post, path = "/auth/totp/enrol", tag = "accounts",
+    responses((status = CREATED, body = TotpEnrolmentView), (status = CONFLICT, body = Problem, description = "Already set up")))]
+async fn start_totp_enrolment(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+) -> ApiResult<(StatusCode, axum::Json<TotpEnrolmentView>)> {
+    let enrolment = state.custodian.start_totp_enrolment(&caller).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(TotpEnrolmentView {
+            secret: enrolment.secret.base32(),
+            otpauth_url: enrolment.otpauth_url,
+        }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TotpCode {
+    /// The 6-digit code the authenticator app shows now.
+    code: String,
+}
+
+/// Confirm the authenticator app with a code it shows; from then on every sign-in asks for one.
+#[utoipa::path(post, path = "/auth/totp/confirm", tag = "accounts", request_body = TotpCode,
+    responses((status = OK, body = TotpStatusView), (status = UNPROCESSABLE_ENTITY, body = Problem, description = "The code is not right"),
+        (status = CONFLICT, body = Problem, description = "Not started, or already set up")))]
+async fn confirm_totp_enrolment(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Body(request): Body<TotpCode>,
+) -> ApiResult<axum::Json<TotpStatusView>> {
+    state
+        .custodian
+        .confirm_totp_enrolment(&caller, &request.code)
+        .await?;
+    Ok(axum::Json(
+        state.custodian.totp_status(&caller).await?.into(),
+    ))
+}
+
+/// Remove a member of staff's authenticator app, when it is lost (administrators only); they set up a new one.
+#[utoipa::path(delete, path = "/staff/{id}/totp", tag = "accounts", params(("id" = Uuid, Path)),
+    responses((status = NO_CONTENT, description = "Removed"), (status = NOT_FOUND, body = Problem)))]
+async fn reset_totp(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    state
+        .custodian
+        .reset_totp(&caller, custodian_core::ids::StaffId::from_uuid(id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
