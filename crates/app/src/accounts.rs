@@ -48,7 +48,7 @@ impl Secret {
         &self.0
     }
 
-    fn random(prefix: &str) -> AppResult<Self> {
+    pub(crate) fn random(prefix: &str) -> AppResult<Self> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes)
             .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
@@ -79,7 +79,7 @@ impl Secret {
         Ok(Self(groups.join("-")))
     }
 
-    fn digest(&self) -> [u8; 32] {
+    pub(crate) fn digest(&self) -> [u8; 32] {
         Sha256::digest(self.0.as_bytes()).into()
     }
 }
@@ -284,15 +284,10 @@ impl Custodian {
                 .await?;
             return Err(refused);
         };
-        let (failures, last) = {
-            let mut tx = self.register.read().await?;
-            tx.sign_in_failures_since(account.member.id, now - LOCKOUT_FOR)
-                .await?
-        };
-        if let (true, Some(last)) = (failures >= LOCKOUT_AFTER, last) {
+        if let Some(until) = self.locked_until(account.member.id).await? {
             self.audit_refused_sign_in(Some(account.member.id), now, "locked out")
                 .await?;
-            let until = crate::london::london_time(last + LOCKOUT_FOR + Duration::MINUTE);
+            let until = crate::london::london_time(until);
             return Err(AppError::LockedOut(format!(
                 "after {LOCKOUT_AFTER} wrong passwords this account is locked until {until}; an administrator can set a one-time password if it cannot wait"
             )));
@@ -304,19 +299,51 @@ impl Custodian {
                 .await?;
             return Err(refused);
         }
+        let must_change = account.must_change_password;
+        self.open_sign_in(account, must_change, serde_json::Value::Null)
+            .await
+    }
+
+    /// When the account's lockout after wrong passwords ends, if it is locked now.
+    pub(crate) async fn locked_until(&self, staff: StaffId) -> AppResult<Option<OffsetDateTime>> {
+        let now = self.clock.now();
+        let (failures, last) = {
+            let mut tx = self.register.read().await?;
+            tx.sign_in_failures_since(staff, now - LOCKOUT_FOR).await?
+        };
+        Ok(match (failures >= LOCKOUT_AFTER, last) {
+            (true, Some(last)) => Some(last + LOCKOUT_FOR + Duration::MINUTE),
+            _ => None,
+        })
+    }
+
+    /// Starts a sign-in for an account whose owner has proved who they are, however they did:
+    /// a fresh secret (so an earlier one is worth nothing), the same lifetime, audited with
+    /// `detail` (how they signed in, when not by password).
+    pub(crate) async fn open_sign_in(
+        &self,
+        account: StaffAccount,
+        must_change_password: bool,
+        detail: serde_json::Value,
+    ) -> AppResult<SignedIn> {
+        let now = self.clock.now();
         let secret = Secret::random("")?;
         let expires_at = now + SIGN_IN_LIFETIME;
         let mut tx = self.register.write().await?;
         tx.clear_sign_in_failures(account.member.id).await?;
         tx.insert_sign_in(&secret.digest(), account.member.id, now, expires_at)
             .await?;
-        Audit::change("auth.signed_in")
+        let mut audit = Audit::change("auth.signed_in");
+        if !detail.is_null() {
+            audit = audit.detail(detail);
+        }
+        audit
             .write(&mut tx, Actor::Staff(account.member.id), now)
             .await?;
         tx.commit().await?;
         Ok(SignedIn {
             caller: Caller {
-                must_change_password: account.must_change_password,
+                must_change_password,
                 member: account.member,
                 credential: Credential::SignIn,
             },
@@ -596,6 +623,11 @@ impl Custodian {
             .map(|a| a.member)
             .collect())
     }
+}
+
+/// Whether two secrets are equal, taking the same time wherever they differ.
+pub(crate) fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A hash to check against when an account does not exist, made once at start-up.

@@ -15,6 +15,7 @@ pub mod media;
 pub mod persons;
 pub mod recordings;
 pub mod sessions;
+pub mod sso;
 pub mod vault;
 
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub struct Custodian {
     decoy_hash: Arc<str>,
     vault: Arc<Vault>,
     legal_holds: Arc<dyn LegalHolds>,
+    /// The OpenID provider for single sign-on, when configured.
+    sso: Option<Arc<sso::Sso>>,
 }
 
 impl Custodian {
@@ -54,6 +57,7 @@ impl Custodian {
             decoy_hash: accounts::decoy_hash()?.into(),
             vault: Arc::new(vault),
             legal_holds: Arc::new(NoLegalHolds),
+            sso: None,
         })
     }
 

@@ -12,6 +12,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::CliError;
+use crate::oidc::OidcSettings;
 
 /// Settings after every layer is applied.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +36,8 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     /// The key-encryption key file (default `keys/kek.txt` in the data folder).
     pub kek_file: Option<PathBuf>,
+    /// Single sign-on with OpenID Connect; off when absent.
+    pub oidc: Option<OidcSettings>,
 }
 
 /// Where media is kept.
@@ -67,6 +70,7 @@ impl Default for Settings {
             s3_access_key_id: None,
             max_upload_bytes: 16 * 1024 * 1024 * 1024,
             kek_file: None,
+            oidc: None,
         }
     }
 }
@@ -113,6 +117,11 @@ impl Settings {
                 "max_upload_bytes",
                 "kek_file",
             ]))
+            .merge(
+                Env::prefixed("CUSTODIAN_OIDC_")
+                    .only(&["issuer", "client_id", "public_url", "label"])
+                    .map(|key| format!("oidc.{}", key.as_str()).into()),
+            )
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|error| CliError::Settings(error.to_string()))
@@ -197,6 +206,29 @@ mod tests {
         let flagged = Settings::load(Some(&file), &overrides).unwrap();
         assert_eq!(flagged.listen, "127.0.0.1:7000".parse().unwrap());
         assert_eq!(flagged.data_dir, PathBuf::from("/srv/custodian"));
+    }
+
+    #[test]
+    fn single_sign_on_is_off_unless_configured_and_its_secret_is_never_read_from_the_file() {
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join("custodian.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\n").unwrap();
+        assert_eq!(Settings::load(Some(&file), &Overrides::default()).unwrap().oidc, None);
+        std::fs::write(
+            &file,
+            "[oidc]\nissuer = \"https://login.example.invalid\"\nclient_id = \"custodian\"\npublic_url = \"https://custodian.example.invalid\"\nlabel = \"Sign in with NHS Identity\"\n",
+        )
+        .unwrap();
+        let oidc = Settings::load(Some(&file), &Overrides::default()).unwrap().oidc.unwrap();
+        assert_eq!(oidc.label, "Sign in with NHS Identity");
+        assert_eq!(oidc.client_id, "custodian");
+        std::fs::write(
+            &file,
+            "[oidc]\nissuer = \"https://login.example.invalid\"\nclient_id = \"custodian\"\npublic_url = \"https://custodian.example.invalid\"\nclient_secret = \"not here\"\n",
+        )
+        .unwrap();
+        let error = Settings::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(error.to_string().contains("client_secret"), "{error}");
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub struct ApiToken {
 }
 
 #[derive(sqlx::FromRow)]
-struct StaffRow {
+pub(crate) struct StaffRow {
     id: Uuid,
     username: String,
     display_name: String,

@@ -12,6 +12,7 @@ mod browser;
 mod database;
 pub mod fixtures;
 mod garage;
+pub mod oidc;
 
 pub use app::{ADMIN_PASSWORD, Reply, SignIn, TestApp, form_token_for};
 pub use browser::Browser;

@@ -133,7 +133,8 @@ impl From<AppError> for ApiError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::LockedOut(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::Forbidden { .. } | AppError::SignInRefused { .. } => StatusCode::FORBIDDEN,
+            AppError::Provider(_) => StatusCode::BAD_GATEWAY,
             AppError::WeakPassword(_) => {
                 return Self {
                     status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -167,6 +168,9 @@ impl From<AppError> for ApiError {
             match status {
                 StatusCode::SERVICE_UNAVAILABLE => {
                     "the register is unavailable; please try again shortly".to_owned()
+                }
+                StatusCode::BAD_GATEWAY => {
+                    "the single sign-on provider did not answer as expected; please try again, or sign in with your password".to_owned()
                 }
                 _ => "something went wrong on our side; it has been logged".to_owned(),
             }

@@ -15,6 +15,7 @@ mod recording;
 mod sessions;
 mod sign_in;
 pub mod signed_in;
+mod sso;
 mod withdrawal_form;
 
 use askama::Template;
@@ -32,6 +33,8 @@ const STYLESHEET: &str = include_str!("../../assets/custodian.css");
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-in/sso", get(sso::start))
+        .route("/sign-in/sso/callback", get(sso::callback))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/sign-out-everywhere", post(sign_in::sign_out_everywhere))
         .route("/assets/custodian.css", get(stylesheet))
