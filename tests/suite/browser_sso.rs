@@ -36,12 +36,17 @@ async fn s5_a_linked_member_of_staff_signs_in_with_single_sign_on_in_a_browser(b
             axum::http::Method::POST,
             "/api/v1/auth/password",
             &[("cookie", &cookie)],
-            Some(json!({"current_password": one_time, "new_password": "a long pass phrase of mine"})),
+            Some(
+                json!({"current_password": one_time, "new_password": "a long pass phrase of mine"}),
+            ),
         )
         .await;
     assert_eq!(changed.status, 204, "{}", changed.body);
     let linked = app
-        .put(&format!("/api/v1/staff/{id}/sso"), json!({ "subject": SUBJECT }))
+        .put(
+            &format!("/api/v1/staff/{id}/sso"),
+            json!({ "subject": SUBJECT }),
+        )
         .await;
     assert_eq!(linked.status, 204, "{}", linked.body);
     let browser = Browser::open(&app.serve_on(listener)).await;
@@ -55,7 +60,10 @@ async fn s5_a_linked_member_of_staff_signs_in_with_single_sign_on_in_a_browser(b
     browser.wait_for_path("/persons").await;
     check_page(&browser).await;
     assert!(
-        browser.text(".header__who").await.contains("Robin Testperson"),
+        browser
+            .text(".header__who")
+            .await
+            .contains("Robin Testperson"),
         "signed in as the linked account"
     );
     browser.close().await;

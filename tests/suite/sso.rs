@@ -72,7 +72,12 @@ async fn through_provider(app: &TestApp, provider: &OidcProvider) -> (String, St
     assert!(cookie.starts_with("custodian_sso="), "{cookie}");
     let authorize = started.headers[header::LOCATION].to_str().unwrap();
     assert!(authorize.starts_with(&provider.issuer), "{authorize}");
-    for part in ["code_challenge_method=S256", "state=", "nonce=", "client_id=custodian"] {
+    for part in [
+        "code_challenge_method=S256",
+        "state=",
+        "nonce=",
+        "client_id=custodian",
+    ] {
         assert!(authorize.contains(part), "{part} missing from {authorize}");
     }
     let back = provider.authorize(authorize).await;
@@ -113,7 +118,10 @@ async fn s5_a_linked_account_signs_in_with_single_sign_on(backend: Backend) {
     let (app, provider) = app_with_provider(backend, None).await;
     let page = app.call(Method::GET, "/sign-in", None, None).await;
     assert!(
-        page.body.as_str().unwrap().contains("Sign in with NHS Identity"),
+        page.body
+            .as_str()
+            .unwrap()
+            .contains("Sign in with NHS Identity"),
         "the sign-in page offers single sign-on"
     );
     let staff = member(&app, "r.testperson").await;
@@ -139,9 +147,17 @@ async fn s5_a_linked_account_signs_in_with_single_sign_on(backend: Backend) {
             && c.contains("Max-Age=43200")),
         "the same cookie as a password sign-in: {set:?}"
     );
-    assert!(set.iter().any(|c| c.starts_with("custodian_sso=;")), "{set:?}");
+    assert!(
+        set.iter().any(|c| c.starts_with("custodian_sso=;")),
+        "{set:?}"
+    );
     let me = app
-        .call_with(Method::GET, "/api/v1/auth/me", &[("cookie", &signed_in)], None)
+        .call_with(
+            Method::GET,
+            "/api/v1/auth/me",
+            &[("cookie", &signed_in)],
+            None,
+        )
         .await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.body);
     assert_eq!(me.body["staff"]["username"], "r.testperson");
@@ -179,13 +195,23 @@ async fn s5_an_unknown_subject_is_refused_and_told_to_ask_an_administrator(backe
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     let html = page.body.as_str().unwrap();
-    assert!(html.contains("Ask your Custodian administrator to link it"), "{html}");
+    assert!(
+        html.contains("Ask your Custodian administrator to link it"),
+        "{html}"
+    );
     assert!(html.contains("nothing has been created for you"), "{html}");
     let staff = app.get("/api/v1/staff").await;
-    assert_eq!(staff.body.as_array().unwrap().len(), 2, "no account created");
+    assert_eq!(
+        staff.body.as_array().unwrap().len(),
+        2,
+        "no account created"
+    );
     let refused = refusals(&app).await;
     assert_eq!(
-        refused.iter().filter(|d| d.contains("unknown subject")).count(),
+        refused
+            .iter()
+            .filter(|d| d.contains("unknown subject"))
+            .count(),
         2,
         "{refused:?}"
     );
@@ -221,14 +247,22 @@ async fn s5_a_tampered_or_replayed_return_is_refused(backend: Backend) {
     assert_eq!(back.code(), "sso.bad_state");
     // The sign-in begun is used up: the genuine return, replayed, finds nothing.
     let replayed = come_back(&app, &cookie, &path).await;
-    assert_eq!(replayed.code(), "sso.no_pending_sign_in", "{}", replayed.body);
+    assert_eq!(
+        replayed.code(),
+        "sso.no_pending_sign_in",
+        "{}",
+        replayed.body
+    );
     // Another browser cannot finish a sign-in this one began (login CSRF).
     let (_, path) = through_provider(&app, &provider).await;
     let elsewhere = come_back(&app, "custodian_sso=someone-elses", &path).await;
     assert_eq!(elsewhere.code(), "sso.no_pending_sign_in");
     assert!(session(&elsewhere).is_none());
     let refused = refusals(&app).await;
-    assert!(refused.iter().any(|d| d.contains("bad state")), "{refused:?}");
+    assert!(
+        refused.iter().any(|d| d.contains("bad state")),
+        "{refused:?}"
+    );
     assert_eq!(refused.len(), 3, "{refused:?}");
 }
 
@@ -244,7 +278,12 @@ async fn s5_a_locked_account_cannot_sign_in_with_single_sign_on(backend: Backend
     assert_eq!(back.status, StatusCode::FORBIDDEN, "{}", back.body);
     assert_eq!(back.code(), "sso.account_locked");
     assert!(session(&back).is_none());
-    assert!(refusals(&app).await.iter().any(|d| d.contains("locked out")));
+    assert!(
+        refusals(&app)
+            .await
+            .iter()
+            .any(|d| d.contains("locked out"))
+    );
 }
 
 async fn s5_only_an_administrator_links_a_subject_and_each_subject_once(backend: Backend) {
@@ -261,14 +300,20 @@ async fn s5_only_an_administrator_links_a_subject_and_each_subject_once(backend:
     assert_eq!(taken.status, StatusCode::CONFLICT);
     assert_eq!(taken.code(), "sso.subject_taken");
     let unlinked = app
-        .put(&format!("/api/v1/staff/{first}/sso"), json!({ "subject": null }))
+        .put(
+            &format!("/api/v1/staff/{first}/sso"),
+            json!({ "subject": null }),
+        )
         .await;
     assert_eq!(unlinked.status, StatusCode::NO_CONTENT);
     link(&app, &second, SUBJECT).await;
     let mut tx = app.db.register.read().await.unwrap();
     let events = tx.audit_events_after(0, 1000).await.unwrap();
     assert_eq!(
-        events.iter().filter(|e| e.action == "staff.sso_linked").count(),
+        events
+            .iter()
+            .filter(|e| e.action == "staff.sso_linked")
+            .count(),
         2
     );
     assert!(events.iter().any(|e| e.action == "staff.sso_unlinked"));
@@ -288,7 +333,9 @@ async fn s5_only_an_administrator_links_a_subject_and_each_subject_once(backend:
             Method::POST,
             "/api/v1/auth/password",
             &[("cookie", &cookie)],
-            Some(json!({"current_password": one_time, "new_password": "a long pass phrase of mine"})),
+            Some(
+                json!({"current_password": one_time, "new_password": "a long pass phrase of mine"}),
+            ),
         )
         .await;
     assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.body);

@@ -71,14 +71,20 @@ impl Sso {
     /// Checks the settings; the provider is not contacted yet.
     pub fn new(settings: SsoSettings) -> AppResult<Self> {
         let issuer = IssuerUrl::new(settings.issuer.clone()).map_err(|e| {
-            AppError::Startup(format!("the SSO issuer `{}` is not a URL: {e}", settings.issuer))
+            AppError::Startup(format!(
+                "the SSO issuer `{}` is not a URL: {e}",
+                settings.issuer
+            ))
         })?;
         let redirect = format!(
             "{}{CALLBACK_PATH}",
             settings.public_url.trim_end_matches('/')
         );
-        let redirect = RedirectUrl::new(redirect.clone())
-            .map_err(|e| AppError::Startup(format!("the SSO return address `{redirect}` is not a URL: {e}")))?;
+        let redirect = RedirectUrl::new(redirect.clone()).map_err(|e| {
+            AppError::Startup(format!(
+                "the SSO return address `{redirect}` is not a URL: {e}"
+            ))
+        })?;
         // Following redirects from the provider's endpoints would let it point us anywhere.
         let http = reqwest::ClientBuilder::new()
             .redirect(reqwest::redirect::Policy::none())
@@ -152,9 +158,7 @@ fn claims_refusal(error: &ClaimsVerificationError) -> (&'static str, &'static st
         ClaimsVerificationError::InvalidIssuer(_) => ("sso.wrong_issuer", "wrong issuer"),
         ClaimsVerificationError::Expired(_) => ("sso.expired_token", "expired token"),
         ClaimsVerificationError::InvalidNonce(_) => ("sso.wrong_nonce", "wrong nonce"),
-        ClaimsVerificationError::SignatureVerification(_) => {
-            ("sso.bad_signature", "bad signature")
-        }
+        ClaimsVerificationError::SignatureVerification(_) => ("sso.bad_signature", "bad signature"),
         _ => ("sso.invalid_token", "invalid token"),
     }
 }
@@ -235,19 +239,31 @@ impl Custodian {
         };
         let Some(pending) = pending else {
             return Err(self
-                .refuse_sso(None, "sso.no_pending_sign_in", "no sign-in begun in this browser, or it expired", None)
+                .refuse_sso(
+                    None,
+                    "sso.no_pending_sign_in",
+                    "no sign-in begun in this browser, or it expired",
+                    None,
+                )
                 .await);
         };
         let state_matches = back.state.as_deref().is_some_and(|state| {
             crate::accounts::same_secret(state.as_bytes(), pending.state.as_bytes())
         });
         if !state_matches {
-            return Err(self.refuse_sso(None, "sso.bad_state", "bad state", None).await);
+            return Err(self
+                .refuse_sso(None, "sso.bad_state", "bad state", None)
+                .await);
         }
         if let Some(error) = back.error {
             let error: String = error.chars().take(100).collect();
             return Err(self
-                .refuse_sso(None, "sso.provider_refused", "the provider refused", Some(error))
+                .refuse_sso(
+                    None,
+                    "sso.provider_refused",
+                    "the provider refused",
+                    Some(error),
+                )
                 .await);
         }
         let Some(code) = back.code else {
@@ -276,7 +292,9 @@ impl Custodian {
         code: String,
     ) -> AppResult<CoreIdTokenClaims> {
         let client = sso.client().await?;
-        let provider = |e: String| AppError::Provider(format!("the provider did not complete the sign-in: {e}"));
+        let provider = |e: String| {
+            AppError::Provider(format!("the provider did not complete the sign-in: {e}"))
+        };
         let response = client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| provider(e.to_string()))?
@@ -285,7 +303,9 @@ impl Custodian {
             .await
             .map_err(|e| provider(e.to_string()))?;
         let Some(id_token) = response.id_token() else {
-            return Err(self.refuse_sso(None, "sso.no_id_token", "no ID token", None).await);
+            return Err(self
+                .refuse_sso(None, "sso.no_id_token", "no ID token", None)
+                .await);
         };
         let verifier = client.id_token_verifier();
         match id_token.claims(&verifier, &Nonce::new(pending.nonce.clone())) {
@@ -396,7 +416,10 @@ impl Custodian {
                 ),
             });
         }
-        if !tx.link_sso(staff, subject.map(|s| (sso.issuer(), s))).await? {
+        if !tx
+            .link_sso(staff, subject.map(|s| (sso.issuer(), s)))
+            .await?
+        {
             return Err(AppError::not_found("staff member", staff));
         }
         Audit::change(if subject.is_some() {

@@ -213,13 +213,21 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let file = folder.path().join("custodian.toml");
         std::fs::write(&file, "listen = \"127.0.0.1:9000\"\n").unwrap();
-        assert_eq!(Settings::load(Some(&file), &Overrides::default()).unwrap().oidc, None);
+        assert_eq!(
+            Settings::load(Some(&file), &Overrides::default())
+                .unwrap()
+                .oidc,
+            None
+        );
         std::fs::write(
             &file,
             "[oidc]\nissuer = \"https://login.example.invalid\"\nclient_id = \"custodian\"\npublic_url = \"https://custodian.example.invalid\"\nlabel = \"Sign in with NHS Identity\"\n",
         )
         .unwrap();
-        let oidc = Settings::load(Some(&file), &Overrides::default()).unwrap().oidc.unwrap();
+        let oidc = Settings::load(Some(&file), &Overrides::default())
+            .unwrap()
+            .oidc
+            .unwrap();
         assert_eq!(oidc.label, "Sign in with NHS Identity");
         assert_eq!(oidc.client_id, "custodian");
         std::fs::write(

@@ -78,7 +78,10 @@ impl OidcProvider {
             .await
             .is_err()
         {
-            assert!(Instant::now() < deadline, "the OpenID provider did not start");
+            assert!(
+                Instant::now() < deadline,
+                "the OpenID provider did not start"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         provider
@@ -94,8 +97,7 @@ impl OidcProvider {
     /// Follows the provider's redirects from `authorize_url`, as a browser would, with the
     /// provider's cookies, and returns where it finally sends the browser (Custodian's return).
     pub async fn authorize(&self, authorize_url: &str) -> String {
-        let client: Client<_, Empty<Bytes>> =
-            Client::builder(TokioExecutor::new()).build_http();
+        let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let mut cookies: Vec<String> = Vec::new();
         let mut url = authorize_url.to_owned();
         for _ in 0..10 {
@@ -105,7 +107,12 @@ impl OidcProvider {
                 .expect("a request");
             let response = client.request(request).await.expect("the provider answers");
             for set in response.headers().get_all(header::SET_COOKIE) {
-                let pair = set.to_str().unwrap_or_default().split(';').next().unwrap_or_default();
+                let pair = set
+                    .to_str()
+                    .unwrap_or_default()
+                    .split(';')
+                    .next()
+                    .unwrap_or_default();
                 let name = pair.split('=').next().unwrap_or_default().to_owned();
                 cookies.retain(|c| !c.starts_with(&format!("{name}=")));
                 cookies.push(pair.to_owned());
@@ -115,7 +122,10 @@ impl OidcProvider {
                 "the provider answered {} at {url}",
                 response.status()
             );
-            let location = response.headers()[header::LOCATION].to_str().unwrap().to_owned();
+            let location = response.headers()[header::LOCATION]
+                .to_str()
+                .unwrap()
+                .to_owned();
             url = if location.starts_with('/') {
                 format!("{}{location}", self.issuer)
             } else {
