@@ -660,6 +660,14 @@ mod tests {
     }
 
     #[test]
+    fn secrets_compare_equal_only_when_identical() {
+        assert!(same_secret(b"state-123", b"state-123"));
+        assert!(!same_secret(b"state-123", b"state-124"));
+        assert!(!same_secret(b"state-123", b"state-12"));
+        assert!(!same_secret(b"", b"x"));
+    }
+
+    #[test]
     fn passwords_follow_the_rules() {
         let user = Username::parse("a.clinician").unwrap();
         assert!(check_new_password("correct horse battery", &user).is_ok());

@@ -8,7 +8,8 @@ use custodian_core::audit::{Actor, AuditOutcome};
 use custodian_core::ids::StaffId;
 use custodian_store::{PendingSsoLogin, StaffAccount};
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreProviderMetadata,
+    CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata,
 };
 use openidconnect::{
     AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl,
@@ -163,6 +164,18 @@ fn claims_refusal(error: &ClaimsVerificationError) -> (&'static str, &'static st
     }
 }
 
+/// The ID token signature algorithms accepted.
+const ASYMMETRIC_ALGORITHMS: [CoreJwsSigningAlgorithm; 8] = [
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha384,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha512,
+    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+    CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+];
+
 /// What a member of staff is told when single sign-on did not sign them in.
 const ASK_ADMINISTRATOR: &str = "single sign-on did not sign you in. Sign in again; if this happens again, ask your Custodian administrator, who can check your account";
 
@@ -307,7 +320,11 @@ impl Custodian {
                 .refuse_sso(None, "sso.no_id_token", "no ID token", None)
                 .await);
         };
-        let verifier = client.id_token_verifier();
+        // Only the provider's published public keys may sign: never `none`, and never HS*,
+        // which is keyed with the client secret that Custodian itself holds.
+        let verifier = client
+            .id_token_verifier()
+            .set_allowed_algs(ASYMMETRIC_ALGORITHMS);
         match id_token.claims(&verifier, &Nonce::new(pending.nonce.clone())) {
             Ok(claims) => Ok(claims.clone()),
             Err(error) => {
