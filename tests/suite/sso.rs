@@ -258,12 +258,18 @@ async fn s5_a_tampered_or_replayed_return_is_refused(backend: Backend) {
     let elsewhere = come_back(&app, "custodian_sso=someone-elses", &path).await;
     assert_eq!(elsewhere.code(), "sso.no_pending_sign_in");
     assert!(session(&elsewhere).is_none());
+    // A return claiming to come from another provider (a mix-up, RFC 9207).
+    let (cookie, path) = through_provider(&app, &provider).await;
+    assert!(path.contains("iss="), "the provider names itself: {path}");
+    let mixed_up = path.replace("iss=", "iss=http%3A%2F%2Fevil.invalid");
+    let mixed_up = come_back(&app, &cookie, &mixed_up).await;
+    assert_eq!(mixed_up.code(), "sso.wrong_issuer", "{}", mixed_up.body);
     let refused = refusals(&app).await;
     assert!(
         refused.iter().any(|d| d.contains("bad state")),
         "{refused:?}"
     );
-    assert_eq!(refused.len(), 3, "{refused:?}");
+    assert_eq!(refused.len(), 4, "{refused:?}");
 }
 
 async fn s5_a_locked_account_cannot_sign_in_with_single_sign_on(backend: Backend) {

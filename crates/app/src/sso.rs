@@ -66,6 +66,8 @@ pub struct SsoReturn {
     pub code: Option<String>,
     /// The provider's own refusal (`access_denied`, say).
     pub error: Option<String>,
+    /// The issuer the return says it comes from (RFC 9207), when the provider says.
+    pub iss: Option<String>,
 }
 
 impl Sso {
@@ -266,6 +268,12 @@ impl Custodian {
         if !state_matches {
             return Err(self
                 .refuse_sso(None, "sso.bad_state", "bad state", None)
+                .await);
+        }
+        // A return from another provider the browser also uses (a mix-up attack, RFC 9207).
+        if back.iss.as_deref().is_some_and(|iss| iss != sso.issuer()) {
+            return Err(self
+                .refuse_sso(None, "sso.wrong_issuer", "wrong issuer", None)
                 .await);
         }
         if let Some(error) = back.error {

@@ -84,6 +84,7 @@ pub struct Callback {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+    iss: Option<String>,
 }
 
 /// Finishes the sign-in the provider sent the browser back from.
@@ -97,6 +98,7 @@ pub async fn callback(
         state: query.state,
         code: query.code,
         error: query.error,
+        iss: query.iss,
     };
     let mut headers = HeaderMap::new();
     if let Some(cleared) = sso_cookie("", 0) {
