@@ -188,6 +188,8 @@ fn api_rows() -> Vec<Row> {
         row!(GET "/auth/totp" "YYYYYYYYY", |i, w| api(Method::GET, "/auth/totp", w, None)),
         row!(POST "/auth/totp/enrol" "YYYYyYYyY", |i, w| api(Method::POST, "/auth/totp/enrol", w, None)),
         row!(POST "/auth/totp/confirm" "yyyyyyyyy", |i, w| api(Method::POST, "/auth/totp/confirm", w, Some(json!({"code": "000000"})))),
+        row!(PUT "/staff/{id}/sso" "NNNNNNNyN", |i, w| api(Method::PUT, &format!("/staff/{}/sso", i.get("breaker")), w,
+            Some(json!({"subject": "synthetic-subject-0001"})))),
         row!(DELETE "/staff/{id}/totp" "NNNNNNNYN", |i, w| api(Method::DELETE, &format!("/staff/{}/totp", i.get("breaker")), w, None)),
         row!(GET "/vault/signing-key" "YYYYYYYYY", |i, w| api(Method::GET, "/vault/signing-key", w, None)),
         // Accounts and policies: administrators only.
@@ -304,6 +306,9 @@ fn page_rows() -> Vec<Row> {
         // The code step answers only a half sign-in: without one it sends the browser to sign in.
         row!(GET "/sign-in/code" "YYYYYYYYY", |i, w| Request::get("/sign-in/code").body(Body::empty()).unwrap()),
         row!(POST "/sign-in/code" "yyyyyyyyy", |i, w| crate::pages::form("/sign-in/code", &[("code", "000000")])),
+        // Single sign-on is not configured in this app: its addresses do not exist (tests/suite/sso.rs).
+        row!(GET "/sign-in/sso" "---------", |i, w| Request::get("/sign-in/sso").body(Body::empty()).unwrap()),
+        row!(GET "/sign-in/sso/callback" "---------", |i, w| Request::get("/sign-in/sso/callback?code=x&state=y").body(Body::empty()).unwrap()),
         row!(GET "/totp" "YYYYYYYYY", |i, w| page(Method::GET, "/totp", w, &[])),
         row!(POST "/totp" "yyyyyyyyy", |i, w| page(Method::POST, "/totp", w, &[("code", "000000")])),
         row!(POST "/totp/start" "YYYYyYYyY", |i, w| page(Method::POST, "/totp/start", w, &[])),

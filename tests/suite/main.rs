@@ -51,11 +51,35 @@ macro_rules! app_on_both_backends {
 }
 
 mod access_table;
+/// Runs each named story, `async fn story(backend: Backend)`, once per backend: for stories that
+/// build their own app (with single sign-on, say).
+macro_rules! sso_on_both_backends {
+    ($($story:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    super::$story(custodian_testkit::Backend::Sqlite).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    super::$story(custodian_testkit::Backend::Postgres).await
+                }
+            )+
+        }
+    };
+}
+
 mod accounts;
 mod audit;
 mod browser;
 mod browser_journey;
 mod browser_keyboard;
+mod browser_sso;
 mod browser_totp;
 mod cli;
 mod cli_vault;
@@ -67,5 +91,6 @@ mod pages;
 mod register;
 mod schema;
 mod session_pages;
+mod sso;
 mod totp;
 mod vault;

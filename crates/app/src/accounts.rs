@@ -59,7 +59,7 @@ impl Secret {
         &self.0
     }
 
-    fn random(prefix: &str) -> AppResult<Self> {
+    pub(crate) fn random(prefix: &str) -> AppResult<Self> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes)
             .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
@@ -90,7 +90,7 @@ impl Secret {
         Ok(Self(groups.join("-")))
     }
 
-    fn digest(&self) -> [u8; 32] {
+    pub(crate) fn digest(&self) -> [u8; 32] {
         Sha256::digest(self.0.as_bytes()).into()
     }
 }
@@ -375,7 +375,7 @@ impl Custodian {
     }
 
     /// Records a new sign-in for `account`, forgetting its wrong passwords and codes.
-    async fn open_sign_in(
+    pub(crate) async fn open_sign_in(
         &self,
         tx: &mut custodian_store::RegisterTx,
         account: StaffAccount,
@@ -506,7 +506,11 @@ impl Custodian {
     }
 
     /// The refusal for an account locked by wrong passwords and codes, if it is locked at `now`.
-    async fn lockout(&self, staff: StaffId, now: OffsetDateTime) -> AppResult<Option<AppError>> {
+    pub(crate) async fn lockout(
+        &self,
+        staff: StaffId,
+        now: OffsetDateTime,
+    ) -> AppResult<Option<AppError>> {
         let (failures, last) = {
             let mut tx = self.register.read().await?;
             tx.sign_in_failures_since(staff, now - LOCKOUT_FOR).await?
@@ -898,6 +902,11 @@ impl Custodian {
     }
 }
 
+/// Whether two secrets are equal, taking the same time wherever they differ.
+pub(crate) fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// A hash to check against when an account does not exist, made once at start-up.
 pub(crate) fn decoy_hash() -> AppResult<String> {
     hash_password("not a password anyone has")
@@ -925,6 +934,14 @@ mod tests {
                 .all(|c| c == '-' || "abcdefghjkmnpqrstuvwxyz23456789".contains(c))
         );
         assert_ne!(password, Secret::one_time_password().unwrap());
+    }
+
+    #[test]
+    fn secrets_compare_equal_only_when_identical() {
+        assert!(same_secret(b"state-123", b"state-123"));
+        assert!(!same_secret(b"state-123", b"state-124"));
+        assert!(!same_secret(b"state-123", b"state-12"));
+        assert!(!same_secret(b"", b"x"));
     }
 
     #[test]

@@ -35,6 +35,15 @@ pub enum AppError {
     #[error("{0}")]
     LockedOut(String),
 
+    /// A single sign-on came back but does not sign anyone in: a forged or stale return, a token
+    /// that fails its checks, or a subject linked to no account.
+    #[error("{message}")]
+    SignInRefused { code: &'static str, message: String },
+
+    /// The OpenID provider failed or answered with something unusable.
+    #[error("{0}")]
+    Provider(String),
+
     /// The caller is signed in but may not do this.
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },
@@ -99,11 +108,13 @@ impl AppError {
             Self::NotFound { what, .. } => format!("{}.not_found", what.replace(' ', "_")),
             Self::Conflict { code, .. }
             | Self::Forbidden { code, .. }
+            | Self::SignInRefused { code, .. }
             | Self::Gone { code, .. } => (*code).to_owned(),
             Self::Vault(error) => error.code().to_owned(),
             Self::TooLarge { .. } => "media.too_large".to_owned(),
             Self::RangeNotSatisfiable { .. } => "media.range_not_satisfiable".to_owned(),
             Self::Startup(_) => "startup".to_owned(),
+            Self::Provider(_) => "sso.provider_failed".to_owned(),
             Self::Unauthenticated(_) => "auth.unauthenticated".to_owned(),
             Self::LockedOut(_) => "auth.locked_out".to_owned(),
             Self::CodeRequired(_) => "auth.code_required".to_owned(),

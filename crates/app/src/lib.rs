@@ -17,6 +17,7 @@ pub mod oversight;
 pub mod persons;
 pub mod recordings;
 pub mod sessions;
+pub mod sso;
 pub mod staff;
 pub mod vault;
 
@@ -42,6 +43,8 @@ pub struct Custodian {
     legal_holds: Arc<dyn LegalHolds>,
     /// The access policies in force (S2, S3, X6).
     access: Arc<access::PoliciesInForce>,
+    /// The OpenID provider for single sign-on, when configured.
+    sso: Option<Arc<sso::Sso>>,
 }
 
 impl Custodian {
@@ -61,6 +64,7 @@ impl Custodian {
             vault: Arc::new(vault),
             legal_holds: Arc::new(NoLegalHolds),
             access: Arc::new(access),
+            sso: None,
         })
     }
 

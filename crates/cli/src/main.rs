@@ -2,6 +2,7 @@
 #![allow(clippy::print_stdout)]
 
 mod key_lock;
+mod oidc;
 mod settings;
 
 use std::path::PathBuf;
@@ -194,7 +195,11 @@ async fn open(settings: &Settings) -> Result<Custodian, CliError> {
     tracing::info!(database = %location, "opening the register");
     let register = Register::connect(&location).await?;
     register.migrate().await?;
-    Ok(Custodian::start(register, Arc::new(SystemClock), settings.vault()?).await?)
+    let custodian = Custodian::start(register, Arc::new(SystemClock), settings.vault()?).await?;
+    match &settings.oidc {
+        Some(oidc) => Ok(custodian.with_sso(custodian_app::sso::Sso::new(oidc.sso()?)?)),
+        None => Ok(custodian),
+    }
 }
 
 async fn run(command: Command, settings: Settings) -> Result<ExitCode, CliError> {
@@ -373,6 +378,14 @@ async fn serve(settings: Settings) -> Result<ExitCode, CliError> {
                 "\nThe first administrator account `{}` was created with the password from CUSTODIAN_ADMIN_PASSWORD.\n",
                 first.username
             ),
+        }
+    }
+    if let Some(sso) = custodian.sso() {
+        // Fetched now to find a misconfiguration early; a provider that is down is tried again
+        // at the first single sign-on, and password sign-in works meanwhile.
+        match sso.discover().await {
+            Ok(_) => tracing::info!(issuer = sso.issuer(), "single sign-on is on"),
+            Err(error) => tracing::warn!(%error, "single sign-on's provider did not answer"),
         }
     }
     let app = custodian_web::router(custodian_web::AppState::with_sign_in_limit(

@@ -12,6 +12,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::CliError;
+use crate::oidc::OidcSettings;
 
 /// Settings after every layer is applied.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +40,8 @@ pub struct Settings {
     pub sign_in_attempts_per_minute: u32,
     /// Whether the last address in `X-Forwarded-For` is the client's: only behind a proxy that sets it.
     pub trust_forwarded_for: bool,
+    /// Single sign-on with OpenID Connect; off when absent.
+    pub oidc: Option<OidcSettings>,
 }
 
 /// Where media is kept.
@@ -73,6 +76,7 @@ impl Default for Settings {
             kek_file: None,
             sign_in_attempts_per_minute: 20,
             trust_forwarded_for: false,
+            oidc: None,
         }
     }
 }
@@ -121,6 +125,11 @@ impl Settings {
                 "sign_in_attempts_per_minute",
                 "trust_forwarded_for",
             ]))
+            .merge(
+                Env::prefixed("CUSTODIAN_OIDC_")
+                    .only(&["issuer", "client_id", "public_url", "label"])
+                    .map(|key| format!("oidc.{}", key.as_str()).into()),
+            )
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|error| CliError::Settings(error.to_string()))
@@ -245,6 +254,37 @@ mod tests {
             ..Settings::default()
         };
         assert!(none.sign_in_limit().is_err());
+    }
+
+    #[test]
+    fn single_sign_on_is_off_unless_configured_and_its_secret_is_never_read_from_the_file() {
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join("custodian.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\n").unwrap();
+        assert_eq!(
+            Settings::load(Some(&file), &Overrides::default())
+                .unwrap()
+                .oidc,
+            None
+        );
+        std::fs::write(
+            &file,
+            "[oidc]\nissuer = \"https://login.example.invalid\"\nclient_id = \"custodian\"\npublic_url = \"https://custodian.example.invalid\"\nlabel = \"Sign in with NHS Identity\"\n",
+        )
+        .unwrap();
+        let oidc = Settings::load(Some(&file), &Overrides::default())
+            .unwrap()
+            .oidc
+            .unwrap();
+        assert_eq!(oidc.label, "Sign in with NHS Identity");
+        assert_eq!(oidc.client_id, "custodian");
+        std::fs::write(
+            &file,
+            "[oidc]\nissuer = \"https://login.example.invalid\"\nclient_id = \"custodian\"\npublic_url = \"https://custodian.example.invalid\"\nclient_secret = \"not here\"\n",
+        )
+        .unwrap();
+        let error = Settings::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(error.to_string().contains("client_secret"), "{error}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod persons;
 mod recordings;
 mod rows;
 mod sessions;
+mod sso;
 mod staff;
 mod totp;
 
@@ -33,6 +34,7 @@ pub use group_commit::CommitStatistics;
 pub use location::DatabaseLocation;
 pub use media::{DestructionRecord, MediaRecord};
 pub use persons::PersonMatch;
+pub use sso::PendingSsoLogin;
 pub use staff::{ApiToken, StaffAccount};
 
 /// The result of a register operation.

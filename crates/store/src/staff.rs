@@ -38,7 +38,7 @@ pub struct ApiToken {
 }
 
 #[derive(sqlx::FromRow)]
-struct StaffRow {
+pub(crate) struct StaffRow {
     id: Uuid,
     username: String,
     display_name: String,
@@ -195,7 +195,7 @@ impl RegisterTx {
         Ok(account)
     }
 
-    async fn with_access_optional(
+    pub(crate) async fn with_access_optional(
         &mut self,
         row: Option<StaffRow>,
     ) -> StoreResult<Option<StaffAccount>> {

@@ -116,6 +116,19 @@ impl TestApp {
 
     /// A fresh application on `backend` keeping media in `storage`.
     pub async fn with_storage(backend: Backend, storage: StorageChoice) -> Self {
+        Self::build(backend, storage, None).await
+    }
+
+    /// A fresh application on `backend` with single sign-on at the provider `sso` describes.
+    pub async fn with_sso(backend: Backend, sso: custodian_app::sso::SsoSettings) -> Self {
+        Self::build(backend, StorageChoice::Local, Some(sso)).await
+    }
+
+    async fn build(
+        backend: Backend,
+        storage: StorageChoice,
+        sso: Option<custodian_app::sso::SsoSettings>,
+    ) -> Self {
         let db = TestDatabase::new(backend).await;
         let data = tempfile::tempdir().expect("a data folder");
         let mut vault = VaultSettings::local(data.path());
@@ -125,6 +138,12 @@ impl TestApp {
         let custodian = Custodian::start(db.register.clone(), clock.clone(), vault)
             .await
             .expect("the application starts");
+        let custodian = match sso {
+            Some(settings) => custodian.with_sso(
+                custodian_app::sso::Sso::new(settings).expect("valid single sign-on settings"),
+            ),
+            None => custodian,
+        };
         custodian
             .ensure_administrator(Some(ADMIN_PASSWORD))
             .await
@@ -242,6 +261,11 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
+        self.serve_on(listener)
+    }
+
+    /// Serves the app on `listener` (bound beforehand, when its address must be known first).
+    pub fn serve_on(&self, listener: tokio::net::TcpListener) -> String {
         let address = listener.local_addr().expect("the port's address");
         let router = self
             .router

@@ -12,6 +12,7 @@ mod browser;
 mod database;
 pub mod fixtures;
 mod garage;
+pub mod oidc;
 
 pub use app::{
     ADMIN_PASSWORD, CLINICIAN, CLINICIAN_PASSWORD, CLINICIAN_SERVICE, Reply, SignIn, TestApp,

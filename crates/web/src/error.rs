@@ -163,7 +163,8 @@ impl From<AppError> for ApiError {
                 }
                 .with_field(Some("code"));
             }
-            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::Forbidden { .. } | AppError::SignInRefused { .. } => StatusCode::FORBIDDEN,
+            AppError::Provider(_) => StatusCode::BAD_GATEWAY,
             AppError::Refused(refusal) => {
                 return Self {
                     status: StatusCode::FORBIDDEN,
@@ -217,6 +218,9 @@ impl From<AppError> for ApiError {
             match status {
                 StatusCode::SERVICE_UNAVAILABLE => {
                     "the register is unavailable; please try again shortly".to_owned()
+                }
+                StatusCode::BAD_GATEWAY => {
+                    "the single sign-on provider did not answer as expected; please try again, or sign in with your password".to_owned()
                 }
                 _ => "something went wrong on our side; it has been logged".to_owned(),
             }

@@ -65,7 +65,8 @@ fn api() -> (Router<AppState>, OpenApi) {
         .merge(routes::sessions::routes())
         .merge(routes::recordings::routes())
         .merge(routes::media::routes())
-        .merge(routes::audit::routes());
+        .merge(routes::audit::routes())
+        .merge(routes::sso::routes());
     let (router, mut openapi) = OpenApiRouter::with_openapi(document())
         .merge(routes::health::routes())
         .nest("/api/v1", v1)

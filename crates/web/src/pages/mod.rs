@@ -15,6 +15,7 @@ mod recording;
 mod sessions;
 mod sign_in;
 pub mod signed_in;
+mod sso;
 mod totp;
 mod withdrawal_form;
 
@@ -65,6 +66,8 @@ fn pages() -> Pages {
     )
     .route("/totp", get(totp::show).post(totp::confirm))
     .route("/totp/start", post(totp::start))
+    .route("/sign-in/sso", get(sso::start))
+    .route("/sign-in/sso/callback", get(sso::callback))
     .route("/sign-out", post(sign_in::sign_out))
     .route("/sign-out-everywhere", post(sign_in::sign_out_everywhere))
     .route("/assets/custodian.css", get(stylesheet))

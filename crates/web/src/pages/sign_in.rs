@@ -26,6 +26,8 @@ struct SignInPage {
     return_to: String,
     /// The anti-forgery token of this page's own cookie (there is no sign-in yet to tie it to).
     csrf: String,
+    /// The single sign-on button's words, when single sign-on is configured.
+    sso_label: Option<String>,
 }
 
 form_errors!(SignInPage);
@@ -35,7 +37,8 @@ const SIGN_IN_FORM_COOKIE: &str = "custodian_sign_in_form";
 
 /// Shows the sign-in page with a fresh random value in its own cookie, whose token the form
 /// carries: another site cannot sign a browser in to an account of its choosing (login CSRF).
-fn show(status: StatusCode, mut page: SignInPage) -> Response {
+fn show(state: &AppState, status: StatusCode, mut page: SignInPage) -> Response {
+    page.sso_label = state.custodian.sso().map(|sso| sso.label().to_owned());
     let nonce = match custodian_app::accounts::form_nonce() {
         Ok(nonce) => nonce,
         Err(error) => return crate::ApiError::from(error).into_response(),
@@ -66,6 +69,7 @@ impl SignInPage {
             username,
             return_to,
             csrf: String::new(),
+            sso_label: None,
         }
     }
 }
@@ -76,9 +80,10 @@ pub struct ReturnTo {
     return_to: String,
 }
 
-pub async fn form(Query(query): Query<ReturnTo>) -> Response {
+pub async fn form(State(state): State<AppState>, Query(query): Query<ReturnTo>) -> Response {
     let return_to = safe_return_path(&query.return_to).to_owned();
     show(
+        &state,
         StatusCode::OK,
         SignInPage::new(String::new(), return_to, Vec::new()),
     )
@@ -195,6 +200,7 @@ pub async fn submit(
                 .to_owned(),
         }];
         return show(
+            &state,
             StatusCode::FORBIDDEN,
             SignInPage::new(form.username, return_to, errors),
         );
@@ -214,7 +220,7 @@ pub async fn submit(
     }
     if !errors.is_empty() {
         let page = SignInPage::new(form.username, return_to, errors);
-        return show(StatusCode::UNPROCESSABLE_ENTITY, page);
+        return show(&state, StatusCode::UNPROCESSABLE_ENTITY, page);
     }
     match state
         .custodian
@@ -231,7 +237,7 @@ pub async fn submit(
                 message: "Enter a correct username and password".to_owned(),
             }];
             let page = SignInPage::new(form.username, return_to, errors);
-            show(StatusCode::UNAUTHORIZED, page)
+            show(&state, StatusCode::UNAUTHORIZED, page)
         }
         Err(AppError::LockedOut(message)) => {
             let errors = vec![FieldError {
@@ -239,7 +245,7 @@ pub async fn submit(
                 message: super::sentence(&message),
             }];
             let page = SignInPage::new(form.username, return_to, errors);
-            show(StatusCode::TOO_MANY_REQUESTS, page)
+            show(&state, StatusCode::TOO_MANY_REQUESTS, page)
         }
         Err(error) => crate::ApiError::from(error).into_response(),
     }

@@ -9,3 +9,4 @@ pub mod media;
 pub mod persons;
 pub mod recordings;
 pub mod sessions;
+pub mod sso;
