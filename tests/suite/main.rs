@@ -50,6 +50,7 @@ macro_rules! app_on_both_backends {
     };
 }
 
+mod access;
 mod access_table;
 /// Runs each named story, `async fn story(backend: Backend)`, once per backend: for stories that
 /// build their own app (with single sign-on, say).

@@ -29,6 +29,17 @@ struct DashboardPage {
     missing_media: Vec<(String, String)>,
     failed_integrity: Vec<(String, String)>,
     device_copy_to_delete: Vec<(String, String)>,
+    /// For the information-governance lead: emergency access taken and not yet reviewed (S3).
+    emergency: Vec<EmergencyLine>,
+}
+
+/// One grant of emergency access, as the IG lead reviews it.
+struct EmergencyLine {
+    person_id: String,
+    started: String,
+    ends: String,
+    reason: String,
+    connected: bool,
 }
 
 pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
@@ -62,6 +73,17 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
         missing_media: super::persons::recording_links(&dashboard.missing_media),
         failed_integrity: super::persons::recording_links(&dashboard.failed_integrity),
         device_copy_to_delete: super::persons::recording_links(&dashboard.device_copy_to_delete),
+        emergency: dashboard
+            .emergency_to_review
+            .iter()
+            .map(|grant| EmergencyLine {
+                person_id: grant.person_id.to_string(),
+                started: custodian_app::london::london_time(grant.started_at),
+                ends: custodian_app::london::london_time(grant.ends_at),
+                reason: grant.reason.clone(),
+                connected: grant.connected,
+            })
+            .collect(),
     };
     render(StatusCode::OK, &page)
 }

@@ -1,0 +1,383 @@
+//! Access stories beyond the table (S2, S3, S5, X6): another team's ids, a personal connection
+//! everywhere, emergency access, the organisation's own policies and the report of refusals.
+
+use axum::http::{Method, StatusCode};
+use custodian_testkit::TestApp;
+use custodian_testkit::fixtures::mp4;
+use serde_json::{Value, json};
+
+async fn as_member(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> custodian_testkit::Reply {
+    app.call(method, path, Some(token), body).await
+}
+
+/// A person in the practitioner's service with a recording of them; (person, recording).
+async fn person_with_recording(app: &TestApp, given: &str) -> (String, String) {
+    let person = app.person(given, "has_capacity").await;
+    let recording = app
+        .upload(
+            &json!({
+                "kind": "video", "service": "CAMHS-NORTH", "subjects": [person], "purposes": ["clinical"],
+                "device": "TAB-0042", "made_at": custodian_testkit::fixtures::minutes_from_now(-30),
+                "location": "Therapy room 2",
+            }),
+            mp4(8_000, 4),
+        )
+        .await;
+    assert_eq!(recording.status, StatusCode::CREATED, "{:?}", recording);
+    let id = recording.headers["custodian-recording-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (person, id)
+}
+
+async fn s2_another_teams_ids_are_refused_named_and_audited(app: TestApp) {
+    let (person, recording) = person_with_recording(&app, "Ada").await;
+    let other = app
+        .staff_member(
+            "other.team",
+            "a pass phrase for elsewhere",
+            &["practitioner"],
+            &["ADULT-MH-EAST"],
+        )
+        .await;
+    for path in [
+        format!("/api/v1/persons/{person}"),
+        format!("/api/v1/recordings/{recording}"),
+        format!("/api/v1/recordings/{recording}/media"),
+        format!("/api/v1/recordings/{recording}/decision?purpose=clinical"),
+    ] {
+        let refused = as_member(&app, &other, Method::GET, &path, None).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{path}: {}",
+            refused.body
+        );
+        assert_eq!(refused.code(), "access.refused");
+        assert_eq!(refused.body["requirement"], "S2");
+        assert!(
+            refused.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("ask your team manager"),
+            "{}",
+            refused.body
+        );
+    }
+    // Nor does a search find them.
+    let found = as_member(
+        &app,
+        &other,
+        Method::GET,
+        "/api/v1/persons?q=Testperson",
+        None,
+    )
+    .await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert_eq!(found.body.as_array().unwrap().len(), 0, "{}", found.body);
+    // Once the team manager adds the other service to the person's care, they may.
+    let manager = app
+        .staff_member(
+            "team.manager",
+            "a pass phrase for managing",
+            &["team_manager"],
+            &["CAMHS-NORTH"],
+        )
+        .await;
+    let added = as_member(
+        &app,
+        &manager,
+        Method::POST,
+        &format!("/api/v1/persons/{person}/services"),
+        Some(json!({"service": "ADULT-MH-EAST"})),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::NO_CONTENT, "{}", added.body);
+    let seen = as_member(
+        &app,
+        &other,
+        Method::GET,
+        &format!("/api/v1/recordings/{recording}"),
+        None,
+    )
+    .await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+}
+
+async fn s3_a_declared_connection_keeps_its_maker_out_everywhere_whatever_their_role(app: TestApp) {
+    let (person, recording) = person_with_recording(&app, "Bela").await;
+    let (unconnected, _) = person_with_recording(&app, "Cato").await;
+    let declared = app
+        .post(
+            &format!("/api/v1/persons/{person}/connection"),
+            json!({"kind": "neighbour"}),
+        )
+        .await;
+    assert_eq!(declared.status, StatusCode::NO_CONTENT, "{}", declared.body);
+    for path in [
+        format!("/api/v1/persons/{person}"),
+        format!("/api/v1/persons/{person}/recordings"),
+        format!("/api/v1/recordings/{recording}"),
+        format!("/api/v1/recordings/{recording}/media"),
+    ] {
+        let refused = app.get(&path).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(refused.body["requirement"], "S3", "{}", refused.body);
+    }
+    // The search leaves out the connected person and keeps the other.
+    let found = app.get("/api/v1/persons?q=Testperson").await;
+    let ids: Vec<&str> = found
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !ids.contains(&person.as_str()) && ids.contains(&unconnected.as_str()),
+        "{ids:?}"
+    );
+    // The connection is theirs to see.
+    let mine = app.get("/api/v1/connections").await;
+    assert_eq!(mine.body[0]["person_id"], person.as_str());
+    // No local policy can lift it: a permit for everyone changes nothing.
+    let policy = app
+        .call(
+            Method::PUT,
+            "/api/v1/policies/everyone-sees-everything",
+            Some(&app.admin_token),
+            Some(json!({"text": "permit (principal, action, resource);"})),
+        )
+        .await;
+    assert_eq!(policy.status, StatusCode::NO_CONTENT, "{}", policy.body);
+    assert_eq!(
+        app.get(&format!("/api/v1/recordings/{recording}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn s3_emergency_access_needs_a_reason_lasts_an_hour_and_waits_for_the_ig_lead(app: TestApp) {
+    let (person, recording) = person_with_recording(&app, "Dara").await;
+    let other = app
+        .staff_member(
+            "on.call",
+            "a pass phrase for the night",
+            &["practitioner"],
+            &["ADULT-MH-EAST"],
+        )
+        .await;
+    let path = format!("/api/v1/persons/{person}/emergency-access");
+    let no_reason = as_member(
+        &app,
+        &other,
+        Method::POST,
+        &path,
+        Some(json!({"reason": "need it"})),
+    )
+    .await;
+    assert_eq!(no_reason.status, StatusCode::CONFLICT);
+    assert_eq!(no_reason.code(), "access.reason_required");
+    let taken = as_member(
+        &app,
+        &other,
+        Method::POST,
+        &path,
+        Some(json!({"reason": "Called to the ward at night; no one from the team on duty"})),
+    )
+    .await;
+    assert_eq!(taken.status, StatusCode::CREATED, "{}", taken.body);
+    let seen = as_member(
+        &app,
+        &other,
+        Method::GET,
+        &format!("/api/v1/recordings/{recording}"),
+        None,
+    )
+    .await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+
+    // The IG lead is told: it waits for their review, on the API and on their dashboard.
+    let ig = app
+        .staff_member(
+            "ig.lead",
+            "a pass phrase for governance",
+            &["information_governance_lead"],
+            &[],
+        )
+        .await;
+    let waiting = as_member(&app, &ig, Method::GET, "/api/v1/emergency-access", None).await;
+    assert_eq!(
+        waiting.body[0]["reason"],
+        "Called to the ward at night; no one from the team on duty"
+    );
+    let grant = waiting.body[0]["id"].as_str().unwrap().to_owned();
+    let dashboard = app
+        .custodian
+        .dashboard(
+            &app.custodian
+                .authenticate_token(&custodian_app::Secret::from(ig.clone()))
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(dashboard.emergency_to_review.len(), 1);
+    let reviewed = as_member(
+        &app,
+        &ig,
+        Method::POST,
+        &format!("/api/v1/emergency-access/{grant}/review"),
+        None,
+    )
+    .await;
+    assert_eq!(reviewed.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        as_member(&app, &ig, Method::GET, "/api/v1/emergency-access", None)
+            .await
+            .body,
+        json!([])
+    );
+
+    // An hour later it has ended.
+    app.clock.advance(time::Duration::minutes(61));
+    let ended = as_member(
+        &app,
+        &other,
+        Method::GET,
+        &format!("/api/v1/recordings/{recording}"),
+        None,
+    )
+    .await;
+    assert_eq!(ended.status, StatusCode::FORBIDDEN, "{}", ended.body);
+}
+
+async fn x6_the_organisations_own_policy_is_checked_audited_and_takes_effect(app: TestApp) {
+    let (person, _) = person_with_recording(&app, "Eli").await;
+    let invalid = app
+        .call(Method::PUT, "/api/v1/policies/no-such-role", Some(&app.admin_token),
+            Some(json!({"text": "permit (principal, action == Custodian::Action::\"fly\", resource);"})))
+        .await;
+    assert_eq!(
+        invalid.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        invalid.body
+    );
+    assert_eq!(invalid.code(), "access.invalid_policy");
+    assert_eq!(invalid.body["requirement"], "X6");
+    assert!(
+        invalid.body["detail"].as_str().unwrap().contains("fly"),
+        "{}",
+        invalid.body
+    );
+    // Practitioners of this organisation may not take emergency access.
+    let forbid = "@refusal(\"this organisation does not allow emergency access\")\n\
+        forbid (principal, action == Custodian::Action::\"break_glass\", resource);";
+    let put = app
+        .call(
+            Method::PUT,
+            "/api/v1/policies/no-break-glass",
+            Some(&app.admin_token),
+            Some(json!({"text": forbid})),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
+    let refused = app
+        .post(
+            &format!("/api/v1/persons/{person}/emergency-access"),
+            json!({"reason": "Called to the ward at night; no one from the team on duty"}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not allow emergency access"),
+        "{}",
+        refused.body
+    );
+    let listed = app
+        .call(
+            Method::GET,
+            "/api/v1/policies",
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(listed.body["local"][0]["name"], "no-break-glass");
+    let mut tx = app.db.register.read().await.unwrap();
+    let events = tx.audit_events_after(0, 10_000).await.unwrap();
+    let changed = events
+        .iter()
+        .find(|e| e.action == "access.policy_changed")
+        .expect("audited");
+    assert!(changed.detail.contains("sha256"), "{}", changed.detail);
+}
+
+async fn s5_refusals_are_reported_by_person_member_of_staff_and_rule(app: TestApp) {
+    let (person, recording) = person_with_recording(&app, "Fen").await;
+    let other = app
+        .staff_member(
+            "curious",
+            "a pass phrase for browsing",
+            &["practitioner"],
+            &["ADULT-MH-EAST"],
+        )
+        .await;
+    for _ in 0..3 {
+        as_member(
+            &app,
+            &other,
+            Method::GET,
+            &format!("/api/v1/recordings/{recording}"),
+            None,
+        )
+        .await;
+    }
+    let ig = app
+        .staff_member(
+            "ig.lead",
+            "a pass phrase for governance",
+            &["information_governance_lead"],
+            &[],
+        )
+        .await;
+    let report = as_member(&app, &ig, Method::GET, "/api/v1/reports/refusals", None).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert_eq!(report.body["by_person"][&person], 3, "{}", report.body);
+    assert_eq!(
+        report.body["by_rule"]["S2 no policy allows it"], 3,
+        "{}",
+        report.body
+    );
+    assert_eq!(
+        report.body["by_staff"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum::<u64>(),
+        3
+    );
+    // Only the IG lead sees it.
+    let refused = as_member(&app, &other, Method::GET, "/api/v1/reports/refusals", None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+app_on_both_backends!(
+    s2_another_teams_ids_are_refused_named_and_audited,
+    s3_a_declared_connection_keeps_its_maker_out_everywhere_whatever_their_role,
+    s3_emergency_access_needs_a_reason_lasts_an_hour_and_waits_for_the_ig_lead,
+    x6_the_organisations_own_policy_is_checked_audited_and_takes_effect,
+    s5_refusals_are_reported_by_person_member_of_staff_and_rule,
+);
