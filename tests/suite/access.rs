@@ -374,7 +374,33 @@ async fn s5_refusals_are_reported_by_person_member_of_staff_and_rule(app: TestAp
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
+async fn s2_a_page_offers_only_what_the_role_may_do(app: TestApp) {
+    for (username, password, offered) in [
+        (
+            custodian_testkit::CLINICIAN,
+            custodian_testkit::CLINICIAN_PASSWORD,
+            true,
+        ),
+        ("admin", custodian_testkit::ADMIN_PASSWORD, false),
+    ] {
+        let cookie = app.sign_in(username, password).await.cookie.unwrap();
+        let request = axum::http::Request::get("/")
+            .header(axum::http::header::COOKIE, cookie)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let (status, _, bytes) = app.send_raw(request).await;
+        assert_eq!(status, StatusCode::OK);
+        let html = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            html.contains("Find a person"),
+            offered,
+            "{username}: {html}"
+        );
+    }
+}
+
 app_on_both_backends!(
+    s2_a_page_offers_only_what_the_role_may_do,
     s2_another_teams_ids_are_refused_named_and_audited,
     s3_a_declared_connection_keeps_its_maker_out_everywhere_whatever_their_role,
     s3_emergency_access_needs_a_reason_lasts_an_hour_and_waits_for_the_ig_lead,

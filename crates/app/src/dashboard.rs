@@ -38,6 +38,9 @@ pub struct Dashboard {
     pub device_copy_to_delete: Vec<Recording>,
     /// Emergency access waiting for review, for those who oversee access (S3, S5).
     pub emergency_to_review: Vec<custodian_store::EmergencyAccess>,
+    /// Whether their role lets them search for people (an administrator's or auditor's does not),
+    /// so the page offers only what they may do.
+    pub may_find_persons: bool,
 }
 
 /// A person at a glance: who they are, their consents, their latest
@@ -150,6 +153,13 @@ impl Custodian {
         } else {
             Vec::new()
         };
+        let may_find_persons = self
+            .allows(
+                caller,
+                custodian_access::Action::FindPersons,
+                crate::access::Target::Organisation,
+            )
+            .await?;
         let mut tx = self.register.read().await?;
         let mut sessions_today = Vec::with_capacity(sessions.len());
         for session in sessions {
@@ -171,6 +181,7 @@ impl Custodian {
             failed_integrity,
             device_copy_to_delete,
             emergency_to_review,
+            may_find_persons,
         })
     }
 }

@@ -31,6 +31,7 @@ struct DashboardPage {
     device_copy_to_delete: Vec<(String, String)>,
     /// For the information-governance lead: emergency access taken and not yet reviewed (S3).
     emergency: Vec<EmergencyLine>,
+    may_find_persons: bool,
 }
 
 /// One grant of emergency access, as the IG lead reviews it.
@@ -73,6 +74,7 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
         missing_media: super::persons::recording_links(&dashboard.missing_media),
         failed_integrity: super::persons::recording_links(&dashboard.failed_integrity),
         device_copy_to_delete: super::persons::recording_links(&dashboard.device_copy_to_delete),
+        may_find_persons: dashboard.may_find_persons,
         emergency: dashboard
             .emergency_to_review
             .iter()
