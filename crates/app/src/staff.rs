@@ -47,49 +47,11 @@ impl Custodian {
     ) -> AppResult<(StaffMember, Secret)> {
         self.authorize(caller, Action::ManageAccounts, Target::Organisation)
             .await?;
-        check_access(&new.roles, &new.services)?;
-        let now = self.clock.now();
         let password = Secret::one_time_password()?;
-        let account = StaffAccount {
-            member: StaffMember {
-                id: StaffId::from_uuid(Uuid::now_v7()),
-                username: new.username,
-                display_name: new.display_name,
-                roles: new.roles,
-                services: new.services,
-            },
-            password_hash: hash_password(password.expose())?,
-            must_change_password: true,
-            created_at: now,
-            disabled_at: None,
-            totp_enrolled_at: None,
-        };
-        let mut tx = self.register.write().await?;
-        if tx
-            .staff_by_username(&account.member.username)
-            .await?
-            .is_some()
-        {
-            return Err(AppError::Conflict {
-                code: "staff.username_taken",
-                message: format!(
-                    "the username `{}` is taken; choose another",
-                    account.member.username
-                ),
-            });
-        }
-        tx.insert_staff(&account).await?;
-        Audit::change("staff.created")
-            .detail(serde_json::json!({
-                "staff_id": account.member.id,
-                "username": account.member.username,
-                "roles": account.member.roles,
-                "services": account.member.services,
-            }))
-            .write(&mut tx, caller.actor(), now)
+        let member = self
+            .add_member(new, password.expose(), true, caller.actor())
             .await?;
-        tx.commit().await?;
-        Ok((account.member, password))
+        Ok((member, password))
     }
 
     /// Replaces a colleague's roles and services; audited with what they were before.
@@ -144,6 +106,19 @@ impl Custodian {
         new: NewStaff,
         password: &str,
     ) -> AppResult<StaffMember> {
+        self.add_member(new, password, false, custodian_core::audit::Actor::System)
+            .await
+    }
+
+    /// Adds `new` with `password` (one they must replace at first sign-in, if `must_change`),
+    /// refusing a username already taken; audited as done by `actor`.
+    async fn add_member(
+        &self,
+        new: NewStaff,
+        password: &str,
+        must_change: bool,
+        actor: custodian_core::audit::Actor,
+    ) -> AppResult<StaffMember> {
         check_access(&new.roles, &new.services)?;
         let now = self.clock.now();
         let account = StaffAccount {
@@ -155,12 +130,25 @@ impl Custodian {
                 services: new.services,
             },
             password_hash: hash_password(password)?,
-            must_change_password: false,
+            must_change_password: must_change,
             created_at: now,
             disabled_at: None,
             totp_enrolled_at: None,
         };
         let mut tx = self.register.write().await?;
+        if tx
+            .staff_by_username(&account.member.username)
+            .await?
+            .is_some()
+        {
+            return Err(AppError::Conflict {
+                code: "staff.username_taken",
+                message: format!(
+                    "the username `{}` is taken; choose another",
+                    account.member.username
+                ),
+            });
+        }
         tx.insert_staff(&account).await?;
         Audit::change("staff.created")
             .detail(serde_json::json!({
@@ -169,7 +157,7 @@ impl Custodian {
                 "roles": account.member.roles,
                 "services": account.member.services,
             }))
-            .write(&mut tx, custodian_core::audit::Actor::System, now)
+            .write(&mut tx, actor, now)
             .await?;
         tx.commit().await?;
         Ok(account.member)
