@@ -1,5 +1,6 @@
-//! Benchmark: the latency of one access decision (median and 99th percentile) with the shipped
-//! policies alone, the baseline measured in the same run, and with 200 local policies added.
+//! Benchmark: the latency of one access decision (median and 99th percentile) with 200 local
+//! policies loaded, beside the shipped policies alone measured in the same run, and the worst
+//! case where every local policy concerns the act being asked.
 #![allow(
     clippy::print_stdout,
     clippy::unwrap_used,
@@ -14,36 +15,73 @@ use custodian_access::{AccessPolicies, Action, Circumstances, LocalPolicy, Princ
 use custodian_core::staff::Role;
 use uuid::Uuid;
 
-/// How much slower the 99th percentile may be with 200 local policies than with none.
-const TARGET_RATIO: f64 = 4.0;
-/// A decision is made once per request; a request must stay well under a millisecond for it.
-const TARGET_P99: Duration = Duration::from_micros(500);
+/// Issue 5: under 50 µs at the 99th percentile with 200 policies loaded.
+const TARGET_P99: Duration = Duration::from_micros(50);
 const LOCAL_POLICIES: usize = 200;
 const SAMPLES: usize = 20_000;
 
-/// Local policies of the kinds organisations write: a service's team managers see another
-/// service's recordings, a service forbids a purpose, a team may not take emergency access.
-fn local_policies() -> Vec<LocalPolicy> {
+/// Local policies of the kinds organisations write, spread over acts and roles as an
+/// organisation's would be: partner services' team managers, purposes forbidden in a service,
+/// records managers and communications granted more, emergency access narrowed, a service's
+/// practitioners kept from starting sessions.
+fn spread_policy(n: usize) -> String {
+    match n % 10 {
+        0 => format!(
+            r#"permit (principal in Custodian::Role::"team_manager", action == Custodian::Action::"view_recording", resource)
+               when {{ principal.services.contains("SERVICE-{n}") && resource.services.contains("PARTNER-{n}") }};"#
+        ),
+        1 => format!(
+            r#"permit (principal in Custodian::Role::"team_manager", action == Custodian::Action::"view_person", resource)
+               when {{ principal.services.contains("SERVICE-{n}") && resource.services.contains("PARTNER-{n}") }};"#
+        ),
+        2 => format!(
+            r#"permit (principal in Custodian::Role::"records_manager", action == Custodian::Action::"play_recording", resource)
+               when {{ resource.services.contains("SERVICE-{n}") && resource.purposes.contains("incident_investigation") }};"#
+        ),
+        3 => format!(
+            r#"forbid (principal, action == Custodian::Action::"play_recording", resource)
+               when {{ resource.services.contains("SERVICE-{n}") && resource.purposes.contains("social_media") }};"#
+        ),
+        4 => format!(
+            r#"forbid (principal, action == Custodian::Action::"break_glass", resource)
+               when {{ principal.services.contains("SERVICE-{n}") && context.connected }};"#
+        ),
+        5 => format!(
+            r#"permit (principal in Custodian::Role::"communications", action == Custodian::Action::"view_person", resource)
+               when {{ resource.services.contains("SERVICE-{n}") }};"#
+        ),
+        6 => format!(
+            r#"forbid (principal, action == Custodian::Action::"update_recording", resource)
+               when {{ resource.services.contains("SERVICE-{n}") && resource.purposes.contains("research") }};"#
+        ),
+        7 => format!(
+            r#"forbid (principal in Custodian::Role::"practitioner", action == Custodian::Action::"start_session", resource)
+               when {{ resource.services.contains("SERVICE-{n}") }};"#
+        ),
+        8 => format!(
+            r#"permit (principal in Custodian::Role::"auditor", action == Custodian::Action::"find_persons", resource)
+               when {{ principal.services.contains("SERVICE-{n}") }};"#
+        ),
+        _ => format!(
+            r#"forbid (principal, action == Custodian::Action::"record_consent", resource)
+               when {{ principal.services.contains("SERVICE-{n}") && resource.services.contains("CLOSED-{n}") }};"#
+        ),
+    }
+}
+
+/// The worst case: every local policy concerns playing a recording, the act asked.
+fn same_act_policy(n: usize) -> String {
+    format!(
+        r#"forbid (principal, action == Custodian::Action::"play_recording", resource)
+           when {{ resource.services.contains("SERVICE-{n}") && resource.purposes.contains("social_media") }};"#
+    )
+}
+
+fn local_policies(text: fn(usize) -> String) -> Vec<LocalPolicy> {
     (0..LOCAL_POLICIES)
-        .map(|n| {
-            let text = match n % 3 {
-                0 => format!(
-                    r#"permit (principal in Custodian::Role::"team_manager", action == Custodian::Action::"view_recording", resource)
-                       when {{ principal.services.contains("SERVICE-{n}") && resource.services.contains("PARTNER-{n}") }};"#
-                ),
-                1 => format!(
-                    r#"forbid (principal, action == Custodian::Action::"play_recording", resource)
-                       when {{ resource.services.contains("SERVICE-{n}") && resource.purposes.contains("social_media") }};"#
-                ),
-                _ => format!(
-                    r#"forbid (principal, action == Custodian::Action::"break_glass", resource)
-                       when {{ principal.services.contains("SERVICE-{n}") && context.connected }};"#
-                ),
-            };
-            LocalPolicy {
-                name: format!("local-{n}"),
-                text,
-            }
+        .map(|n| LocalPolicy {
+            name: format!("local-{n}"),
+            text: text(n),
         })
         .collect()
 }
@@ -125,26 +163,41 @@ fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
 
 fn main() {
     let shipped = AccessPolicies::shipped().unwrap();
-    let local = local_policies();
-    let with_local = AccessPolicies::with_local(&local).unwrap();
+    let spread = AccessPolicies::with_local(&local_policies(spread_policy)).unwrap();
+    let same_act = AccessPolicies::with_local(&local_policies(same_act_policy)).unwrap();
     let baseline = latencies(&shipped);
-    let loaded = latencies(&with_local);
-    let (base_p50, base_p99) = (percentile(&baseline, 0.5), percentile(&baseline, 0.99));
-    let (p50, p99) = (percentile(&loaded, 0.5), percentile(&loaded, 0.99));
-    let ratio = p99.as_secs_f64() / base_p99.as_secs_f64();
-    println!("access decision, {SAMPLES} samples each (allowed, other team's, connected)");
-    println!(
-        "  shipped policies only ({:>3}): p50 {:>8.1?}  p99 {:>8.1?}   (baseline)",
-        shipped.len(),
-        base_p50,
-        base_p99
-    );
-    println!(
-        "  with {LOCAL_POLICIES} local policies ({:>3}): p50 {:>8.1?}  p99 {:>8.1?}   p99 ratio {ratio:.2} (target ≤ {TARGET_RATIO}; p99 ≤ {TARGET_P99:?})",
-        with_local.len(),
-        p50,
+    let loaded = latencies(&spread);
+    let worst = latencies(&same_act);
+    let line = |label: &str, policies: &AccessPolicies, times: &[Duration]| {
+        let (p50, p99) = (percentile(times, 0.5), percentile(times, 0.99));
+        let ratio = p99.as_secs_f64() / percentile(&baseline, 0.99).as_secs_f64();
+        println!(
+            "  {label:<44} ({:>3}): p50 {:>8.1?}  p99 {:>8.1?}  p99 {ratio:>5.2}x baseline",
+            policies.len(),
+            p50,
+            p99
+        );
         p99
+    };
+    println!(
+        "access decision: a practitioner and team manager playing a recording, {SAMPLES} samples each"
     );
-    let met = ratio <= TARGET_RATIO && p99 <= TARGET_P99;
-    println!("  {}", if met { "target met" } else { "TARGET MISSED" });
+    println!(
+        "(allowed, another team's, connected), after 2,000 untimed; target p99 < {TARGET_P99:?} with {LOCAL_POLICIES} local policies"
+    );
+    line("baseline: shipped policies only", &shipped, &baseline);
+    let p99 = line("200 local policies over acts and roles", &spread, &loaded);
+    line(
+        "worst case: 200 local policies on this act",
+        &same_act,
+        &worst,
+    );
+    println!(
+        "  {}",
+        if p99 < TARGET_P99 {
+            "target met (200 local policies over acts and roles)"
+        } else {
+            "TARGET MISSED (200 local policies over acts and roles)"
+        }
+    );
 }

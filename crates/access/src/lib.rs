@@ -5,6 +5,7 @@
 //! services, the services caring for a person, connections and emergency access) and asks.
 
 mod request;
+mod slices;
 
 use std::str::FromStr;
 
@@ -80,6 +81,8 @@ impl Verdict {
 pub struct AccessPolicies {
     schema: Schema,
     policies: PolicySet,
+    /// The policies that can apply, per action and set of roles.
+    slices: slices::Slices,
     authorizer: Authorizer,
     names: request::Names,
 }
@@ -120,6 +123,7 @@ impl AccessPolicies {
         }
         Ok(Self {
             schema,
+            slices: slices::Slices::new(&policies),
             policies,
             authorizer: Authorizer::new(),
             names: request::Names::new()?,
@@ -179,9 +183,8 @@ impl AccessPolicies {
         let (request, entities) = self
             .names
             .request(principal, action, resource, circumstances)?;
-        let response = self
-            .authorizer
-            .is_authorized(&request, &self.policies, &entities);
+        let slice = self.slices.for_request(action, principal.roles)?;
+        let response = self.authorizer.is_authorized(&request, &slice, &entities);
         let reasons: Vec<String> = response
             .diagnostics()
             .reason()

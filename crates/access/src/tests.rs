@@ -340,3 +340,71 @@ proptest! {
         }
     }
 }
+
+/// A local policy of one of the shapes organisations write, over a chosen act, role and
+/// service, for comparing sliced decisions with the whole set's.
+fn local_policy_strategy() -> impl Strategy<Value = String> {
+    let acts = proptest::sample::subsequence(Action::ALL.to_vec(), 1..4);
+    let role = proptest::option::of(proptest::sample::select(Role::ALL.to_vec()));
+    let service = proptest::sample::select(vec!["CAMHS-NORTH", "ADULT-MH-EAST", "SERVICE-7"]);
+    (any::<bool>(), acts, role, service, 0..3u8).prop_map(|(permit, acts, role, service, shape)| {
+        let effect = if permit { "permit" } else { "forbid" };
+        let principal = role.map_or("principal".to_owned(), |role| {
+            format!(r#"principal in Custodian::Role::"{}""#, role.as_str())
+        });
+        let named: Vec<String> = acts
+            .iter()
+            .map(|act| format!(r#"Custodian::Action::"{}""#, act.as_str()))
+            .collect();
+        // Conditions must type-check for every act named: only organisation-wide acts
+        // lack `resource.services`, so those get a condition on the principal.
+        let on_record = acts
+            .iter()
+            .all(|act| act.resource_kind() != ResourceKind::Organisation);
+        let condition = match (shape, on_record) {
+            (0, _) => "true".to_owned(),
+            (1, true) => format!(r#"resource.services.contains("{service}")"#),
+            (_, true) => "context.connected".to_owned(),
+            (_, false) => format!(r#"principal.services.contains("{service}")"#),
+        };
+        format!(
+            "{effect} ({principal}, action in [{}], resource) when {{ {condition} }};",
+            named.join(", ")
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// S2, X6: deciding against the slice of policies for the act and the asker's roles gives
+    /// exactly the answer the whole set of policies gives, whatever local policies are loaded.
+    #[test]
+    fn x6_the_policies_sliced_by_act_and_role_decide_as_the_whole_set_does(
+        texts in proptest::collection::vec(local_policy_strategy(), 0..12),
+        roles in proptest::sample::subsequence(Role::ALL.to_vec(), 0..=3),
+        action in proptest::sample::select(Action::ALL.to_vec()),
+        theirs in any::<bool>(),
+        connected in any::<bool>(),
+        emergency in any::<bool>(),
+    ) {
+        let local: Vec<LocalPolicy> = texts.iter().enumerate().map(|(n, text)| LocalPolicy {
+            name: format!("local-{n}"),
+            text: text.clone(),
+        }).collect();
+        let policies = AccessPolicies::with_local(&local).unwrap();
+        let principal = Principal { id: Uuid::nil(), roles: &roles, services: MINE };
+        let asked = resource(action.resource_kind(), if theirs { THEIRS } else { MINE });
+        let circumstances = Circumstances { connected, emergency };
+        let sliced = policies.decide(&principal, action, &asked, circumstances).unwrap();
+        let (request, entities) = policies.names.request(&principal, action, &asked, circumstances).unwrap();
+        let whole = policies.authorizer.is_authorized(&request, &policies.policies, &entities);
+        prop_assert_eq!(sliced.is_allowed(), whole.decision() == Decision::Allow, "{:?}", texts);
+        if let Verdict::Allowed { policies: mut reasons } = sliced {
+            let mut whole_reasons: Vec<String> = whole.diagnostics().reason().map(ToString::to_string).collect();
+            reasons.sort();
+            whole_reasons.sort();
+            prop_assert_eq!(reasons, whole_reasons);
+        }
+    }
+}
