@@ -698,7 +698,7 @@ fn d7_a_lifted_hold_no_longer_blocks_and_cannot_be_lifted_twice_or_before_it_was
         .lift(records_manager(), note("inquiry closed"), later, later)
         .unwrap();
     assert!(!lifted.stands());
-    assert!(may_destroy(recording(1), &[], &[lifted.clone()]).is_ok());
+    assert!(may_destroy(recording(1), &[], std::slice::from_ref(&lifted)).is_ok());
     let again = lifted
         .lift(records_manager(), note("again"), later, later)
         .unwrap_err();
