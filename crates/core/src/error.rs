@@ -332,6 +332,7 @@ impl DomainError {
             Self::NoPurposes => Some("purposes"),
             Self::RefusalNotExplained => Some("told_refusal_does_not_affect_care"),
             Self::UnknownValue { what, .. } if *what == "purpose" => Some("purposes"),
+            Self::UnknownValue { what, .. } if *what == "retention trigger" => Some("trigger"),
             Self::UnknownValue { what, .. } => Some(what),
             Self::ImplausibleDateOfBirth { .. } => Some("date_of_birth"),
             Self::ResearchWithoutEthicsApproval | Self::EthicsApprovalWithoutResearch => {

@@ -6,6 +6,7 @@ use time::{Date, OffsetDateTime};
 use crate::consent::Disposition;
 use crate::ids::StaffId;
 use crate::purpose::{Purpose, PurposeSet};
+use crate::recording::Recording;
 use crate::retention::rule::RecordCategory;
 use crate::text::Note;
 
@@ -86,6 +87,11 @@ impl RecordingFacts {
             published_online: false,
             extension: None,
         }
+    }
+
+    /// The facts of a registered recording, before anything has happened to it.
+    pub fn of(recording: &Recording) -> Self {
+        Self::new(recording.made_at, recording.purposes)
     }
 
     /// The purposes still in force: those withdrawn no longer justify keeping it, except

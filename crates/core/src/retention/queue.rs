@@ -128,6 +128,5 @@ pub fn sweep(
             b.recording,
         ))
     });
-    entries.dedup_by(|a, b| a == b);
     Ok(Sweep { at: now, entries })
 }

@@ -204,5 +204,6 @@ mod tests {
         assert_eq!(error.code(), "retention.unknown_trigger");
         assert_eq!(error.requirement(), Some(crate::Requirement::D4));
         assert!(error.to_string().contains("birthday_25_or_26"), "{error}");
+        assert_eq!(error.field(), Some("trigger"));
     }
 }
