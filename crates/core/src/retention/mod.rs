@@ -18,7 +18,9 @@ pub use queue::{QueueBucket, QueueEntry, Sweep, SweepItem, sweep};
 pub use review::{Approval, DisposalWarrant, ReviewDecision, ReviewOutcome, review};
 pub use rule::{DisposalAction, RecordCategory, RetentionRule, RuleId, RuleSource, RuleSpec};
 pub use schedule::{PeriodChange, RetentionSchedule, ScheduleChange, ScheduleSpec};
-pub use state::{DisposalState, DisposalTask, Governor, PendingRule, SetAside, disposal_state};
+pub use state::{
+    DisposalState, DisposalTask, Governor, KeptFor, PendingRule, SetAside, disposal_state,
+};
 pub use trigger::{Trigger, age_on, childhood_birthday};
 
 #[cfg(test)]

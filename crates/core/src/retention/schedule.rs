@@ -50,6 +50,15 @@ pub enum ScheduleChange {
     },
 }
 
+impl PeriodChange {
+    /// Whether the new period keeps recordings for less time than the old one, which the app
+    /// should ask a reason for: a shorter period brings recordings up for disposal sooner.
+    pub fn shortens(&self) -> bool {
+        let from = time::macros::date!(2000 - 01 - 01);
+        self.to.after(from) < self.from.after(from)
+    }
+}
+
 impl RetentionSchedule {
     /// Checks a set of rules: no duplicate ids, and no purpose or record category without a rule.
     pub fn new(rules: Vec<RetentionRule>) -> Result<Self, DomainError> {

@@ -51,6 +51,8 @@ pub enum Governor {
 /// A rule whose trigger has not happened yet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PendingRule {
+    /// What the recording is kept for until this rule (or another for the same thing) fires.
+    pub kept_for: KeptFor,
     pub rule: RuleId,
     pub trigger: Trigger,
     /// Why it cannot fire yet when that is more than an event still to come.
@@ -60,6 +62,8 @@ pub struct PendingRule {
 /// A rule that would have let the recording go on `due_on`, set aside because something else keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SetAside {
+    /// What the rule would have released the recording from.
+    pub kept_for: KeptFor,
     pub rule: RuleId,
     pub due_on: Date,
     pub why: String,
@@ -78,9 +82,11 @@ pub enum DisposalTask {
     TakeDown { because: &'static str },
 }
 
-/// What a recording is kept for: its record category, and each purpose still in force.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Basis {
+/// What a recording is kept for: its record category, and each purpose still in force. Each
+/// must be done with it before it goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeptFor {
     Category(RecordCategory),
     Purpose(Purpose),
 }
@@ -124,13 +130,13 @@ pub fn disposal_state(
 ) -> DisposalState {
     let today = now.to_offset(time::UtcOffset::UTC).date();
     let in_force = facts.purposes_in_force(today);
-    let bases: Vec<Basis> = facts
+    let bases: Vec<KeptFor> = facts
         .record_category
-        .map(Basis::Category)
+        .map(KeptFor::Category)
         .into_iter()
-        .chain(in_force.iter().map(Basis::Purpose))
+        .chain(in_force.iter().map(KeptFor::Purpose))
         .collect();
-    let verdicts: Vec<(Basis, Verdict)> = bases
+    let verdicts: Vec<(KeptFor, Verdict)> = bases
         .iter()
         .map(|basis| (*basis, verdict(schedule, *basis, facts, today)))
         .collect();
@@ -141,8 +147,8 @@ pub fn disposal_state(
     if let Some(withdrawal) = facts.withdrawal_by(today) {
         if in_force.is_empty() {
             let floor = verdicts.iter().find_map(|(basis, verdict)| match basis {
-                Basis::Category(_) => Some(verdict),
-                Basis::Purpose(_) => None,
+                KeptFor::Category(_) => Some(verdict),
+                KeptFor::Purpose(_) => None,
             });
             withdraw(&mut state, withdrawal, floor);
         }
@@ -175,7 +181,7 @@ pub fn disposal_state(
 /// (ties go to the rule written first), or every rule it waits on.
 fn verdict<'a>(
     schedule: &'a RetentionSchedule,
-    basis: Basis,
+    basis: KeptFor,
     facts: &RecordingFacts,
     today: Date,
 ) -> Verdict<'a> {
@@ -183,8 +189,8 @@ fn verdict<'a>(
         .rules()
         .iter()
         .filter(|rule| match basis {
-            Basis::Category(category) => rule.covers_category(category),
-            Basis::Purpose(purpose) => rule.purposes.contains(purpose),
+            KeptFor::Category(category) => rule.covers_category(category),
+            KeptFor::Purpose(purpose) => rule.purposes.contains(purpose),
         })
         .collect();
     let earliest = rules
@@ -213,56 +219,57 @@ fn verdict<'a>(
 
 /// Combines the bases: a waiting basis keeps the recording; otherwise the latest date governs
 /// (ties go to the category, then purposes in their usual order).
-fn combine(verdicts: &[(Basis, Verdict)], facts: &RecordingFacts, today: Date) -> DisposalState {
-    let waiting: Vec<&RetentionRule> = verdicts
+fn combine(verdicts: &[(KeptFor, Verdict)], facts: &RecordingFacts, today: Date) -> DisposalState {
+    let pending: Vec<(PendingRule, DisposalAction)> = verdicts
         .iter()
-        .filter_map(|(_, verdict)| match verdict {
-            Verdict::Waiting(rules) => Some(rules.iter().copied()),
-            Verdict::Due(_) => None,
-        })
-        .flatten()
-        .fold(Vec::new(), |mut unique, rule| {
-            if !unique.iter().any(|r: &&RetentionRule| r.id == rule.id) {
-                unique.push(rule);
+        .flat_map(|(kept_for, verdict)| {
+            match verdict {
+                Verdict::Waiting(rules) => rules.clone(),
+                Verdict::Due(_) => Vec::new(),
             }
-            unique
-        });
-    let fired: Vec<(Basis, Fired)> = verdicts
+            .into_iter()
+            .map(move |rule| {
+                let pending = PendingRule {
+                    kept_for: *kept_for,
+                    rule: rule.id.clone(),
+                    trigger: rule.trigger,
+                    missing: rule.trigger.missing(facts, today),
+                };
+                (pending, rule.action)
+            })
+        })
+        .collect();
+    let fired: Vec<(KeptFor, Fired)> = verdicts
         .iter()
         .filter_map(|(basis, verdict)| match verdict {
             Verdict::Due(fired) => Some((*basis, *fired)),
             Verdict::Waiting(_) => None,
         })
         .collect();
-    if let Some(first) = waiting.first() {
-        let pending: Vec<PendingRule> = waiting
-            .iter()
-            .map(|rule| PendingRule {
-                rule: rule.id.clone(),
-                trigger: rule.trigger,
-                missing: rule.trigger.missing(facts, today),
-            })
-            .collect();
-        let reason = waiting_reason(&pending);
+    if let Some((first, action)) = pending.first() {
         let set_aside = fired
             .iter()
-            .map(|(_, f)| SetAside {
+            .map(|(kept_for, f)| SetAside {
+                kept_for: *kept_for,
                 rule: f.rule.id.clone(),
                 due_on: f.due_on,
                 why: format!(
-                    "it would allow {} on {}, but the recording is still kept while {} waits for {}",
+                    "it would allow {} on {} for {}, but {} still keeps it until {}",
                     f.rule.action.label(),
                     f.due_on,
-                    first.id,
+                    basis_words(*kept_for),
+                    basis_words(first.kept_for),
                     first.trigger.label()
                 ),
             })
             .collect();
+        let action = *action;
+        let pending: Vec<PendingRule> = pending.into_iter().map(|(p, _)| p).collect();
         return DisposalState {
             due_on: None,
-            action: first.action,
+            action,
+            reason: waiting_reason(&pending),
             governed_by: Governor::Waiting { pending },
-            reason,
             set_aside,
             tasks: Vec::new(),
         };
@@ -287,6 +294,7 @@ fn combine(verdicts: &[(Basis, Verdict)], facts: &RecordingFacts, today: Date) -
         .iter()
         .filter(|(_, f)| f.due_on < governing.due_on)
         .map(|(basis, f)| SetAside {
+            kept_for: *basis,
             rule: f.rule.id.clone(),
             due_on: f.due_on,
             why: format!(
@@ -405,19 +413,36 @@ fn rule_reason(fired: &Fired) -> String {
 }
 
 fn waiting_reason(pending: &[PendingRule]) -> String {
-    let each: Vec<String> = pending
-        .iter()
-        .map(|p| match p.missing {
+    let mut groups: Vec<(KeptFor, Vec<String>)> = Vec::new();
+    for p in pending {
+        let words = match p.missing {
             Some(missing) => format!("{} (rule {}: {missing})", p.trigger.label(), p.rule),
             None => format!("{} (rule {})", p.trigger.label(), p.rule),
+        };
+        match groups
+            .iter_mut()
+            .find(|(kept_for, _)| *kept_for == p.kept_for)
+        {
+            Some((_, each)) => each.push(words),
+            None => groups.push((p.kept_for, vec![words])),
+        }
+    }
+    let clauses: Vec<String> = groups
+        .iter()
+        .map(|(kept_for, each)| {
+            format!(
+                "for {} until {}",
+                basis_words(*kept_for),
+                each.join(", or ")
+            )
         })
         .collect();
-    format!("Kept: no date yet, waiting for {}.", each.join(", or "))
+    format!("Kept, with no date yet: {}.", clauses.join("; and "))
 }
 
-fn basis_words(basis: Basis) -> String {
+fn basis_words(basis: KeptFor) -> String {
     match basis {
-        Basis::Category(category) => format!("the {}", category.label()),
-        Basis::Purpose(purpose) => format!("its use for {}", purpose.label()),
+        KeptFor::Category(category) => format!("the {}", category.label()),
+        KeptFor::Purpose(purpose) => format!("its use for {}", purpose.label()),
     }
 }

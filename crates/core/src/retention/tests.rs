@@ -182,6 +182,7 @@ fn d4_changing_a_period_returns_what_changed_for_the_audit_trail() {
     assert_eq!(change.rule, rule);
     assert_eq!(change.from.to_string(), "1 year");
     assert_eq!(change.to.to_string(), "2 years");
+    assert!(!change.shortens());
     assert_eq!(schedule.rule(&rule).unwrap().period, two_years);
     assert_eq!(
         schedule.change_period(&rule, two_years).unwrap(),
@@ -195,6 +196,14 @@ fn d4_changing_a_period_returns_what_changed_for_the_audit_trail() {
     assert!(unknown.to_string().contains("rm-adult-care"), "{unknown}");
     let changes = RetentionSchedule::default().changes_to(&schedule);
     assert_eq!(changes, vec![ScheduleChange::PeriodChanged(change)]);
+    let back = schedule
+        .change_period(&rule, RetentionPeriod::years(1))
+        .unwrap()
+        .unwrap();
+    assert!(
+        back.shortens(),
+        "two years back to one keeps recordings for less time"
+    );
 }
 
 #[test]
@@ -928,4 +937,85 @@ fn d2_an_extension_needs_a_later_date_and_a_waiting_recording_cannot_be_approved
             .contains("the end of care or last contact"),
         "{error}"
     );
+}
+
+#[test]
+fn d4_a_waiting_recording_says_what_each_of_its_keepers_waits_for() {
+    let mut facts = facts(&[Purpose::Clinical, Purpose::Teaching]);
+    facts.record_category = Some(RecordCategory::AdultCare);
+    let state = state(&facts, date!(2026 - 04 - 01));
+    assert_eq!(state.due_on, None);
+    assert!(
+        state.reason.contains(
+            "for the adult health or social care record until the end of care or last contact (rule rm-adult-care), or a transcript"
+        ),
+        "{}",
+        state.reason
+    );
+    assert!(
+        state
+            .reason
+            .contains("; and for its use for clinical or therapeutic use until the end of care"),
+        "{}",
+        state.reason
+    );
+    let Governor::Waiting { pending } = &state.governed_by else {
+        panic!("expected waiting, got {:?}", state.governed_by);
+    };
+    assert!(pending.iter().any(
+        |p| p.kept_for == KeptFor::Category(RecordCategory::AdultCare)
+            && p.rule.as_str() == "rm-adult-care"
+    ));
+    // Teaching's yearly review has a date, but the care record still keeps the recording.
+    let teaching = state
+        .set_aside
+        .iter()
+        .find(|s| s.kept_for == KeptFor::Purpose(Purpose::Teaching))
+        .unwrap();
+    assert_eq!(teaching.rule.as_str(), "d2-yearly-review");
+    assert!(
+        teaching.why.contains(
+            "but the adult health or social care record still keeps it until the end of care"
+        ),
+        "{}",
+        teaching.why
+    );
+}
+
+#[test]
+fn disposal_states_serialise_for_the_api_with_dates_as_iso_days() {
+    let mut withdrawn = facts(&[Purpose::Activities]);
+    withdrawn.withdrawal = Some(WithdrawalFact {
+        withdrawn_on: date!(2026 - 04 - 01),
+        purposes: purposes(&[Purpose::Activities]),
+        choice: Disposition::Destroy,
+    });
+    withdrawn.published_online = true;
+    let mut extended = facts(&[Purpose::Outings]);
+    extended.extension = Some(Extension {
+        until: date!(2028 - 01 - 01),
+        reason: note("still in use"),
+        by: records_manager(),
+        decided_at: MADE,
+    });
+    let cases = [
+        (facts(&[Purpose::Clinical]), "\"kind\":\"waiting\""),
+        (facts(&[Purpose::Newsletters]), "\"kind\":\"rule\""),
+        (withdrawn, "\"kind\":\"withdrawal\""),
+        (extended, "\"kind\":\"extension\""),
+        (
+            RecordingFacts::new(MADE, PurposeSet::EMPTY),
+            "\"kind\":\"no_rule_applies\"",
+        ),
+    ];
+    for (facts, expected) in cases {
+        let json = serde_json::to_string(&state(&facts, date!(2026 - 05 - 01))).unwrap();
+        assert!(json.contains(expected), "{json}");
+    }
+    let json = serde_json::to_string(&state(
+        &facts(&[Purpose::Newsletters]),
+        date!(2026 - 05 - 01),
+    ))
+    .unwrap();
+    assert!(json.contains("\"due_on\":\"2027-03-02\""), "{json}");
 }
