@@ -170,14 +170,11 @@ proptest! {
         // The Code's own date: the same recording kept for its record category alone.
         let code_only = RecordingFacts { purposes: PurposeSet::EMPTY, withdrawal: None, extension: None, ..facts.clone() };
         let floor = disposal_state(&schedule, &code_only, now).due_on;
-        let before_floor = match (state.due_on, floor) {
-            (Some(due), Some(floor)) => due < floor,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        if before_floor {
-            prop_assert_eq!(state.action, DisposalAction::Review, "{}", state.reason);
-            prop_assert!(matches!(state.governed_by, Governor::Withdrawal(_)), "{:?}", state.governed_by);
+        // Nothing comes due before the Code's date, and nothing while the Code still waits.
+        match (state.due_on, floor) {
+            (Some(due), Some(floor)) => prop_assert!(due >= floor, "{} < {}: {}", due, floor, state.reason),
+            (Some(due), None) => prop_assert!(false, "due {} while the Code waits: {}", due, state.reason),
+            (None, _) => {}
         }
     }
 

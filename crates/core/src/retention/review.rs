@@ -129,6 +129,7 @@ fn due_or_waiting(entry: &QueueEntry) -> Result<Date, DomainError> {
                 .map(|p| p.trigger.label())
                 .collect::<Vec<_>>()
                 .join(" or "),
+            Governor::Withdrawal(_) => "the end of the care record's keep period".to_owned(),
             _ => "a trigger".to_owned(),
         };
         DomainError::DisposalWaiting { waiting_for }

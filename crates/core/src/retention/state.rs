@@ -117,9 +117,10 @@ enum Verdict<'a> {
 ///    D8) never shortens the Code's keep period for the record category; only a row of the
 ///    category itself can, such as the Code's own "summarised into the care record" (D5).
 /// 3. A records manager's extension at review moves the date later, never earlier.
-/// 4. Withdrawal of consent for every purpose but identification (C8) brings it up at once,
-///    with the person's choice; while the category's Code period still runs, the action is a
-///    review (keep it unused, or confirm its content is in the care record), never destruction.
+/// 4. Withdrawal of consent for every purpose but identification (C8) brings it up at once with
+///    the person's choice (destroy or hand over), over any policy rule or extension; but a care
+///    record's Code period still stands, so then it comes up when that period ends, unused till
+///    then (or sooner, once its content is transcribed into the care record).
 ///
 /// Legal holds are not considered here: [`crate::retention::may_destroy`] decides them, and the
 /// queue and review refuse any act on a held recording.
@@ -343,56 +344,54 @@ fn extend(state: &mut DisposalState, extension: &Extension) {
     }
 }
 
-/// Applies a withdrawal of consent for every purpose but identification (C8). The Code's
-/// period for the record category (`floor`) still stands: until it has run, only a review.
+/// Applies a withdrawal of consent for every purpose but identification (C8): the person's
+/// choice is carried out as soon as the record category's Code period (`floor`) allows, and
+/// never before; until then the recording is kept unused.
 fn withdraw(state: &mut DisposalState, withdrawal: &WithdrawalFact, floor: Option<&Verdict>) {
     let choice = match withdrawal.choice {
         Disposition::Destroy => DisposalAction::Destroy,
         Disposition::HandOver => DisposalAction::HandOver,
     };
-    let kept_until = match floor {
-        None => None,
-        Some(Verdict::Due(fired)) if fired.due_on <= withdrawal.withdrawn_on => None,
-        Some(Verdict::Due(fired)) => Some(format!("{} ({})", fired.due_on, fired.rule.id)),
-        Some(Verdict::Waiting(rules)) => Some(format!(
-            "{} has happened ({})",
-            rules
-                .iter()
-                .map(|r| r.trigger.label())
-                .collect::<Vec<_>>()
-                .join(" or "),
-            rules
-                .iter()
-                .map(|r| r.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+    let withdrawn = format!(
+        "Consent was withdrawn on {} for every purpose it was kept for (C8) and the person chose to {}",
+        withdrawal.withdrawn_on,
+        choice.label()
+    );
+    let unless = "It must not be used; it can go sooner once its content is transcribed or summarised into the care record.";
+    let (due_on, reason) = match floor {
+        Some(Verdict::Due(fired)) if fired.due_on > withdrawal.withdrawn_on => (
+            Some(fired.due_on),
+            format!(
+                "{withdrawn}, but it is part of a care record the Code keeps until {} (rule {}). {unless}",
+                fired.due_on, fired.rule.id
+            ),
+        ),
+        Some(Verdict::Waiting(rules)) => (
+            None,
+            format!(
+                "{withdrawn}, but it is part of a care record the Code keeps until {} ({}). {unless}",
+                rules
+                    .iter()
+                    .map(|r| r.trigger.label())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                rules
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        None | Some(Verdict::Due(_)) => (Some(withdrawal.withdrawn_on), format!("{withdrawn}.")),
     };
     state.tasks.push(DisposalTask::Withdrawal {
         withdrawn_on: withdrawal.withdrawn_on,
         choice: withdrawal.choice,
     });
-    state.due_on = Some(withdrawal.withdrawn_on);
+    state.due_on = due_on;
+    state.action = choice;
     state.governed_by = Governor::Withdrawal(withdrawal.clone());
-    match kept_until {
-        None => {
-            state.action = choice;
-            state.reason = format!(
-                "Consent was withdrawn on {} for every purpose it was kept for (C8); the person chose to {}.",
-                withdrawal.withdrawn_on,
-                choice.label()
-            );
-        }
-        Some(until) => {
-            state.action = DisposalAction::Review;
-            state.reason = format!(
-                "Consent was withdrawn on {} (C8) and the person chose to {}, but it is part of a care record the Code keeps until {}. It must not be used; review it: once its content is transcribed or summarised into the care record it may go, otherwise keep it unused until then.",
-                withdrawal.withdrawn_on,
-                choice.label(),
-                until
-            );
-        }
-    }
+    state.reason = reason;
 }
 
 fn rule_reason(fired: &Fired) -> String {

@@ -577,7 +577,7 @@ fn c8_a_partial_withdrawal_leaves_the_other_purposes_keeping_it() {
 }
 
 #[test]
-fn c8_withdrawal_within_the_code_period_is_a_review_never_destruction() {
+fn c8_withdrawal_waits_for_the_end_of_the_code_period_of_a_care_record() {
     let mut facts = facts(&[Purpose::Clinical]);
     facts.record_category = Some(RecordCategory::AdultCare);
     facts.withdrawal = Some(WithdrawalFact {
@@ -585,15 +585,39 @@ fn c8_withdrawal_within_the_code_period_is_a_review_never_destruction() {
         purposes: purposes(&[Purpose::Clinical]),
         choice: Disposition::Destroy,
     });
-    let state = state(&facts, date!(2026 - 04 - 02));
-    assert_eq!(state.due_on, Some(date!(2026 - 04 - 01)));
-    assert_eq!(state.action, DisposalAction::Review);
-    assert!(
-        state.reason.contains("must not be used"),
-        "{}",
-        state.reason
+    let in_care = state(&facts, date!(2026 - 04 - 02));
+    assert_eq!(
+        in_care.due_on, None,
+        "the Code keeps it until 8 years after care"
     );
-    assert!(state.reason.contains("rm-adult-care"), "{}", state.reason);
+    assert!(
+        in_care.reason.contains("must not be used"),
+        "{}",
+        in_care.reason
+    );
+    assert!(
+        in_care.reason.contains("rm-adult-care"),
+        "{}",
+        in_care.reason
+    );
+    assert!(
+        in_care
+            .tasks
+            .iter()
+            .any(|t| matches!(t, DisposalTask::Withdrawal { .. }))
+    );
+    facts.care_ended_on = Some(date!(2026 - 09 - 01));
+    let after_care = state(&facts, date!(2026 - 09 - 02));
+    assert_eq!(after_care.due_on, Some(date!(2034 - 09 - 01)));
+    assert_eq!(after_care.action, DisposalAction::Destroy);
+    assert!(matches!(after_care.governed_by, Governor::Withdrawal(_)));
+    facts.transcript_made_on = Some(date!(2026 - 10 - 01));
+    let summarised = state(&facts, date!(2026 - 10 - 02));
+    assert_eq!(
+        summarised.due_on,
+        Some(date!(2026 - 10 - 01)),
+        "once in the care record, the person's choice is carried out"
+    );
 }
 
 #[test]
