@@ -153,7 +153,7 @@ pub enum DomainError {
         years: i64,
         months: i64,
         days: i64,
-        max_years: i32,
+        max_years: u16,
     },
 
     #[error("retention rule `{rule}` appears more than once; each rule needs its own id")]

@@ -34,7 +34,10 @@ pub struct PeriodSpec {
 impl RetentionPeriod {
     /// No record needs keeping for longer than this; a larger figure is a typing mistake
     /// (days entered as years, an extra digit).
-    pub const MAX_YEARS: i32 = 100;
+    pub const MAX_YEARS: u16 = 100;
+
+    /// The longest period accepted.
+    const LONGEST: Self = Self::years(Self::MAX_YEARS);
 
     /// Acting as soon as the trigger happens.
     pub const NONE: Self = Self {
@@ -71,12 +74,7 @@ impl RetentionPeriod {
             months: u16::try_from(months).map_err(|_| absurd())?,
             days: u16::try_from(days).map_err(|_| absurd())?,
         };
-        // Measured from a fixed date so that "1200 months" and "36525 days" are judged alike.
-        let start = date!(2000 - 01 - 01);
-        let limit = start
-            .replace_year(start.year() + Self::MAX_YEARS)
-            .unwrap_or(Date::MAX);
-        if period.after(start) > limit {
+        if Self::LONGEST.is_shorter_than(period) {
             return Err(absurd());
         }
         Ok(period)
@@ -104,6 +102,13 @@ impl RetentionPeriod {
         shifted
             .checked_add(time::Duration::days(i64::from(self.days)))
             .unwrap_or(Date::MAX)
+    }
+
+    /// Whether this period keeps a recording for less time than `other`, measured from one fixed
+    /// date so that "1200 months" and "36525 days" compare as the calendar says.
+    pub fn is_shorter_than(self, other: Self) -> bool {
+        let start = date!(2000 - 01 - 01);
+        self.after(start) < other.after(start)
     }
 
     /// Whether the period is zero: the rule acts as soon as its trigger happens.

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
-use crate::clock::Shown;
+use crate::clock::{Shown, utc_day};
 use crate::error::DomainError;
 use crate::ids::{PersonId, RecordingId};
 use crate::retention::facts::RecordingFacts;
@@ -104,7 +104,7 @@ pub fn sweep(
             now: Shown(now),
         });
     }
-    let today = now.to_offset(time::UtcOffset::UTC).date();
+    let today = utc_day(now);
     let mut entries: Vec<QueueEntry> = items
         .iter()
         .map(|item| {

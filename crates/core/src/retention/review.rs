@@ -1,5 +1,6 @@
 //! A records manager's review of a due recording: approve its disposal, or keep it longer with a reason and a date.
 
+use crate::clock::utc_day;
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
@@ -58,7 +59,7 @@ pub fn review(
     by: StaffId,
     now: OffsetDateTime,
 ) -> Result<ReviewDecision, DomainError> {
-    let today = now.to_offset(time::UtcOffset::UTC).date();
+    let today = utc_day(now);
     match outcome {
         ReviewOutcome::Approve => {
             if !entry.held_by.is_empty() {

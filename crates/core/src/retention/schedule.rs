@@ -54,8 +54,7 @@ impl PeriodChange {
     /// Whether the new period keeps recordings for less time than the old one, which the app
     /// should ask a reason for: a shorter period brings recordings up for disposal sooner.
     pub fn shortens(&self) -> bool {
-        let from = time::macros::date!(2000 - 01 - 01);
-        self.to.after(from) < self.from.after(from)
+        self.to.is_shorter_than(self.from)
     }
 }
 

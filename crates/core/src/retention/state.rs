@@ -1,5 +1,6 @@
 //! When one recording comes up for disposal and why: which rule governs, its trigger, the date and the action.
 
+use crate::clock::utc_day;
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
@@ -129,7 +130,7 @@ pub fn disposal_state(
     facts: &RecordingFacts,
     now: OffsetDateTime,
 ) -> DisposalState {
-    let today = now.to_offset(time::UtcOffset::UTC).date();
+    let today = utc_day(now);
     let in_force = facts.purposes_in_force(today);
     let bases: Vec<KeptFor> = facts
         .record_category
@@ -283,7 +284,7 @@ fn combine(verdicts: &[(KeptFor, Verdict)], facts: &RecordingFacts, today: Date)
         }
     }) else {
         return DisposalState {
-            due_on: Some(facts.made_at.to_offset(time::UtcOffset::UTC).date()),
+            due_on: Some(utc_day(facts.made_at)),
             action: DisposalAction::Review,
             governed_by: Governor::NoRuleApplies,
             reason: "no retention rule applies: the recording has no purpose in force and no record category; review it by hand".to_owned(),

@@ -1,5 +1,6 @@
 //! The events that start a retention period, and when each has happened for a recording.
 
+use crate::clock::utc_day;
 use time::Date;
 
 use crate::retention::facts::RecordingFacts;
@@ -36,7 +37,7 @@ impl Trigger {
     pub fn fired_on(self, facts: &RecordingFacts, today: Date) -> Option<Date> {
         let happened = |date: Option<Date>| date.filter(|d| *d <= today);
         match self {
-            Self::Created => Some(facts.made_at.to_offset(time::UtcOffset::UTC).date()),
+            Self::Created => Some(utc_day(facts.made_at)),
             Self::EndOfCare => care_ended_on(facts, today),
             Self::ChildhoodBirthday => {
                 let ended = care_ended_on(facts, today)?;
