@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use crate::clock::{Shown, normalise, not_in_future};
 use crate::error::DomainError;
 use crate::ids::{LegalHoldId, PersonId, RecordingId, StaffId};
+use crate::recording::Recording;
 use crate::requirement::Requirement;
 use crate::text::{Note, ShortText};
 use crate::vocabulary::vocabulary;
@@ -67,6 +68,17 @@ pub struct HoldForm {
     pub persons: Vec<PersonId>,
     pub placed_by: StaffId,
     pub placed_at: OffsetDateTime,
+}
+
+/// What a hold can reach for one recording: the recording, the recordings it was derived from
+/// (a hold on a recording also holds every copy made from it: a redaction, transcript or still
+/// carries the same evidence) and the people in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HoldScope {
+    pub recording: RecordingId,
+    /// For a derived item, its source and original.
+    pub derived_from: Vec<RecordingId>,
+    pub subjects: Vec<PersonId>,
 }
 
 /// A hold named in a refusal: enough to find it and say what it is for.
@@ -157,6 +169,39 @@ impl LegalHold {
             kind: self.matter.kind,
             reference: self.matter.reference.clone(),
         }
+    }
+}
+
+impl HoldScope {
+    /// The scope of a registered recording.
+    pub fn of(recording: &Recording) -> Self {
+        let mut derived_from: Vec<RecordingId> = recording
+            .derivation
+            .iter()
+            .flat_map(|d| [d.source, d.original])
+            .collect();
+        derived_from.sort();
+        derived_from.dedup();
+        Self {
+            recording: recording.id,
+            derived_from,
+            subjects: recording.subjects.clone(),
+        }
+    }
+
+    /// [`may_destroy`] for the recording and everything it was derived from.
+    pub fn may_destroy(&self, holds: &[LegalHold]) -> Result<(), Held> {
+        let mut blocking: Vec<HoldRef> = std::iter::once(&self.recording)
+            .chain(&self.derived_from)
+            .filter_map(|id| may_destroy(*id, &self.subjects, holds).err())
+            .flat_map(|held| held.holds)
+            .collect();
+        if blocking.is_empty() {
+            return Ok(());
+        }
+        blocking.sort_by_key(|h| h.id);
+        blocking.dedup_by_key(|h| h.id);
+        Err(Held { holds: blocking })
     }
 }
 

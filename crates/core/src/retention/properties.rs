@@ -3,9 +3,8 @@
 use proptest::prelude::*;
 use proptest::sample::Index;
 use time::{Date, Duration, OffsetDateTime};
-use uuid::Uuid;
 
-use super::tests::{MADE, hold, noon, person, recording, records_manager};
+use super::tests::{MADE, hold, noon, person, recording, records_manager, scope};
 use super::*;
 use crate::consent::Disposition;
 use crate::ids::{PersonId, RecordingId};
@@ -74,9 +73,36 @@ prop_compose! {
     }
 }
 
-/// A hold as generated: which matter kind, whether it covers the recording itself, which of the
-/// three subjects (if any) it covers, and whether it was lifted.
-type HoldShape = (Index, bool, Option<usize>, bool);
+/// A hold as generated: which matter kind, which recording it names (the swept copy, the
+/// original it was derived from, or an unrelated one), which of the three subjects (if any) it
+/// covers, and whether it was lifted.
+type HoldShape = (Index, usize, Option<usize>, bool);
+
+/// The recordings a generated hold may name: the swept copy, its original, an unrelated one.
+fn named(target: usize) -> RecordingId {
+    match target {
+        0 => recording(1),
+        1 => recording(50),
+        _ => recording(99),
+    }
+}
+
+fn hold_shape() -> impl Strategy<Value = HoldShape> {
+    (
+        any::<Index>(),
+        0usize..3,
+        proptest::option::of(0usize..3),
+        any::<bool>(),
+    )
+}
+
+/// The scope of recording 1, a copy derived from recording 50, with three people in it.
+fn copy_scope(subjects: &[PersonId]) -> HoldScope {
+    HoldScope {
+        derived_from: vec![recording(50)],
+        ..scope(1, subjects)
+    }
+}
 
 fn moment() -> impl Strategy<Value = OffsetDateTime> {
     (0..HORIZON_DAYS).prop_map(|offset| noon(day(offset)))
@@ -86,12 +112,8 @@ fn build_holds(shapes: &[HoldShape], subjects: &[PersonId]) -> Vec<LegalHold> {
     shapes
         .iter()
         .enumerate()
-        .map(|(n, (kind, covers_recording, subject, lifted))| {
-            let recordings = if *covers_recording || subject.is_none() {
-                vec![recording(1)]
-            } else {
-                vec![recording(99)]
-            };
+        .map(|(n, (kind, target, subject, lifted))| {
+            let recordings = vec![named(*target)];
             let persons: Vec<PersonId> = subject
                 .iter()
                 .filter_map(|i| subjects.get(*i).copied())
@@ -120,24 +142,32 @@ proptest! {
     fn d7_no_path_destroys_a_recording_under_any_hold(
         facts in facts(),
         now in moment(),
-        mut shapes in proptest::collection::vec((any::<Index>(), any::<bool>(), proptest::option::of(0usize..3), any::<bool>()), 1..5),
+        mut shapes in proptest::collection::vec(hold_shape(), 1..5),
     ) {
-        // At least one hold stands over the recording or someone in it.
+        // At least one hold stands over the copy, its original, or someone in it.
         if let Some(first) = shapes.first_mut() {
             first.3 = false;
+            if first.2.is_none() {
+                first.1 %= 2;
+            }
         }
         let subjects = [person(1), person(2), person(3)];
         let holds = build_holds(&shapes, &subjects);
         let schedule = RetentionSchedule::default();
 
         // The guard itself names exactly the standing holds that cover it.
-        let held = may_destroy(recording(1), &subjects, &holds).unwrap_err();
-        let mut expected: Vec<_> = holds.iter().filter(|h| h.stands() && h.covers(recording(1), &subjects)).map(|h| h.id).collect();
+        let scope = copy_scope(&subjects);
+        let held = scope.may_destroy(&holds).unwrap_err();
+        let mut expected: Vec<_> = holds
+            .iter()
+            .filter(|h| h.stands() && (h.covers(recording(1), &subjects) || h.covers(recording(50), &subjects)))
+            .map(|h| h.id)
+            .collect();
         expected.sort();
         prop_assert_eq!(held.holds.iter().map(|h| h.id).collect::<Vec<_>>(), expected);
 
         // The queue puts it in the held bucket, and review refuses to approve it.
-        let items = [SweepItem { recording: recording(1), subjects: subjects.to_vec(), facts: facts.clone() }];
+        let items = [SweepItem { scope, facts: facts.clone() }];
         let queue = sweep(&schedule, &items, &holds, None, now).unwrap();
         let entry = queue.entry(recording(1)).unwrap();
         prop_assert_eq!(entry.bucket, QueueBucket::Held);
@@ -149,7 +179,7 @@ proptest! {
         if let Ok(ReviewDecision::Approved(approval)) =
             review(unheld.entry(recording(1)).unwrap(), ReviewOutcome::Approve, records_manager(), now)
         {
-            prop_assert!(approval.authorise(&subjects, &holds).is_err());
+            prop_assert!(approval.authorise(&holds).is_err());
         }
     }
 
@@ -195,14 +225,13 @@ proptest! {
         all in proptest::collection::vec(facts(), 1..8),
         now in moment(),
         rotate in any::<Index>(),
-        shapes in proptest::collection::vec((any::<Index>(), any::<bool>(), proptest::option::of(0usize..3), any::<bool>()), 0..3),
+        shapes in proptest::collection::vec(hold_shape(), 0..3),
     ) {
         let items: Vec<SweepItem> = all
             .into_iter()
             .enumerate()
             .map(|(n, facts)| SweepItem {
-                recording: RecordingId::from_uuid(Uuid::from_u128(n as u128 + 1)),
-                subjects: vec![person(n as u128 % 3 + 1)],
+                scope: scope(n as u128 + 1, &[person(n as u128 % 3 + 1)]),
                 facts,
             })
             .collect();

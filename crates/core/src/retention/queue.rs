@@ -5,9 +5,9 @@ use time::{Date, OffsetDateTime};
 
 use crate::clock::{Shown, utc_day};
 use crate::error::DomainError;
-use crate::ids::{PersonId, RecordingId};
+use crate::ids::RecordingId;
 use crate::retention::facts::RecordingFacts;
-use crate::retention::hold::{HoldRef, LegalHold, may_destroy};
+use crate::retention::hold::{HoldRef, HoldScope, LegalHold};
 use crate::retention::schedule::RetentionSchedule;
 use crate::retention::state::{DisposalState, disposal_state};
 use crate::vocabulary::vocabulary;
@@ -32,18 +32,18 @@ vocabulary! {
     }
 }
 
-/// One recording to sweep: its id, who is in it (holds may cover people), and its facts.
+/// One recording to sweep: what a hold can reach of it, and its facts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SweepItem {
-    pub recording: RecordingId,
-    pub subjects: Vec<PersonId>,
+    pub scope: HoldScope,
     pub facts: RecordingFacts,
 }
 
 /// One recording in the queue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct QueueEntry {
-    pub recording: RecordingId,
+    /// The recording, what it was derived from and who is in it.
+    pub scope: HoldScope,
     pub bucket: QueueBucket,
     pub state: DisposalState,
     /// Every standing hold on it; empty unless the bucket is `held`.
@@ -84,7 +84,7 @@ impl Sweep {
 
     /// The entry for one recording.
     pub fn entry(&self, recording: RecordingId) -> Option<&QueueEntry> {
-        self.entries.iter().find(|e| e.recording == recording)
+        self.entries.iter().find(|e| e.scope.recording == recording)
     }
 }
 
@@ -109,12 +109,12 @@ pub fn sweep(
         .iter()
         .map(|item| {
             let state = disposal_state(schedule, &item.facts, now);
-            let (bucket, held_by) = match may_destroy(item.recording, &item.subjects, holds) {
+            let (bucket, held_by) = match item.scope.may_destroy(holds) {
                 Ok(()) => (QueueBucket::of(state.due_on, today), Vec::new()),
                 Err(held) => (QueueBucket::Held, held.holds),
             };
             QueueEntry {
-                recording: item.recording,
+                scope: item.scope.clone(),
                 bucket,
                 state,
                 held_by,
@@ -122,11 +122,16 @@ pub fn sweep(
         })
         .collect();
     entries.sort_by(|a, b| {
-        (a.bucket, a.state.due_on.unwrap_or(Date::MAX), a.recording).cmp(&(
-            b.bucket,
-            b.state.due_on.unwrap_or(Date::MAX),
-            b.recording,
-        ))
+        (
+            a.bucket,
+            a.state.due_on.unwrap_or(Date::MAX),
+            a.scope.recording,
+        )
+            .cmp(&(
+                b.bucket,
+                b.state.due_on.unwrap_or(Date::MAX),
+                b.scope.recording,
+            ))
     });
     Ok(Sweep { at: now, entries })
 }

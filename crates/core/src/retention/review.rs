@@ -5,9 +5,9 @@ use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
 use crate::error::DomainError;
-use crate::ids::{PersonId, RecordingId, StaffId};
+use crate::ids::StaffId;
 use crate::retention::facts::Extension;
-use crate::retention::hold::{Held, LegalHold, may_destroy};
+use crate::retention::hold::{Held, HoldScope, LegalHold};
 use crate::retention::queue::QueueEntry;
 use crate::retention::rule::DisposalAction;
 use crate::retention::state::Governor;
@@ -34,7 +34,8 @@ pub enum ReviewDecision {
 /// A records manager's approval to dispose of one recording.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Approval {
-    pub recording: RecordingId,
+    /// The recording, what it was derived from and who is in it, as the holds see them.
+    pub scope: HoldScope,
     /// Destroy, transfer to an archive, or hand over: never "review".
     pub action: DisposalAction,
     pub by: StaffId,
@@ -76,7 +77,7 @@ pub fn review(
                 other => other,
             };
             Ok(ReviewDecision::Approved(Approval {
-                recording: entry.recording,
+                scope: entry.scope.clone(),
                 action,
                 by,
                 at: now,
@@ -103,14 +104,10 @@ pub fn review(
 }
 
 impl Approval {
-    /// Checks the holds as they stand now and, if none covers the recording or the people in
-    /// it, gives leave to act (D7).
-    pub fn authorise(
-        self,
-        subjects: &[PersonId],
-        holds: &[LegalHold],
-    ) -> Result<DisposalWarrant, Held> {
-        may_destroy(self.recording, subjects, holds)?;
+    /// Checks the holds as they stand now and, if none covers the recording, what it was
+    /// derived from or the people in it, gives leave to act (D7).
+    pub fn authorise(self, holds: &[LegalHold]) -> Result<DisposalWarrant, Held> {
+        self.scope.may_destroy(holds)?;
         Ok(DisposalWarrant { approval: self })
     }
 }

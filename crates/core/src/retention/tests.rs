@@ -739,12 +739,41 @@ fn d7_a_lifted_hold_no_longer_blocks_and_cannot_be_lifted_twice_or_before_it_was
     assert!(may_destroy(recording(1), &[], &[placed]).is_err());
 }
 
+#[test]
+fn d7_a_hold_on_a_recording_also_holds_the_copies_made_from_it() {
+    use crate::fixtures::Story;
+    let mut story = Story::recording(&["Alex", "Billie"], &[Purpose::Clinical]);
+    let copy_id = story.derives(true, &["Billie"], 90);
+    let copy = story
+        .evidence()
+        .derivatives
+        .iter()
+        .find(|d| d.id == copy_id)
+        .unwrap()
+        .clone();
+    let original = copy.derivation.as_ref().unwrap().original;
+    let on_original = hold(1, MatterKind::Litigation, &[original], &[]);
+    let held = HoldScope::of(&copy)
+        .may_destroy(std::slice::from_ref(&on_original))
+        .unwrap_err();
+    assert_eq!(held.holds.len(), 1);
+    let elsewhere = hold(2, MatterKind::Litigation, &[recording(99)], &[]);
+    assert!(HoldScope::of(&copy).may_destroy(&[elsewhere]).is_ok());
+}
+
 // The queue and reviews.
+
+pub(super) fn scope(n: u128, subjects: &[PersonId]) -> HoldScope {
+    HoldScope {
+        recording: recording(n),
+        derived_from: Vec::new(),
+        subjects: subjects.to_vec(),
+    }
+}
 
 fn item(n: u128, facts: RecordingFacts) -> SweepItem {
     SweepItem {
-        recording: recording(n),
-        subjects: vec![person(n)],
+        scope: scope(n, &[person(n)]),
         facts,
     }
 }
@@ -788,7 +817,7 @@ fn d2_the_queue_shows_what_comes_due_now_and_in_30_60_and_90_days() {
     let buckets: Vec<(u128, QueueBucket)> = sweep
         .entries
         .iter()
-        .map(|e| (e.recording.as_uuid().as_u128(), e.bucket))
+        .map(|e| (e.scope.recording.as_uuid().as_u128(), e.bucket))
         .collect();
     assert_eq!(
         buckets,
@@ -896,7 +925,7 @@ fn d2_a_due_recording_is_approved_by_a_records_manager_before_anything_is_destro
         DisposalAction::Destroy,
         "an approved review destroys"
     );
-    let warrant = approval.clone().authorise(&[person(1)], &[]).unwrap();
+    let warrant = approval.clone().authorise(&[]).unwrap();
     assert_eq!(warrant.approval(), &approval);
 }
 
@@ -915,7 +944,7 @@ fn d7_a_hold_placed_after_approval_still_stops_the_destruction() {
         panic!("expected an approval");
     };
     let holds = [hold(7, MatterKind::Complaint, &[recording(1)], &[])];
-    let held = approval.authorise(&[person(1)], &holds).unwrap_err();
+    let held = approval.authorise(&holds).unwrap_err();
     assert_eq!(held.holds.len(), 1);
 }
 
