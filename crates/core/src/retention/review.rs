@@ -1,9 +1,9 @@
 //! A records manager's review of a due recording: approve its disposal, or keep it longer with a reason and a date.
 
-use crate::clock::utc_day;
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
+use crate::clock::utc_day;
 use crate::error::DomainError;
 use crate::ids::StaffId;
 use crate::retention::facts::Extension;

@@ -1,9 +1,9 @@
 //! When one recording comes up for disposal and why: which rule governs, its trigger, the date and the action.
 
-use crate::clock::utc_day;
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
+use crate::clock::utc_day;
 use crate::consent::Disposition;
 use crate::purpose::Purpose;
 use crate::retention::facts::{Extension, RecordingFacts, WithdrawalFact};

@@ -1,8 +1,8 @@
 //! The events that start a retention period, and when each has happened for a recording.
 
-use crate::clock::utc_day;
 use time::Date;
 
+use crate::clock::utc_day;
 use crate::retention::facts::RecordingFacts;
 use crate::retention::period::calendar_date_or_next;
 use crate::vocabulary::vocabulary;
