@@ -32,6 +32,11 @@ pub fn normalise(value: OffsetDateTime) -> OffsetDateTime {
     utc.replace_microsecond(micros).unwrap_or(utc)
 }
 
+/// The UTC calendar day of `moment`: the day retention counts in.
+pub fn utc_day(moment: OffsetDateTime) -> time::Date {
+    moment.to_offset(time::UtcOffset::UTC).date()
+}
+
 /// A moment shown as RFC 3339 (`2026-03-02T09:00:00Z`) in messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shown(pub OffsetDateTime);

@@ -4,6 +4,7 @@ use crate::clock::Shown;
 
 use crate::ids::PersonId;
 use crate::requirement::Requirement;
+use crate::retention::Held;
 
 /// Why a value or an act was refused by the domain. Each variant has a stable code, names the
 /// field or rule it concerns, and says in its message what would be accepted instead.
@@ -133,6 +134,84 @@ pub enum DomainError {
 
     #[error("the event is dated {at}, before the session started at {starts_at}")]
     BeforeSessionStart { at: Shown, starts_at: Shown },
+
+    #[error(
+        "retention rule `{rule}`: the period must not be negative ({years} years, {months} months, {days} days); use 0 to act as soon as the trigger happens"
+    )]
+    NegativeRetentionPeriod {
+        rule: String,
+        years: i64,
+        months: i64,
+        days: i64,
+    },
+
+    #[error(
+        "retention rule `{rule}`: a period of {years} years, {months} months and {days} days is longer than {max_years} years, which no record needs; check the units"
+    )]
+    AbsurdRetentionPeriod {
+        rule: String,
+        years: i64,
+        months: i64,
+        days: i64,
+        max_years: u16,
+    },
+
+    #[error("retention rule `{rule}` appears more than once; each rule needs its own id")]
+    DuplicateRetentionRule { rule: String },
+
+    #[error(
+        "retention rule `{rule}` names no record category and no purpose; name what it applies to"
+    )]
+    RetentionRuleAppliesToNothing { rule: String },
+
+    #[error(
+        "retention rule `{rule}` may not use the action `hand_over`: handing over is the person's own choice on withdrawal (C8); use review, destroy or transfer_to_archive"
+    )]
+    HandOverInRetentionRule { rule: String },
+
+    #[error(
+        "no retention rule applies to {what} `{value}`, so its recordings would never come up for review; add a rule for it"
+    )]
+    RetentionGap {
+        what: &'static str,
+        value: &'static str,
+    },
+
+    #[error("there is no retention rule `{rule}`; use one of: {known}")]
+    UnknownRetentionRule { rule: String, known: String },
+
+    #[error(
+        "a legal hold must name its matter with a reference (a claim, complaint, inquiry, court or police reference)"
+    )]
+    HoldWithoutMatter,
+
+    #[error("a legal hold must cover at least one recording or one person")]
+    HoldCoversNothing,
+
+    #[error("this legal hold was already lifted on {lifted_at}")]
+    HoldAlreadyLifted { lifted_at: Shown },
+
+    #[error("a legal hold cannot be lifted at {at}, before it was placed at {placed_at}")]
+    HoldLiftedBeforePlaced { at: Shown, placed_at: Shown },
+
+    #[error(transparent)]
+    UnderLegalHold(Held),
+
+    #[error(
+        "the clock reads {now}, earlier than the last sweep at {last_sweep}; nothing was done: correct the server's clock, then sweep again"
+    )]
+    ClockWentBackwards { last_sweep: Shown, now: Shown },
+
+    #[error("this recording is not due for disposal until {due}; it can be approved from then")]
+    NotYetDue { due: time::Date },
+
+    #[error("this recording is waiting for {waiting_for} and is not due for disposal yet")]
+    DisposalWaiting { waiting_for: String },
+
+    #[error(
+        "an extension must move the date later: it is due on {due}, and {until} is not after that"
+    )]
+    ExtensionNotLater { due: time::Date, until: time::Date },
 }
 
 impl DomainError {
@@ -146,6 +225,9 @@ impl DomainError {
             Self::BadCharacter { .. } => "input.bad_character",
             Self::InvalidNhsNumber { .. } => "person.invalid_nhs_number",
             Self::UnknownValue { what, .. } if *what == "purpose" => "consent.unknown_purpose",
+            Self::UnknownValue { what, .. } if *what == "retention trigger" => {
+                "retention.unknown_trigger"
+            }
             Self::UnknownValue { .. } => "input.unknown_value",
             Self::InTheFuture { .. } => "input.in_the_future",
             Self::ImplausibleDateOfBirth { .. } => "person.implausible_date_of_birth",
@@ -173,6 +255,22 @@ impl DomainError {
             Self::RedactionRemovesNobody => "recording.redaction_removes_nobody",
             Self::NotASubject { .. } => "recording.not_a_subject",
             Self::BeforeSessionStart { .. } => "session.before_start",
+            Self::NegativeRetentionPeriod { .. } => "retention.negative_period",
+            Self::AbsurdRetentionPeriod { .. } => "retention.absurd_period",
+            Self::DuplicateRetentionRule { .. } => "retention.duplicate_rule",
+            Self::RetentionRuleAppliesToNothing { .. } => "retention.rule_applies_to_nothing",
+            Self::HandOverInRetentionRule { .. } => "retention.hand_over_in_rule",
+            Self::RetentionGap { .. } => "retention.gap",
+            Self::UnknownRetentionRule { .. } => "retention.unknown_rule",
+            Self::HoldWithoutMatter => "hold.without_matter",
+            Self::HoldCoversNothing => "hold.covers_nothing",
+            Self::HoldAlreadyLifted { .. } => "hold.already_lifted",
+            Self::HoldLiftedBeforePlaced { .. } => "hold.lifted_before_placed",
+            Self::UnderLegalHold(held) => held.code(),
+            Self::ClockWentBackwards { .. } => "retention.clock_went_backwards",
+            Self::NotYetDue { .. } => "disposal.not_yet_due",
+            Self::DisposalWaiting { .. } => "disposal.waiting_for_trigger",
+            Self::ExtensionNotLater { .. } => "disposal.extension_not_later",
         }
     }
 
@@ -198,6 +296,25 @@ impl DomainError {
             Self::NoSubjects | Self::NoRecordingPurposes => Some(Requirement::R1),
             Self::RedactionRemovesNobody | Self::NotASubject { .. } => Some(Requirement::R6),
             Self::WitnessMissing | Self::DrawingMissing => Some(Requirement::C2),
+            Self::UnknownValue { what, .. } if *what == "retention trigger" => {
+                Some(Requirement::D4)
+            }
+            Self::NegativeRetentionPeriod { .. }
+            | Self::AbsurdRetentionPeriod { .. }
+            | Self::DuplicateRetentionRule { .. }
+            | Self::RetentionRuleAppliesToNothing { .. }
+            | Self::UnknownRetentionRule { .. } => Some(Requirement::D4),
+            Self::HandOverInRetentionRule { .. } => Some(Requirement::C8),
+            Self::RetentionGap { .. }
+            | Self::ClockWentBackwards { .. }
+            | Self::NotYetDue { .. }
+            | Self::DisposalWaiting { .. }
+            | Self::ExtensionNotLater { .. } => Some(Requirement::D2),
+            Self::HoldWithoutMatter
+            | Self::HoldCoversNothing
+            | Self::HoldAlreadyLifted { .. }
+            | Self::HoldLiftedBeforePlaced { .. }
+            | Self::UnderLegalHold(_) => Some(Requirement::D7),
             _ => None,
         }
     }
@@ -215,6 +332,7 @@ impl DomainError {
             Self::NoPurposes => Some("purposes"),
             Self::RefusalNotExplained => Some("told_refusal_does_not_affect_care"),
             Self::UnknownValue { what, .. } if *what == "purpose" => Some("purposes"),
+            Self::UnknownValue { what, .. } if *what == "retention trigger" => Some("trigger"),
             Self::UnknownValue { what, .. } => Some(what),
             Self::ImplausibleDateOfBirth { .. } => Some("date_of_birth"),
             Self::ResearchWithoutEthicsApproval | Self::EthicsApprovalWithoutResearch => {
@@ -238,6 +356,23 @@ impl DomainError {
             | Self::RepresentativeOfAnotherPerson => Some("given_by"),
             Self::WithdrawingARefusal => None,
             Self::BeforeSessionStart { .. } => Some("at"),
+            Self::NegativeRetentionPeriod { .. } | Self::AbsurdRetentionPeriod { .. } => {
+                Some("period")
+            }
+            Self::DuplicateRetentionRule { .. } | Self::UnknownRetentionRule { .. } => Some("id"),
+            Self::RetentionRuleAppliesToNothing { .. } => Some("purposes"),
+            Self::HandOverInRetentionRule { .. } => Some("action"),
+            Self::RetentionGap { .. } => Some("rules"),
+            Self::HoldWithoutMatter => Some("matter.reference"),
+            Self::HoldCoversNothing => Some("covers"),
+            Self::HoldAlreadyLifted { .. } | Self::HoldLiftedBeforePlaced { .. } => {
+                Some("lifted_at")
+            }
+            Self::ExtensionNotLater { .. } => Some("until"),
+            Self::UnderLegalHold(_)
+            | Self::ClockWentBackwards { .. }
+            | Self::NotYetDue { .. }
+            | Self::DisposalWaiting { .. } => None,
         }
     }
 }

@@ -103,6 +103,10 @@ identifier!(
     StaffId
 );
 identifier!(
+    /// A legal hold on recordings or persons for one matter (D7).
+    LegalHoldId
+);
+identifier!(
     /// An event in the audit trail.
     AuditEventId
 );

@@ -14,6 +14,7 @@ pub mod person;
 pub mod purpose;
 pub mod recording;
 pub mod requirement;
+pub mod retention;
 pub mod session;
 pub mod signature;
 pub mod staff;

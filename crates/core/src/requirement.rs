@@ -55,10 +55,26 @@ pub enum Requirement {
     S3,
     /// Refused attempts are logged.
     S5,
+    /// Only the current identification recording is kept, as long as the person's file.
+    D1,
+    /// Recordings for other purposes are destroyed once no longer relevant: each has a review date.
+    D2,
+    /// When a person leaves the service, their non-essential recordings come up for deletion.
+    D3,
+    /// Clinical recordings follow the NHS Records Management Code of Practice retention schedule.
+    D4,
+    /// When a transcript is made for clinical purposes the recording is deleted.
+    D5,
+    /// A recording may be deleted after an episode of care at the person's request.
+    D6,
     /// Recordings under legal hold cannot be erased.
     D7,
+    /// Teaching and training recordings may be erased at the clinician's discretion.
+    D8,
     /// Destruction is recorded with a certificate.
     D9,
+    /// Recordings posted online are tracked, and withdrawal creates a take-down task.
+    D10,
     /// A single decision function answers every use question.
     X1,
     /// Destruction is cryptographic: a key per recording.
@@ -95,8 +111,16 @@ impl Requirement {
             Self::S2 => "S2",
             Self::S3 => "S3",
             Self::S5 => "S5",
+            Self::D1 => "D1",
+            Self::D2 => "D2",
+            Self::D3 => "D3",
+            Self::D4 => "D4",
+            Self::D5 => "D5",
+            Self::D6 => "D6",
             Self::D7 => "D7",
+            Self::D8 => "D8",
             Self::D9 => "D9",
+            Self::D10 => "D10",
             Self::X1 => "X1",
             Self::X2 => "X2",
             Self::X3 => "X3",
