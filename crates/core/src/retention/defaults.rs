@@ -65,8 +65,8 @@ pub(crate) fn shipped_rules() -> Vec<RetentionRule> {
             "rm-mental-health-death",
             RecordCategory::MentalHealth,
             Trigger::Death,
-            8,
-            "mental health records: or 8 years after the patient's death, if sooner",
+            10,
+            "mental health records: or 10 years after the patient's death, if sooner",
         ),
         rule(
             "rm-content-in-care-record",

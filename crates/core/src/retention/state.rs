@@ -111,7 +111,7 @@ enum Verdict<'a> {
 ///
 /// How rules combine, so the law's minimum is never cut short:
 /// 1. A recording is kept *for* its record category and for each purpose still in force. The
-///    rules of one of these are alternatives ("20 years after care, or 8 years after death if
+///    rules of one of these are alternatives ("20 years after care, or 10 years after death if
 ///    sooner"): the earliest date among those whose trigger has happened is that basis's date.
 /// 2. The recording goes only when nothing keeps it: the *latest* basis date governs, and a basis
 ///    still waiting for its trigger keeps it indefinitely. So a policy's early deletion (D3, D6,

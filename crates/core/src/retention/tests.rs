@@ -344,7 +344,7 @@ fn rm_code_a_child_who_died_is_kept_8_years_after_death() {
 }
 
 #[test]
-fn rm_code_mental_health_is_kept_20_years_after_care_or_8_after_death_if_sooner() {
+fn rm_code_mental_health_is_kept_20_years_after_care_or_10_after_death_if_sooner() {
     let mut facts = facts(&[Purpose::Clinical]);
     facts.record_category = Some(RecordCategory::MentalHealth);
     facts.care_ended_on = Some(date!(2027 - 01 - 01));
@@ -355,8 +355,8 @@ fn rm_code_mental_health_is_kept_20_years_after_care_or_8_after_death_if_sooner(
     let died = state(&facts, date!(2030 - 02 - 01));
     assert_eq!(
         died.due_on,
-        Some(date!(2038 - 01 - 01)),
-        "8 years after death is sooner"
+        Some(date!(2040 - 01 - 01)),
+        "10 years after death is sooner"
     );
     assert_eq!(governing_rule(&died), "rm-mental-health-death");
     facts.died_on = Some(date!(2045 - 01 - 01));
