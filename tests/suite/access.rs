@@ -324,6 +324,71 @@ async fn x6_the_organisations_own_policy_is_checked_audited_and_takes_effect(app
     assert!(changed.detail.contains("sha256"), "{}", changed.detail);
 }
 
+/// A search for people through `router`, as the practitioner: the status it gets.
+async fn search_status(app: &TestApp, router: &axum::Router) -> StatusCode {
+    use tower::ServiceExt;
+    let request = app
+        .request(Method::GET, "/api/v1/persons?q=Testperson")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    router.clone().oneshot(request).await.unwrap().status()
+}
+
+async fn x6_a_policy_changed_on_one_server_is_taken_up_by_another_sharing_the_register(
+    app: TestApp,
+) {
+    let second = custodian_app::Custodian::start(
+        app.db.register.clone(),
+        app.clock.clone(),
+        custodian_app::vault::VaultSettings::local(app.data.path()),
+    )
+    .await
+    .unwrap();
+    let second_router = custodian_web::router(custodian_web::AppState::new(second.clone()));
+    assert_eq!(search_status(&app, &second_router).await, StatusCode::OK);
+    let forbid = "forbid (principal, action == Custodian::Action::\"find_persons\", resource);";
+    let put = app
+        .call(
+            Method::PUT,
+            "/api/v1/policies/no-search",
+            Some(&app.admin_token),
+            Some(json!({"text": forbid})),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
+    // The server that made the change applies it at once; the other at its next refresh,
+    // which `serve` runs every 10 seconds.
+    assert_eq!(
+        app.get("/api/v1/persons?q=Testperson").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(search_status(&app, &second_router).await, StatusCode::OK);
+    assert!(second.refresh_access_policies().await.unwrap());
+    assert_eq!(
+        search_status(&app, &second_router).await,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        !second.refresh_access_policies().await.unwrap(),
+        "nothing changed since"
+    );
+    assert!(
+        !app.custodian.refresh_access_policies().await.unwrap(),
+        "the server that made the change already holds it"
+    );
+    let removed = app
+        .call(
+            Method::DELETE,
+            "/api/v1/policies/no-search",
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+    assert!(second.refresh_access_policies().await.unwrap());
+    assert_eq!(search_status(&app, &second_router).await, StatusCode::OK);
+}
+
 async fn s5_refusals_are_reported_by_person_member_of_staff_and_rule(app: TestApp) {
     let (person, recording) = person_with_recording(&app, "Fen").await;
     let other = app
@@ -405,5 +470,6 @@ app_on_both_backends!(
     s3_a_declared_connection_keeps_its_maker_out_everywhere_whatever_their_role,
     s3_emergency_access_needs_a_reason_lasts_an_hour_and_waits_for_the_ig_lead,
     x6_the_organisations_own_policy_is_checked_audited_and_takes_effect,
+    x6_a_policy_changed_on_one_server_is_taken_up_by_another_sharing_the_register,
     s5_refusals_are_reported_by_person_member_of_staff_and_rule,
 );

@@ -40,51 +40,105 @@ impl Target<'_> {
 }
 
 /// The policies in force: the shipped ones and the organisation's own, replaced whole when an
-/// administrator changes a local policy.
+/// administrator changes a local policy, or when another server sharing the register has.
 #[derive(Debug)]
-pub(crate) struct PoliciesInForce(RwLock<Arc<AccessPolicies>>);
+pub(crate) struct PoliciesInForce(RwLock<Loaded>);
+
+/// The policies built, and the local policies they were built from.
+#[derive(Debug)]
+struct Loaded {
+    local: Vec<LocalPolicy>,
+    policies: Arc<AccessPolicies>,
+}
+
+impl Loaded {
+    fn new(mut local: Vec<LocalPolicy>, policies: AccessPolicies) -> Self {
+        // In one order, whatever order the database returned them in, for comparing.
+        local.sort_by(|a, b| a.name.cmp(&b.name));
+        Self {
+            local,
+            policies: Arc::new(policies),
+        }
+    }
+}
+
+async fn stored_local_policies(register: &Register) -> AppResult<Vec<LocalPolicy>> {
+    let mut tx = register.read().await?;
+    Ok(tx
+        .local_policies()
+        .await?
+        .into_iter()
+        .map(|stored| LocalPolicy {
+            name: stored.name,
+            text: stored.text,
+        })
+        .collect())
+}
 
 impl PoliciesInForce {
     /// The shipped policies and the local ones stored in the register. A stored local policy
     /// that no longer validates stops the start: running without it could let in more than the
     /// organisation allows.
     pub(crate) async fn load(register: &Register) -> AppResult<Self> {
-        let mut tx = register.read().await?;
-        let local: Vec<LocalPolicy> = tx
-            .local_policies()
-            .await?
-            .into_iter()
-            .map(|stored| LocalPolicy {
-                name: stored.name,
-                text: stored.text,
-            })
-            .collect();
+        let local = stored_local_policies(register).await?;
         let policies = AccessPolicies::with_local(&local).map_err(|error| {
             AppError::Startup(format!(
                 "the organisation's access policies do not validate: {error}; correct them in the table local_policies"
             ))
         })?;
-        Ok(Self(RwLock::new(Arc::new(policies))))
+        Ok(Self(RwLock::new(Loaded::new(local, policies))))
     }
 
     pub(crate) fn current(&self) -> AppResult<Arc<AccessPolicies>> {
         self.0
             .read()
-            .map(|policies| Arc::clone(&policies))
+            .map(|loaded| Arc::clone(&loaded.policies))
             .map_err(|_| AppError::Internal("the access policies' lock was poisoned".to_owned()))
     }
 
-    pub(crate) fn replace(&self, policies: AccessPolicies) -> AppResult<()> {
+    fn is_built_from(&self, local: &[LocalPolicy]) -> AppResult<bool> {
+        let mut local = local.to_vec();
+        local.sort_by(|a, b| a.name.cmp(&b.name));
+        self.0
+            .read()
+            .map(|loaded| loaded.local == local)
+            .map_err(|_| AppError::Internal("the access policies' lock was poisoned".to_owned()))
+    }
+
+    /// Puts `policies`, built from `local`, in force.
+    pub(crate) fn replace(
+        &self,
+        local: Vec<LocalPolicy>,
+        policies: AccessPolicies,
+    ) -> AppResult<()> {
         let mut current = self
             .0
             .write()
             .map_err(|_| AppError::Internal("the access policies' lock was poisoned".to_owned()))?;
-        *current = Arc::new(policies);
+        *current = Loaded::new(local, policies);
         Ok(())
     }
 }
 
 impl Custodian {
+    /// Loads the local policies again if they changed in the register since this server built
+    /// its own, as another server sharing the register may have changed them (X6). `serve`
+    /// calls this every few seconds. Returns whether anything changed; policies that do not
+    /// validate are refused and the ones in force kept.
+    pub async fn refresh_access_policies(&self) -> AppResult<bool> {
+        let local = stored_local_policies(&self.register).await?;
+        if self.access.is_built_from(&local)? {
+            return Ok(false);
+        }
+        let policies = AccessPolicies::with_local(&local)?;
+        tracing::info!(
+            policies = policies.len(),
+            "the organisation's access policies changed in the register; now in force here"
+        );
+        self.access.replace(local, policies)?;
+        Ok(true)
+    }
+
     /// Checks that `caller` may try `action` on `target`, recording a refusal in the audit
     /// trail with who, what and which rule (S5). Every use case asks through here.
     pub(crate) async fn authorize(

@@ -226,6 +226,7 @@ impl Custodian {
             });
         }
         let policies = AccessPolicies::with_local(&local)?;
+        let in_force = local.clone();
         let action = match text {
             Some(text) => {
                 tx.put_local_policy(&StoredPolicy {
@@ -254,7 +255,7 @@ impl Custodian {
             .write(&mut tx, caller.actor(), now)
             .await?;
         tx.commit().await?;
-        self.access.replace(policies)?;
+        self.access.replace(in_force, policies)?;
         Ok(())
     }
 

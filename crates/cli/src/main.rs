@@ -401,6 +401,7 @@ async fn serve(settings: Settings) -> Result<ExitCode, CliError> {
     let address = listener.local_addr().map_err(CliError::Serve)?;
     tracing::info!(%address, backend = custodian.register().backend_name(), "serving");
     println!("Custodian is listening on http://{address} (API under /api/v1, health at /healthz).");
+    tokio::spawn(refresh_access_policies(custodian.clone()));
     // With each connection's address, so sign-in attempts can be limited per client (ASVS 2.2.1).
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
@@ -410,6 +411,20 @@ async fn serve(settings: Settings) -> Result<ExitCode, CliError> {
     custodian.register().close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every few seconds, takes up local access policies another server sharing the register has
+/// changed (X6), so a change holds everywhere within `POLICY_REFRESH` of being made.
+async fn refresh_access_policies(custodian: custodian_app::Custodian) {
+    const POLICY_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
+    let mut ticks = tokio::time::interval(POLICY_REFRESH);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = custodian.refresh_access_policies().await {
+            tracing::error!(%error, "the access policies in the register could not be taken up; the ones in force are kept");
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish and the register closes cleanly.
