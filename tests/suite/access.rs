@@ -324,6 +324,100 @@ async fn x6_the_organisations_own_policy_is_checked_audited_and_takes_effect(app
     assert!(changed.detail.contains("sha256"), "{}", changed.detail);
 }
 
+/// Insecure direct object references: the ids of a person who has withdrawn consent are no
+/// way in. Another team is refused by access (S2) and learns nothing of the withdrawal; the
+/// care team still sees the record, but every use of the recording is refused by the
+/// decision (C8), and the refusal says what the person chose.
+async fn s2_c8_a_withdrawn_persons_ids_are_no_way_in(app: TestApp) {
+    let (person, recording) = person_with_recording(&app, "Hal").await;
+    let consent = crate::decisions::consent(
+        &app,
+        &person,
+        &["clinical", "teaching"],
+        json!({"kind": "service", "service": "CAMHS-NORTH"}),
+        60,
+    )
+    .await;
+    let allowed = app
+        .get(&format!(
+            "/api/v1/recordings/{recording}/decision?purpose=clinical"
+        ))
+        .await;
+    assert_eq!(allowed.body["outcome"], "allowed", "{}", allowed.body);
+    let withdrawn = app
+        .post(
+            &format!("/api/v1/consents/{consent}/withdrawals"),
+            json!({"at": custodian_testkit::fixtures::minutes_from_now(-1),
+                "withdrawn_by": {"kind": "person"}, "existing_recordings": "destroy"}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::CREATED, "{}", withdrawn.body);
+    let other = app
+        .staff_member(
+            "other.team",
+            "a pass phrase for elsewhere",
+            &["practitioner"],
+            &["ADULT-MH-EAST"],
+        )
+        .await;
+    for path in [
+        format!("/api/v1/persons/{person}"),
+        format!("/api/v1/persons/{person}/consents"),
+        format!("/api/v1/recordings/{recording}"),
+        format!("/api/v1/recordings/{recording}/media"),
+        format!("/api/v1/recordings/{recording}/decision?purpose=clinical"),
+    ] {
+        let refused = as_member(&app, &other, Method::GET, &path, None).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+        let text = refused.body.to_string().to_lowercase();
+        assert!(
+            !text.contains("withdr") && !text.contains("hal"),
+            "{path} tells another team about the person: {text}"
+        );
+    }
+    let cookie = app
+        .sign_in("other.team", "a pass phrase for elsewhere")
+        .await
+        .cookie
+        .unwrap();
+    for path in [
+        format!("/persons/{person}"),
+        format!("/recordings/{recording}"),
+    ] {
+        let page = app
+            .send_raw(
+                axum::http::Request::get(&path)
+                    .header("cookie", &cookie)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(page.0, StatusCode::FORBIDDEN, "{path}");
+        let text = String::from_utf8_lossy(&page.2).to_lowercase();
+        assert!(
+            !text.contains("withdr") && !text.contains("testperson"),
+            "{path} tells another team about the person"
+        );
+    }
+    for purpose in ["clinical", "teaching"] {
+        let refused = app
+            .get(&format!(
+                "/api/v1/recordings/{recording}/decision?purpose={purpose}"
+            ))
+            .await;
+        assert_eq!(refused.status, StatusCode::OK, "{}", refused.body);
+        assert_eq!(refused.body["outcome"], "refused", "{}", refused.body);
+        let reasons = refused.body["reasons"].as_array().unwrap();
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r["code"] == "consent.withdrawn" && r["requirement"] == "C8"),
+            "{purpose}: {}",
+            refused.body
+        );
+    }
+}
+
 /// A search for people through `router`, as the practitioner: the status it gets.
 async fn search_status(app: &TestApp, router: &axum::Router) -> StatusCode {
     use tower::ServiceExt;
@@ -471,5 +565,6 @@ app_on_both_backends!(
     s3_emergency_access_needs_a_reason_lasts_an_hour_and_waits_for_the_ig_lead,
     x6_the_organisations_own_policy_is_checked_audited_and_takes_effect,
     x6_a_policy_changed_on_one_server_is_taken_up_by_another_sharing_the_register,
+    s2_c8_a_withdrawn_persons_ids_are_no_way_in,
     s5_refusals_are_reported_by_person_member_of_staff_and_rule,
 );
