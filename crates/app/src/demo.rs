@@ -5,27 +5,27 @@
 
 use std::fmt;
 
+use custodian_core::audit::Actor;
 use custodian_core::consent::{
     CapacityDecision, ConsentAnswer, ConsentForm, ConsentGiver, Disposition, EthicsReference,
     ResearchApproval, Scope, Signature, SignatureMethod,
 };
-use custodian_core::ids::{CourseId, PersonId, RepresentativeId, StaffId};
+use custodian_core::ids::{CourseId, PersonId, RepresentativeId};
 use custodian_core::nhs_number::{NhsNumber, check_digit};
 use custodian_core::person::{Capacity, LocalIdentifier, PersonName, RepresentativeKind};
 use custodian_core::purpose::{Purpose, PurposeSet};
 use custodian_core::recording::{DerivationForm, DerivationKind, RecordingForm, RecordingKind};
 use custodian_core::session::{PersonalMeetingKind, SessionKind, StopChoice};
 use custodian_core::signature::SignatureDrawing;
-use custodian_core::staff::{Role, StaffMember, Username};
+use custodian_core::staff::{Role, Username};
 use custodian_core::text::{Note, ServiceCode, ShortText};
-use custodian_store::StaffAccount;
 use time::{Date, Duration, OffsetDateTime};
-use uuid::Uuid;
 
 use crate::accounts::{Caller, Credential};
 use crate::consents::{WithdrawalRequest, WithdrawnBy};
 use crate::persons::PersonForm;
 use crate::sessions::SessionRequest;
+use crate::staff::NewStaff;
 use crate::{AppError, AppResult, Custodian};
 
 const GIVEN: &[&str] = &[
@@ -186,38 +186,35 @@ impl Custodian {
 
     async fn demo_clinician(&self) -> AppResult<Caller> {
         let username = Username::parse("demo.clinician")?;
-        let mut tx = self.register.write().await?;
-        let account = match tx.staff_by_username(&username).await? {
-            Some(account) => account,
+        let existing = self
+            .register
+            .read()
+            .await?
+            .staff_by_username(&username)
+            .await?;
+        let member = match existing {
+            Some(account) => account.member,
             None => {
+                // Nobody signs in as the loader: its password is random and never shown.
                 let mut bytes = [0u8; 24];
                 getrandom::fill(&mut bytes)
                     .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
-                let account = StaffAccount {
-                    member: StaffMember {
-                        id: StaffId::from_uuid(Uuid::now_v7()),
-                        username,
-                        display_name: text("Demo Clinician")?,
-                        roles: vec![Role::Practitioner],
-                        services: vec![
-                            service("ADULT-MH-EAST")?,
-                            service("CARE-HOME-ELM")?,
-                            service("COMMUNITY-NURSING")?,
-                        ],
-                    },
-                    password_hash: crate::accounts::hash_password(&format!("{bytes:?}"))?,
-                    must_change_password: true,
-                    created_at: self.clock.now(),
-                    disabled_at: None,
-                    totp_enrolled_at: None,
+                let new = NewStaff {
+                    username,
+                    display_name: text("Demo Clinician")?,
+                    roles: vec![Role::Practitioner],
+                    services: vec![
+                        service("ADULT-MH-EAST")?,
+                        service("CARE-HOME-ELM")?,
+                        service("COMMUNITY-NURSING")?,
+                    ],
                 };
-                tx.insert_staff(&account).await?;
-                account
+                self.add_member(new, &format!("{bytes:?}"), true, Actor::System)
+                    .await?
             }
         };
-        tx.commit().await?;
         Ok(Caller {
-            member: account.member,
+            member,
             credential: Credential::SignIn,
             must_change_password: false,
             must_enrol_totp: false,

@@ -112,7 +112,7 @@ impl Custodian {
 
     /// Adds `new` with `password` (one they must replace at first sign-in, if `must_change`),
     /// refusing a username already taken; audited as done by `actor`.
-    async fn add_member(
+    pub(crate) async fn add_member(
         &self,
         new: NewStaff,
         password: &str,
