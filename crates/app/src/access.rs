@@ -1,7 +1,7 @@
 //! Access control for the use cases: the facts each decision needs, the one call to the access
 //! policies, and an audit event for every refusal (S2, S3, S5).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 
 use custodian_access::{
@@ -11,7 +11,7 @@ use custodian_core::audit::AuditOutcome;
 use custodian_core::ids::PersonId;
 use custodian_core::recording::Recording;
 use custodian_core::session::Session;
-use custodian_store::Register;
+use custodian_store::{PersonAccess, Register};
 use uuid::Uuid;
 
 use crate::accounts::Caller;
@@ -175,27 +175,85 @@ impl Custodian {
         Ok(self.verdict(caller, action, &target).await?.is_allowed())
     }
 
+    /// The items of `items` that `caller` may `action`, asked without recording refusals (for
+    /// lists and search results). What access needs to know about each person is fetched
+    /// once for the whole list, in one transaction, rather than once per item.
+    pub(crate) async fn visible<T>(
+        &self,
+        caller: &Caller,
+        action: Action,
+        items: Vec<T>,
+        target: impl for<'t> Fn(&'t T) -> Target<'t>,
+    ) -> AppResult<Vec<T>> {
+        let persons: BTreeSet<PersonId> = items
+            .iter()
+            .flat_map(|item| target(item).persons())
+            .collect();
+        let known = self.person_access(caller, persons).await?;
+        let mut visible = Vec::with_capacity(items.len());
+        for item in items {
+            if self
+                .verdict_knowing(caller, action, &target(&item), &known)?
+                .is_allowed()
+            {
+                visible.push(item);
+            }
+        }
+        Ok(visible)
+    }
+
+    /// What access needs to know about each of `persons`, for `caller`, now.
+    async fn person_access(
+        &self,
+        caller: &Caller,
+        persons: impl IntoIterator<Item = PersonId>,
+    ) -> AppResult<HashMap<PersonId, PersonAccess>> {
+        let mut persons = persons.into_iter().peekable();
+        let mut known = HashMap::new();
+        if persons.peek().is_none() {
+            return Ok(known);
+        }
+        let now = self.clock.now();
+        let mut tx = self.register.read().await?;
+        for person in persons {
+            let access = tx.person_access(caller.member.id, person, now).await?;
+            known.insert(person, access);
+        }
+        Ok(known)
+    }
+
     async fn verdict(
         &self,
         caller: &Caller,
         action: Action,
         target: &Target<'_>,
     ) -> AppResult<Verdict> {
-        let now = self.clock.now();
+        let known = self.person_access(caller, target.persons()).await?;
+        self.verdict_knowing(caller, action, target, &known)
+    }
+
+    /// The verdict, given what access needs to know about every person `target` concerns.
+    fn verdict_knowing(
+        &self,
+        caller: &Caller,
+        action: Action,
+        target: &Target<'_>,
+        known: &HashMap<PersonId, PersonAccess>,
+    ) -> AppResult<Verdict> {
         let mut services = BTreeSet::new();
         let mut circumstances = Circumstances::default();
-        let persons = target.persons();
-        if !persons.is_empty() {
-            let mut tx = self.register.read().await?;
-            let mut unresolved_connection = false;
-            for person in &persons {
-                let access = tx.person_access(caller.member.id, *person, now).await?;
-                services.extend(access.services.iter().map(|s| s.as_str().to_owned()));
-                unresolved_connection |= access.connected && !access.emergency;
-                circumstances.emergency |= access.emergency;
-            }
-            circumstances.connected = unresolved_connection;
+        let mut unresolved_connection = false;
+        for person in target.persons() {
+            let access = known.get(&person).ok_or_else(|| {
+                AppError::Internal(format!(
+                    "access facts about person {person} were not fetched"
+                ))
+            })?;
+            services.extend(access.services.iter().map(|s| s.as_str().to_owned()));
+            unresolved_connection |= access.connected && !access.emergency;
+            circumstances.emergency |= access.emergency;
         }
+        circumstances.connected = unresolved_connection;
         match target {
             Target::Session(session) => {
                 services.insert(session.service.as_str().to_owned());

@@ -141,16 +141,11 @@ impl Custodian {
             tx.search_persons(query, limit.clamp(1, 200)).await?
         };
         // Only people the caller may see: a personal connection hides someone entirely (S3).
-        let mut visible = Vec::with_capacity(found.len());
-        for (_, person) in found {
-            if self
-                .allows(caller, Action::ViewPerson, Target::Person(person.id))
-                .await?
-            {
-                visible.push(person);
-            }
-        }
-        Ok(visible)
+        let found: Vec<Person> = found.into_iter().map(|(_, person)| person).collect();
+        self.visible(caller, Action::ViewPerson, found, |person: &Person| {
+            Target::Person(person.id)
+        })
+        .await
     }
 
     /// Records a new capacity decision for a person (C3).

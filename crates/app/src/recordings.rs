@@ -260,15 +260,12 @@ impl Custodian {
         caller: &Caller,
         recordings: Vec<Recording>,
     ) -> AppResult<Vec<Recording>> {
-        let mut visible = Vec::with_capacity(recordings.len());
-        for recording in recordings {
-            if self
-                .allows(caller, Action::ViewRecording, Target::Recording(&recording))
-                .await?
-            {
-                visible.push(recording);
-            }
-        }
-        Ok(visible)
+        self.visible(
+            caller,
+            Action::ViewRecording,
+            recordings,
+            |recording: &Recording| Target::Recording(recording),
+        )
+        .await
     }
 }

@@ -207,16 +207,13 @@ impl Custodian {
         caller: &Caller,
         sessions: Vec<Session>,
     ) -> AppResult<Vec<Session>> {
-        let mut visible = Vec::with_capacity(sessions.len());
-        for session in sessions {
-            if self
-                .allows(caller, Action::ViewSession, Target::Session(&session))
-                .await?
-            {
-                visible.push(session);
-            }
-        }
-        Ok(visible)
+        self.visible(
+            caller,
+            Action::ViewSession,
+            sessions,
+            |session: &Session| Target::Session(session),
+        )
+        .await
     }
 
     /// Records a participant's answer to "are you still willing for this session to be recorded?" (C5).
