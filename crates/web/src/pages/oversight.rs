@@ -33,7 +33,7 @@ pub struct Period {
 
 /// A count of refusals for one person, member of staff or rule.
 pub struct CountLine {
-    /// Where the line links to, if anywhere (a person's record).
+    /// The person whose record the line links to, if the viewer may see it.
     link: Option<String>,
     words: String,
     count: u64,
@@ -105,7 +105,7 @@ pub async fn refusals(
     };
     let person_words = |id: &str| -> (Option<String>, String) {
         match id.parse::<PersonId>().ok().and_then(|p| person_names.get(&p)) {
-            Some(name) => (Some(format!("/persons/{id}")), name.full()),
+            Some(name) => (Some(id.to_owned()), name.full()),
             None => (None, "A person whose record you may not see".to_owned()),
         }
     };
