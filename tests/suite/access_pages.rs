@@ -86,7 +86,10 @@ async fn s3_a_practitioner_declares_a_connection_on_the_person_page_and_is_then_
     assert!(html.contains("You cannot undo this yourself"), "{html}");
     let (status, _, html) = post(&app, &cookie, &form, &[]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("Choose how you know them personally"), "{html}");
+    assert!(
+        html.contains("Choose how you know them personally"),
+        "{html}"
+    );
 
     let (status, location, _) = post(&app, &cookie, &form, &[("kind", "neighbour")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -239,29 +242,38 @@ async fn s5_the_ig_lead_marks_emergency_access_reviewed_and_reads_refusals_by_pe
     let (_, html) = get(&app, &cookie, "/").await;
     assert!(!html.contains(&grant), "{html}");
     let waiting = app
-        .call(
-            Method::GET,
-            "/api/v1/emergency-access",
-            Some(&ig),
-            None,
-        )
+        .call(Method::GET, "/api/v1/emergency-access", Some(&ig), None)
         .await;
     assert_eq!(waiting.body, json!([]));
 
     // The report counts the two refusals by person, member of staff and rule.
     let (status, html) = get(&app, &cookie, "/refusals").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("2 attempts were refused in the last 30 days"), "{html}");
     assert!(
-        html.contains(&format!("<a href=\"/persons/{person}\">Jura Testperson</a></td><td>2</td>")),
+        html.contains("2 attempts were refused in the last 30 days"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "<a href=\"/persons/{person}\">Jura Testperson</a></td><td>2</td>"
+        )),
         "{html}"
     );
     assert!(html.contains("<td>Test curious</td><td>2</td>"), "{html}");
-    assert!(html.contains("<td>S2, no policy allows it</td><td>2</td>"), "{html}");
-    assert!(html.contains("See a person&#39;s record") || html.contains("See a person's record"), "{html}");
+    assert!(
+        html.contains("<td>S2, no policy allows it</td><td>2</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("See a person&#39;s record") || html.contains("See a person's record"),
+        "{html}"
+    );
     let (status, html) = get(&app, &cookie, "/refusals?since=7").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("<strong aria-current=\"page\">Last 7 days</strong>"), "{html}");
+    assert!(
+        html.contains("<strong aria-current=\"page\">Last 7 days</strong>"),
+        "{html}"
+    );
 
     // No one else reads it.
     let clinician = app.cookie_for(CLINICIAN, CLINICIAN_PASSWORD).await;
@@ -278,7 +290,10 @@ async fn s2_an_administrator_changes_roles_and_services_and_resets_an_authentica
     let (status, html) = get(&app, &cookie, "/staff").await;
     assert_eq!(status, StatusCode::OK);
     let clinician = staff_id(&app, &app.token).await;
-    assert!(html.contains(&format!("href=\"/staff/{clinician}\"")), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/staff/{clinician}\"")),
+        "{html}"
+    );
     assert!(html.contains("CAMHS-NORTH"), "{html}");
 
     let page = format!("/staff/{clinician}");
@@ -289,18 +304,40 @@ async fn s2_an_administrator_changes_roles_and_services_and_resets_an_authentica
 
     // A practitioner in no service is refused, and what was typed stays.
     let access = format!("{page}/access");
-    let (status, _, html) = post(&app, &cookie, &access, &[("roles", "practitioner"), ("services", "")]).await;
+    let (status, _, html) = post(
+        &app,
+        &cookie,
+        &access,
+        &[("roles", "practitioner"), ("services", "")],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("at least one service"), "{html}");
-    let (status, _, html) = post(&app, &cookie, &access, &[("roles", "practitioner"), ("services", "CAMHS-NORTH, not a code!")]).await;
+    let (status, _, html) = post(
+        &app,
+        &cookie,
+        &access,
+        &[
+            ("roles", "practitioner"),
+            ("services", "CAMHS-NORTH, not a code!"),
+        ],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("value=\"CAMHS-NORTH, not a code!\""), "{html}");
+    assert!(
+        html.contains("value=\"CAMHS-NORTH, not a code!\""),
+        "{html}"
+    );
 
     let (status, location, _) = post(
         &app,
         &cookie,
         &access,
-        &[("roles", "practitioner"), ("roles", "team_manager"), ("services", "CAMHS-NORTH, adult-mh-east")],
+        &[
+            ("roles", "practitioner"),
+            ("roles", "team_manager"),
+            ("services", "CAMHS-NORTH, adult-mh-east"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -316,8 +353,14 @@ async fn s2_an_administrator_changes_roles_and_services_and_resets_an_authentica
         codes.sort();
         codes
     };
-    assert_eq!(sorted(&me.body["staff"]["roles"]), ["practitioner", "team_manager"]);
-    assert_eq!(sorted(&me.body["staff"]["services"]), ["ADULT-MH-EAST", "CAMHS-NORTH"]);
+    assert_eq!(
+        sorted(&me.body["staff"]["roles"]),
+        ["practitioner", "team_manager"]
+    );
+    assert_eq!(
+        sorted(&me.body["staff"]["services"]),
+        ["ADULT-MH-EAST", "CAMHS-NORTH"]
+    );
 
     // A lost authenticator app is removed; the IG lead sets up another at next sign-in.
     let ig = app.ig_lead().await;
@@ -344,40 +387,85 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_sees_cedars_words_then
     let cookie = app.cookie_for("admin", ADMIN_PASSWORD).await;
     let (status, html) = get(&app, &cookie, "/policies").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("only Custodian&#39;s own policies") || html.contains("only Custodian's own policies"), "{html}");
+    assert!(
+        html.contains("only Custodian&#39;s own policies")
+            || html.contains("only Custodian's own policies"),
+        "{html}"
+    );
     assert!(html.contains("S3.personal-connection"), "{html}");
 
     let invalid = "permit (principal, action == Custodian::Action::\"fly\", resource);";
-    let (status, _, html) = post(&app, &cookie, "/policies", &[("name", "no-flying"), ("text", invalid)]).await;
+    let (status, _, html) = post(
+        &app,
+        &cookie,
+        "/policies",
+        &[("name", "no-flying"), ("text", invalid)],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let summary = &html[html.find("error-summary").expect("an error summary")..];
-    assert!(summary.contains("refused the policy") && summary.contains("fly"), "{summary}");
+    assert!(
+        summary.contains("refused the policy") && summary.contains("fly"),
+        "{summary}"
+    );
     assert_eq!(textarea(&html), invalid, "the text stays as typed");
-    let (status, _, html) = post(&app, &cookie, "/policies", &[("name", "no flying!"), ("text", FORBID_BREAK_GLASS)]).await;
+    let (status, _, html) = post(
+        &app,
+        &cookie,
+        "/policies",
+        &[("name", "no flying!"), ("text", FORBID_BREAK_GLASS)],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("href=\"#name\""), "{html}");
 
-    let (status, location, _) = post(&app, &cookie, "/policies", &[("name", "no-break-glass"), ("text", FORBID_BREAK_GLASS)]).await;
+    let (status, location, _) = post(
+        &app,
+        &cookie,
+        "/policies",
+        &[("name", "no-break-glass"), ("text", FORBID_BREAK_GLASS)],
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, "/policies?done=saved");
     let (_, html) = get(&app, &cookie, &location).await;
     assert!(html.contains("id=\"policy-no-break-glass\""), "{html}");
     let taken = app
         .post(
-            &format!("/api/v1/persons/{}/emergency-access", app.person("Kit", "has_capacity").await),
+            &format!(
+                "/api/v1/persons/{}/emergency-access",
+                app.person("Kit", "has_capacity").await
+            ),
             json!({"reason": "Called to the ward at night; no one from the team on duty"}),
         )
         .await;
-    assert_eq!(taken.status, StatusCode::FORBIDDEN, "the policy is in force");
+    assert_eq!(
+        taken.status,
+        StatusCode::FORBIDDEN,
+        "the policy is in force"
+    );
 
     // Changed on its own page: an invalid change keeps the text and changes nothing.
     let (status, html) = get(&app, &cookie, "/policies/no-break-glass").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(textarea(&html), FORBID_BREAK_GLASS);
-    let (status, _, html) = post(&app, &cookie, "/policies/no-break-glass", &[("text", invalid)]).await;
+    let (status, _, html) = post(
+        &app,
+        &cookie,
+        "/policies/no-break-glass",
+        &[("text", invalid)],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(textarea(&html), invalid);
-    let listed = app.call(Method::GET, "/api/v1/policies", Some(&app.admin_token), None).await;
+    let listed = app
+        .call(
+            Method::GET,
+            "/api/v1/policies",
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
     assert_eq!(listed.body["local"][0]["text"], FORBID_BREAK_GLASS);
 
     // Deleted after confirming.
@@ -387,7 +475,14 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_sees_cedars_words_then
     let (status, location, _) = post(&app, &cookie, "/policies/no-break-glass/delete", &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, "/policies?done=deleted");
-    let listed = app.call(Method::GET, "/api/v1/policies", Some(&app.admin_token), None).await;
+    let listed = app
+        .call(
+            Method::GET,
+            "/api/v1/policies",
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
     assert_eq!(listed.body["local"], json!([]));
     let mut tx = app.db.register.read().await.unwrap();
     let actions: Vec<String> = tx
@@ -397,11 +492,24 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_sees_cedars_words_then
         .into_iter()
         .map(|event| event.action)
         .collect();
-    assert!(actions.contains(&"access.policy_changed".to_owned()) && actions.contains(&"access.policy_removed".to_owned()), "{actions:?}");
+    assert!(
+        actions.contains(&"access.policy_changed".to_owned())
+            && actions.contains(&"access.policy_removed".to_owned()),
+        "{actions:?}"
+    );
 
     // Only administrators.
     let practitioner = app.cookie_for(CLINICIAN, CLINICIAN_PASSWORD).await;
-    let (status, _, _) = post(&app, &practitioner, "/policies", &[("name", "sneaky"), ("text", "permit (principal, action, resource);")]).await;
+    let (status, _, _) = post(
+        &app,
+        &practitioner,
+        "/policies",
+        &[
+            ("name", "sneaky"),
+            ("text", "permit (principal, action, resource);"),
+        ],
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
@@ -414,12 +522,25 @@ async fn s2_a_team_manager_adds_a_person_to_another_service_from_their_page(app:
     let (status, _) = get(&app, &practitioner, &format!("{page}/services/new")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    app.staff_member("team.manager", "a pass phrase for managing", &["team_manager"], &["CAMHS-NORTH"])
+    app.staff_member(
+        "team.manager",
+        "a pass phrase for managing",
+        &["team_manager"],
+        &["CAMHS-NORTH"],
+    )
+    .await;
+    let manager = app
+        .cookie_for("team.manager", "a pass phrase for managing")
         .await;
-    let manager = app.cookie_for("team.manager", "a pass phrase for managing").await;
     let (_, html) = get(&app, &manager, &page).await;
-    assert!(html.contains(&format!("href=\"{page}/services/new\"")), "{html}");
-    assert!(html.contains("<dd id=\"services\">CAMHS-NORTH</dd>"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"{page}/services/new\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains("<dd id=\"services\">CAMHS-NORTH</dd>"),
+        "{html}"
+    );
 
     let form = format!("{page}/services/new");
     let (status, _, html) = post(&app, &manager, &form, &[("service", "")]).await;
@@ -433,9 +554,21 @@ async fn s2_a_team_manager_adds_a_person_to_another_service_from_their_page(app:
 
     // That service's staff now see them.
     let other = app
-        .staff_member("adult.team", "a pass phrase for adults", &["practitioner"], &["ADULT-MH-EAST"])
+        .staff_member(
+            "adult.team",
+            "a pass phrase for adults",
+            &["practitioner"],
+            &["ADULT-MH-EAST"],
+        )
         .await;
-    let seen = app.call(Method::GET, &format!("/api/v1/persons/{person}"), Some(&other), None).await;
+    let seen = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/persons/{person}"),
+            Some(&other),
+            None,
+        )
+        .await;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
 }
 

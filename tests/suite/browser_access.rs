@@ -35,7 +35,12 @@ async fn s3_a_practitioner_declares_a_connection_in_a_browser_and_is_then_refuse
 
     browser.click("#declare-connection").await;
     browser.wait_for_path(&format!("{page}/connection")).await;
-    assert!(browser.text("#warning").await.contains("cannot see Mara Testperson"));
+    assert!(
+        browser
+            .text("#warning")
+            .await
+            .contains("cannot see Mara Testperson")
+    );
     check_page(&browser).await;
     // Sent without a choice, it names the problem.
     browser.click("#declare").await;
@@ -50,15 +55,24 @@ async fn s3_a_practitioner_declares_a_connection_in_a_browser_and_is_then_refuse
 
     // Their page now refuses them, naming the rule, and offers emergency access.
     browser.visit(&page).await;
-    assert_eq!(browser.text("h1").await, "You cannot see this person's record");
+    assert_eq!(
+        browser.text("h1").await,
+        "You cannot see this person's record"
+    );
     assert!(browser.text("#refusal").await.contains("Rule S3"));
     check_page(&browser).await;
     browser.click("#take-emergency-access").await;
     let summary = browser.text(".error-summary").await;
-    assert!(summary.contains("Write why you need emergency access"), "{summary}");
+    assert!(
+        summary.contains("Write why you need emergency access"),
+        "{summary}"
+    );
     check_page(&browser).await;
     browser
-        .fill("#reason", "Their family asked me to check on them after a fall; no one else on duty")
+        .fill(
+            "#reason",
+            "Their family asked me to check on them after a fall; no one else on duty",
+        )
         .await;
     browser.click("#take-emergency-access").await;
     browser.wait_for_path(&page).await;
@@ -71,11 +85,21 @@ async fn s5_the_ig_lead_marks_emergency_access_reviewed_and_opens_the_refusal_re
 ) {
     let person = app.person("Nell", "has_capacity").await;
     let other = app
-        .staff_member("night.cover", "a pass phrase for nights", &["practitioner"], &["ADULT-MH-EAST"])
+        .staff_member(
+            "night.cover",
+            "a pass phrase for nights",
+            &["practitioner"],
+            &["ADULT-MH-EAST"],
+        )
         .await;
     for _ in 0..2 {
         let refused = app
-            .call(Method::GET, &format!("/api/v1/persons/{person}"), Some(&other), None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/persons/{person}"),
+                Some(&other),
+                None,
+            )
             .await;
         assert_eq!(refused.status, 403);
     }
@@ -94,7 +118,12 @@ async fn s5_the_ig_lead_marks_emergency_access_reviewed_and_opens_the_refusal_re
     browser.visit("/").await;
     sign_in_as(&browser, &app, IG_LEAD, IG_LEAD_PASSWORD).await;
     browser.wait_for_path("/").await;
-    assert!(browser.text("#emergency + p + table").await.contains("Test night.cover"));
+    assert!(
+        browser
+            .text("#emergency + p + table")
+            .await
+            .contains("Test night.cover")
+    );
     check_page(&browser).await;
     browser.click(".review-emergency").await;
     browser.wait_for_path("/").await;
@@ -104,14 +133,25 @@ async fn s5_the_ig_lead_marks_emergency_access_reviewed_and_opens_the_refusal_re
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(browser.find_all(".review-emergency").await.is_empty(), "still listed");
+    assert!(
+        browser.find_all(".review-emergency").await.is_empty(),
+        "still listed"
+    );
     check_page(&browser).await;
 
     browser.click("#refusals-link").await;
     browser.wait_for_path("/refusals").await;
     let total = browser.text("#total").await;
-    assert!(total.contains("2 attempts were refused in the last 30 days"), "{total}");
-    assert!(browser.text("#by-staff + table").await.contains("Test night.cover"));
+    assert!(
+        total.contains("2 attempts were refused in the last 30 days"),
+        "{total}"
+    );
+    assert!(
+        browser
+            .text("#by-staff + table")
+            .await
+            .contains("Test night.cover")
+    );
     check_page(&browser).await;
     browser.click("a[href='/refusals?since=7']").await;
     browser.wait_for_path_starting("/refusals?since=7").await;
@@ -136,7 +176,10 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_then_a_valid_one_in_a_
     browser.fill("#text", invalid).await;
     browser.click("#save-policy").await;
     let summary = browser.text(".error-summary").await;
-    assert!(summary.contains("Cedar's validator refused the policy"), "{summary}");
+    assert!(
+        summary.contains("Cedar's validator refused the policy"),
+        "{summary}"
+    );
     assert!(summary.contains("fly"), "{summary}");
     let kept = browser.find("#text").await.prop("value").await.unwrap();
     assert_eq!(kept.as_deref(), Some(invalid), "the text stays as typed");
@@ -147,7 +190,12 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_then_a_valid_one_in_a_
     browser.fill("#text", valid).await;
     browser.click("#save-policy").await;
     browser.wait_for_path_starting("/policies?done=saved").await;
-    assert!(browser.text("#policy-no-flying").await.contains("break_glass"));
+    assert!(
+        browser
+            .text("#policy-no-flying")
+            .await
+            .contains("break_glass")
+    );
     check_page(&browser).await;
 
     // Deleted after confirming.
@@ -155,7 +203,9 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_then_a_valid_one_in_a_
     browser.wait_for_path("/policies/no-flying/delete").await;
     check_page(&browser).await;
     browser.click("#delete-policy").await;
-    browser.wait_for_path_starting("/policies?done=deleted").await;
+    browser
+        .wait_for_path_starting("/policies?done=deleted")
+        .await;
     assert!(browser.find_all("#policy-no-flying").await.is_empty());
 
     // The staff pages pass the same checks.

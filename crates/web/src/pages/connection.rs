@@ -53,7 +53,15 @@ pub async fn form(
     staff: SignedIn,
     Path(id): Path<PersonId>,
 ) -> Response {
-    connection_page(&state, &staff, id, String::new(), Vec::new(), StatusCode::OK).await
+    connection_page(
+        &state,
+        &staff,
+        id,
+        String::new(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn submit(
@@ -91,7 +99,11 @@ async fn connection_page(
     errors: Vec<FieldError>,
     status: StatusCode,
 ) -> Response {
-    let record = match state.custodian.person_to(&staff.0, Action::ViewPerson, id).await {
+    let record = match state
+        .custodian
+        .person_to(&staff.0, Action::ViewPerson, id)
+        .await
+    {
         Ok(record) => record,
         Err(error) => return error_page(error, Some(staff.who())),
     };

@@ -59,7 +59,11 @@ pub async fn refused_person(
     let AppError::Refused(refusal) = &error else {
         return error_page(error, Some(staff.who()));
     };
-    match state.custodian.offers(&staff.0, Action::BreakGlass, id).await {
+    match state
+        .custodian
+        .offers(&staff.0, Action::BreakGlass, id)
+        .await
+    {
         Ok(true) => {}
         Ok(false) => return error_page(error, Some(staff.who())),
         Err(other) => return error_page(other, Some(staff.who())),

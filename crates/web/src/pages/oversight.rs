@@ -104,7 +104,11 @@ pub async fn refusals(
         Err(error) => return error_page(error, Some(staff.who())),
     };
     let person_words = |id: &str| -> (Option<String>, String) {
-        match id.parse::<PersonId>().ok().and_then(|p| person_names.get(&p)) {
+        match id
+            .parse::<PersonId>()
+            .ok()
+            .and_then(|p| person_names.get(&p))
+        {
             Some(name) => (Some(id.to_owned()), name.full()),
             None => (None, "A person whose record you may not see".to_owned()),
         }
@@ -123,7 +127,7 @@ pub async fn refusals(
             let text = |key: &str| detail.get(key).and_then(|v| v.as_str()).map(str::to_owned);
             RefusalLine {
                 when: london_time(event.at),
-                who: match event.actor {
+                who: match &event.actor {
                     Actor::Staff(id) => staff_words(&id.to_string()),
                     Actor::System => "Custodian".to_owned(),
                 },

@@ -98,8 +98,7 @@ pub async fn add(
 ) -> Response {
     match save(&state, &staff, &form).await {
         Ok(()) => Redirect::to("/policies?done=saved").into_response(),
-        Err(Saved::Problems(errors)) => match list_page(&state, &staff, form, errors, None).await
-        {
+        Err(Saved::Problems(errors)) => match list_page(&state, &staff, form, errors, None).await {
             Ok(mut response) => {
                 *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                 response
@@ -117,7 +116,12 @@ pub async fn show(
     Path(name): Path<String>,
 ) -> Response {
     match stored(&state, &staff, &name).await {
-        Ok(text) => policy_page(&staff, PolicyForm { name, text }, Vec::new(), StatusCode::OK),
+        Ok(text) => policy_page(
+            &staff,
+            PolicyForm { name, text },
+            Vec::new(),
+            StatusCode::OK,
+        ),
         Err(error) => error_page(error, Some(staff.who())),
     }
 }

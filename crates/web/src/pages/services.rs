@@ -42,7 +42,15 @@ pub async fn form(
     staff: SignedIn,
     Path(id): Path<PersonId>,
 ) -> Response {
-    page(&state, &staff, id, String::new(), Vec::new(), StatusCode::OK).await
+    page(
+        &state,
+        &staff,
+        id,
+        String::new(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn submit(
@@ -84,7 +92,10 @@ async fn page(
     status: StatusCode,
 ) -> Response {
     let custodian = &state.custodian;
-    let record = match custodian.person_to(&staff.0, Action::AssignService, id).await {
+    let record = match custodian
+        .person_to(&staff.0, Action::AssignService, id)
+        .await
+    {
         Ok(record) => record,
         Err(error) => return error_page(error, Some(staff.who())),
     };

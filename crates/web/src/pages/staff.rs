@@ -121,10 +121,16 @@ pub async fn show(
     Query(done): Query<Done>,
 ) -> Response {
     let done = match done.done.as_str() {
-        "access" => Some("Their roles and services are changed. They take effect at their next request."),
-        "totp" => Some("Their authenticator app is removed. They set up a new one when they next sign in, if their role needs one."),
+        "access" => {
+            Some("Their roles and services are changed. They take effect at their next request.")
+        }
+        "totp" => Some(
+            "Their authenticator app is removed. They set up a new one when they next sign in, if their role needs one.",
+        ),
         "sso-linked" => Some("Their account is linked to single sign-on."),
-        "sso-unlinked" => Some("Their account is no longer linked to single sign-on: they sign in with their password."),
+        "sso-unlinked" => Some(
+            "Their account is no longer linked to single sign-on: they sign in with their password.",
+        ),
         _ => None,
     };
     member_page(&state, &staff, id, Typed::Stored, Vec::new(), done)
@@ -146,7 +152,10 @@ pub async fn set_access(
         .filter_map(|code| match Role::parse(code) {
             Ok(role) => Some(role),
             Err(_) => {
-                errors.push(FieldError::new("roles", format!("There is no role `{code}`")));
+                errors.push(FieldError::new(
+                    "roles",
+                    format!("There is no role `{code}`"),
+                ));
                 None
             }
         })
@@ -222,7 +231,10 @@ pub async fn link_sso(
             again(&state, &staff, id, Typed::Sso(form.subject), errors).await
         }
         Err(AppError::Invalid(error)) => {
-            let errors = vec![FieldError::new("subject", super::sentence(&error.to_string()))];
+            let errors = vec![FieldError::new(
+                "subject",
+                super::sentence(&error.to_string()),
+            )];
             again(&state, &staff, id, Typed::Sso(form.subject), errors).await
         }
         Err(error) => error_page(error, Some(staff.who())),
@@ -275,7 +287,11 @@ async fn member_page(
             account.sso_subject.clone().unwrap_or_default(),
         ),
         Typed::Sso(subject) => (
-            member.roles.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>(),
+            member
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect::<Vec<_>>(),
             services_text(&member.services),
             subject,
         ),
