@@ -159,13 +159,13 @@ async fn s3_emergency_access_is_offered_only_to_those_a_policy_lets_take_it(app:
     let person = app.person("Iona", "has_capacity").await;
     app.staff_member(
         "elsewhere",
-        "a pass phrase from elsewhere",
+        "a pass phrase from another team",
         &["practitioner"],
         &["ADULT-MH-EAST"],
     )
     .await;
     let other = app
-        .cookie_for("elsewhere", "a pass phrase from elsewhere")
+        .cookie_for("elsewhere", "a pass phrase from another team")
         .await;
     let action = format!("action=\"/persons/{person}/emergency-access\"");
     let (_, html) = get(&app, &other, &format!("/persons/{person}")).await;
@@ -550,7 +550,10 @@ async fn s2_a_team_manager_adds_a_person_to_another_service_from_their_page(app:
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, format!("{page}#services"));
     let (_, html) = get(&app, &manager, &page).await;
-    assert!(html.contains("CAMHS-NORTH, ADULT-MH-EAST"), "{html}");
+    assert!(
+        html.contains("<dd id=\"services\">ADULT-MH-EAST, CAMHS-NORTH</dd>"),
+        "{html}"
+    );
 
     // That service's staff now see them.
     let other = app

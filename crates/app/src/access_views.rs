@@ -57,10 +57,13 @@ impl Custodian {
     ) -> AppResult<Vec<ServiceCode>> {
         self.read_person(caller, Action::ViewPerson, person).await?;
         let mut tx = self.register.read().await?;
-        Ok(tx
+        let mut services = tx
             .person_access(caller.member.id, person, self.clock.now())
             .await?
-            .services)
+            .services;
+        // In a steady order, whichever the database answers in.
+        services.sort();
+        Ok(services)
     }
 
     /// One account, for administrators.
