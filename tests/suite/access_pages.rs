@@ -1,16 +1,14 @@
-//! The pages for managing access (S2, S3, S5, X6): declaring a personal connection, emergency
-//! access from the refusal page, the IG lead's review and report, staff and local policies for
-//! administrators, and a team manager adding a service to a person's care.
+//! The pages for managing access (S2, S3, S5): declaring a personal connection, emergency
+//! access from the refusal page, the IG lead's review and report, and a team manager adding a
+//! service to a person's care. The administrator's pages are in `access_admin_pages`.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use custodian_testkit::{
-    ADMIN_PASSWORD, CLINICIAN, CLINICIAN_PASSWORD, IG_LEAD, IG_LEAD_PASSWORD, TestApp,
-};
+use custodian_testkit::{CLINICIAN, CLINICIAN_PASSWORD, IG_LEAD, IG_LEAD_PASSWORD, TestApp};
 use serde_json::json;
 
 /// A page as a signed-in browser gets it: its status and HTML.
-async fn get(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+pub(crate) async fn get(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
     let request = Request::get(path)
         .header(header::COOKIE, cookie)
         .body(Body::empty())
@@ -20,7 +18,7 @@ async fn get(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
 }
 
 /// A form sent from a page (with its anti-forgery token): status, where it leads, HTML.
-async fn post(
+pub(crate) async fn post(
     app: &TestApp,
     cookie: &str,
     path: &str,
@@ -40,7 +38,7 @@ async fn post(
 }
 
 /// The text of the page's first textarea, as typed (HTML entities undone).
-fn textarea(html: &str) -> String {
+pub(crate) fn textarea(html: &str) -> String {
     let start = html.find("<textarea").expect("a textarea");
     let opened = start + html[start..].find('>').unwrap() + 1;
     let end = opened + html[opened..].find("</textarea>").unwrap();
@@ -54,7 +52,7 @@ fn textarea(html: &str) -> String {
 }
 
 /// The id of the member of staff an API token belongs to.
-async fn staff_id(app: &TestApp, token: &str) -> String {
+pub(crate) async fn staff_id(app: &TestApp, token: &str) -> String {
     app.call(Method::GET, "/api/v1/auth/me", Some(token), None)
         .await
         .body["staff"]["id"]
@@ -63,7 +61,7 @@ async fn staff_id(app: &TestApp, token: &str) -> String {
         .to_owned()
 }
 
-const FORBID_BREAK_GLASS: &str = "@refusal(\"this organisation does not allow emergency access\")\n\
+pub(crate) const FORBID_BREAK_GLASS: &str = "@refusal(\"this organisation does not allow emergency access\")\n\
     forbid (principal, action == Custodian::Action::\"break_glass\", resource);";
 
 async fn s3_a_practitioner_declares_a_connection_on_the_person_page_and_is_then_refused(
@@ -283,236 +281,6 @@ async fn s5_the_ig_lead_marks_emergency_access_reviewed_and_reads_refusals_by_pe
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
-async fn s2_an_administrator_changes_roles_and_services_and_resets_an_authenticator_on_the_staff_pages(
-    app: TestApp,
-) {
-    let cookie = app.cookie_for("admin", ADMIN_PASSWORD).await;
-    let (status, html) = get(&app, &cookie, "/staff").await;
-    assert_eq!(status, StatusCode::OK);
-    let clinician = staff_id(&app, &app.token).await;
-    assert!(
-        html.contains(&format!("href=\"/staff/{clinician}\"")),
-        "{html}"
-    );
-    assert!(html.contains("CAMHS-NORTH"), "{html}");
-
-    let page = format!("/staff/{clinician}");
-    let (status, html) = get(&app, &cookie, &page).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("value=\"practitioner\" checked"), "{html}");
-    assert!(html.contains("Single sign-on is not configured"), "{html}");
-
-    // A practitioner in no service is refused, and what was typed stays.
-    let access = format!("{page}/access");
-    let (status, _, html) = post(
-        &app,
-        &cookie,
-        &access,
-        &[("roles", "practitioner"), ("services", "")],
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("at least one service"), "{html}");
-    let (status, _, html) = post(
-        &app,
-        &cookie,
-        &access,
-        &[
-            ("roles", "practitioner"),
-            ("services", "CAMHS-NORTH, not a code!"),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        html.contains("value=\"CAMHS-NORTH, not a code!\""),
-        "{html}"
-    );
-
-    let (status, location, _) = post(
-        &app,
-        &cookie,
-        &access,
-        &[
-            ("roles", "practitioner"),
-            ("roles", "team_manager"),
-            ("services", "CAMHS-NORTH, adult-mh-east"),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location, format!("{page}?done=access"));
-    let me = app.get("/api/v1/auth/me").await;
-    let sorted = |list: &serde_json::Value| {
-        let mut codes: Vec<String> = list
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|code| code.as_str().unwrap().to_owned())
-            .collect();
-        codes.sort();
-        codes
-    };
-    assert_eq!(
-        sorted(&me.body["staff"]["roles"]),
-        ["practitioner", "team_manager"]
-    );
-    assert_eq!(
-        sorted(&me.body["staff"]["services"]),
-        ["ADULT-MH-EAST", "CAMHS-NORTH"]
-    );
-
-    // A lost authenticator app is removed; the IG lead sets up another at next sign-in.
-    let ig = app.ig_lead().await;
-    let ig_page = format!("/staff/{}", staff_id(&app, &ig).await);
-    let (_, html) = get(&app, &cookie, &ig_page).await;
-    assert!(html.contains("Remove their authenticator app"), "{html}");
-    let (status, location, _) = post(&app, &cookie, &format!("{ig_page}/totp"), &[]).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location, format!("{ig_page}?done=totp"));
-    let (_, html) = get(&app, &cookie, &location).await;
-    assert!(html.contains("Not set up"), "{html}");
-    assert!(html.contains("Their role needs one"), "{html}");
-
-    // Only administrators see these pages.
-    let practitioner = app.cookie_for(CLINICIAN, CLINICIAN_PASSWORD).await;
-    let (status, html) = get(&app, &practitioner, "/staff").await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(html.contains("ask an administrator"), "{html}");
-}
-
-async fn x6_an_administrator_adds_an_invalid_local_policy_sees_cedars_words_then_a_valid_one(
-    app: TestApp,
-) {
-    let cookie = app.cookie_for("admin", ADMIN_PASSWORD).await;
-    let (status, html) = get(&app, &cookie, "/policies").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(
-        html.contains("only Custodian&#39;s own policies")
-            || html.contains("only Custodian's own policies"),
-        "{html}"
-    );
-    assert!(html.contains("S3.personal-connection"), "{html}");
-
-    let invalid = "permit (principal, action == Custodian::Action::\"fly\", resource);";
-    let (status, _, html) = post(
-        &app,
-        &cookie,
-        "/policies",
-        &[("name", "no-flying"), ("text", invalid)],
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let summary = &html[html.find("error-summary").expect("an error summary")..];
-    assert!(
-        summary.contains("refused the policy") && summary.contains("fly"),
-        "{summary}"
-    );
-    assert_eq!(textarea(&html), invalid, "the text stays as typed");
-    let (status, _, html) = post(
-        &app,
-        &cookie,
-        "/policies",
-        &[("name", "no flying!"), ("text", FORBID_BREAK_GLASS)],
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("href=\"#name\""), "{html}");
-
-    let (status, location, _) = post(
-        &app,
-        &cookie,
-        "/policies",
-        &[("name", "no-break-glass"), ("text", FORBID_BREAK_GLASS)],
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location, "/policies?done=saved");
-    let (_, html) = get(&app, &cookie, &location).await;
-    assert!(html.contains("id=\"policy-no-break-glass\""), "{html}");
-    let taken = app
-        .post(
-            &format!(
-                "/api/v1/persons/{}/emergency-access",
-                app.person("Kit", "has_capacity").await
-            ),
-            json!({"reason": "Called to the ward at night; no one from the team on duty"}),
-        )
-        .await;
-    assert_eq!(
-        taken.status,
-        StatusCode::FORBIDDEN,
-        "the policy is in force"
-    );
-
-    // Changed on its own page: an invalid change keeps the text and changes nothing.
-    let (status, html) = get(&app, &cookie, "/policies/no-break-glass").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(textarea(&html), FORBID_BREAK_GLASS);
-    let (status, _, html) = post(
-        &app,
-        &cookie,
-        "/policies/no-break-glass",
-        &[("text", invalid)],
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(textarea(&html), invalid);
-    let listed = app
-        .call(
-            Method::GET,
-            "/api/v1/policies",
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
-    assert_eq!(listed.body["local"][0]["text"], FORBID_BREAK_GLASS);
-
-    // Deleted after confirming.
-    let (status, html) = get(&app, &cookie, "/policies/no-break-glass/delete").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Yes, delete it"), "{html}");
-    let (status, location, _) = post(&app, &cookie, "/policies/no-break-glass/delete", &[]).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location, "/policies?done=deleted");
-    let listed = app
-        .call(
-            Method::GET,
-            "/api/v1/policies",
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
-    assert_eq!(listed.body["local"], json!([]));
-    let mut tx = app.db.register.read().await.unwrap();
-    let actions: Vec<String> = tx
-        .audit_events_after(0, 10_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|event| event.action)
-        .collect();
-    assert!(
-        actions.contains(&"access.policy_changed".to_owned())
-            && actions.contains(&"access.policy_removed".to_owned()),
-        "{actions:?}"
-    );
-
-    // Only administrators.
-    let practitioner = app.cookie_for(CLINICIAN, CLINICIAN_PASSWORD).await;
-    let (status, _, _) = post(
-        &app,
-        &practitioner,
-        "/policies",
-        &[
-            ("name", "sneaky"),
-            ("text", "permit (principal, action, resource);"),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-}
-
 async fn s2_a_team_manager_adds_a_person_to_another_service_from_their_page(app: TestApp) {
     let person = app.person("Lyle", "has_capacity").await;
     let page = format!("/persons/{person}");
@@ -580,7 +348,5 @@ app_on_both_backends!(
     s3_another_team_takes_emergency_access_from_the_refusal_page_with_a_written_reason,
     s3_emergency_access_is_offered_only_to_those_a_policy_lets_take_it,
     s5_the_ig_lead_marks_emergency_access_reviewed_and_reads_refusals_by_person_staff_and_rule,
-    s2_an_administrator_changes_roles_and_services_and_resets_an_authenticator_on_the_staff_pages,
-    x6_an_administrator_adds_an_invalid_local_policy_sees_cedars_words_then_a_valid_one,
     s2_a_team_manager_adds_a_person_to_another_service_from_their_page,
 );

@@ -51,6 +51,7 @@ macro_rules! app_on_both_backends {
 }
 
 mod access;
+mod access_admin_pages;
 mod access_pages;
 mod access_table;
 /// Runs each named story, `async fn story(backend: Backend)`, once per backend: for stories that
