@@ -144,6 +144,10 @@ async fn s3_another_team_takes_emergency_access_from_the_refusal_page_with_a_wri
     let (status, html) = get(&app, &cookie, &page).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Hale Testperson"), "{html}");
+    assert!(
+        html.contains("You are seeing this record under emergency access"),
+        "{html}"
+    );
 
     // The IG lead is told, with the reason.
     let ig = app.ig_lead().await;

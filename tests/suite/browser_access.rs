@@ -77,6 +77,13 @@ async fn s3_a_practitioner_declares_a_connection_in_a_browser_and_is_then_refuse
     browser.click("#take-emergency-access").await;
     browser.wait_for_path(&page).await;
     assert_eq!(browser.text("h1").await, "Mara Testperson");
+    assert!(
+        browser
+            .text("#emergency-access")
+            .await
+            .contains("under emergency access")
+    );
+    check_page(&browser).await;
     browser.close().await;
 }
 

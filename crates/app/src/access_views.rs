@@ -28,6 +28,15 @@ pub struct AccountView {
     pub sso_subject: Option<String>,
 }
 
+/// A person's page's facts about access to them.
+#[derive(Clone, Debug)]
+pub struct AccessToPerson {
+    /// The services caring for them, whose staff may see them (S2).
+    pub services: Vec<ServiceCode>,
+    /// The viewer holds emergency access to them now (S3).
+    pub emergency: bool,
+}
+
 impl Custodian {
     /// Whether `caller` may try `action` on `person`, without recording anything: for a page
     /// deciding whether to offer an act (emergency access, adding a service). Sending the act
@@ -49,21 +58,25 @@ impl Custodian {
         self.allows(caller, action, Target::Organisation).await
     }
 
-    /// The services caring for a person, for those who may see them.
-    pub async fn services_caring_for(
+    /// The services caring for a person, and whether the caller sees them under emergency
+    /// access, for those who may see them.
+    pub async fn access_to_person(
         &self,
         caller: &Caller,
         person: PersonId,
-    ) -> AppResult<Vec<ServiceCode>> {
+    ) -> AppResult<AccessToPerson> {
         self.read_person(caller, Action::ViewPerson, person).await?;
         let mut tx = self.register.read().await?;
-        let mut services = tx
+        let access = tx
             .person_access(caller.member.id, person, self.clock.now())
-            .await?
-            .services;
+            .await?;
+        let mut services = access.services;
         // In a steady order, whichever the database answers in.
         services.sort();
-        Ok(services)
+        Ok(AccessToPerson {
+            services,
+            emergency: access.emergency,
+        })
     }
 
     /// One account, for administrators.

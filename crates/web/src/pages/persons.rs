@@ -149,6 +149,8 @@ struct PersonPage {
     not_yet_asked: Vec<(String, String)>,
     /// The services caring for them, whose staff may see them (S2).
     services: Vec<String>,
+    /// Whether the viewer sees them under emergency access, which the page says (S3).
+    under_emergency_access: bool,
     /// Whether the viewer may add another service to their care (a team manager's act).
     may_assign_service: bool,
 }
@@ -221,8 +223,8 @@ pub async fn person(
         Ok(overview) => overview,
         Err(error) => return super::emergency::refused_person(&state, &staff, id, error).await,
     };
-    let services = match state.custodian.services_caring_for(&staff.0, id).await {
-        Ok(services) => services.iter().map(ToString::to_string).collect(),
+    let access = match state.custodian.access_to_person(&staff.0, id).await {
+        Ok(access) => access,
         Err(error) => return error_page(error, Some(staff.who())),
     };
     let may_assign_service = match state
@@ -268,7 +270,8 @@ pub async fn person(
             .iter()
             .map(|session| (session.id.to_string(), session.title.to_string()))
             .collect(),
-        services,
+        services: access.services.iter().map(ToString::to_string).collect(),
+        under_emergency_access: access.emergency,
         may_assign_service,
     };
     render(StatusCode::OK, &page)

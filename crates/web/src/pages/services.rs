@@ -99,8 +99,8 @@ async fn page(
         Ok(record) => record,
         Err(error) => return error_page(error, Some(staff.who())),
     };
-    let services = match custodian.services_caring_for(&staff.0, id).await {
-        Ok(services) => services.iter().map(ToString::to_string).collect(),
+    let services = match custodian.access_to_person(&staff.0, id).await {
+        Ok(access) => access.services.iter().map(ToString::to_string).collect(),
         Err(error) => return error_page(error, Some(staff.who())),
     };
     let name = record.person.name.full();
