@@ -255,14 +255,22 @@ async fn list_page(
 ) -> Result<Response, AppError> {
     let custodian = &state.custodian;
     let local = custodian.local_policies(&staff.0).await?;
-    // Who changed each: administrators manage accounts, so they may see every name.
-    let members = custodian.staff_members(&staff.0).await?;
+    // Who changed each, named for those who may list accounts (administrators); someone a
+    // local policy lets change policies without managing accounts sees no names.
+    let members = if custodian
+        .offers_to_organisation(&staff.0, custodian_access::Action::ManageAccounts)
+        .await?
+    {
+        custodian.staff_members(&staff.0).await?
+    } else {
+        Vec::new()
+    };
     let name_of = |id: uuid::Uuid| {
         members
             .iter()
             .find(|member| member.id == StaffId::from_uuid(id))
             .map_or_else(
-                || "an account no longer known".to_owned(),
+                || "a member of staff".to_owned(),
                 |member| member.display_name.to_string(),
             )
     };
