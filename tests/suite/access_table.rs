@@ -287,6 +287,9 @@ fn late_api_rows() -> Vec<Row> {
     ]
 }
 
+/// A local policy that changes nothing in the table: it forbids a service no one works in.
+const HARMLESS_POLICY: &str = "forbid (principal, action == Custodian::Action::\"break_glass\", resource) when { principal.services.contains(\"NOWHERE\") };";
+
 fn consent_body(purposes: &[&str]) -> Value {
     json!({
         "answer": "given", "purposes": purposes, "given_by": {"kind": "person"},
@@ -358,6 +361,33 @@ fn page_rows() -> Vec<Row> {
             &[("person", i.get("person")), ("willing", "yes")])),
         row!(POST "/sessions/{id}/stops" "YYNNNNNNN", |i, w| page(Method::POST, &format!("/sessions/{}/stops", i.get("session")), w,
             &[("choice", "discontinue_and_keep")])),
+        // Managing access. A form that changes who sees whom works on `bystander`, a person
+        // of the practitioner's service no other row uses, so later rows see what they expect.
+        row!(GET "/persons/{id}/connection" "YYNYYNNNN", |i, w| page(Method::GET, &format!("/persons/{}/connection", i.get("person")), w, &[])),
+        row!(POST "/persons/{id}/connection" "YYYYYYYYY", |i, w| page(Method::POST, &format!("/persons/{}/connection", i.get("bystander")), w,
+            &[("kind", "neighbour")])),
+        row!(GET "/connections" "YYYYYYYYY", |i, w| page(Method::GET, "/connections", w, &[])),
+        row!(POST "/persons/{id}/emergency-access" "YYYNNNNNY", |i, w| page(Method::POST, &format!("/persons/{}/emergency-access", i.get("bystander")), w,
+            &[("reason", "Called to an incident on the ward at night")])),
+        row!(GET "/persons/{id}/services/new" "NYNYNNNNN", |i, w| page(Method::GET, &format!("/persons/{}/services/new", i.get("person")), w, &[])),
+        row!(POST "/persons/{id}/services/new" "NYNYNNNNN", |i, w| page(Method::POST, &format!("/persons/{}/services/new", i.get("person")), w,
+            &[("service", "SPEECH-THERAPY")])),
+        row!(GET "/refusals" "NNNNYNNNN", |i, w| page(Method::GET, "/refusals?since=7", w, &[])),
+        row!(POST "/emergency-access/{id}/review" "NNNNYNNNN", |i, w| page(Method::POST, &format!("/emergency-access/{}/review", i.get("page_grant")), w, &[])),
+        row!(GET "/staff" "NNNNNNNYN", |i, w| page(Method::GET, "/staff", w, &[])),
+        row!(GET "/staff/{id}" "NNNNNNNYN", |i, w| page(Method::GET, &format!("/staff/{}", i.get("breaker")), w, &[])),
+        row!(POST "/staff/{id}/access" "NNNNNNNYN", |i, w| page(Method::POST, &format!("/staff/{}/access", i.get("breaker")), w,
+            &[("roles", "practitioner"), ("services", "ADULT-MH-EAST")])),
+        row!(POST "/staff/{id}/totp" "NNNNNNNYN", |i, w| page(Method::POST, &format!("/staff/{}/totp", i.get("breaker")), w, &[])),
+        // Single sign-on is not configured here: the administrator is told so (409), others refused.
+        row!(POST "/staff/{id}/sso" "NNNNNNNyN", |i, w| page(Method::POST, &format!("/staff/{}/sso", i.get("breaker")), w,
+            &[("subject", "synthetic-subject-0002")])),
+        row!(GET "/policies" "NNNNNNNYN", |i, w| page(Method::GET, "/policies", w, &[])),
+        row!(POST "/policies" "NNNNNNNYN", |i, w| page(Method::POST, "/policies", w, &[("name", "paged"), ("text", HARMLESS_POLICY)])),
+        row!(GET "/policies/{name}" "NNNNNNNYN", |i, w| page(Method::GET, "/policies/paged", w, &[])),
+        row!(POST "/policies/{name}" "NNNNNNNYN", |i, w| page(Method::POST, "/policies/paged", w, &[("text", HARMLESS_POLICY)])),
+        row!(GET "/policies/{name}/delete" "NNNNNNNYN", |i, w| page(Method::GET, "/policies/paged/delete", w, &[])),
+        row!(POST "/policies/{name}/delete" "NNNNNNNYN", |i, w| page(Method::POST, "/policies/paged/delete", w, &[])),
         row!(POST "/sign-out" "YYYYYYYYY", |i, w| {
             let mut request = crate::pages::form("/sign-out", &[]);
             request.headers_mut().insert(header::COOKIE, w.spare_cookie.parse().unwrap());
@@ -499,6 +529,20 @@ async fn fixtures(app: &TestApp, connected: &Credentials, breaker: &Credentials)
         .await;
     assert_eq!(grant.status, 201, "{}", grant.body);
     ids.0.insert("grant", grant.id());
+    // Someone for the page rows that declare a connection or take emergency access, and a
+    // second grant for the IG lead's page to review (the API's row reviews the first).
+    let bystander = app.person("Bystander", "has_capacity").await;
+    let page_grant = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/persons/{bystander}/emergency-access"),
+            Some(&breaker.token),
+            Some(json!({"reason": "Fixture: the ward called again at night"})),
+        )
+        .await;
+    assert_eq!(page_grant.status, 201, "{}", page_grant.body);
+    ids.0.insert("bystander", bystander);
+    ids.0.insert("page_grant", page_grant.id());
     ids
 }
 

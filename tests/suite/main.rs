@@ -51,6 +51,8 @@ macro_rules! app_on_both_backends {
 }
 
 mod access;
+mod access_admin_pages;
+mod access_pages;
 mod access_table;
 /// Runs each named story, `async fn story(backend: Backend)`, once per backend: for stories that
 /// build their own app (with single sign-on, say).
@@ -78,6 +80,7 @@ macro_rules! sso_on_both_backends {
 mod accounts;
 mod audit;
 mod browser;
+mod browser_access;
 mod browser_journey;
 mod browser_keyboard;
 mod browser_sso;

@@ -19,6 +19,7 @@ sso_on_both_backends!(
     s5_a_locked_account_cannot_sign_in_with_single_sign_on,
     s5_only_an_administrator_links_a_subject_and_each_subject_once,
     s5_a_provider_that_does_not_answer_is_a_bad_gateway,
+    s2_an_administrator_links_and_unlinks_single_sign_on_on_the_members_page,
 );
 
 /// A provider signing everyone in as `subject` and an app using it.
@@ -395,4 +396,62 @@ async fn s5_a_provider_that_does_not_answer_is_a_bad_gateway(backend: Backend) {
     )
     .await;
     assert_eq!(link.code(), "sso.not_configured");
+}
+
+async fn s2_an_administrator_links_and_unlinks_single_sign_on_on_the_members_page(
+    backend: Backend,
+) {
+    use crate::access_pages::{get, post};
+    let (app, _provider) = app_with_provider(backend, None).await;
+    let staff = member(&app, "robin.linked").await;
+    let cookie = app
+        .cookie_for("admin", custodian_testkit::ADMIN_PASSWORD)
+        .await;
+    let page = format!("/staff/{staff}");
+    let (status, html) = get(&app, &cookie, &page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Not linked"), "{html}");
+
+    let (status, location, _) = post(
+        &app,
+        &cookie,
+        &format!("{page}/sso"),
+        &[("subject", SUBJECT)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("{page}?done=sso-linked"));
+    let (_, html) = get(&app, &cookie, &location).await;
+    assert!(
+        html.contains(&format!(
+            "Linked to the subject <span class=\"code\">{SUBJECT}</span>"
+        )),
+        "{html}"
+    );
+    assert!(html.contains("id=\"unlink-sso\""), "{html}");
+
+    // A subject linked to someone else is refused beside the field, and the page keeps it.
+    let other = member(&app, "robin.other").await;
+    let (status, _, html) = post(
+        &app,
+        &cookie,
+        &format!("/staff/{other}/sso"),
+        &[("subject", SUBJECT)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("already linked to `robin.linked`"), "{html}");
+    assert!(html.contains(&format!("value=\"{SUBJECT}\"")), "{html}");
+
+    let (status, location, _) = post(
+        &app,
+        &cookie,
+        &format!("{page}/sso"),
+        &[("subject", SUBJECT), ("unlink", "yes")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("{page}?done=sso-unlinked"));
+    let (_, html) = get(&app, &cookie, &location).await;
+    assert!(html.contains("Not linked"), "{html}");
 }

@@ -2,6 +2,7 @@
 //! constructors, and writes its audit event in the same transaction as the change (S2).
 
 pub mod access;
+pub mod access_views;
 pub mod accounts;
 mod audit_trail;
 pub mod clock;

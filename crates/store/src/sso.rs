@@ -55,6 +55,15 @@ impl RegisterTx {
         Ok(changed == 1)
     }
 
+    /// The provider's subject an account is linked to, if any, for the administrator's page.
+    pub async fn sso_subject_of(&mut self, staff: StaffId) -> StoreResult<Option<String>> {
+        let subject: Option<Option<String>> = on_both!(self, conn => sqlx::query_scalar("SELECT sso_subject FROM staff WHERE id = $1")
+            .bind(staff.as_uuid())
+            .fetch_optional(&mut **conn)
+            .await?);
+        Ok(subject.flatten())
+    }
+
     /// The account linked to `subject` at the provider `issuer`, enabled or not.
     pub async fn staff_by_sso(
         &mut self,

@@ -90,6 +90,12 @@ pub const CLINICIAN_PASSWORD: &str = "a synthetic practitioner pass phrase";
 /// The service the practitioner works in, and which cares for everyone they register.
 pub const CLINICIAN_SERVICE: &str = "CAMHS-NORTH";
 
+/// The username of the information-governance lead [`TestApp::ig_lead`] creates.
+pub const IG_LEAD: &str = "ig.lead";
+
+/// The information-governance lead's password.
+pub const IG_LEAD_PASSWORD: &str = "a pass phrase for governance";
+
 /// The application with a practitioner (in [`CLINICIAN_SERVICE`]) and an administrator, each
 /// signed in by API token.
 pub struct TestApp {
@@ -254,6 +260,27 @@ impl TestApp {
             .await;
         assert!(changed.status.is_success(), "{}", changed.body);
         self.token_for(username, password).await
+    }
+
+    /// A token for a new information-governance lead ([`IG_LEAD`], in no service), whose
+    /// authenticator app this test holds, as their role requires.
+    pub async fn ig_lead(&self) -> String {
+        self.staff_member(
+            IG_LEAD,
+            IG_LEAD_PASSWORD,
+            &["information_governance_lead"],
+            &[],
+        )
+        .await
+    }
+
+    /// A page sign-in cookie (`name=value`) for `username`, with a code when this test holds
+    /// the account's authenticator app.
+    pub async fn cookie_for(&self, username: &str, password: &str) -> String {
+        self.sign_in(username, password)
+            .await
+            .cookie
+            .expect("signing in sets a cookie")
     }
 
     /// Serves the app on a loopback port, for a real browser, and returns its address.

@@ -15,8 +15,8 @@ mod garage;
 pub mod oidc;
 
 pub use app::{
-    ADMIN_PASSWORD, CLINICIAN, CLINICIAN_PASSWORD, CLINICIAN_SERVICE, Reply, SignIn, TestApp,
-    form_token_for,
+    ADMIN_PASSWORD, CLINICIAN, CLINICIAN_PASSWORD, CLINICIAN_SERVICE, IG_LEAD, IG_LEAD_PASSWORD,
+    Reply, SignIn, TestApp, form_token_for,
 };
 pub use browser::Browser;
 pub use database::{Backend, TestDatabase, postgres_admin_url};

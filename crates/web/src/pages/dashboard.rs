@@ -4,7 +4,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use custodian_access::Action;
 use custodian_app::london::in_london;
+use custodian_core::ids::StaffId;
 
 use super::signed_in::SignedIn;
 use super::{error_page, render};
@@ -32,10 +34,17 @@ struct DashboardPage {
     /// For the information-governance lead: emergency access taken and not yet reviewed (S3).
     emergency: Vec<EmergencyLine>,
     may_find_persons: bool,
+    /// The pages of the roles that oversee access and manage accounts and policies.
+    may_oversee_access: bool,
+    may_manage_accounts: bool,
+    may_manage_policies: bool,
 }
 
 /// One grant of emergency access, as the IG lead reviews it.
 struct EmergencyLine {
+    id: String,
+    /// Who took it.
+    taken_by: String,
     person_id: String,
     started: String,
     ends: String,
@@ -66,6 +75,30 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
             not_yet_asked,
         });
     }
+    let offered = |action| custodian.offers_to_organisation(&staff.0, action);
+    let (may_oversee_access, may_manage_accounts, may_manage_policies) = match (
+        offered(Action::OverseeAccess).await,
+        offered(Action::ManageAccounts).await,
+        offered(Action::ManagePolicies).await,
+    ) {
+        (Ok(oversee), Ok(accounts), Ok(policies)) => (oversee, accounts, policies),
+        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
+            return error_page(error, Some(staff.who()));
+        }
+    };
+    let takers: Vec<StaffId> = dashboard
+        .emergency_to_review
+        .iter()
+        .map(|grant| StaffId::from_uuid(grant.staff_id))
+        .collect();
+    let taken_by = if takers.is_empty() {
+        std::collections::BTreeMap::new()
+    } else {
+        match custodian.staff_names(&staff.0, &takers).await {
+            Ok(names) => names,
+            Err(error) => return error_page(error, Some(staff.who())),
+        }
+    };
     let page = DashboardPage {
         title: "Your day",
         signed_in_as: Some(staff.who()),
@@ -75,10 +108,18 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
         failed_integrity: super::persons::recording_links(&dashboard.failed_integrity),
         device_copy_to_delete: super::persons::recording_links(&dashboard.device_copy_to_delete),
         may_find_persons: dashboard.may_find_persons,
+        may_oversee_access,
+        may_manage_accounts,
+        may_manage_policies,
         emergency: dashboard
             .emergency_to_review
             .iter()
             .map(|grant| EmergencyLine {
+                id: grant.id.to_string(),
+                taken_by: taken_by
+                    .get(&StaffId::from_uuid(grant.staff_id))
+                    .cloned()
+                    .unwrap_or_else(|| "An account no longer known".to_owned()),
                 person_id: grant.person_id.to_string(),
                 started: custodian_app::london::london_time(grant.started_at),
                 ends: custodian_app::london::london_time(grant.ends_at),

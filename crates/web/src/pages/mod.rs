@@ -2,20 +2,26 @@
 
 mod capture;
 mod checked;
+mod connection;
 mod consent;
 mod consent_copy;
 mod consent_form;
 mod courses;
 mod dashboard;
+mod emergency;
 mod new_person;
 mod new_session;
+mod oversight;
 mod password;
 mod persons;
+mod policies;
 mod recording;
+mod services;
 mod sessions;
 mod sign_in;
 pub mod signed_in;
 mod sso;
+mod staff;
 mod totp;
 mod withdrawal_form;
 
@@ -116,6 +122,32 @@ fn pages() -> Pages {
             // The vault bounds an upload (its largest size); the form's length is not limited here.
             .post(capture::receive)
             .layer(axum::extract::DefaultBodyLimit::disable()),
+    )
+    .route(
+        "/persons/{id}/connection",
+        get(connection::form).post(connection::submit),
+    )
+    .route("/connections", get(connection::mine))
+    .route("/persons/{id}/emergency-access", post(emergency::take))
+    .route(
+        "/persons/{id}/services/new",
+        get(services::form).post(services::submit),
+    )
+    .route("/refusals", get(oversight::refusals))
+    .route("/emergency-access/{id}/review", post(oversight::review))
+    .route("/staff", get(staff::list))
+    .route("/staff/{id}", get(staff::show))
+    .route("/staff/{id}/access", post(staff::set_access))
+    .route("/staff/{id}/totp", post(staff::reset_totp))
+    .route("/staff/{id}/sso", post(staff::link_sso))
+    .route("/policies", get(policies::list).post(policies::add))
+    .route(
+        "/policies/{name}",
+        get(policies::show).post(policies::replace),
+    )
+    .route(
+        "/policies/{name}/delete",
+        get(policies::confirm_delete).post(policies::delete),
     )
     .route("/assets/media.js", get(capture::media_script))
     .route("/assets/signature.js", get(signature_script))

@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use custodian_access::Action;
 use custodian_app::consents::ConsentHistory;
 use custodian_app::dashboard::PersonOverview;
 use custodian_app::london::london_time;
@@ -146,6 +147,12 @@ struct PersonPage {
     recordings: Vec<(String, String)>,
     /// Today's sessions in which they are still to be asked "still willing today?".
     not_yet_asked: Vec<(String, String)>,
+    /// The services caring for them, whose staff may see them (S2).
+    services: Vec<String>,
+    /// Whether the viewer sees them under emergency access, which the page says (S3).
+    under_emergency_access: bool,
+    /// Whether the viewer may add another service to their care (a team manager's act).
+    may_assign_service: bool,
 }
 
 /// How many sessions and recordings the person page lists.
@@ -214,6 +221,18 @@ pub async fn person(
 ) -> Response {
     let overview = match state.custodian.person_overview(&staff.0, id, LATEST).await {
         Ok(overview) => overview,
+        Err(error) => return super::emergency::refused_person(&state, &staff, id, error).await,
+    };
+    let access = match state.custodian.access_to_person(&staff.0, id).await {
+        Ok(access) => access,
+        Err(error) => return error_page(error, Some(staff.who())),
+    };
+    let may_assign_service = match state
+        .custodian
+        .offers(&staff.0, Action::AssignService, id)
+        .await
+    {
+        Ok(may) => may,
         Err(error) => return error_page(error, Some(staff.who())),
     };
     let PersonOverview {
@@ -251,6 +270,9 @@ pub async fn person(
             .iter()
             .map(|session| (session.id.to_string(), session.title.to_string()))
             .collect(),
+        services: access.services.iter().map(ToString::to_string).collect(),
+        under_emergency_access: access.emergency,
+        may_assign_service,
     };
     render(StatusCode::OK, &page)
 }

@@ -1,0 +1,120 @@
+//! Emergency ("break-glass") access from the page that refused a person's record (S3): the
+//! rule and what to do, and, where a policy allows it, a written reason that opens the record
+//! for an hour and tells the information-governance lead.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use custodian_access::Action;
+use custodian_app::AppError;
+use custodian_core::ids::PersonId;
+use custodian_core::text::Note;
+use serde::Deserialize;
+
+use super::signed_in::SignedIn;
+use super::{FieldError, FormErrors, error_page, form_errors, render};
+use crate::AppState;
+use crate::extract::Path;
+use crate::pages::checked::Checked;
+
+#[derive(Template)]
+#[template(path = "person_refused.html")]
+struct RefusedPage {
+    title: &'static str,
+    signed_in_as: Option<super::signed_in::Who>,
+    errors: Vec<FieldError>,
+    person_id: String,
+    /// Why the record was refused, naming the rule, and what to do; none when the page comes
+    /// back from the emergency access form with a problem.
+    refusal: Option<RefusalWords>,
+    reason: String,
+}
+
+form_errors!(RefusedPage);
+
+/// A refusal as the page words it.
+struct RefusalWords {
+    requirement: String,
+    policy: Option<String>,
+    reason: String,
+    remedy: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct EmergencyForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// The answer to a person's page that the app refused: for a refusal of the access policies,
+/// and a member of staff a policy lets take emergency access, the refusal with its form; for
+/// anything else, the error page.
+pub async fn refused_person(
+    state: &AppState,
+    staff: &SignedIn,
+    id: PersonId,
+    error: AppError,
+) -> Response {
+    let AppError::Refused(refusal) = &error else {
+        return error_page(error, Some(staff.who()));
+    };
+    match state
+        .custodian
+        .offers(&staff.0, Action::BreakGlass, id)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return error_page(error, Some(staff.who())),
+        Err(other) => return error_page(other, Some(staff.who())),
+    }
+    let page = RefusedPage {
+        title: "You cannot see this person's record",
+        signed_in_as: Some(staff.who()),
+        errors: Vec::new(),
+        person_id: id.to_string(),
+        refusal: Some(RefusalWords {
+            requirement: refusal.requirement.clone(),
+            policy: refusal.policy.clone(),
+            reason: super::sentence(refusal.reason.trim_end_matches('.')),
+            remedy: super::sentence(refusal.remedy.trim_end_matches('.')),
+        }),
+        reason: String::new(),
+    };
+    render(StatusCode::FORBIDDEN, &page)
+}
+
+/// Takes emergency access with the reason written, then opens the person's page.
+pub async fn take(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(id): Path<PersonId>,
+    Checked(form): Checked<EmergencyForm>,
+) -> Response {
+    let problem = match Note::parse("reason", &form.reason) {
+        Ok(reason) => match state
+            .custodian
+            .take_emergency_access(&staff.0, id, reason)
+            .await
+        {
+            Ok(_) => return Redirect::to(&format!("/persons/{id}")).into_response(),
+            Err(AppError::Conflict { message, .. }) => message,
+            Err(AppError::Invalid(error)) => error.to_string(),
+            Err(error) => return error_page(error, Some(staff.who())),
+        },
+        Err(_) if form.reason.trim().is_empty() => {
+            "write why you need emergency access: the information-governance lead reads it"
+                .to_owned()
+        }
+        Err(error) => error.to_string(),
+    };
+    let page = RefusedPage {
+        title: "Take emergency access",
+        signed_in_as: Some(staff.who()),
+        errors: vec![FieldError::new("reason", super::sentence(&problem))],
+        person_id: id.to_string(),
+        refusal: None,
+        reason: form.reason,
+    };
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}

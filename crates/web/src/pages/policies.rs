@@ -1,0 +1,315 @@
+//! The organisation's own access policies for administrators (X6): the list, adding or
+//! replacing one (an invalid one comes back with Cedar's words and the text as typed), and
+//! deleting one after confirming.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use custodian_app::AppError;
+use custodian_app::london::london_time;
+use custodian_core::ids::StaffId;
+use serde::Deserialize;
+
+use super::signed_in::SignedIn;
+use super::{FieldError, FormErrors, error_page, form_errors, render};
+use crate::AppState;
+use crate::extract::Path;
+use crate::pages::checked::{Checked, NoFields};
+
+/// A local policy as the list shows it.
+pub struct PolicyLine {
+    name: String,
+    text: String,
+    changed: String,
+}
+
+/// A policy as typed into the form.
+#[derive(Deserialize, Default)]
+pub struct PolicyForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// What was just done, to confirm at the top of the list.
+#[derive(Deserialize, Default)]
+pub struct Done {
+    #[serde(default)]
+    done: String,
+}
+
+#[derive(Template)]
+#[template(path = "policies.html")]
+struct PoliciesPage {
+    title: &'static str,
+    signed_in_as: Option<super::signed_in::Who>,
+    errors: Vec<FieldError>,
+    local: Vec<PolicyLine>,
+    shipped: Vec<String>,
+    form: PolicyForm,
+    done: Option<String>,
+}
+
+form_errors!(PoliciesPage);
+
+#[derive(Template)]
+#[template(path = "policy.html")]
+struct PolicyPage {
+    title: String,
+    signed_in_as: Option<super::signed_in::Who>,
+    errors: Vec<FieldError>,
+    form: PolicyForm,
+}
+
+form_errors!(PolicyPage);
+
+#[derive(Template)]
+#[template(path = "policy_delete.html")]
+struct DeletePage {
+    title: String,
+    signed_in_as: Option<super::signed_in::Who>,
+    name: String,
+    text: String,
+}
+
+/// The policies in force, and the form to add one.
+pub async fn list(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Query(done): Query<Done>,
+) -> Response {
+    let done = match done.done.as_str() {
+        "saved" => Some("The policy is checked and in force.".to_owned()),
+        "deleted" => Some("The policy is deleted.".to_owned()),
+        _ => None,
+    };
+    list_page(&state, &staff, PolicyForm::default(), Vec::new(), done)
+        .await
+        .unwrap_or_else(|error| error_page(error, Some(staff.who())))
+}
+
+/// Adds a policy, or replaces the one of that name.
+pub async fn add(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Checked(form): Checked<PolicyForm>,
+) -> Response {
+    match save(&state, &staff, &form).await {
+        Ok(()) => Redirect::to("/policies?done=saved").into_response(),
+        Err(Saved::Problems(errors)) => match list_page(&state, &staff, form, errors, None).await {
+            Ok(mut response) => {
+                *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                response
+            }
+            Err(error) => error_page(error, Some(staff.who())),
+        },
+        Err(Saved::Failed(error)) => error_page(error, Some(staff.who())),
+    }
+}
+
+/// One policy, to change.
+pub async fn show(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(name): Path<String>,
+) -> Response {
+    match stored(&state, &staff, &name).await {
+        Ok(text) => policy_page(
+            &staff,
+            PolicyForm { name, text },
+            Vec::new(),
+            StatusCode::OK,
+        ),
+        Err(error) => error_page(error, Some(staff.who())),
+    }
+}
+
+/// Replaces the policy with the text typed.
+pub async fn replace(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(name): Path<String>,
+    Checked(form): Checked<PolicyForm>,
+) -> Response {
+    let form = PolicyForm {
+        name,
+        text: form.text,
+    };
+    match save(&state, &staff, &form).await {
+        Ok(()) => Redirect::to("/policies?done=saved").into_response(),
+        Err(Saved::Problems(errors)) => {
+            policy_page(&staff, form, errors, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(Saved::Failed(error)) => error_page(error, Some(staff.who())),
+    }
+}
+
+/// Asks before deleting a policy.
+pub async fn confirm_delete(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(name): Path<String>,
+) -> Response {
+    match stored(&state, &staff, &name).await {
+        Ok(text) => {
+            let page = DeletePage {
+                title: format!("Delete the policy {name}?"),
+                signed_in_as: Some(staff.who()),
+                name,
+                text,
+            };
+            render(StatusCode::OK, &page)
+        }
+        Err(error) => error_page(error, Some(staff.who())),
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(name): Path<String>,
+    Checked(NoFields {}): Checked<NoFields>,
+) -> Response {
+    match state.custodian.delete_local_policy(&staff.0, &name).await {
+        Ok(()) => Redirect::to("/policies?done=deleted").into_response(),
+        Err(error) => error_page(error, Some(staff.who())),
+    }
+}
+
+/// Why a policy was not saved.
+enum Saved {
+    /// Problems with what was typed, to show beside the fields.
+    Problems(Vec<FieldError>),
+    Failed(AppError),
+}
+
+/// Checks and saves the policy typed; Cedar's validator has the last word on the text.
+async fn save(state: &AppState, staff: &SignedIn, form: &PolicyForm) -> Result<(), Saved> {
+    // Only those who may change policies hear what is wrong with one.
+    state
+        .custodian
+        .may(&staff.0, custodian_access::Action::ManagePolicies)
+        .await
+        .map_err(Saved::Failed)?;
+    let name = form.name.trim();
+    let mut errors = Vec::new();
+    if name.is_empty() {
+        errors.push(FieldError::new(
+            "name",
+            "Enter a name for the policy, such as no-break-glass",
+        ));
+    }
+    if form.text.trim().is_empty() {
+        errors.push(FieldError::new("text", "Enter the policy, in Cedar"));
+    }
+    if !errors.is_empty() {
+        return Err(Saved::Problems(errors));
+    }
+    match state
+        .custodian
+        .put_local_policy(&staff.0, name, &form.text)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(AppError::InvalidPolicy(message)) => {
+            // The access crate checks the name first, then Cedar the text.
+            let field = if message.starts_with("a local policy's name") {
+                "name"
+            } else {
+                "text"
+            };
+            let words = if field == "text" {
+                format!("Cedar's validator refused the policy: {message}")
+            } else {
+                super::sentence(&message)
+            };
+            Err(Saved::Problems(vec![FieldError::new(field, words)]))
+        }
+        Err(error) => Err(Saved::Failed(error)),
+    }
+}
+
+/// The stored text of the local policy `name`.
+async fn stored(state: &AppState, staff: &SignedIn, name: &str) -> Result<String, AppError> {
+    state
+        .custodian
+        .local_policies(&staff.0)
+        .await?
+        .into_iter()
+        .find(|policy| policy.name == name)
+        .map(|policy| policy.text)
+        .ok_or_else(|| AppError::NotFound {
+            what: "local policy",
+            id: name.to_owned(),
+        })
+}
+
+async fn list_page(
+    state: &AppState,
+    staff: &SignedIn,
+    form: PolicyForm,
+    errors: Vec<FieldError>,
+    done: Option<String>,
+) -> Result<Response, AppError> {
+    let custodian = &state.custodian;
+    let local = custodian.local_policies(&staff.0).await?;
+    // Who changed each, named for those who may list accounts (administrators); someone a
+    // local policy lets change policies without managing accounts sees no names.
+    let members = if custodian
+        .offers_to_organisation(&staff.0, custodian_access::Action::ManageAccounts)
+        .await?
+    {
+        custodian.staff_members(&staff.0).await?
+    } else {
+        Vec::new()
+    };
+    let name_of = |id: uuid::Uuid| {
+        members
+            .iter()
+            .find(|member| member.id == StaffId::from_uuid(id))
+            .map_or_else(
+                || "a member of staff".to_owned(),
+                |member| member.display_name.to_string(),
+            )
+    };
+    let page = PoliciesPage {
+        title: "Local access policies",
+        signed_in_as: Some(staff.who()),
+        errors,
+        local: local
+            .into_iter()
+            .map(|policy| PolicyLine {
+                changed: format!(
+                    "{}, by {}",
+                    london_time(policy.changed_at),
+                    name_of(policy.changed_by)
+                ),
+                name: policy.name,
+                text: policy.text,
+            })
+            .collect(),
+        shipped: custodian_access::AccessPolicies::shipped()
+            .map(|policies| policies.policy_ids())
+            .unwrap_or_default(),
+        form,
+        done,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+fn policy_page(
+    staff: &SignedIn,
+    form: PolicyForm,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+) -> Response {
+    let page = PolicyPage {
+        title: format!("Change the policy {}", form.name),
+        signed_in_as: Some(staff.who()),
+        errors,
+        form,
+    };
+    render(status, &page)
+}
