@@ -69,11 +69,13 @@ fn spread_policy(n: usize) -> String {
     }
 }
 
-/// The worst case: every local policy concerns playing a recording, the act asked.
+/// The worst case: every local policy concerns playing a recording, the act asked, by any
+/// role, with a condition that names no single service or purpose it requires (`containsAny`),
+/// so none can be left out before evaluating it.
 fn same_act_policy(n: usize) -> String {
     format!(
         r#"forbid (principal, action == Custodian::Action::"play_recording", resource)
-           when {{ resource.services.contains("SERVICE-{n}") && resource.purposes.contains("social_media") }};"#
+           when {{ resource.services.containsAny(["SERVICE-{n}", "PARTNER-{n}"]) }};"#
     )
 }
 
@@ -188,7 +190,7 @@ fn main() {
     line("baseline: shipped policies only", &shipped, &baseline);
     let p99 = line("200 local policies over acts and roles", &spread, &loaded);
     line(
-        "worst case: 200 local policies on this act",
+        "worst case: 200 on this act, none left out",
         &same_act,
         &worst,
     );

@@ -5,6 +5,7 @@
 //! services, the services caring for a person, connections and emergency access) and asks.
 
 mod request;
+mod required;
 mod slices;
 
 use std::str::FromStr;
@@ -183,7 +184,7 @@ impl AccessPolicies {
         let (request, entities) = self
             .names
             .request(principal, action, resource, circumstances)?;
-        let slice = self.slices.for_request(action, principal.roles)?;
+        let slice = self.slices.for_request(action, principal, resource)?;
         let response = self.authorizer.is_authorized(&request, &slice, &entities);
         let reasons: Vec<String> = response
             .diagnostics()

@@ -1,9 +1,11 @@
-//! The policies that can apply to a request, chosen by its action and the asker's roles, so a
-//! decision evaluates those rather than every policy loaded.
+//! The policies that can apply to a request, chosen by its action, the asker's roles and the
+//! literals policies' conditions require, so a decision evaluates those rather than every
+//! policy loaded.
 //!
 //! Cedar evaluates every policy it is given, and each costs about a microsecond whether or not
 //! its scope matches. A policy whose scope names other actions, or a role the asker does not
-//! hold, can never be satisfied by the request, so leaving it out changes no decision (a
+//! hold, or whose condition requires a service or purpose the request lacks (see
+//! `required.rs`), can never be satisfied by the request, so leaving it out changes no decision (a
 //! property test compares every decision with the whole set's).
 //!
 //! In a slice for one action, a policy naming a list of actions (`action in [...]`) is
@@ -17,7 +19,8 @@ use cedar_policy::{ActionConstraint, EntityUid, Policy, PolicySet, PrincipalCons
 use custodian_core::staff::Role;
 use serde_json::json;
 
-use crate::{AccessError, Action};
+use crate::required::Required;
+use crate::{AccessError, Action, Principal, Resource};
 
 /// The schema's entity type of roles, as a scope names it.
 const ROLE_TYPE: &str = "Custodian::Role";
@@ -32,6 +35,8 @@ struct Scoped {
     actions: Option<Vec<String>>,
     /// The role its principal must hold (`principal in Custodian::Role::"…"`), if it names one.
     role: Option<String>,
+    /// Literals its conditions require in the request's sets.
+    required: Vec<Required>,
 }
 
 impl Scoped {
@@ -49,10 +54,15 @@ impl Scoped {
             }
             _ => None,
         };
+        let required = policy
+            .to_json()
+            .map(|json| Required::of(&json))
+            .unwrap_or_default();
         Self {
             policy: policy.clone(),
             actions,
             role,
+            required,
         }
     }
 
@@ -102,30 +112,57 @@ fn name(uid: &EntityUid) -> String {
     uid.id().unescaped().to_owned()
 }
 
-/// The policies sliced per action and set of roles, each slice built the first time a request
-/// needs it: there are few combinations of roles in practice, and a change of policies builds
+/// Policy sets built, at most: beyond this, a set is built for its request and not kept, so
+/// unusual combinations cannot grow memory without bound.
+const MOST_SETS_KEPT: usize = 10_000;
+
+/// An act and a set of roles (as bits, in `Role::ALL`'s order).
+type ScopeKey = (Action, u16);
+/// An act and the policies (indices) left to evaluate for it.
+type SetKey = (Action, Vec<usize>);
+
+/// The policies sliced, each slice built the first time a request needs it: there are few
+/// combinations of roles, services and purposes in practice, and a change of policies builds
 /// a new `Slices`.
 #[derive(Debug)]
 pub(crate) struct Slices {
     scoped: Vec<Scoped>,
-    built: RwLock<HashMap<(Action, u16), Arc<PolicySet>>>,
+    /// Per action and set of roles, the policies whose scope can match (indices in `scoped`).
+    by_scope: RwLock<HashMap<ScopeKey, Arc<Vec<usize>>>>,
+    /// Per action and the policies left once literals are checked, the set to evaluate.
+    built: RwLock<HashMap<SetKey, Arc<PolicySet>>>,
 }
 
 impl Slices {
     pub(crate) fn new(policies: &PolicySet) -> Self {
         Self {
             scoped: policies.policies().map(Scoped::new).collect(),
+            by_scope: RwLock::new(HashMap::new()),
             built: RwLock::new(HashMap::new()),
         }
     }
 
-    /// The policies a request for `action` by someone holding `roles` must be checked against.
+    /// The policies a request for `action` by `principal` on `resource` must be checked against.
     pub(crate) fn for_request(
         &self,
         action: Action,
-        roles: &[Role],
+        principal: &Principal<'_>,
+        resource: &Resource<'_>,
     ) -> Result<Arc<PolicySet>, AccessError> {
-        let key = (action, role_bits(roles));
+        let in_scope = self.in_scope(action, principal.roles);
+        let left: Vec<usize> = in_scope
+            .iter()
+            .copied()
+            .filter(|index| {
+                self.scoped.get(*index).is_some_and(|scoped| {
+                    scoped
+                        .required
+                        .iter()
+                        .all(|required| required.holds(principal, resource))
+                })
+            })
+            .collect();
+        let key = (action, left);
         if let Some(slice) = self
             .built
             .read()
@@ -135,17 +172,43 @@ impl Slices {
             return Ok(Arc::clone(slice));
         }
         let mut slice = PolicySet::new();
-        for scoped in self.scoped.iter().filter(|s| s.may_apply(action, roles)) {
+        for scoped in key.1.iter().filter_map(|index| self.scoped.get(*index)) {
             slice
                 .add(scoped.for_action(action)?)
                 .map_err(|error| AccessError::Shipped(error.to_string()))?;
         }
         let slice = Arc::new(slice);
-        self.built
+        let mut built = self.built.write().unwrap_or_else(PoisonError::into_inner);
+        if built.len() < MOST_SETS_KEPT {
+            built.insert(key, Arc::clone(&slice));
+        }
+        Ok(slice)
+    }
+
+    /// The policies whose scope can match a request for `action` by someone holding `roles`.
+    fn in_scope(&self, action: Action, roles: &[Role]) -> Arc<Vec<usize>> {
+        let key = (action, role_bits(roles));
+        if let Some(indices) = self
+            .by_scope
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Arc::clone(indices);
+        }
+        let indices: Arc<Vec<usize>> = Arc::new(
+            self.scoped
+                .iter()
+                .enumerate()
+                .filter(|(_, scoped)| scoped.may_apply(action, roles))
+                .map(|(index, _)| index)
+                .collect(),
+        );
+        self.by_scope
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, Arc::clone(&slice));
-        Ok(slice)
+            .insert(key, Arc::clone(&indices));
+        indices
     }
 }
 

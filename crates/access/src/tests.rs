@@ -347,7 +347,8 @@ fn local_policy_strategy() -> impl Strategy<Value = String> {
     let acts = proptest::sample::subsequence(Action::ALL.to_vec(), 1..4);
     let role = proptest::option::of(proptest::sample::select(Role::ALL.to_vec()));
     let service = proptest::sample::select(vec!["CAMHS-NORTH", "ADULT-MH-EAST", "SERVICE-7"]);
-    (any::<bool>(), acts, role, service, 0..3u8).prop_map(|(permit, acts, role, service, shape)| {
+    let purpose = proptest::sample::select(vec!["clinical", "teaching"]);
+    (any::<bool>(), acts, role, service, purpose, 0..4u8).prop_map(|(permit, acts, role, service, purpose, shape)| {
         let effect = if permit { "permit" } else { "forbid" };
         let principal = role.map_or("principal".to_owned(), |role| {
             format!(r#"principal in Custodian::Role::"{}""#, role.as_str())
@@ -361,8 +362,14 @@ fn local_policy_strategy() -> impl Strategy<Value = String> {
         let on_record = acts
             .iter()
             .all(|act| act.resource_kind() != ResourceKind::Organisation);
+        let on_recordings = acts
+            .iter()
+            .all(|act| act.resource_kind() == ResourceKind::Recording);
         let condition = match (shape, on_record) {
             (0, _) => "true".to_owned(),
+            (3, true) if on_recordings => format!(
+                r#"resource.services.contains("{service}") && (context.connected || resource.purposes.contains("{purpose}")) && resource.purposes.contains("{purpose}")"#
+            ),
             (1, true) => format!(r#"resource.services.contains("{service}")"#),
             (_, true) => "context.connected".to_owned(),
             (_, false) => format!(r#"principal.services.contains("{service}")"#),
