@@ -90,6 +90,7 @@ mod input;
 mod openapi;
 mod pages;
 mod register;
+mod retention;
 mod schema;
 mod session_pages;
 mod sso;

@@ -21,8 +21,8 @@ use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
 use crate::retention::{
-    DisposalView, combined_state, disposal_view, gather_facts, holds_over, recalculate,
-    schedule_in_force, standing_holds,
+    DisposalView, combined_state, disposal_view, gather_facts, holds_over, name_the_rule,
+    recalculate, schedule_in_force, standing_holds,
 };
 use crate::{AppError, AppResult, Custodian};
 
@@ -78,6 +78,10 @@ pub struct ReviewedDisposal {
     pub disposal: DisposalView,
 }
 
+/// The policy that lets records managers review disposals, and who holds it.
+const RULE: &str = "D4.records-manager-retention";
+const HOLDERS: &str = "records managers";
+
 /// The windows the queue may be asked for.
 pub const QUEUE_WINDOWS: [u32; 3] = [30, 60, 90];
 
@@ -86,7 +90,8 @@ impl Custodian {
     /// held, and waiting. Read from the stored states: a query, not a recalculation.
     pub async fn disposal_queue(&self, caller: &Caller, within_days: u32) -> AppResult<DisposalQueue> {
         self.authorize(caller, Action::ReviewDisposal, Target::Organisation)
-            .await?;
+            .await
+            .map_err(|e| name_the_rule(e, RULE, HOLDERS, "review disposals"))?;
         if !QUEUE_WINDOWS.contains(&within_days) {
             return Err(AppError::Invalid(custodian_core::DomainError::UnknownValue {
                 what: "queue window",
@@ -134,7 +139,8 @@ impl Custodian {
         request: ReviewRequest,
     ) -> AppResult<ReviewedDisposal> {
         self.authorize(caller, Action::ReviewDisposal, Target::Organisation)
-            .await?;
+            .await
+            .map_err(|e| name_the_rule(e, RULE, HOLDERS, "review disposals"))?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let recording = live_recording(&mut tx, id).await?;
@@ -204,7 +210,8 @@ impl Custodian {
     #[tracing::instrument(skip(self, caller), fields(staff = %caller.member.id))]
     pub async fn carry_out_disposal(&self, caller: &Caller, id: RecordingId) -> AppResult<Certificate> {
         self.authorize(caller, Action::ReviewDisposal, Target::Organisation)
-            .await?;
+            .await
+            .map_err(|e| name_the_rule(e, RULE, HOLDERS, "review disposals"))?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let recording = live_recording(&mut tx, id).await?;

@@ -5,12 +5,14 @@ use custodian_access::Action;
 use custodian_core::ids::{LegalHoldId, PersonId, RecordingId};
 use custodian_core::retention::{HoldForm, LegalHold, MatterKind};
 use custodian_core::text::Note;
+use custodian_store::RegisterTx;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::retention::name_the_rule;
 use crate::{AppError, AppResult, Custodian};
 
 /// A hold as asked for: the matter and what it covers.
@@ -61,13 +63,11 @@ impl Custodian {
                 .ok_or_else(|| AppError::not_found("person", person))?;
         }
         tx.insert_hold(&hold).await?;
-        Audit::change("legal_hold.placed")
-            .detail(serde_json::json!({
-                "hold_id": hold.id, "matter": hold.matter,
-                "recordings": hold.recordings, "persons": hold.persons,
-            }))
-            .write(&mut tx, caller.actor(), now)
-            .await?;
+        let detail = serde_json::json!({
+            "hold_id": hold.id, "matter": hold.matter,
+            "recordings": hold.recordings, "persons": hold.persons,
+        });
+        audit_each(&mut tx, &hold, "legal_hold.placed", &detail, caller, now).await?;
         tx.commit().await?;
         Ok(hold)
     }
@@ -92,7 +92,15 @@ impl Custodian {
         reason: Note,
     ) -> AppResult<LegalHold> {
         self.authorize(caller, Action::LiftLegalHold, Target::Organisation)
-            .await?;
+            .await
+            .map_err(|e| {
+                name_the_rule(
+                    e,
+                    "D4.records-manager-retention",
+                    "records managers",
+                    "lift a legal hold",
+                )
+            })?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let standing = tx
@@ -109,13 +117,38 @@ impl Custodian {
                 message: "the hold was lifted by someone else a moment ago".to_owned(),
             });
         }
-        Audit::change("legal_hold.lifted")
-            .detail(serde_json::json!({
-                "hold_id": hold, "matter": lifted.matter, "reason": how.reason,
-            }))
-            .write(&mut tx, caller.actor(), now)
-            .await?;
+        let detail = serde_json::json!({
+            "hold_id": hold, "matter": lifted.matter, "reason": how.reason,
+        });
+        audit_each(&mut tx, &lifted, "legal_hold.lifted", &detail, caller, now).await?;
         tx.commit().await?;
         Ok(lifted)
     }
+}
+
+/// Writes a hold's event into the history of each recording and person it covers, so each
+/// one's history shows when it was held and released.
+async fn audit_each(
+    tx: &mut RegisterTx,
+    hold: &LegalHold,
+    action: &str,
+    detail: &serde_json::Value,
+    caller: &Caller,
+    now: OffsetDateTime,
+) -> AppResult<()> {
+    for recording in &hold.recordings {
+        Audit::change(action)
+            .recording(*recording)
+            .detail(detail.clone())
+            .write(tx, caller.actor(), now)
+            .await?;
+    }
+    for person in &hold.persons {
+        Audit::change(action)
+            .person(*person)
+            .detail(detail.clone())
+            .write(tx, caller.actor(), now)
+            .await?;
+    }
+    Ok(())
 }

@@ -66,6 +66,21 @@ impl DisposalView {
     }
 }
 
+/// A refusal of a retention act for want of the role, reworded to name the policy that gives it
+/// and to whom, so the member of staff knows whom to ask.
+pub(crate) fn name_the_rule(error: AppError, policy: &str, holders: &str, act: &str) -> AppError {
+    match error {
+        AppError::Refused(mut refusal) if refusal.policy.is_none() => {
+            refusal.reason = format!(
+                "only {holders} may {act}, by the shipped policy `{policy}`; your role does not include it"
+            );
+            refusal.remedy = format!("ask one of the {holders}");
+            AppError::Refused(refusal)
+        }
+        other => other,
+    }
+}
+
 /// The schedule in force: the shipped one with the stored period changes applied in order.
 pub(crate) async fn schedule_in_force(tx: &mut RegisterTx) -> AppResult<RetentionSchedule> {
     let mut schedule = RetentionSchedule::default();
