@@ -158,9 +158,11 @@ async fn d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_ce
 
     let certificate = as_member(&app, &manager, Method::POST, &format!("/api/v1/disposals/{id}/destruction"), None).await;
     assert_eq!(certificate.status, StatusCode::CREATED, "{}", certificate.body);
-    assert_eq!(certificate.body["recording_id"], id.as_str());
-    assert_eq!(certificate.body["rule"], "d5-transcript");
-    assert_eq!(certificate.body["content_key_destroyed"], true);
+    assert!(!certificate.body["signature"].as_str().unwrap().is_empty());
+    let signed: Value = serde_json::from_str(certificate.body["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(signed["recording_id"], id.as_str());
+    assert_eq!(signed["rule"], "d5-transcript");
+    assert_eq!(signed["content_key_destroyed"], true);
 
     // The register keeps the stub; the media is gone; the queue no longer lists it.
     let stub = as_member(&app, &manager, Method::GET, &format!("/api/v1/recordings/{id}"), None).await;

@@ -34,9 +34,11 @@ impl Custodian {
     /// server's sweep waits and then finds nothing new to give notice of.
     #[tracing::instrument(skip(self))]
     pub async fn sweep_retention(&self) -> AppResult<SweepReport> {
-        let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let last = tx.lock_sweep().await?;
+        // Read the clock only once the lock is held: a sweep that waited for another's must not
+        // use a time from before that sweep ended.
+        let now = self.clock.now();
         // The core's sweep of nothing checks the clock against the last sweep, in its words.
         sweep(&RetentionSchedule::default(), &[], &[], last, now)?;
         let schedule = schedule_in_force(&mut tx).await?;
