@@ -618,7 +618,10 @@ async fn d7_a_recording_under_legal_hold_cannot_be_destroyed() {
     let lifted = app
         .call(
             Method::POST,
-            &format!("/api/v1/legal-holds/{}/lift", placed.body["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/legal-holds/{}/lift",
+                placed.body["id"].as_str().unwrap()
+            ),
             Some(&manager),
             Some(json!({"reason": "The court discharged the direction"})),
         )

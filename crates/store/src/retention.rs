@@ -173,12 +173,19 @@ impl RegisterTx {
     }
 
     /// A recording's stored disposal state, if worked out.
-    pub async fn disposal(&mut self, recording: RecordingId) -> StoreResult<Option<StoredDisposal>> {
-        let sql = format!("SELECT {DISPOSAL_COLUMNS} FROM recording_retention r WHERE r.recording_id = $1");
-        Ok(on_both!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+    pub async fn disposal(
+        &mut self,
+        recording: RecordingId,
+    ) -> StoreResult<Option<StoredDisposal>> {
+        let sql = format!(
+            "SELECT {DISPOSAL_COLUMNS} FROM recording_retention r WHERE r.recording_id = $1"
+        );
+        Ok(
+            on_both!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(recording.as_uuid())
             .fetch_optional(&mut **conn)
-            .await?))
+            .await?),
+        )
     }
 
     /// Stored disposal states of recordings not yet destroyed: those due on or before
@@ -193,10 +200,12 @@ impl RegisterTx {
              WHERE {condition} AND NOT EXISTS (SELECT 1 FROM destructions d WHERE d.recording_id = r.recording_id)
              ORDER BY r.due_on, r.recording_id"
         );
-        Ok(on_both!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        Ok(
+            on_both!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(due_by)
             .fetch_all(&mut **conn)
-            .await?))
+            .await?),
+        )
     }
 
     /// Records that the sweeper gave notice of `recording` coming due on `due_on`.
@@ -223,7 +232,10 @@ impl RegisterTx {
     }
 
     /// Records a review.
-    pub async fn insert_disposal_review(&mut self, review: &DisposalReviewRecord) -> StoreResult<()> {
+    pub async fn insert_disposal_review(
+        &mut self,
+        review: &DisposalReviewRecord,
+    ) -> StoreResult<()> {
         on_both!(self, conn => sqlx::query(
             "INSERT INTO disposal_reviews (id, recording_id, outcome, action, reason, extended_until, reviewed_by, reviewed_at, carried_out_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -257,7 +269,11 @@ impl RegisterTx {
     }
 
     /// Marks an approval as carried out; `false` if it already was (so it is done once).
-    pub async fn carry_out_review(&mut self, review: Uuid, at: OffsetDateTime) -> StoreResult<bool> {
+    pub async fn carry_out_review(
+        &mut self,
+        review: Uuid,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
         let changed = on_both!(self, conn => sqlx::query(
             "UPDATE disposal_reviews SET carried_out_at = $2 WHERE id = $1 AND carried_out_at IS NULL",
         )
@@ -290,7 +306,10 @@ impl RegisterTx {
     }
 
     /// A recording's open tasks: `(task, detail)`.
-    pub async fn disposal_tasks(&mut self, recording: RecordingId) -> StoreResult<Vec<(String, String)>> {
+    pub async fn disposal_tasks(
+        &mut self,
+        recording: RecordingId,
+    ) -> StoreResult<Vec<(String, String)>> {
         Ok(on_both!(self, conn => sqlx::query_as(
             "SELECT task, detail FROM disposal_tasks WHERE recording_id = $1 AND done_at IS NULL ORDER BY task",
         )
@@ -336,9 +355,11 @@ impl RegisterTx {
     pub async fn lock_sweep(&mut self) -> StoreResult<Option<OffsetDateTime>> {
         let last: Option<Option<OffsetDateTime>> = match &mut self.conn {
             Conn::Postgres(conn) => {
-                sqlx::query_scalar("SELECT last_sweep_at FROM retention_sweeps WHERE id = 1 FOR UPDATE")
-                    .fetch_optional(&mut **conn)
-                    .await?
+                sqlx::query_scalar(
+                    "SELECT last_sweep_at FROM retention_sweeps WHERE id = 1 FOR UPDATE",
+                )
+                .fetch_optional(&mut **conn)
+                .await?
             }
             Conn::SqliteWrite(job) => {
                 sqlx::query_scalar("SELECT last_sweep_at FROM retention_sweeps WHERE id = 1")

@@ -15,7 +15,6 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-
 pub(crate) use upload::Uploads;
 
 /// What an upload will become once all its bytes have arrived.

@@ -11,7 +11,9 @@ use custodian_core::retention::{
     ReviewOutcome, review,
 };
 use custodian_core::text::{Note, ShortText};
-use custodian_store::{DisposalReviewRecord, RecordingIdRow, RegisterTx, StaffIdRow, StoredDisposal};
+use custodian_store::{
+    DisposalReviewRecord, RecordingIdRow, RegisterTx, StaffIdRow, StoredDisposal,
+};
 use custodian_vault::certificate::Certificate;
 use serde::Serialize;
 use time::{Date, Duration, OffsetDateTime};
@@ -88,16 +90,22 @@ pub const QUEUE_WINDOWS: [u32; 3] = [30, 60, 90];
 impl Custodian {
     /// The disposal queue (D2): recordings due now, due within `within_days` (30, 60 or 90),
     /// held, and waiting. Read from the stored states: a query, not a recalculation.
-    pub async fn disposal_queue(&self, caller: &Caller, within_days: u32) -> AppResult<DisposalQueue> {
+    pub async fn disposal_queue(
+        &self,
+        caller: &Caller,
+        within_days: u32,
+    ) -> AppResult<DisposalQueue> {
         self.authorize(caller, Action::ReviewDisposal, Target::Organisation)
             .await
             .map_err(|e| name_the_rule(e, RULE, HOLDERS, "review disposals"))?;
         if !QUEUE_WINDOWS.contains(&within_days) {
-            return Err(AppError::Invalid(custodian_core::DomainError::UnknownValue {
-                what: "queue window",
-                input: within_days.to_string(),
-                known: "30, 60, 90".to_owned(),
-            }));
+            return Err(AppError::Invalid(
+                custodian_core::DomainError::UnknownValue {
+                    what: "queue window",
+                    input: within_days.to_string(),
+                    known: "30, 60, 90".to_owned(),
+                },
+            ));
         }
         let today = utc_day(self.clock.now());
         let due_by = today.saturating_add(Duration::days(i64::from(within_days)));
@@ -208,7 +216,11 @@ impl Custodian {
     /// stops it, D7); destroys through the vault, leaving the register's stub and a signed
     /// certificate. Records managers only.
     #[tracing::instrument(skip(self, caller), fields(staff = %caller.member.id))]
-    pub async fn carry_out_disposal(&self, caller: &Caller, id: RecordingId) -> AppResult<Certificate> {
+    pub async fn carry_out_disposal(
+        &self,
+        caller: &Caller,
+        id: RecordingId,
+    ) -> AppResult<Certificate> {
         self.authorize(caller, Action::ReviewDisposal, Target::Organisation)
             .await
             .map_err(|e| name_the_rule(e, RULE, HOLDERS, "review disposals"))?;
@@ -237,10 +249,12 @@ impl Custodian {
             at: approved.reviewed_at,
             reason: approved.reason.clone(),
         };
-        let warrant = approval.authorise(&holds).map_err(|held| AppError::Conflict {
-            code: "recording.under_legal_hold",
-            message: format!("{held} (D7)"),
-        })?;
+        let warrant = approval
+            .authorise(&holds)
+            .map_err(|held| AppError::Conflict {
+                code: "recording.under_legal_hold",
+                message: format!("{held} (D7)"),
+            })?;
         if warrant.approval().action != DisposalAction::Destroy {
             return Err(AppError::Conflict {
                 code: "disposal.not_a_destruction",

@@ -109,7 +109,9 @@ impl Custodian {
             .ok_or_else(|| AppError::not_found("legal hold", hold))?;
         let lifted = standing.lift(caller.member.id, reason, now, now)?;
         let Some(how) = &lifted.lifted else {
-            return Err(AppError::Internal("a lifted hold has no lifting".to_owned()));
+            return Err(AppError::Internal(
+                "a lifted hold has no lifting".to_owned(),
+            ));
         };
         if !tx.lift_hold(hold, how).await? {
             return Err(AppError::Conflict {

@@ -11,9 +11,9 @@ mod triggers;
 use custodian_core::ids::{PersonId, RecordingId, StaffId};
 use custodian_core::recording::Recording;
 use custodian_core::retention::{
-    DisposalState, DisposalTask, Extension, Governor, HoldRef, HoldScope, LegalHold,
-    PeriodSpec, RecordCategory, RecordingFacts, RetentionPeriod, RetentionSchedule, RuleId,
-    WithdrawalFact, disposal_state,
+    DisposalState, DisposalTask, Extension, Governor, HoldRef, HoldScope, LegalHold, PeriodSpec,
+    RecordCategory, RecordingFacts, RetentionPeriod, RetentionSchedule, RuleId, WithdrawalFact,
+    disposal_state,
 };
 use custodian_core::text::Note;
 use custodian_store::{DisposalToStore, RecordingRetention, RegisterTx, StoredDisposal};
@@ -23,9 +23,9 @@ use time::{Date, OffsetDateTime};
 use crate::{AppError, AppResult};
 
 pub use disposals::{DisposalQueue, QueuedDisposal, ReviewRequest, ReviewedDisposal};
+pub use holds::HoldRequest;
 pub use schedule::{ScheduleRule, ScheduleView};
 pub use sweep::SweepReport;
-pub use holds::HoldRequest;
 pub use triggers::{PersonEvent, Recalculated, RecordingEvent};
 
 /// A recording's disposal state as stored: when it is due (none while waiting for a trigger),
@@ -52,8 +52,9 @@ pub struct DisposalView {
 
 impl DisposalView {
     fn from_stored(stored: StoredDisposal, held_by: Vec<HoldRef>) -> AppResult<Self> {
-        let state = serde_json::from_str(&stored.state)
-            .map_err(|e| AppError::Internal(format!("a stored disposal state does not parse: {e}")))?;
+        let state = serde_json::from_str(&stored.state).map_err(|e| {
+            AppError::Internal(format!("a stored disposal state does not parse: {e}"))
+        })?;
         Ok(Self {
             due_on: stored.due_on,
             action: stored.action,
@@ -86,7 +87,9 @@ pub(crate) async fn schedule_in_force(tx: &mut RegisterTx) -> AppResult<Retentio
     let mut schedule = RetentionSchedule::default();
     for change in tx.period_changes().await? {
         let corrupt = |e: custodian_core::DomainError| {
-            AppError::Internal(format!("a stored change of a retention period does not apply: {e}"))
+            AppError::Internal(format!(
+                "a stored change of a retention period does not apply: {e}"
+            ))
         };
         let rule = RuleId::parse(&change.rule).map_err(corrupt)?;
         let period = RetentionPeriod::new(
@@ -115,7 +118,10 @@ pub(crate) async fn standing_holds(
 }
 
 /// Whether anything holds `recording`: the holds that block its destruction, named.
-pub(crate) async fn holds_over(tx: &mut RegisterTx, recording: &Recording) -> AppResult<Vec<HoldRef>> {
+pub(crate) async fn holds_over(
+    tx: &mut RegisterTx,
+    recording: &Recording,
+) -> AppResult<Vec<HoldRef>> {
     let scope = HoldScope::of(recording);
     let holds = standing_holds(tx, &scope).await?;
     Ok(match scope.may_destroy(&holds) {
@@ -179,13 +185,18 @@ async fn withdrawal_of(tx: &mut RegisterTx, person: PersonId) -> AppResult<Optio
 }
 
 /// The latest extension a records manager gave at review, if any (D2).
-async fn latest_extension(tx: &mut RegisterTx, recording: RecordingId) -> AppResult<Option<Extension>> {
+async fn latest_extension(
+    tx: &mut RegisterTx,
+    recording: RecordingId,
+) -> AppResult<Option<Extension>> {
     let reviews = tx.disposal_reviews(recording).await?;
     let Some(latest) = reviews.iter().rev().find(|r| r.outcome == "extended") else {
         return Ok(None);
     };
     let Some(until) = latest.extended_until else {
-        return Err(AppError::Internal("a stored extension has no date".to_owned()));
+        return Err(AppError::Internal(
+            "a stored extension has no date".to_owned(),
+        ));
     };
     Ok(Some(Extension {
         until,
@@ -275,13 +286,23 @@ pub(crate) async fn store_state(
     .await?;
     for task in &state.tasks {
         let (name, detail) = match task {
-            DisposalTask::Withdrawal { withdrawn_on, choice } => (
+            DisposalTask::Withdrawal {
+                withdrawn_on,
+                choice,
+            } => (
                 "withdrawal",
-                format!("carry out the person's choice on withdrawal ({withdrawn_on}): {}", choice.as_str()),
+                format!(
+                    "carry out the person's choice on withdrawal ({withdrawn_on}): {}",
+                    choice.as_str()
+                ),
             ),
-            DisposalTask::TakeDown { because } => ("take_down", format!("take it down from online publication: {because}")),
+            DisposalTask::TakeDown { because } => (
+                "take_down",
+                format!("take it down from online publication: {because}"),
+            ),
         };
-        tx.raise_disposal_task(recording, name, &detail, now).await?;
+        tx.raise_disposal_task(recording, name, &detail, now)
+            .await?;
     }
     Ok(())
 }

@@ -52,8 +52,16 @@ impl Custodian {
                 let spec = PeriodSpec::from(rule.period);
                 ScheduleRule {
                     id: rule.id.to_string(),
-                    categories: rule.categories.iter().map(|c| c.as_str().to_owned()).collect(),
-                    purposes: rule.purposes.iter().map(|p| p.as_str().to_owned()).collect(),
+                    categories: rule
+                        .categories
+                        .iter()
+                        .map(|c| c.as_str().to_owned())
+                        .collect(),
+                    purposes: rule
+                        .purposes
+                        .iter()
+                        .map(|p| p.as_str().to_owned())
+                        .collect(),
                     period: rule.period.to_string(),
                     years: spec.years,
                     months: spec.months,

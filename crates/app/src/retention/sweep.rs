@@ -64,7 +64,9 @@ impl Custodian {
             };
             match bucket {
                 QueueBucket::DueNow => report.due_now += 1,
-                QueueBucket::Within30Days | QueueBucket::Within60Days | QueueBucket::Within90Days => {
+                QueueBucket::Within30Days
+                | QueueBucket::Within60Days
+                | QueueBucket::Within90Days => {
                     report.due_within_90_days += 1;
                 }
                 QueueBucket::Later => report.later += 1,

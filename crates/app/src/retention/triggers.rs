@@ -64,7 +64,8 @@ impl Custodian {
         event: PersonEvent,
     ) -> AppResult<Recalculated> {
         let trigger = Trigger::parse(&event.trigger)?;
-        self.read_person(caller, Action::UpdatePerson, person).await?;
+        self.read_person(caller, Action::UpdatePerson, person)
+            .await?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let mut facts = tx.person_retention(person).await?;

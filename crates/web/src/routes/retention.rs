@@ -42,7 +42,9 @@ async fn schedule(
     State(state): State<AppState>,
     Staff(caller): Staff,
 ) -> ApiResult<axum::Json<ScheduleView>> {
-    Ok(axum::Json(state.custodian.retention_schedule(&caller).await?))
+    Ok(axum::Json(
+        state.custodian.retention_schedule(&caller).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -280,7 +282,12 @@ async fn carry_out(
 ) -> ApiResult<(StatusCode, axum::Json<Certificate>)> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(state.custodian.carry_out_disposal(&caller, recording).await?),
+        axum::Json(
+            state
+                .custodian
+                .carry_out_disposal(&caller, recording)
+                .await?,
+        ),
     ))
 }
 
@@ -341,7 +348,10 @@ async fn recording_event(
     Body(event): Body<RecordingEventBody>,
 ) -> ApiResult<axum::Json<DisposalView>> {
     let trigger = match event.trigger {
-        Some(trigger) => Some((trigger, date("on", event.on.as_deref().unwrap_or_default())?)),
+        Some(trigger) => Some((
+            trigger,
+            date("on", event.on.as_deref().unwrap_or_default())?,
+        )),
         None => None,
     };
     let event = RecordingEvent {
