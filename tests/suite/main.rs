@@ -91,6 +91,8 @@ mod openapi;
 mod pages;
 mod register;
 mod retention;
+mod retention_disposal;
+mod retention_holds;
 mod schema;
 mod session_pages;
 mod sso;
