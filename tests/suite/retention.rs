@@ -106,6 +106,20 @@ async fn d4_a_discharge_recalculates_only_that_persons_recordings(app: TestApp) 
             .contains("8 years after"),
         "{disposal}"
     );
+    // The recording page says the same, in words.
+    let cookie = crate::pages::signed_in(&app).await;
+    let (status, _, html) = crate::pages::page(
+        &app,
+        crate::pages::get(&format!("/recordings/{theirs}"), Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Comes up for disposal")
+            && html.contains("2018-01-04")
+            && html.contains("d4-clinical-with-care-record"),
+        "{html}"
+    );
     let untouched = app.get(&format!("/api/v1/recordings/{others}")).await;
     assert_eq!(
         untouched.body["disposal"], before.body["disposal"],
