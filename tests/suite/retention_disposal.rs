@@ -45,6 +45,27 @@ async fn d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_ce
         queue.body
     );
 
+    let odd_window = as_member(
+        &app,
+        &manager,
+        Method::GET,
+        "/api/v1/disposals?within=45",
+        None,
+    )
+    .await;
+    assert_eq!(
+        odd_window.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        odd_window.body
+    );
+    assert!(
+        odd_window.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("30, 60, 90")
+    );
+
     let approved = as_member(
         &app,
         &manager,
