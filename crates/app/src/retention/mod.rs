@@ -345,3 +345,48 @@ pub(crate) async fn disposal_view(
     let held_by = holds_over(tx, recording).await?;
     DisposalView::from_stored(stored, held_by).map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use custodian_core::purpose::{Purpose, PurposeSet};
+    use time::macros::{date, datetime};
+
+    use super::*;
+
+    fn clinical_facts(care_ended_on: Option<Date>) -> RecordingFacts {
+        let mut facts = RecordingFacts::new(
+            datetime!(2010-03-01 10:00 UTC),
+            PurposeSet::from_iter([Purpose::Clinical]),
+        );
+        facts.care_ended_on = care_ended_on;
+        facts
+    }
+
+    #[test]
+    fn d4_a_recording_of_several_people_is_kept_until_the_latest_of_their_dates() {
+        let schedule = RetentionSchedule::default();
+        let now = datetime!(2026-11-28 12:00 UTC);
+        let each = [
+            clinical_facts(Some(date!(2011 - 01 - 01))),
+            clinical_facts(Some(date!(2015 - 06 - 30))),
+        ];
+        let state = combined_state(&schedule, &each, now).unwrap();
+        assert_eq!(state.due_on, Some(date!(2023 - 06 - 30)));
+    }
+
+    #[test]
+    fn d4_one_person_still_in_care_keeps_a_shared_recording_waiting() {
+        let schedule = RetentionSchedule::default();
+        let now = datetime!(2026-11-28 12:00 UTC);
+        let each = [
+            clinical_facts(Some(date!(2011 - 01 - 01))),
+            clinical_facts(None),
+        ];
+        let state = combined_state(&schedule, &each, now).unwrap();
+        assert_eq!(state.due_on, None);
+        assert_eq!(
+            governing_rule(&state).as_deref(),
+            Some("d4-clinical-with-care-record")
+        );
+    }
+}
