@@ -249,6 +249,10 @@ fn api_rows() -> Vec<Row> {
             Some(json!({"kind": "redaction", "de_identified": true, "device": "EDIT-SUITE-1", "made_at": minutes_from_now(-1)})))),
         row!(POST "/recordings/{id}/end-confirmation" "YYNNNNNNN", |i, w| api(Method::POST, &format!("/recordings/{}/end-confirmation", i.get("recording")), w,
             Some(json!({"happy": true})))),
+        row!(POST "/recordings/{id}/retention" "YYNNNNNNN", |i, w| api(Method::POST, &format!("/recordings/{}/retention", i.get("recording")), w,
+            Some(json!({"record_category": "children"})))),
+        row!(POST "/persons/{id}/retention-events" "YYNNNNNNN", |i, w| api(Method::POST, &format!("/persons/{}/retention-events", i.get("person")), w,
+            Some(json!({"trigger": "end_of_care", "on": "2020-01-01"})))),
         row!(POST "/recordings/{id}/device-copy-deleted" "YYNNNNNNN", |i, w| api(Method::POST, &format!("/recordings/{}/device-copy-deleted", i.get("recording")), w,
             Some(json!({})))),
         // Uploads: only one's own, and only of people one may record.
@@ -279,6 +283,23 @@ fn late_api_rows() -> Vec<Row> {
         row!(POST "/recordings/{id}/destruction" "NNNYNNNNN", |i, w| api(Method::POST, &format!("/recordings/{}/destruction", i.get("recording")), w,
             Some(json!({"reason": "Retention period ended", "rule": "D6"})))),
         row!(GET "/recordings/{id}/destruction" "yyNYyyNNN", |i, w| api(Method::GET, &format!("/recordings/{}/destruction", i.get("recording")), w, None)),
+        // Retention (D2, D4, D7): records managers; IG leads place and see holds; administrators
+        // keep the schedule's periods. The fixture recording is destroyed by now, so reviews
+        // and disposals answer for themselves (`y`) once access allows them.
+        row!(GET "/retention/schedule" "NNNYYNNYN", |i, w| api(Method::GET, "/retention/schedule", w, None)),
+        row!(PUT "/retention/schedule/{rule}/period" "NNNYNNNYN", |i, w| api(Method::PUT, "/retention/schedule/d2-yearly-review/period", w,
+            Some(json!({"years": 1})))),
+        row!(GET "/disposals" "NNNYNNNNN", |i, w| api(Method::GET, "/disposals?within=60", w, None)),
+        row!(POST "/disposals/{recording}/review" "NNNyNNNNN", |i, w| api(Method::POST, &format!("/disposals/{}/review", i.get("recording")), w,
+            Some(json!({"outcome": "approve"})))),
+        row!(POST "/disposals/{recording}/destruction" "NNNyNNNNN", |i, w| api(Method::POST, &format!("/disposals/{}/destruction", i.get("recording")), w, None)),
+        row!(GET "/legal-holds" "NNNYYNNNN", |i, w| api(Method::GET, "/legal-holds", w, None)),
+        row!(POST "/legal-holds" "NNNYYNNNN", |i, w| api(Method::POST, "/legal-holds", w, Some(json!({
+            "matter": {"kind": "complaint", "reference": "TABLE-1"}, "recordings": [i.get("recording")]}))),
+            keeps "/id" as "hold"),
+        row!(POST "/legal-holds/{id}/lift" "NNNYNNNNN", |i, w| api(Method::POST,
+            &format!("/legal-holds/{}/lift", i.0.get("hold").map_or("00000000-0000-0000-0000-000000000000", String::as_str)), w,
+            Some(json!({"reason": "Resolved"})))),
         row!(GET "/connections" "YYYYYYYYY", |i, w| api(Method::GET, "/connections", w, None)),
         row!(POST "/persons/{id}/emergency-access" "YYYNNNNNY", |i, w| api(Method::POST, &format!("/persons/{}/emergency-access", i.get("person")), w,
             Some(json!({"reason": "Called to an incident on the ward at night"})))),

@@ -155,7 +155,42 @@ async fn cli_serve_creates_an_administrator_and_answers_health_checks(db: TestDa
     server.wait().ok();
 }
 
+async fn d2_cli_retention_sweep_reports_and_refuses_a_clock_that_went_backwards(db: TestDatabase) {
+    let data = tempfile::tempdir().unwrap();
+    let data = data.path();
+    let demo = run(
+        &db,
+        data,
+        &["demo", "load", "--people", "10", "--seed", "3"],
+    );
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let swept = run(&db, data, &["retention", "sweep"]);
+    let said = String::from_utf8_lossy(&swept.stdout);
+    assert!(
+        swept.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&swept.stderr)
+    );
+    assert!(said.starts_with("Swept "), "{said}");
+
+    // A last sweep recorded in the future is what a clock set back looks like from here.
+    let mut tx = db.register.write().await.unwrap();
+    tx.set_last_sweep(time::OffsetDateTime::now_utc() + time::Duration::days(1))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let refused = run(&db, data, &["retention", "sweep"]);
+    let said = String::from_utf8_lossy(&refused.stdout);
+    assert_eq!(refused.status.code(), Some(1), "{said}");
+    assert!(said.contains("earlier than the last sweep"), "{said}");
+}
+
 on_both_backends!(
     cli_migrate_demo_and_verify,
-    cli_serve_creates_an_administrator_and_answers_health_checks
+    cli_serve_creates_an_administrator_and_answers_health_checks,
+    d2_cli_retention_sweep_reports_and_refuses_a_clock_that_went_backwards
 );

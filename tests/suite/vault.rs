@@ -3,11 +3,9 @@
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode, header};
-use custodian_app::media::{LegalHolds, NoLegalHolds};
 use custodian_app::vault::{KeySource, VaultSettings};
-use custodian_app::{AppError, AppResult, Custodian, SystemClock};
+use custodian_app::{AppError, Custodian, SystemClock};
 use custodian_core::ids::RecordingId;
-use custodian_store::RegisterTx;
 use custodian_testkit::fixtures::{jpeg, minutes_from_now, mp4};
 use custodian_testkit::{Backend, TestApp};
 use serde_json::{Value, json};
@@ -577,35 +575,31 @@ vault_stories!(
     d9_destruction_destroys_the_key_and_signs_a_certificate,
 );
 
-/// Holds every recording, as a court direction would.
-#[derive(Debug)]
-struct EverythingHeld;
-
-#[async_trait::async_trait]
-impl LegalHolds for EverythingHeld {
-    async fn holds(&self, _tx: &mut RegisterTx, _recording: RecordingId) -> AppResult<Vec<String>> {
-        Ok(vec!["Court direction 2026/117".to_owned()])
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d7_a_recording_under_legal_hold_cannot_be_destroyed() {
     let app = TestApp::new(Backend::Sqlite).await;
     let id: RecordingId = upload_video(&app, mp4(50_000, 13)).await.parse().unwrap();
-    app.member_with_role("records_manager").await;
+    let manager = app.member_with_role("records_manager").await;
     let caller = app
         .custodian
         .sign_in_at_once("records.manager.member", TestApp::MEMBER_PASSWORD, None)
         .await
         .unwrap()
         .caller;
-    let held = app
-        .custodian
-        .clone()
-        .with_legal_holds(std::sync::Arc::new(EverythingHeld));
+    let placed = app
+        .call(
+            Method::POST,
+            "/api/v1/legal-holds",
+            Some(&manager),
+            Some(json!({"matter": {"kind": "court_direction", "reference": "Court direction 2026/117"},
+                "recordings": [id]})),
+        )
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
     let reason = custodian_core::text::Note::parse("reason", "Withdrawn").unwrap();
     let rule = custodian_core::text::ShortText::parse("rule", "C8").unwrap();
-    let refused = held
+    let refused = app
+        .custodian
         .destroy_recording(&caller, id, reason.clone(), rule.clone())
         .await
         .unwrap_err();
@@ -621,11 +615,19 @@ async fn d7_a_recording_under_legal_hold_cannot_be_destroyed() {
     );
     assert!(refused.to_string().contains("Court direction 2026/117"));
     assert_eq!(stored_objects(&app).await, 1, "nothing was destroyed");
-    let unheld = app
-        .custodian
-        .clone()
-        .with_legal_holds(std::sync::Arc::new(NoLegalHolds));
-    unheld
+    let lifted = app
+        .call(
+            Method::POST,
+            &format!(
+                "/api/v1/legal-holds/{}/lift",
+                placed.body["id"].as_str().unwrap()
+            ),
+            Some(&manager),
+            Some(json!({"reason": "The court discharged the direction"})),
+        )
+        .await;
+    assert_eq!(lifted.status, StatusCode::OK, "{}", lifted.body);
+    app.custodian
         .destroy_recording(&caller, id, reason, rule)
         .await
         .unwrap();

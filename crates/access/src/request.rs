@@ -63,6 +63,18 @@ actions! {
     ManageAccounts = "manage_accounts" on Organisation;
     /// Add or change the organisation's own access policies.
     ManagePolicies = "manage_policies" on Organisation;
+    /// See the retention schedule: its rules, periods and sources (D4).
+    ViewRetention = "view_retention" on Organisation;
+    /// Change a retention rule's period (D4).
+    ManageRetention = "manage_retention" on Organisation;
+    /// See the disposal queue, review what is due, and carry out approved disposals (D2, D9).
+    ReviewDisposal = "review_disposal" on Organisation;
+    /// See legal holds (D7).
+    ViewLegalHolds = "view_legal_holds" on Organisation;
+    /// Place a legal hold for a matter (D7).
+    PlaceLegalHold = "place_legal_hold" on Organisation;
+    /// Lift a legal hold, with a reason (D7).
+    LiftLegalHold = "lift_legal_hold" on Organisation;
     /// See a person's record: details, consents, sessions, recordings, history.
     ViewPerson = "view_person" on Person;
     /// Change a person's record: capacity, representatives.

@@ -415,3 +415,40 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn d7_records_managers_run_retention_and_alone_lift_holds() {
+    let retention = [
+        Action::ViewRetention,
+        Action::ManageRetention,
+        Action::ReviewDisposal,
+        Action::ViewLegalHolds,
+        Action::PlaceLegalHold,
+        Action::LiftLegalHold,
+    ];
+    // Who may do each, in the order above: records manager, IG lead, administrator.
+    let expected = [
+        (Role::RecordsManager, [true, true, true, true, true, true]),
+        (
+            Role::InformationGovernanceLead,
+            [true, false, false, true, true, false],
+        ),
+        (
+            Role::Administrator,
+            [true, true, false, false, false, false],
+        ),
+        (Role::Practitioner, [false; 6]),
+        (Role::TeamManager, [false; 6]),
+        (Role::Communications, [false; 6]),
+        (Role::Auditor, [false; 6]),
+    ];
+    for (role, answers) in expected {
+        for (action, answer) in retention.iter().zip(answers) {
+            assert_eq!(
+                allowed(&[role], *action, &[]),
+                answer,
+                "{role:?} {action:?}"
+            );
+        }
+    }
+}

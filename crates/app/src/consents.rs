@@ -160,6 +160,9 @@ impl Custodian {
         )?;
         tx.insert_withdrawal(&withdrawal, caller.member.id, now)
             .await?;
+        // Withdrawal brings the person's recordings up for disposal with their choice (C8).
+        let schedule = crate::retention::schedule_in_force(&mut tx).await?;
+        crate::retention::recalculate_person(&mut tx, &schedule, withdrawal.person_id, now).await?;
         Audit::change("consent.withdrawn")
             .person(withdrawal.person_id)
             .detail(serde_json::json!({

@@ -17,6 +17,7 @@ pub mod media;
 pub mod oversight;
 pub mod persons;
 pub mod recordings;
+pub mod retention;
 pub mod sessions;
 pub mod sso;
 pub mod staff;
@@ -25,7 +26,6 @@ pub mod vault;
 use std::sync::Arc;
 
 use custodian_store::Register;
-use media::{LegalHolds, NoLegalHolds};
 use vault::{Vault, VaultSettings};
 
 pub use accounts::{Caller, Credential, Secret, SignInStep};
@@ -41,7 +41,6 @@ pub struct Custodian {
     /// Checked against when a sign-in names no account, so failures take the same time.
     decoy_hash: Arc<str>,
     vault: Arc<Vault>,
-    legal_holds: Arc<dyn LegalHolds>,
     /// The access policies in force (S2, S3, X6).
     access: Arc<access::PoliciesInForce>,
     /// The OpenID provider for single sign-on, when configured.
@@ -63,16 +62,9 @@ impl Custodian {
             clock,
             decoy_hash: accounts::decoy_hash()?.into(),
             vault: Arc::new(vault),
-            legal_holds: Arc::new(NoLegalHolds),
             access: Arc::new(access),
             sso: None,
         })
-    }
-
-    /// Uses `holds` to find legal holds (D7) before any destruction.
-    pub fn with_legal_holds(mut self, holds: Arc<dyn LegalHolds>) -> Self {
-        self.legal_holds = holds;
-        self
     }
 
     /// The media vault.

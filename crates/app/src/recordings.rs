@@ -31,6 +31,9 @@ pub struct RecordingRecord {
     pub derivatives: Vec<Recording>,
     /// The stored media, if the recording has any.
     pub media: Option<crate::media::MediaInfo>,
+    /// When it comes up for disposal, what then, the rule and why (D2, D4); absent for a
+    /// recording registered before retention was tracked, until the sweeper has run.
+    pub disposal: Option<crate::retention::DisposalView>,
 }
 
 impl Custodian {
@@ -69,6 +72,7 @@ impl Custodian {
         )?;
         tx.insert_recording(&recording, caller.member.id, now)
             .await?;
+        crate::retention::on_registered(&mut tx, &recording, now).await?;
         for person in &recording.subjects {
             Audit::change("recording.registered")
                 .person(*person)
@@ -102,6 +106,7 @@ impl Custodian {
         let derived =
             Recording::derive(RecordingId::from_uuid(Uuid::now_v7()), &original, form, now)?;
         tx.insert_recording(&derived, caller.member.id, now).await?;
+        crate::retention::on_registered(&mut tx, &derived, now).await?;
         Audit::change("recording.derived")
             .recording(derived.id)
             .detail(serde_json::json!({ "source": source, "derivation": derived.derivation }))
@@ -192,6 +197,7 @@ impl Custodian {
         Ok(RecordingRecord {
             derivatives: tx.derivatives_of(id).await?,
             media: self.media_info(&mut tx, id).await?,
+            disposal: crate::retention::disposal_view(&mut tx, &recording).await?,
             recording,
         })
     }

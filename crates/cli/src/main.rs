@@ -64,6 +64,18 @@ enum Command {
         #[command(subcommand)]
         command: CertificateCommand,
     },
+    /// Retention and disposal.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Work out every recording's disposal state and give notice, once, of what has come due;
+    /// `custodian serve` does this every hour. Exits 1 if the clock is earlier than the last sweep.
+    Sweep,
 }
 
 #[derive(Subcommand)]
@@ -239,6 +251,33 @@ async fn run(command: Command, settings: Settings) -> Result<ExitCode, CliError>
         Command::Certificate {
             command: CertificateCommand::Verify { file, public_key },
         } => verify_certificate(&file, public_key.as_deref()),
+        Command::Retention {
+            command: RetentionCommand::Sweep,
+        } => {
+            let custodian = open(&settings).await?;
+            let result = custodian.sweep_retention().await;
+            custodian.register().close().await;
+            match result {
+                Ok(report) => {
+                    println!(
+                        "Swept {} recordings: {} due now ({} newly noticed), {} due within 90 days, {} later, {} waiting for a trigger, {} under legal hold.",
+                        report.recordings,
+                        report.due_now,
+                        report.noticed,
+                        report.due_within_90_days,
+                        report.later,
+                        report.waiting,
+                        report.held
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(AppError::Invalid(refused)) => {
+                    println!("The sweep was refused: {refused}.");
+                    Ok(ExitCode::from(1))
+                }
+                Err(other) => Err(other.into()),
+            }
+        }
         Command::Demo {
             command: DemoCommand::Load { people, seed },
         } => {
@@ -401,13 +440,17 @@ async fn serve(settings: Settings) -> Result<ExitCode, CliError> {
     let address = listener.local_addr().map_err(CliError::Serve)?;
     tracing::info!(%address, backend = custodian.register().backend_name(), "serving");
     println!("Custodian is listening on http://{address} (API under /api/v1, health at /healthz).");
-    tokio::spawn(refresh_access_policies(custodian.clone()));
+    let policy_refresher = tokio::spawn(refresh_access_policies(custodian.clone()));
     // With each connection's address, so sign-in attempts can be limited per client (ASVS 2.2.1).
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let sweeper = tokio::spawn(sweep_periodically(custodian.clone()));
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await
-        .map_err(CliError::Serve)?;
+        .map_err(CliError::Serve);
+    sweeper.abort();
+    policy_refresher.abort();
+    served?;
     custodian.register().close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
@@ -415,7 +458,7 @@ async fn serve(settings: Settings) -> Result<ExitCode, CliError> {
 
 /// Every few seconds, takes up local access policies another server sharing the register has
 /// changed (X6), so a change holds everywhere within `POLICY_REFRESH` of being made.
-async fn refresh_access_policies(custodian: custodian_app::Custodian) {
+async fn refresh_access_policies(custodian: Custodian) {
     const POLICY_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
     let mut ticks = tokio::time::interval(POLICY_REFRESH);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -423,6 +466,29 @@ async fn refresh_access_policies(custodian: custodian_app::Custodian) {
         ticks.tick().await;
         if let Err(error) = custodian.refresh_access_policies().await {
             tracing::error!(%error, "the access policies in the register could not be taken up; the ones in force are kept");
+        }
+    }
+}
+
+/// How often `serve` sweeps the register for recordings that came due (D2).
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Sweeps at start and then every [`SWEEP_EVERY`]. A failed sweep is logged and tried again at
+/// the next tick: nothing is lost, because a sweep is idempotent and notices are given once.
+async fn sweep_periodically(custodian: Custodian) {
+    let mut ticks = tokio::time::interval(SWEEP_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match custodian.sweep_retention().await {
+            Ok(report) => tracing::info!(
+                recordings = report.recordings,
+                due_now = report.due_now,
+                noticed = report.noticed,
+                held = report.held,
+                "retention sweep"
+            ),
+            Err(error) => tracing::error!(%error, "the retention sweep failed"),
         }
     }
 }

@@ -7,10 +7,12 @@ mod batch;
 mod consents;
 mod error;
 mod group_commit;
+mod holds;
 mod location;
 mod media;
 mod persons;
 mod recordings;
+mod retention;
 mod rows;
 mod sessions;
 mod sso;
@@ -34,6 +36,10 @@ pub use group_commit::CommitStatistics;
 pub use location::DatabaseLocation;
 pub use media::{DestructionRecord, MediaRecord};
 pub use persons::PersonMatch;
+pub use retention::{
+    DisposalReviewRecord, DisposalToStore, PeriodChangeRecord, PersonRetention, RecordingIdRow,
+    RecordingRetention, StaffIdRow, StoredDisposal,
+};
 pub use sso::PendingSsoLogin;
 pub use staff::{ApiToken, StaffAccount};
 

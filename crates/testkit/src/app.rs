@@ -69,6 +69,13 @@ impl MovableClock {
             *ahead += by;
         }
     }
+
+    /// Moves the clock back by `by`, as a wrongly set system clock would.
+    pub fn rewind(&self, by: time::Duration) {
+        if let Ok(mut ahead) = self.ahead.lock() {
+            *ahead -= by;
+        }
+    }
 }
 
 impl custodian_app::Clock for MovableClock {

@@ -239,13 +239,24 @@ impl From<AppError> for ApiError {
             _ => (None, None),
         };
         Self {
+            requirement: conflict_requirement(&code).map(str::to_owned),
             status,
             code,
             detail,
-            requirement: None,
             field,
             header,
         }
+    }
+}
+
+/// The requirement a conflict of retention and disposal enforces, for its problem detail.
+fn conflict_requirement(code: &str) -> Option<&'static str> {
+    match code {
+        "recording.under_legal_hold" | "hold.already_lifted" => Some("D7"),
+        "disposal.not_approved" | "disposal.already_carried_out" | "disposal.not_a_destruction" => {
+            Some("D2")
+        }
+        _ => None,
     }
 }
 

@@ -1,12 +1,21 @@
 //! Destroying a recording's media and key, with a signed certificate (D9).
 
 use custodian_core::ids::RecordingId;
+use custodian_core::recording::Recording;
 use custodian_core::text::{Note, ShortText};
+use custodian_store::RegisterTx;
 use custodian_vault::certificate::{Certificate, Destruction};
+use time::OffsetDateTime;
 
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
 use crate::{AppError, AppResult, Custodian};
+
+/// A destruction committed in the register, whose object is still to be deleted.
+pub(crate) struct Destroyed {
+    pub certificate: Certificate,
+    object_key: String,
+}
 
 impl Custodian {
     /// Destroys a recording's media (D9, X2): its content key is destroyed — so every copy of the
@@ -20,44 +29,66 @@ impl Custodian {
         reason: Note,
         rule: ShortText,
     ) -> AppResult<Certificate> {
-        self.recording_for(
-            caller,
-            custodian_access::Action::DestroyRecording,
-            recording,
-        )
-        .await?;
-        let vault = self.vault();
+        let found = self
+            .recording_for(
+                caller,
+                custodian_access::Action::DestroyRecording,
+                recording,
+            )
+            .await?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
-        tx.recording(recording)
-            .await?
-            .ok_or_else(|| AppError::not_found("recording", recording))?;
+        let destroyed = self
+            .destroy_in(&mut tx, caller, &found, &reason, &rule, now)
+            .await?;
+        tx.commit().await?;
+        Ok(self.after_destruction(destroyed).await)
+    }
+
+    /// Destroys a recording's key in `tx` and signs its certificate, refusing while any legal
+    /// hold stands over it, its sources or anyone in it (D7). Every path that destroys comes
+    /// through here, so none can pass a hold.
+    pub(crate) async fn destroy_in(
+        &self,
+        tx: &mut RegisterTx,
+        caller: &Caller,
+        recording: &Recording,
+        reason: &Note,
+        rule: &ShortText,
+        now: OffsetDateTime,
+    ) -> AppResult<Destroyed> {
+        let id = recording.id;
+        let vault = self.vault();
         let media = tx
-            .media(recording)
+            .media(id)
             .await?
-            .ok_or_else(|| AppError::not_found("media of recording", recording))?;
-        if tx.destruction(recording).await?.is_some() || media.wrapped_key.is_none() {
+            .ok_or_else(|| AppError::not_found("media of recording", id))?;
+        if tx.destruction(id).await?.is_some() || media.wrapped_key.is_none() {
             return Err(AppError::Gone {
                 code: "recording.destroyed",
                 message: "this recording was already destroyed".to_owned(),
             });
         }
-        let holds = self.legal_holds.holds(&mut tx, recording).await?;
-        if !holds.is_empty() {
+        let held = crate::retention::holds_over(tx, recording).await?;
+        if !held.is_empty() {
+            let matters: Vec<String> = held
+                .iter()
+                .map(|h| format!("{} `{}`", h.kind.label(), h.reference))
+                .collect();
             return Err(AppError::Conflict {
                 code: "recording.under_legal_hold",
                 message: format!(
-                    "the recording is under legal hold ({}) and cannot be destroyed (D7); the hold must be lifted first",
-                    holds.join("; ")
+                    "the recording is under legal hold ({}) and cannot be destroyed (D7); each hold must be lifted first",
+                    matters.join("; ")
                 ),
             });
         }
-        tx.destroy_key(recording).await?;
+        tx.destroy_key(id).await?;
         let certificate = vault
             .signer
             .sign(Destruction {
                 format: String::new(),
-                recording_id: recording.to_string(),
+                recording_id: id.to_string(),
                 content_sha256: hex::encode(media.sha256),
                 size: media.size,
                 content_type: media.content_type.clone(),
@@ -75,7 +106,7 @@ impl Custodian {
         let certificate_json =
             serde_json::to_string(&certificate).map_err(|e| AppError::Internal(e.to_string()))?;
         tx.insert_destruction(&custodian_store::DestructionRecord {
-            recording_id: recording,
+            recording_id: id,
             destroyed_at: now,
             destroyed_by: caller.member.id,
             reason: reason.as_str().to_owned(),
@@ -84,18 +115,25 @@ impl Custodian {
         })
         .await?;
         Audit::change("recording.destroyed")
-            .recording(recording)
+            .recording(id)
             .detail(serde_json::json!({ "rule": rule, "reason": reason, "sha256": hex::encode(media.sha256) }))
-            .write(&mut tx, caller.actor(), now)
+            .write(tx, caller.actor(), now)
             .await?;
-        tx.commit().await?;
-        if let Err(error) = vault.storage.delete(&media.object_key).await {
+        Ok(Destroyed {
+            certificate,
+            object_key: media.object_key,
+        })
+    }
+
+    /// After the destruction is committed: deletes the object and scrubs the register.
+    pub(crate) async fn after_destruction(&self, destroyed: Destroyed) -> Certificate {
+        if let Err(error) = self.vault().storage.delete(&destroyed.object_key).await {
             tracing::warn!(%error, "the destroyed recording's object could not be deleted; it is unreadable, and `vault verify --remove` will delete it");
         }
         if let Err(error) = self.register.scrub().await {
             tracing::warn!(%error, "could not scrub the register after a destruction");
         }
-        Ok(certificate)
+        destroyed.certificate
     }
 
     /// A destroyed recording's certificate.

@@ -10,12 +10,10 @@ use std::ops::Range;
 use bytes::Bytes;
 use custodian_core::ids::{RecordingId, SessionId};
 use custodian_core::recording::{DerivationForm, Recording, RecordingForm};
-use custodian_store::{MediaRecord, RegisterTx};
+use custodian_store::MediaRecord;
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-use crate::AppResult;
 
 pub(crate) use upload::Uploads;
 
@@ -135,24 +133,6 @@ impl VaultReport {
     /// Whether everything registered is present and intact.
     pub fn is_sound(&self) -> bool {
         self.missing.is_empty() && self.corrupted.is_empty()
-    }
-}
-
-/// Places legal holds (D7) may stand: the retention work fills this in; until then nothing is held.
-#[async_trait::async_trait]
-pub trait LegalHolds: Send + Sync + std::fmt::Debug {
-    /// The matters holding `recording`, if any. No path may destroy a held recording.
-    async fn holds(&self, tx: &mut RegisterTx, recording: RecordingId) -> AppResult<Vec<String>>;
-}
-
-/// No legal holds exist yet.
-#[derive(Debug, Default)]
-pub struct NoLegalHolds;
-
-#[async_trait::async_trait]
-impl LegalHolds for NoLegalHolds {
-    async fn holds(&self, _tx: &mut RegisterTx, _recording: RecordingId) -> AppResult<Vec<String>> {
-        Ok(Vec::new())
     }
 }
 

@@ -440,6 +440,7 @@ impl Custodian {
         let mut tx = self.register.write().await?;
         tx.insert_recording(recording, caller.member.id, now)
             .await?;
+        crate::retention::on_registered(&mut tx, recording, now).await?;
         tx.insert_media(media, caller.member.id).await?;
         let detail = serde_json::json!({
             "kind": recording.kind,

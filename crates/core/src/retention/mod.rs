@@ -12,7 +12,9 @@ mod state;
 mod trigger;
 
 pub use facts::{Extension, RecordingFacts, WithdrawalFact};
-pub use hold::{Held, HoldForm, HoldRef, HoldScope, LegalHold, Matter, MatterKind, may_destroy};
+pub use hold::{
+    Held, HoldForm, HoldLifted, HoldRef, HoldScope, LegalHold, Matter, MatterKind, may_destroy,
+};
 pub use period::{PeriodSpec, RetentionPeriod};
 pub use queue::{QueueBucket, QueueEntry, Sweep, SweepItem, sweep};
 pub use review::{Approval, DisposalWarrant, ReviewDecision, ReviewOutcome, review};

@@ -71,6 +71,7 @@ struct RecordingPage {
     derived_from: Option<String>,
     derivatives: Vec<(String, String)>,
     media: Option<MediaFacts>,
+    disposal: Option<DisposalFacts>,
     history: Vec<HistoryLine>,
     /// Whether anyone has confirmed the capture device's copy is gone (R8), and that device.
     device_copy_deleted: bool,
@@ -81,6 +82,15 @@ struct RecordingPage {
 }
 
 form_errors!(RecordingPage);
+
+/// When the recording comes up for disposal, what then, and why (D2, D4), and what holds it (D7).
+pub struct DisposalFacts {
+    due: String,
+    action: String,
+    rule: String,
+    reason: String,
+    held_by: Vec<String>,
+}
 
 /// The stored original and its integrity (R6).
 pub struct MediaFacts {
@@ -166,6 +176,20 @@ pub async fn show(
             stored_at: london_time(media.stored_at),
             destroyed: media.destroyed,
             integrity_failures: checks.integrity_failures,
+        }),
+        disposal: record.disposal.as_ref().map(|d| DisposalFacts {
+            due: d.due_on.map_or_else(
+                || "Not yet: it waits for an event".to_owned(),
+                |due| due.to_string(),
+            ),
+            action: super::sentence(&d.action.replace('_', " ")),
+            rule: d.rule.clone().unwrap_or_else(|| "none".to_owned()),
+            reason: d.reason.clone(),
+            held_by: d
+                .held_by
+                .iter()
+                .map(|h| format!("{} {}", super::sentence(h.kind.label()), h.reference))
+                .collect(),
         }),
         history: history.iter().map(history_line).collect(),
         device: recording.device.to_string(),

@@ -8,5 +8,6 @@ pub mod health;
 pub mod media;
 pub mod persons;
 pub mod recordings;
+pub mod retention;
 pub mod sessions;
 pub mod sso;

@@ -1,0 +1,288 @@
+//! Retention through the API (D2–D6): disposal states stored and recalculated by trigger, bad
+//! triggers refused, and the schedule's periods. Disposal is in `retention_disposal`, legal holds
+//! in `retention_holds`.
+
+use axum::http::{Method, StatusCode};
+use custodian_testkit::fixtures::{minutes_from_now, mp4};
+use custodian_testkit::{Reply, TestApp};
+use serde_json::{Value, json};
+
+pub(crate) fn today() -> String {
+    time::OffsetDateTime::now_utc().date().to_string()
+}
+
+/// Uploads a clinical video of `person`; returns the recording's id.
+pub(crate) async fn video_of(app: &TestApp, person: &str, seed: u64) -> String {
+    let reply = app
+        .upload(
+            &json!({
+                "kind": "video", "service": "CAMHS-NORTH", "subjects": [person], "purposes": ["clinical"],
+                "device": "TAB-0042", "made_at": minutes_from_now(-30), "location": "Therapy room 2",
+            }),
+            mp4(20_000, seed),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.headers["custodian-recording-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A clinical video of a new person whose content is now in the care record: due for
+/// destruction today under `d5-transcript` (D5).
+pub(crate) async fn transcribed_video(app: &TestApp, seed: u64) -> (String, String) {
+    let person = app.person("Tam", "has_capacity").await;
+    let id = video_of(app, &person, seed).await;
+    let reply = app
+        .post(
+            &format!("/api/v1/recordings/{id}/retention"),
+            json!({"trigger": "transcript_made", "on": today()}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["due_on"], today(), "{}", reply.body);
+    assert_eq!(reply.body["action"], "destroy");
+    assert_eq!(reply.body["rule"], "d5-transcript");
+    (person, id)
+}
+
+pub(crate) async fn as_member(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Reply {
+    app.call(method, path, Some(token), body).await
+}
+
+pub(crate) fn actions(history: &Reply) -> Vec<String> {
+    history
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn d4_a_discharge_recalculates_only_that_persons_recordings(app: TestApp) {
+    let discharged = app.person("Dee", "has_capacity").await;
+    let other = app.person("Oli", "has_capacity").await;
+    let theirs = video_of(&app, &discharged, 2).await;
+    let others = video_of(&app, &other, 3).await;
+    let before = app.get(&format!("/api/v1/recordings/{others}")).await;
+    assert_eq!(before.status, StatusCode::OK);
+    assert_eq!(
+        before.body["disposal"]["due_on"],
+        Value::Null,
+        "waiting for the end of care: {}",
+        before.body
+    );
+    assert_eq!(
+        before.body["disposal"]["rule"],
+        "d4-clinical-with-care-record"
+    );
+
+    let recalculated = app
+        .post(
+            &format!("/api/v1/persons/{discharged}/retention-events"),
+            json!({"trigger": "end_of_care", "on": "2010-01-04"}),
+        )
+        .await;
+    assert_eq!(recalculated.status, StatusCode::OK, "{}", recalculated.body);
+    assert_eq!(recalculated.body["recordings"], 1);
+
+    let after = app.get(&format!("/api/v1/recordings/{theirs}")).await;
+    let disposal = &after.body["disposal"];
+    assert_eq!(disposal["due_on"], "2018-01-04", "{}", after.body);
+    assert_eq!(disposal["action"], "review");
+    assert_eq!(disposal["rule"], "d4-clinical-with-care-record");
+    assert!(
+        disposal["reason"]
+            .as_str()
+            .unwrap()
+            .contains("8 years after"),
+        "{disposal}"
+    );
+    // The recording page says the same, in words.
+    let cookie = crate::pages::signed_in(&app).await;
+    let (status, _, html) = crate::pages::page(
+        &app,
+        crate::pages::get(&format!("/recordings/{theirs}"), Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Comes up for disposal")
+            && html.contains("2018-01-04")
+            && html.contains("d4-clinical-with-care-record"),
+        "{html}"
+    );
+    let untouched = app.get(&format!("/api/v1/recordings/{others}")).await;
+    assert_eq!(
+        untouched.body["disposal"], before.body["disposal"],
+        "the other person's state was not recalculated"
+    );
+}
+
+async fn d4_an_unknown_trigger_is_refused(app: TestApp) {
+    let person = app.person("Uma", "has_capacity").await;
+    let id = video_of(&app, &person, 8).await;
+    for (path, trigger) in [
+        (
+            format!("/api/v1/persons/{person}/retention-events"),
+            "moved_to_mars",
+        ),
+        (
+            format!("/api/v1/persons/{person}/retention-events"),
+            "transcript_made",
+        ),
+        (format!("/api/v1/recordings/{id}/retention"), "death"),
+    ] {
+        let refused = app
+            .post(&path, json!({"trigger": trigger, "on": "2020-01-01"}))
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert_eq!(
+            refused.code(),
+            "retention.unknown_trigger",
+            "{}",
+            refused.body
+        );
+        assert_eq!(refused.body["requirement"], "D4");
+        assert!(refused.body["detail"].as_str().unwrap().contains(trigger));
+    }
+}
+
+async fn d4_a_negative_or_absurd_period_is_refused_naming_the_rule(app: TestApp) {
+    let manager = app.member_with_role("records_manager").await;
+    let path = "/api/v1/retention/schedule/d2-yearly-review/period";
+    for (period, code) in [
+        (json!({"years": -1}), "retention.negative_period"),
+        (json!({"years": 101}), "retention.absurd_period"),
+        (json!({"days": 40000}), "retention.absurd_period"),
+    ] {
+        let refused = as_member(&app, &manager, Method::PUT, path, Some(period)).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert_eq!(refused.code(), code);
+        assert_eq!(refused.body["requirement"], "D4");
+        assert!(
+            refused.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("d2-yearly-review"),
+            "{}",
+            refused.body
+        );
+    }
+    let unknown = as_member(
+        &app,
+        &manager,
+        Method::PUT,
+        "/api/v1/retention/schedule/no-such-rule/period",
+        Some(json!({"years": 2})),
+    )
+    .await;
+    assert_eq!(unknown.code(), "retention.unknown_rule", "{}", unknown.body);
+    let practitioner = app.put(path, json!({"years": 2})).await;
+    assert_eq!(practitioner.status, StatusCode::FORBIDDEN);
+
+    let changed = as_member(&app, &manager, Method::PUT, path, Some(json!({"years": 2}))).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let schedule = as_member(
+        &app,
+        &manager,
+        Method::GET,
+        "/api/v1/retention/schedule",
+        None,
+    )
+    .await;
+    let rule = schedule.body["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "d2-yearly-review")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (rule["years"].clone(), rule["period"].clone()),
+        (json!(2), json!("2 years")),
+        "{rule}"
+    );
+    assert!(rule["source"].as_str().unwrap().contains("D2"));
+}
+
+async fn c8_a_withdrawal_brings_the_persons_recordings_up_with_their_choice(app: TestApp) {
+    let person = app.person("Wyn", "has_capacity").await;
+    let consent = app
+        .post(
+            &format!("/api/v1/persons/{person}/consents"),
+            json!({
+                "answer": "given", "purposes": ["teaching"], "given_by": {"kind": "person"},
+                "scope": {"kind": "service", "service": "CAMHS-NORTH"}, "signed_at": minutes_from_now(-90),
+                "signature": {"method": "typed_with_witness", "signed_by": "Testperson", "witness": "Nurse Witness"},
+                "told_refusal_does_not_affect_care": true,
+            }),
+        )
+        .await;
+    assert_eq!(consent.status, StatusCode::CREATED, "{}", consent.body);
+    let upload = app
+        .upload(
+            &json!({
+                "kind": "video", "service": "CAMHS-NORTH", "subjects": [person], "purposes": ["teaching"],
+                "device": "TAB-0042", "made_at": minutes_from_now(-60), "location": "Teaching room",
+            }),
+            mp4(20_000, 20),
+        )
+        .await;
+    assert_eq!(upload.status, StatusCode::CREATED, "{}", upload.body);
+    let id = upload.headers["custodian-recording-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let before = app.get(&format!("/api/v1/recordings/{id}")).await;
+    assert_eq!(
+        before.body["disposal"]["rule"], "d2-yearly-review",
+        "{}",
+        before.body
+    );
+
+    let withdrawn = app
+        .post(
+            &format!("/api/v1/consents/{}/withdrawals", consent.id()),
+            json!({"at": minutes_from_now(-1), "withdrawn_by": {"kind": "person"}, "existing_recordings": "hand_over"}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::CREATED, "{}", withdrawn.body);
+    let after = app.get(&format!("/api/v1/recordings/{id}")).await;
+    let disposal = &after.body["disposal"];
+    assert_eq!(disposal["action"], "hand_over", "{}", after.body);
+    assert_eq!(disposal["due_on"], today());
+    assert_eq!(
+        disposal["state"]["tasks"][0]["task"], "withdrawal",
+        "{disposal}"
+    );
+    assert!(
+        disposal["reason"].as_str().unwrap().contains("withdrawn"),
+        "{disposal}"
+    );
+}
+
+app_on_both_backends!(
+    c8_a_withdrawal_brings_the_persons_recordings_up_with_their_choice,
+    d4_a_discharge_recalculates_only_that_persons_recordings,
+    d4_an_unknown_trigger_is_refused,
+    d4_a_negative_or_absurd_period_is_refused_naming_the_rule,
+);

@@ -1,0 +1,307 @@
+//! The disposal queue, reviews, warranted destruction and the sweeper (D2, D4, D9).
+
+use axum::http::{Method, StatusCode};
+use custodian_app::AppError;
+use custodian_testkit::{Backend, TestApp};
+use serde_json::{Value, json};
+
+use crate::retention::{actions, as_member, transcribed_video};
+
+async fn d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_certificate(
+    app: TestApp,
+) {
+    let manager = app.member_with_role("records_manager").await;
+    let (_, id) = transcribed_video(&app, 4).await;
+    let not_approved = as_member(
+        &app,
+        &manager,
+        Method::POST,
+        &format!("/api/v1/disposals/{id}/destruction"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        not_approved.status,
+        StatusCode::CONFLICT,
+        "{}",
+        not_approved.body
+    );
+    assert_eq!(not_approved.code(), "disposal.not_approved");
+
+    let queue = as_member(
+        &app,
+        &manager,
+        Method::GET,
+        "/api/v1/disposals?within=90",
+        None,
+    )
+    .await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    let due: Vec<&Value> = queue.body["due_now"].as_array().unwrap().iter().collect();
+    assert!(
+        due.iter()
+            .any(|e| e["recording_id"] == id.as_str() && e["rule"] == "d5-transcript"),
+        "{}",
+        queue.body
+    );
+
+    let odd_window = as_member(
+        &app,
+        &manager,
+        Method::GET,
+        "/api/v1/disposals?within=45",
+        None,
+    )
+    .await;
+    assert_eq!(
+        odd_window.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        odd_window.body
+    );
+    assert!(
+        odd_window.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("30, 60, 90")
+    );
+
+    let approved = as_member(
+        &app,
+        &manager,
+        Method::POST,
+        &format!("/api/v1/disposals/{id}/review"),
+        Some(json!({"outcome": "approve"})),
+    )
+    .await;
+    assert_eq!(approved.status, StatusCode::CREATED, "{}", approved.body);
+    assert_eq!(approved.body["outcome"], "approved");
+    assert_eq!(approved.body["action"], "destroy");
+
+    let certificate = as_member(
+        &app,
+        &manager,
+        Method::POST,
+        &format!("/api/v1/disposals/{id}/destruction"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        certificate.status,
+        StatusCode::CREATED,
+        "{}",
+        certificate.body
+    );
+    assert!(!certificate.body["signature"].as_str().unwrap().is_empty());
+    let signed: Value =
+        serde_json::from_str(certificate.body["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(signed["recording_id"], id.as_str());
+    assert_eq!(signed["rule"], "d5-transcript");
+    assert_eq!(signed["content_key_destroyed"], true);
+
+    // The register keeps the stub; the media is gone; the queue no longer lists it.
+    let stub = as_member(
+        &app,
+        &manager,
+        Method::GET,
+        &format!("/api/v1/recordings/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(stub.status, StatusCode::OK, "{}", stub.body);
+    let kept = as_member(
+        &app,
+        &manager,
+        Method::GET,
+        &format!("/api/v1/recordings/{id}/destruction"),
+        None,
+    )
+    .await;
+    assert_eq!(kept.status, StatusCode::OK, "{}", kept.body);
+    let media = app.get(&format!("/api/v1/recordings/{id}/media")).await;
+    assert_eq!(media.status, StatusCode::GONE, "{}", media.body);
+    let queue = as_member(
+        &app,
+        &manager,
+        Method::GET,
+        "/api/v1/disposals?within=90",
+        None,
+    )
+    .await;
+    assert!(!queue.body.to_string().contains(&id), "{}", queue.body);
+    let twice = as_member(
+        &app,
+        &manager,
+        Method::POST,
+        &format!("/api/v1/disposals/{id}/destruction"),
+        None,
+    )
+    .await;
+    assert_eq!(twice.status, StatusCode::GONE, "{}", twice.body);
+    let history = as_member(
+        &app,
+        &manager,
+        Method::GET,
+        &format!("/api/v1/recordings/{id}/audit"),
+        None,
+    )
+    .await;
+    let done = actions(&history);
+    for expected in [
+        "disposal.approved",
+        "recording.destroyed",
+        "disposal.carried_out",
+    ] {
+        assert!(done.iter().any(|a| a == expected), "{expected} in {done:?}");
+    }
+}
+
+async fn d2_an_extension_needs_a_later_date_and_moves_the_due_date(app: TestApp) {
+    let manager = app.member_with_role("records_manager").await;
+    let (_, id) = transcribed_video(&app, 5).await;
+    let earlier = as_member(&app, &manager, Method::POST, &format!("/api/v1/disposals/{id}/review"),
+        Some(json!({"outcome": "extend", "until": "2001-01-01", "reason": "Needed for a clinical audit"}))).await;
+    assert_eq!(
+        earlier.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        earlier.body
+    );
+    assert_eq!(earlier.code(), "disposal.extension_not_later");
+    let extended = as_member(&app, &manager, Method::POST, &format!("/api/v1/disposals/{id}/review"),
+        Some(json!({"outcome": "extend", "until": "2099-06-30", "reason": "Needed for a clinical audit"}))).await;
+    assert_eq!(extended.status, StatusCode::CREATED, "{}", extended.body);
+    assert_eq!(extended.body["disposal"]["due_on"], "2099-06-30");
+    assert_eq!(extended.body["disposal"]["action"], "review");
+    assert!(
+        extended.body["disposal"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Needed for a clinical audit")
+    );
+    let unknown = as_member(
+        &app,
+        &manager,
+        Method::POST,
+        &format!("/api/v1/disposals/{id}/review"),
+        Some(json!({"outcome": "shred"})),
+    )
+    .await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown.body
+    );
+}
+
+async fn d2_an_approval_by_someone_without_the_role_is_refused_naming_the_rule(app: TestApp) {
+    let ig = app.member_with_role("information_governance_lead").await;
+    let (_, id) = transcribed_video(&app, 6).await;
+    for token in [app.token.clone(), ig] {
+        let refused = as_member(
+            &app,
+            &token,
+            Method::POST,
+            &format!("/api/v1/disposals/{id}/review"),
+            Some(json!({"outcome": "approve"})),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        assert_eq!(refused.code(), "access.refused");
+        let detail = refused.body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("D4.records-manager-retention") && detail.contains("records managers"),
+            "{detail}"
+        );
+    }
+}
+
+async fn d2_a_sweep_gives_notice_once_and_refuses_a_clock_that_went_backwards(app: TestApp) {
+    let manager = app.member_with_role("records_manager").await;
+    let (_, id) = transcribed_video(&app, 9).await;
+    let first = app.custodian.sweep_retention().await.unwrap();
+    assert_eq!((first.due_now, first.noticed), (1, 1));
+    let second = app.custodian.sweep_retention().await.unwrap();
+    assert_eq!(
+        (second.due_now, second.noticed),
+        (1, 0),
+        "notice is given once, not at every sweep"
+    );
+    let history = as_member(
+        &app,
+        &manager,
+        Method::GET,
+        &format!("/api/v1/recordings/{id}/audit"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        actions(&history)
+            .iter()
+            .filter(|a| *a == "disposal.due")
+            .count(),
+        1
+    );
+
+    app.clock.rewind(time::Duration::hours(2));
+    let refused = app.custodian.sweep_retention().await.unwrap_err();
+    assert!(
+        matches!(&refused, AppError::Invalid(e) if e.code() == "retention.clock_went_backwards"),
+        "{refused}"
+    );
+    assert!(
+        refused.to_string().contains("last sweep") || refused.to_string().contains("earlier"),
+        "{refused}"
+    );
+    app.clock.advance(time::Duration::hours(2));
+}
+
+app_on_both_backends!(
+    d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_certificate,
+    d2_an_extension_needs_a_later_date_and_moves_the_due_date,
+    d2_an_approval_by_someone_without_the_role_is_refused_naming_the_rule,
+    d2_a_sweep_gives_notice_once_and_refuses_a_clock_that_went_backwards,
+);
+
+/// Two servers sweeping one PostgreSQL at once: the sweeper's row lock makes the second wait
+/// for the first, which then finds every notice already given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d4_two_sweeps_at_once_on_postgresql_process_each_item_once() {
+    let app = TestApp::new(Backend::Postgres).await;
+    let manager = app.member_with_role("records_manager").await;
+    let mut ids = Vec::new();
+    for seed in 10..13 {
+        ids.push(transcribed_video(&app, seed).await.1);
+    }
+    let (one, other) = (app.custodian.clone(), app.custodian.clone());
+    let (a, b) = tokio::join!(
+        tokio::spawn(async move { one.sweep_retention().await }),
+        tokio::spawn(async move { other.sweep_retention().await }),
+    );
+    let (a, b) = (a.unwrap().unwrap(), b.unwrap().unwrap());
+    assert_eq!(
+        a.noticed + b.noticed,
+        3,
+        "each due recording is noticed once: {a:?} {b:?}"
+    );
+    assert_eq!((a.due_now, b.due_now), (3, 3));
+    for id in ids {
+        let history = as_member(
+            &app,
+            &manager,
+            Method::GET,
+            &format!("/api/v1/recordings/{id}/audit"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            actions(&history)
+                .iter()
+                .filter(|a| *a == "disposal.due")
+                .count(),
+            1,
+            "{id}"
+        );
+    }
+}
