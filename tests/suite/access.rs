@@ -556,6 +556,36 @@ async fn s2_a_page_offers_only_what_the_role_may_do(app: TestApp) {
             "{username}: {html}"
         );
     }
+    // A records manager sees a person's record but may not record consent or start a session,
+    // so their page offers neither; the practitioner's offers both.
+    let person = app.person("Ivo", "has_capacity").await;
+    app.staff_member(
+        "records.keeper",
+        "a pass phrase for keeping records",
+        &["records_manager"],
+        &[],
+    )
+    .await;
+    for (username, password, offered) in [
+        (
+            custodian_testkit::CLINICIAN,
+            custodian_testkit::CLINICIAN_PASSWORD,
+            true,
+        ),
+        ("records.keeper", "a pass phrase for keeping records", false),
+    ] {
+        let cookie = app.sign_in(username, password).await.cookie.unwrap();
+        let request = axum::http::Request::get(format!("/persons/{person}"))
+            .header(axum::http::header::COOKIE, cookie)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let (status, _, bytes) = app.send_raw(request).await;
+        assert_eq!(status, StatusCode::OK, "{username}");
+        let html = String::from_utf8(bytes).unwrap();
+        for offer in ["Record a consent", "Start a session", "course of sessions"] {
+            assert_eq!(html.contains(offer), offered, "{username}, {offer}");
+        }
+    }
 }
 
 app_on_both_backends!(

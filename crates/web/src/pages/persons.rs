@@ -153,6 +153,10 @@ struct PersonPage {
     under_emergency_access: bool,
     /// Whether the viewer may add another service to their care (a team manager's act).
     may_assign_service: bool,
+    /// Whether the viewer may record their consent, so the page offers the forms.
+    may_record_consent: bool,
+    /// Whether the viewer may start a session with them (and so set up a course).
+    may_start_session: bool,
 }
 
 /// How many sessions and recordings the person page lists.
@@ -227,14 +231,18 @@ pub async fn person(
         Ok(access) => access,
         Err(error) => return error_page(error, Some(staff.who())),
     };
-    let may_assign_service = match state
-        .custodian
-        .offers(&staff.0, Action::AssignService, id)
-        .await
-    {
-        Ok(may) => may,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+    let mut offered = [false; 3];
+    for (may, action) in offered.iter_mut().zip([
+        Action::AssignService,
+        Action::RecordConsent,
+        Action::StartSession,
+    ]) {
+        *may = match state.custodian.offers(&staff.0, action, id).await {
+            Ok(may) => may,
+            Err(error) => return error_page(error, Some(staff.who())),
+        };
+    }
+    let [may_assign_service, may_record_consent, may_start_session] = offered;
     let PersonOverview {
         record,
         history,
@@ -273,6 +281,8 @@ pub async fn person(
         services: access.services.iter().map(ToString::to_string).collect(),
         under_emergency_access: access.emergency,
         may_assign_service,
+        may_record_consent,
+        may_start_session,
     };
     render(StatusCode::OK, &page)
 }
