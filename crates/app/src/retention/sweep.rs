@@ -3,7 +3,7 @@
 
 use custodian_core::audit::Actor;
 use custodian_core::clock::utc_day;
-use custodian_core::retention::{QueueBucket, RetentionSchedule, sweep};
+use custodian_core::retention::{QueueBucket, check_sweep_clock};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -39,8 +39,7 @@ impl Custodian {
         // Read the clock only once the lock is held: a sweep that waited for another's must not
         // use a time from before that sweep ended.
         let now = self.clock.now();
-        // The core's sweep of nothing checks the clock against the last sweep, in its words.
-        sweep(&RetentionSchedule::default(), &[], &[], last, now)?;
+        check_sweep_clock(last, now)?;
         let schedule = schedule_in_force(&mut tx).await?;
         let today = utc_day(now);
         let mut report = SweepReport {

@@ -16,7 +16,7 @@ pub use hold::{
     Held, HoldForm, HoldLifted, HoldRef, HoldScope, LegalHold, Matter, MatterKind, may_destroy,
 };
 pub use period::{PeriodSpec, RetentionPeriod};
-pub use queue::{QueueBucket, QueueEntry, Sweep, SweepItem, sweep};
+pub use queue::{QueueBucket, QueueEntry, Sweep, SweepItem, check_sweep_clock, sweep};
 pub use review::{Approval, DisposalWarrant, ReviewDecision, ReviewOutcome, review};
 pub use rule::{DisposalAction, RecordCategory, RetentionRule, RuleId, RuleSource, RuleSpec};
 pub use schedule::{PeriodChange, RetentionSchedule, ScheduleChange, ScheduleSpec};

@@ -88,6 +88,21 @@ impl Sweep {
     }
 }
 
+/// Refuses a clock earlier than the last sweep's: dates worked out from a wrong clock could
+/// bring a recording up early.
+pub fn check_sweep_clock(
+    last_sweep_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<(), DomainError> {
+    match last_sweep_at.filter(|last| now < *last) {
+        Some(last) => Err(DomainError::ClockWentBackwards {
+            last_sweep: Shown(last),
+            now: Shown(now),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Sweeps `items` as of `now`. Pure and idempotent: the same items, holds and time give the
 /// same sweep in any order. A clock earlier than the last sweep is refused and nothing is
 /// sorted: dates worked out from a wrong clock could bring a recording up early.
@@ -98,12 +113,7 @@ pub fn sweep(
     last_sweep_at: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Result<Sweep, DomainError> {
-    if let Some(last) = last_sweep_at.filter(|last| now < *last) {
-        return Err(DomainError::ClockWentBackwards {
-            last_sweep: Shown(last),
-            now: Shown(now),
-        });
-    }
+    check_sweep_clock(last_sweep_at, now)?;
     let today = utc_day(now);
     let mut entries: Vec<QueueEntry> = items
         .iter()
