@@ -189,7 +189,89 @@ async fn d2_cli_retention_sweep_reports_and_refuses_a_clock_that_went_backwards(
     assert!(said.contains("earlier than the last sweep"), "{said}");
 }
 
+/// Two `custodian retention sweep` processes started together on one register (D2): each due
+/// recording is noticed once, whichever process got there, and a third sweep finds nothing new.
+async fn d2_two_sweeping_processes_on_one_register_notice_each_due_recording_once(
+    db: TestDatabase,
+) {
+    let data = tempfile::tempdir().unwrap();
+    let data = data.path();
+    let demo = run(
+        &db,
+        data,
+        &["demo", "load", "--people", "40", "--seed", "7"],
+    );
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+
+    let sweeper = || {
+        let folder = tempfile::tempdir().unwrap();
+        let child = Command::new(binary())
+            .args(["--database-url", &database_url(&db)])
+            .arg("--data-dir")
+            .arg(data)
+            .args(["retention", "sweep"])
+            .current_dir(folder.path())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("custodian runs");
+        (child, folder)
+    };
+    let (one, _keep_one) = sweeper();
+    let (other, _keep_other) = sweeper();
+    let mut due = None;
+    let mut noticed = 0;
+    for child in [one, other] {
+        let output = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{said}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if said.starts_with("Another sweep has been running since") {
+            continue;
+        }
+        let (found_due, found_noticed) = due_and_noticed(&said);
+        assert!(due.is_none_or(|d| d == found_due), "{said}");
+        due = Some(found_due);
+        noticed += found_noticed;
+    }
+    let due = due.expect("at least one process swept");
+    assert!(
+        due > 0,
+        "the demo has recordings due, so the test means something"
+    );
+    assert_eq!(
+        noticed, due,
+        "each due recording is noticed by one process only"
+    );
+
+    let third = run(&db, data, &["retention", "sweep"]);
+    let said = String::from_utf8_lossy(&third.stdout);
+    assert_eq!(due_and_noticed(&said), (due, 0), "{said}");
+}
+
+/// The due and newly noticed counts from a sweep's report.
+fn due_and_noticed(said: &str) -> (u32, u32) {
+    let number_before = |marker: &str| -> u32 {
+        let (head, _) = said.split_once(marker).unwrap_or_else(|| panic!("{said}"));
+        head.rsplit(|c: char| !c.is_ascii_digit())
+            .find(|s| !s.is_empty())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    (number_before(" due now"), number_before(" newly noticed"))
+}
+
 on_both_backends!(
+    d2_two_sweeping_processes_on_one_register_notice_each_due_recording_once,
     cli_migrate_demo_and_verify,
     cli_serve_creates_an_administrator_and_answers_health_checks,
     d2_cli_retention_sweep_reports_and_refuses_a_clock_that_went_backwards

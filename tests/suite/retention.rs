@@ -280,7 +280,85 @@ async fn c8_a_withdrawal_brings_the_persons_recordings_up_with_their_choice(app:
     );
 }
 
+/// A withdrawal ends only the consent withdrawn: withdrawing a consent for one recording brings
+/// that recording up, not the person's others (C8), whether worked out at the withdrawal or by
+/// the sweeper.
+async fn c8_a_withdrawal_reaches_only_the_recordings_its_consent_covered(app: TestApp) {
+    let person = app.person("Rhi", "has_capacity").await;
+    let consent = |scope: Value| {
+        json!({
+            "answer": "given", "purposes": ["teaching"], "given_by": {"kind": "person"},
+            "scope": scope, "signed_at": minutes_from_now(-90),
+            "signature": {"method": "typed_with_witness", "signed_by": "Testperson", "witness": "Nurse Witness"},
+            "told_refusal_does_not_affect_care": true,
+        })
+    };
+    let service = app
+        .post(
+            &format!("/api/v1/persons/{person}/consents"),
+            consent(json!({"kind": "service", "service": "CAMHS-NORTH"})),
+        )
+        .await;
+    assert_eq!(service.status, StatusCode::CREATED, "{}", service.body);
+    let mut ids = Vec::new();
+    for seed in [31, 32] {
+        let upload = app
+            .upload(
+                &json!({
+                    "kind": "video", "service": "CAMHS-NORTH", "subjects": [person], "purposes": ["teaching"],
+                    "device": "TAB-0042", "made_at": minutes_from_now(-60), "location": "Teaching room",
+                }),
+                mp4(20_000, seed),
+            )
+            .await;
+        assert_eq!(upload.status, StatusCode::CREATED, "{}", upload.body);
+        ids.push(
+            upload.headers["custodian-recording-id"]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let (kept, withdrawn_from) = (&ids[0], &ids[1]);
+    let one = app
+        .post(
+            &format!("/api/v1/persons/{person}/consents"),
+            consent(json!({"kind": "recording", "recording_id": withdrawn_from})),
+        )
+        .await;
+    assert_eq!(one.status, StatusCode::CREATED, "{}", one.body);
+    let withdrawn = app
+        .post(
+            &format!("/api/v1/consents/{}/withdrawals", one.id()),
+            json!({"at": minutes_from_now(-1), "withdrawn_by": {"kind": "person"}, "existing_recordings": "destroy"}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::CREATED, "{}", withdrawn.body);
+
+    for pass in ["at the withdrawal", "after a sweep"] {
+        let disposal = |id: &str| {
+            let app = &app;
+            let id = id.to_owned();
+            async move { app.get(&format!("/api/v1/recordings/{id}")).await.body["disposal"].clone() }
+        };
+        let gone = disposal(withdrawn_from).await;
+        assert_eq!(gone["due_on"], today(), "{pass}: {gone}");
+        assert_eq!(
+            gone["state"]["tasks"][0]["task"], "withdrawal",
+            "{pass}: {gone}"
+        );
+        let stays = disposal(kept).await;
+        assert_eq!(stays["rule"], "d2-yearly-review", "{pass}: {stays}");
+        assert!(
+            stays["state"]["tasks"].as_array().unwrap().is_empty(),
+            "{pass}: {stays}"
+        );
+        app.custodian.sweep_retention().await.unwrap();
+    }
+}
+
 app_on_both_backends!(
+    c8_a_withdrawal_reaches_only_the_recordings_its_consent_covered,
     c8_a_withdrawal_brings_the_persons_recordings_up_with_their_choice,
     d4_a_discharge_recalculates_only_that_persons_recordings,
     d4_an_unknown_trigger_is_refused,

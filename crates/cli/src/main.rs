@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use custodian_app::retention::SweepReport;
 use custodian_app::{AppError, Custodian, SystemClock};
 use custodian_store::{Register, StoreError};
 use settings::{LogFormat, Overrides, Settings};
@@ -258,16 +259,26 @@ async fn run(command: Command, settings: Settings) -> Result<ExitCode, CliError>
             let result = custodian.sweep_retention().await;
             custodian.register().close().await;
             match result {
+                Ok(SweepReport {
+                    running_elsewhere_since: Some(since),
+                    ..
+                }) => {
+                    println!(
+                        "Another sweep has been running since {since}; this one left the work to it."
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
                 Ok(report) => {
                     println!(
-                        "Swept {} recordings: {} due now ({} newly noticed), {} due within 90 days, {} later, {} waiting for a trigger, {} under legal hold.",
+                        "Swept {} recordings: {} due now ({} newly noticed), {} due within 90 days, {} later, {} waiting for a trigger, {} under legal hold; {} states changed.",
                         report.recordings,
                         report.due_now,
                         report.noticed,
                         report.due_within_90_days,
                         report.later,
                         report.waiting,
-                        report.held
+                        report.held,
+                        report.changed
                     );
                     Ok(ExitCode::SUCCESS)
                 }
@@ -481,10 +492,15 @@ async fn sweep_periodically(custodian: Custodian) {
     loop {
         ticks.tick().await;
         match custodian.sweep_retention().await {
+            Ok(SweepReport {
+                running_elsewhere_since: Some(since),
+                ..
+            }) => tracing::info!(%since, "retention sweep left to another server's"),
             Ok(report) => tracing::info!(
                 recordings = report.recordings,
                 due_now = report.due_now,
                 noticed = report.noticed,
+                changed = report.changed,
                 held = report.held,
                 "retention sweep"
             ),

@@ -66,6 +66,34 @@ pub enum Scope {
     Recording { recording_id: RecordingId },
 }
 
+/// Where a recording sits, as far as a consent's scope can tell: its service, its session and
+/// that session's course, and what it was derived from.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordingPlace<'a> {
+    pub recording: RecordingId,
+    /// The service's code.
+    pub service: &'a str,
+    pub session_id: Option<SessionId>,
+    pub course_id: Option<CourseId>,
+    /// The source and original it was derived from, if it is a copy.
+    pub derived_from: &'a [RecordingId],
+}
+
+impl Scope {
+    /// Whether a consent with this scope, and so its withdrawal, reaches the recording at
+    /// `place` (C8): a withdrawal ends only the consent it withdraws.
+    pub fn reaches(&self, place: &RecordingPlace<'_>) -> bool {
+        match self {
+            Scope::Service { service } => service.as_str() == place.service,
+            Scope::Course { course_id } => place.course_id == Some(*course_id),
+            Scope::Session { session_id } => place.session_id == Some(*session_id),
+            Scope::Recording { recording_id } => {
+                place.recording == *recording_id || place.derived_from.contains(recording_id)
+            }
+        }
+    }
+}
+
 vocabulary! {
     /// How the form was signed.
     pub enum SignatureMethod ("signature method") {

@@ -72,30 +72,13 @@ impl ConsentRow {
             },
             other => return Err(StoreError::corrupt("consent giver", other)),
         };
-        let scope = match self.scope_kind.as_str() {
-            "service" => Scope::Service {
-                service: stored(
-                    "consent service",
-                    ServiceCode::parse(&present("consent service", self.scope_service)?),
-                )?,
-            },
-            "course" => Scope::Course {
-                course_id: CourseId::from_uuid(present("consent course", self.scope_course_id)?),
-            },
-            "session" => Scope::Session {
-                session_id: SessionId::from_uuid(present(
-                    "consent session",
-                    self.scope_session_id,
-                )?),
-            },
-            "recording" => Scope::Recording {
-                recording_id: RecordingId::from_uuid(present(
-                    "consent recording",
-                    self.scope_recording_id,
-                )?),
-            },
-            other => return Err(StoreError::corrupt("consent scope", other)),
-        };
+        let scope = scope_from_columns(
+            &self.scope_kind,
+            self.scope_service,
+            self.scope_course_id,
+            self.scope_session_id,
+            self.scope_recording_id,
+        )?;
         let research = match (self.research_study, self.research_ethics_reference) {
             (Some(study), Some(reference)) => Some(ResearchApproval {
                 study: short("research study", &study)?,
@@ -129,6 +112,34 @@ impl ConsentRow {
             notes: note("consent notes", self.notes.as_deref())?,
         })
     }
+}
+
+/// A scope from its stored form: its kind and the one column that names what it covers.
+pub(crate) fn scope_from_columns(
+    kind: &str,
+    service: Option<String>,
+    course: Option<Uuid>,
+    session: Option<Uuid>,
+    recording: Option<Uuid>,
+) -> StoreResult<Scope> {
+    Ok(match kind {
+        "service" => Scope::Service {
+            service: stored(
+                "consent service",
+                ServiceCode::parse(&present("consent service", service)?),
+            )?,
+        },
+        "course" => Scope::Course {
+            course_id: CourseId::from_uuid(present("consent course", course)?),
+        },
+        "session" => Scope::Session {
+            session_id: SessionId::from_uuid(present("consent session", session)?),
+        },
+        "recording" => Scope::Recording {
+            recording_id: RecordingId::from_uuid(present("consent recording", recording)?),
+        },
+        other => return Err(StoreError::corrupt("consent scope", other)),
+    })
 }
 
 /// The stored form of a scope: its kind and the one column that names what it covers.

@@ -17,6 +17,7 @@ mod rows;
 mod sessions;
 mod sso;
 mod staff;
+mod sweep;
 mod totp;
 
 use std::sync::Arc;
@@ -42,6 +43,9 @@ pub use retention::{
 };
 pub use sso::PendingSsoLogin;
 pub use staff::{ApiToken, StaffAccount};
+pub use sweep::{
+    ExtensionRecord, StoredState, SweepRecord, SweepSubject, SweeperRow, WithdrawalRecord,
+};
 
 /// The result of a register operation.
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -5,7 +5,7 @@ use custodian_core::ids::{PersonId, RecordingId, StaffId};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::{Conn, RegisterTx, StoreError, StoreResult, on_both};
+use crate::{RegisterTx, StoreResult, on_both};
 
 /// What retention knows about a person beyond the register (D3, D4, D6).
 #[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
@@ -208,29 +208,6 @@ impl RegisterTx {
         )
     }
 
-    /// Records that the sweeper gave notice of `recording` coming due on `due_on`.
-    pub async fn mark_noticed(&mut self, recording: RecordingId, due_on: Date) -> StoreResult<()> {
-        on_both!(self, conn => sqlx::query(
-            "UPDATE recording_retention SET noticed_due_on = $2 WHERE recording_id = $1",
-        )
-        .bind(recording.as_uuid())
-        .bind(due_on)
-        .execute(&mut **conn)
-        .await?.rows_affected());
-        Ok(())
-    }
-
-    /// Every recording not yet destroyed, in id order: what a sweep works through.
-    pub async fn recordings_to_sweep(&mut self) -> StoreResult<Vec<RecordingId>> {
-        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
-            "SELECT r.id FROM recordings r
-             WHERE NOT EXISTS (SELECT 1 FROM destructions d WHERE d.recording_id = r.id) ORDER BY r.id",
-        )
-        .fetch_all(&mut **conn)
-        .await?);
-        Ok(ids.into_iter().map(RecordingId::from_uuid).collect())
-    }
-
     /// Records a review.
     pub async fn insert_disposal_review(
         &mut self,
@@ -347,33 +324,6 @@ impl RegisterTx {
         .execute(&mut **conn)
         .await?.rows_affected());
         Ok(())
-    }
-
-    /// Takes the sweeper's lock and reads when it last ran. On PostgreSQL the row is locked
-    /// (`FOR UPDATE`) until this transaction ends, so a second server's sweep waits and then
-    /// sees this one's work; SQLite's single writer already serialises write transactions.
-    pub async fn lock_sweep(&mut self) -> StoreResult<Option<OffsetDateTime>> {
-        let last: Option<Option<OffsetDateTime>> = match &mut self.conn {
-            Conn::Postgres(conn) => {
-                sqlx::query_scalar(
-                    "SELECT last_sweep_at FROM retention_sweeps WHERE id = 1 FOR UPDATE",
-                )
-                .fetch_optional(&mut **conn)
-                .await?
-            }
-            Conn::SqliteWrite(job) => {
-                sqlx::query_scalar("SELECT last_sweep_at FROM retention_sweeps WHERE id = 1")
-                    .fetch_optional(&mut **job.connection()?)
-                    .await?
-            }
-            Conn::SqliteRead(_) => {
-                return Err(StoreError::corrupt(
-                    "retention sweep",
-                    "a sweep needs a write transaction",
-                ));
-            }
-        };
-        Ok(last.flatten())
     }
 
     /// Records when the sweeper ran.

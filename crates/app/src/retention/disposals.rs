@@ -8,7 +8,7 @@ use custodian_core::ids::RecordingId;
 use custodian_core::recording::Recording;
 use custodian_core::retention::{
     Approval, DisposalAction, HoldRef, HoldScope, QueueBucket, QueueEntry, ReviewDecision,
-    ReviewOutcome, review,
+    ReviewOutcome, SweepItem, review, sweep,
 };
 use custodian_core::text::{Note, ShortText};
 use custodian_store::{
@@ -23,8 +23,8 @@ use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
 use crate::retention::{
-    DisposalView, combined_state, disposal_view, gather_facts, holds_over, name_the_rule,
-    recalculate, schedule_in_force, standing_holds,
+    DisposalView, disposal_view, gather_facts, holds_over, name_the_rule, recalculate,
+    schedule_in_force, standing_holds,
 };
 use crate::{AppError, AppResult, Custodian};
 
@@ -315,21 +315,16 @@ async fn current_entry(
 ) -> AppResult<QueueEntry> {
     let schedule = schedule_in_force(tx).await?;
     let stored = tx.recording_retention(recording.id).await?;
-    let each = gather_facts(tx, recording, &stored).await?;
-    let state = combined_state(&schedule, &each, now)
-        .ok_or_else(|| AppError::Internal("no disposal state could be worked out".to_owned()))?;
-    let held_by = holds_over(tx, recording).await?;
-    let bucket = if held_by.is_empty() {
-        QueueBucket::of(state.due_on, utc_day(now))
-    } else {
-        QueueBucket::Held
+    let scope = HoldScope::of(recording);
+    let holds = standing_holds(tx, &scope).await?;
+    let item = SweepItem {
+        scope,
+        facts: gather_facts(tx, recording, &stored).await?,
     };
-    Ok(QueueEntry {
-        scope: HoldScope::of(recording),
-        bucket,
-        state,
-        held_by,
-    })
+    sweep(&schedule, &[item], &holds, None, now)?
+        .entries
+        .pop()
+        .ok_or_else(|| AppError::Internal("no disposal state could be worked out".to_owned()))
 }
 
 async fn queued(

@@ -8,15 +8,20 @@ mod schedule;
 mod sweep;
 mod triggers;
 
+use custodian_core::consent::RecordingPlace;
 use custodian_core::ids::{PersonId, RecordingId, StaffId};
+use custodian_core::purpose::PurposeSet;
 use custodian_core::recording::Recording;
 use custodian_core::retention::{
-    DisposalState, DisposalTask, Extension, Governor, HoldRef, HoldScope, LegalHold, PeriodSpec,
+    DisposalState, DisposalTask, Extension, HoldRef, HoldScope, LegalHold, PeriodSpec,
     RecordCategory, RecordingFacts, RetentionPeriod, RetentionSchedule, RuleId, WithdrawalFact,
-    disposal_state,
+    shared_disposal_state,
 };
 use custodian_core::text::Note;
-use custodian_store::{DisposalToStore, RecordingRetention, RegisterTx, StoredDisposal};
+use custodian_store::{
+    DisposalToStore, PersonRetention, RecordingRetention, RegisterTx, StoredDisposal,
+    WithdrawalRecord,
+};
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
@@ -25,6 +30,7 @@ use crate::{AppError, AppResult};
 pub use disposals::{DisposalQueue, QueuedDisposal, ReviewRequest, ReviewedDisposal};
 pub use holds::HoldRequest;
 pub use schedule::{ScheduleRule, ScheduleView};
+pub(crate) use sweep::Notices;
 pub use sweep::SweepReport;
 pub use triggers::{PersonEvent, Recalculated, RecordingEvent};
 
@@ -117,6 +123,12 @@ pub(crate) async fn standing_holds(
     Ok(tx.standing_holds_over(&recordings, &scope.subjects).await?)
 }
 
+/// Every standing legal hold, for a pass over the whole register (holds are few).
+pub(crate) async fn every_standing_hold(tx: &mut RegisterTx) -> AppResult<Vec<LegalHold>> {
+    let holds = tx.holds().await?;
+    Ok(holds.into_iter().filter(LegalHold::stands).collect())
+}
+
 /// Whether anything holds `recording`: the holds that block its destruction, named.
 pub(crate) async fn holds_over(
     tx: &mut RegisterTx,
@@ -137,31 +149,32 @@ pub(crate) async fn gather_facts(
     recording: &Recording,
     stored: &RecordingRetention,
 ) -> AppResult<Vec<RecordingFacts>> {
-    let mut base = RecordingFacts::of(recording);
-    base.record_category = stored
-        .record_category
-        .as_deref()
-        .map(RecordCategory::parse)
-        .transpose()
-        .map_err(|e| AppError::Internal(format!("a stored record category does not parse: {e}")))?;
-    base.transcript_made_on = stored.transcript_made_on;
-    base.found_no_longer_relevant_on = stored.found_no_longer_relevant_on;
-    base.superseded_on = stored.superseded_on;
-    base.published_online = stored.published_online;
-    base.extension = latest_extension(tx, recording.id).await?;
+    let extension = latest_extension(tx, recording.id).await?;
+    let base = recording_facts(recording.made_at, recording.purposes, stored, extension)?;
+    let course_id = match recording.session_id {
+        Some(session) => tx.session(session).await?.and_then(|s| s.course_id),
+        None => None,
+    };
+    let derived_from = HoldScope::of(recording).derived_from;
+    let place = RecordingPlace {
+        recording: recording.id,
+        service: recording.service.as_str(),
+        session_id: recording.session_id,
+        course_id,
+        derived_from: &derived_from,
+    };
     let mut each = Vec::with_capacity(recording.subjects.len().max(1));
     for person in &recording.subjects {
-        let mut facts = base.clone();
-        if let Some(found) = tx.person(*person).await? {
-            facts.date_of_birth = Some(found.date_of_birth);
-        }
+        let date_of_birth = tx.person(*person).await?.map(|found| found.date_of_birth);
         let known = tx.person_retention(*person).await?;
-        facts.care_ended_on = known.care_ended_on;
-        facts.died_on = known.died_on;
-        facts.left_service_on = known.left_service_on;
-        facts.deletion_requested_on = known.deletion_requested_on;
-        facts.withdrawal = withdrawal_of(tx, *person).await?;
-        each.push(facts);
+        let withdrawals = tx.withdrawals_for_retention(*person).await?;
+        each.push(person_facts(
+            &base,
+            date_of_birth,
+            &known,
+            &withdrawals,
+            &place,
+        ));
     }
     if each.is_empty() {
         each.push(base);
@@ -169,19 +182,65 @@ pub(crate) async fn gather_facts(
     Ok(each)
 }
 
-/// A person's withdrawals taken together: every purpose they withdrew, from the latest
-/// withdrawal, with the choice they made then (C8).
-async fn withdrawal_of(tx: &mut RegisterTx, person: PersonId) -> AppResult<Option<WithdrawalFact>> {
-    let withdrawals = tx.withdrawals_of(person).await?;
-    let Some(latest) = withdrawals.iter().max_by_key(|w| w.at) else {
-        return Ok(None);
-    };
-    let purposes = withdrawals.iter().flat_map(|w| w.purposes.iter()).collect();
-    Ok(Some(WithdrawalFact {
+/// A recording's own facts, before anyone's in it.
+pub(crate) fn recording_facts(
+    made_at: OffsetDateTime,
+    purposes: PurposeSet,
+    stored: &RecordingRetention,
+    extension: Option<Extension>,
+) -> AppResult<RecordingFacts> {
+    let mut facts = RecordingFacts::new(made_at, purposes);
+    facts.record_category = stored
+        .record_category
+        .as_deref()
+        .map(RecordCategory::parse)
+        .transpose()
+        .map_err(|e| AppError::Internal(format!("a stored record category does not parse: {e}")))?;
+    facts.transcript_made_on = stored.transcript_made_on;
+    facts.found_no_longer_relevant_on = stored.found_no_longer_relevant_on;
+    facts.superseded_on = stored.superseded_on;
+    facts.published_online = stored.published_online;
+    facts.extension = extension;
+    Ok(facts)
+}
+
+/// The facts of one person's record of a recording: its own facts and theirs, with only the
+/// withdrawals whose consent covered the recording at `place`.
+pub(crate) fn person_facts(
+    base: &RecordingFacts,
+    date_of_birth: Option<Date>,
+    known: &PersonRetention,
+    withdrawals: &[WithdrawalRecord],
+    place: &RecordingPlace<'_>,
+) -> RecordingFacts {
+    let mut facts = base.clone();
+    facts.date_of_birth = date_of_birth;
+    facts.care_ended_on = known.care_ended_on;
+    facts.died_on = known.died_on;
+    facts.left_service_on = known.left_service_on;
+    facts.deletion_requested_on = known.deletion_requested_on;
+    facts.withdrawal = withdrawal_fact(withdrawals, place);
+    facts
+}
+
+/// A person's withdrawals that reach the recording at `place`, taken together: every purpose
+/// withdrawn, from the latest, with the choice made then (C8). A withdrawal of a consent that
+/// did not cover the recording does not reach it. `withdrawals` are in the order they happened.
+fn withdrawal_fact(
+    withdrawals: &[WithdrawalRecord],
+    place: &RecordingPlace<'_>,
+) -> Option<WithdrawalFact> {
+    let reaching: Vec<&WithdrawalRecord> = withdrawals
+        .iter()
+        .filter(|w| w.scope.reaches(place))
+        .collect();
+    let latest = reaching.iter().max_by_key(|w| w.at)?;
+    let purposes = reaching.iter().flat_map(|w| w.purposes.iter()).collect();
+    Some(WithdrawalFact {
         withdrawn_on: custodian_core::clock::utc_day(latest.at),
         purposes,
         choice: latest.existing_recordings,
-    }))
+    })
 }
 
 /// The latest extension a records manager gave at review, if any (D2).
@@ -193,43 +252,30 @@ async fn latest_extension(
     let Some(latest) = reviews.iter().rev().find(|r| r.outcome == "extended") else {
         return Ok(None);
     };
-    let Some(until) = latest.extended_until else {
-        return Err(AppError::Internal(
-            "a stored extension has no date".to_owned(),
-        ));
-    };
-    Ok(Some(Extension {
+    extension_of(
+        latest.extended_until,
+        &latest.reason,
+        latest.reviewed_by.0,
+        latest.reviewed_at,
+    )
+    .map(Some)
+}
+
+/// An extension as the core takes it, from a stored review.
+pub(crate) fn extension_of(
+    until: Option<Date>,
+    reason: &str,
+    by: StaffId,
+    decided_at: OffsetDateTime,
+) -> AppResult<Extension> {
+    let until =
+        until.ok_or_else(|| AppError::Internal("a stored extension has no date".to_owned()))?;
+    Ok(Extension {
         until,
-        reason: Note::parse("reason", &latest.reason)?,
-        by: StaffId::from_uuid(latest.reviewed_by.0.as_uuid()),
-        decided_at: latest.reviewed_at,
-    }))
-}
-
-/// One state for a recording of several people: each person's record keeps it, so the latest
-/// date governs and one still waiting keeps it (see docs/retention.md, "For the app").
-pub(crate) fn combined_state(
-    schedule: &RetentionSchedule,
-    each: &[RecordingFacts],
-    now: OffsetDateTime,
-) -> Option<DisposalState> {
-    each.iter()
-        .map(|facts| disposal_state(schedule, facts, now))
-        .reduce(|kept, next| match (kept.due_on, next.due_on) {
-            (None, _) => kept,
-            (_, None) => next,
-            (Some(a), Some(b)) if b > a => next,
-            _ => kept,
-        })
-}
-
-/// The rule that governs a state, if one does.
-fn governing_rule(state: &DisposalState) -> Option<String> {
-    match &state.governed_by {
-        Governor::Rule { rule, .. } | Governor::Extension { rule, .. } => Some(rule.to_string()),
-        Governor::Waiting { pending } => pending.first().map(|p| p.rule.to_string()),
-        Governor::Withdrawal(_) | Governor::NoRuleApplies => None,
-    }
+        reason: Note::parse("reason", reason)?,
+        by,
+        decided_at,
+    })
 }
 
 /// Works out a recording's disposal state from the facts as they stand and stores it, raising
@@ -254,7 +300,7 @@ pub(crate) async fn recalculate_with(
     now: OffsetDateTime,
 ) -> AppResult<Option<DisposalState>> {
     let each = gather_facts(tx, recording, stored).await?;
-    let Some(state) = combined_state(schedule, &each, now) else {
+    let Some(state) = shared_disposal_state(schedule, &each, now) else {
         return Ok(None);
     };
     store_state(tx, recording.id, stored, &state, now).await?;
@@ -270,7 +316,7 @@ pub(crate) async fn store_state(
     now: OffsetDateTime,
 ) -> AppResult<()> {
     let json = serde_json::to_string(state).map_err(|e| AppError::Internal(e.to_string()))?;
-    let rule = governing_rule(state);
+    let rule = state.governing_rule().map(ToString::to_string);
     tx.store_disposal(
         recording,
         stored,
@@ -284,6 +330,16 @@ pub(crate) async fn store_state(
         },
     )
     .await?;
+    raise_tasks(tx, recording, state, now).await
+}
+
+/// Raises the tasks a state asks for; each is raised once, however often the state is stored.
+pub(crate) async fn raise_tasks(
+    tx: &mut RegisterTx,
+    recording: RecordingId,
+    state: &DisposalState,
+    now: OffsetDateTime,
+) -> AppResult<()> {
     for task in &state.tasks {
         let (name, detail) = match task {
             DisposalTask::Withdrawal {
@@ -344,49 +400,4 @@ pub(crate) async fn disposal_view(
     };
     let held_by = holds_over(tx, recording).await?;
     DisposalView::from_stored(stored, held_by).map(Some)
-}
-
-#[cfg(test)]
-mod tests {
-    use custodian_core::purpose::{Purpose, PurposeSet};
-    use time::macros::{date, datetime};
-
-    use super::*;
-
-    fn clinical_facts(care_ended_on: Option<Date>) -> RecordingFacts {
-        let mut facts = RecordingFacts::new(
-            datetime!(2010-03-01 10:00 UTC),
-            PurposeSet::from_iter([Purpose::Clinical]),
-        );
-        facts.care_ended_on = care_ended_on;
-        facts
-    }
-
-    #[test]
-    fn d4_a_recording_of_several_people_is_kept_until_the_latest_of_their_dates() {
-        let schedule = RetentionSchedule::default();
-        let now = datetime!(2026-11-28 12:00 UTC);
-        let each = [
-            clinical_facts(Some(date!(2011 - 01 - 01))),
-            clinical_facts(Some(date!(2015 - 06 - 30))),
-        ];
-        let state = combined_state(&schedule, &each, now).unwrap();
-        assert_eq!(state.due_on, Some(date!(2023 - 06 - 30)));
-    }
-
-    #[test]
-    fn d4_one_person_still_in_care_keeps_a_shared_recording_waiting() {
-        let schedule = RetentionSchedule::default();
-        let now = datetime!(2026-11-28 12:00 UTC);
-        let each = [
-            clinical_facts(Some(date!(2011 - 01 - 01))),
-            clinical_facts(None),
-        ];
-        let state = combined_state(&schedule, &each, now).unwrap();
-        assert_eq!(state.due_on, None);
-        assert_eq!(
-            governing_rule(&state).as_deref(),
-            Some("d4-clinical-with-care-record")
-        );
-    }
 }

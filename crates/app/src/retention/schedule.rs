@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
-use crate::retention::{recalculate, schedule_in_force};
-use crate::{AppError, AppResult, Custodian};
+use crate::retention::{Notices, every_standing_hold, schedule_in_force};
+use crate::{AppResult, Custodian};
 
 /// One rule of the schedule, as shown.
 #[derive(Clone, Debug, Serialize)]
@@ -115,16 +115,15 @@ impl Custodian {
             }))
             .write(&mut tx, caller.actor(), now)
             .await?;
-        // Every state may move; changing the schedule is rare, so it is done at once rather
-        // than left for the sweeper (which would leave the queue wrong until it runs).
-        for recording_id in tx.recordings_to_sweep().await? {
-            let recording = tx
-                .recording(recording_id)
-                .await?
-                .ok_or_else(|| AppError::not_found("recording", recording_id))?;
-            recalculate(&mut tx, &schedule, &recording, now).await?;
-        }
         tx.commit().await?;
+        // Every state may move. Worked out now, in batches, rather than left for the sweeper,
+        // which would leave the queue wrong until it runs; should this fail part-way, the
+        // change stands and the next sweep finishes the work.
+        let mut read = self.register.read().await?;
+        let holds = every_standing_hold(&mut read).await?;
+        read.rollback().await?;
+        self.restate_all(&schedule, &holds, now, Notices::Withhold)
+            .await?;
         self.retention_schedule(caller).await
     }
 }

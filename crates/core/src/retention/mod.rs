@@ -22,6 +22,7 @@ pub use rule::{DisposalAction, RecordCategory, RetentionRule, RuleId, RuleSource
 pub use schedule::{PeriodChange, RetentionSchedule, ScheduleChange, ScheduleSpec};
 pub use state::{
     DisposalState, DisposalTask, Governor, KeptFor, PendingRule, SetAside, disposal_state,
+    shared_disposal_state,
 };
 pub use trigger::{Trigger, age_on, childhood_birthday};
 

@@ -167,7 +167,7 @@ proptest! {
         prop_assert_eq!(held.holds.iter().map(|h| h.id).collect::<Vec<_>>(), expected);
 
         // The queue puts it in the held bucket, and review refuses to approve it.
-        let items = [SweepItem { scope, facts: facts.clone() }];
+        let items = [SweepItem { scope, facts: vec![facts.clone()] }];
         let queue = sweep(&schedule, &items, &holds, None, now).unwrap();
         let entry = queue.entry(recording(1)).unwrap();
         prop_assert_eq!(entry.bucket, QueueBucket::Held);
@@ -232,7 +232,7 @@ proptest! {
             .enumerate()
             .map(|(n, facts)| SweepItem {
                 scope: scope(n as u128 + 1, &[person(n as u128 % 3 + 1)]),
-                facts,
+                facts: vec![facts],
             })
             .collect();
         let holds = build_holds(&shapes, &[person(1), person(2), person(3)]);

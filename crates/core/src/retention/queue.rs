@@ -9,7 +9,7 @@ use crate::ids::RecordingId;
 use crate::retention::facts::RecordingFacts;
 use crate::retention::hold::{HoldRef, HoldScope, LegalHold};
 use crate::retention::schedule::RetentionSchedule;
-use crate::retention::state::{DisposalState, disposal_state};
+use crate::retention::state::{DisposalState, shared_disposal_state};
 use crate::vocabulary::vocabulary;
 
 vocabulary! {
@@ -32,11 +32,12 @@ vocabulary! {
     }
 }
 
-/// One recording to sweep: what a hold can reach of it, and its facts.
+/// One recording to sweep: what a hold can reach of it, and its facts, one set per person in
+/// it (a recording of no one has one, without a person's); see [`shared_disposal_state`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SweepItem {
     pub scope: HoldScope,
-    pub facts: RecordingFacts,
+    pub facts: Vec<RecordingFacts>,
 }
 
 /// One recording in the queue.
@@ -103,7 +104,7 @@ pub fn check_sweep_clock(
     }
 }
 
-/// Sweeps `items` as of `now`. Pure and idempotent: the same items, holds and time give the
+/// Sweeps `items` as of `now` (an item without facts is left out). Pure and idempotent: the same items, holds and time give the
 /// same sweep in any order. A clock earlier than the last sweep is refused and nothing is
 /// sorted: dates worked out from a wrong clock could bring a recording up early.
 pub fn sweep(
@@ -117,18 +118,18 @@ pub fn sweep(
     let today = utc_day(now);
     let mut entries: Vec<QueueEntry> = items
         .iter()
-        .map(|item| {
-            let state = disposal_state(schedule, &item.facts, now);
+        .filter_map(|item| {
+            let state = shared_disposal_state(schedule, &item.facts, now)?;
             let (bucket, held_by) = match item.scope.may_destroy(holds) {
                 Ok(()) => (QueueBucket::of(state.due_on, today), Vec::new()),
                 Err(held) => (QueueBucket::Held, held.holds),
             };
-            QueueEntry {
+            Some(QueueEntry {
                 scope: item.scope.clone(),
                 bucket,
                 state,
                 held_by,
-            }
+            })
         })
         .collect();
     entries.sort_by(|a, b| {

@@ -28,6 +28,18 @@ pub struct DisposalState {
     pub tasks: Vec<DisposalTask>,
 }
 
+impl DisposalState {
+    /// The rule that governs the date, or the first it waits on; none after a withdrawal or
+    /// when no rule applies.
+    pub fn governing_rule(&self) -> Option<&RuleId> {
+        match &self.governed_by {
+            Governor::Rule { rule, .. } | Governor::Extension { rule, .. } => Some(rule),
+            Governor::Waiting { pending } => pending.first().map(|p| &p.rule),
+            Governor::Withdrawal(_) | Governor::NoRuleApplies => None,
+        }
+    }
+}
+
 /// What decided a recording's disposal date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -105,6 +117,24 @@ struct Fired<'a> {
 enum Verdict<'a> {
     Due(Fired<'a>),
     Waiting(Vec<&'a RetentionRule>),
+}
+
+/// One state for a recording of several people, from each person's facts: each person's record
+/// keeps it, so the latest date governs and one still waiting keeps it (D4). `None` only when
+/// `each` is empty; a recording of no one has one set of facts, without a person's.
+pub fn shared_disposal_state(
+    schedule: &RetentionSchedule,
+    each: &[RecordingFacts],
+    now: OffsetDateTime,
+) -> Option<DisposalState> {
+    each.iter()
+        .map(|facts| disposal_state(schedule, facts, now))
+        .reduce(|kept, next| match (kept.due_on, next.due_on) {
+            (None, _) => kept,
+            (_, None) => next,
+            (Some(a), Some(b)) if b > a => next,
+            _ => kept,
+        })
 }
 
 /// Works out when the recording described by `facts` comes up for disposal, as of `now`.

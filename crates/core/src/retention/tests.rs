@@ -774,7 +774,7 @@ pub(super) fn scope(n: u128, subjects: &[PersonId]) -> HoldScope {
 fn item(n: u128, facts: RecordingFacts) -> SweepItem {
     SweepItem {
         scope: scope(n, &[person(n)]),
-        facts,
+        facts: vec![facts],
     }
 }
 
@@ -1071,4 +1071,52 @@ fn disposal_states_serialise_for_the_api_with_dates_as_iso_days() {
     ))
     .unwrap();
     assert!(json.contains("\"due_on\":\"2027-03-02\""), "{json}");
+}
+
+// Recordings of several people.
+
+fn clinical_facts(care_ended_on: Option<Date>) -> RecordingFacts {
+    let mut facts = RecordingFacts::new(
+        datetime!(2010-03-01 10:00 UTC),
+        PurposeSet::from_iter([Purpose::Clinical]),
+    );
+    facts.care_ended_on = care_ended_on;
+    facts
+}
+
+#[test]
+fn d4_a_recording_of_several_people_is_kept_until_the_latest_of_their_dates() {
+    let now = datetime!(2026-11-28 12:00 UTC);
+    let each = [
+        clinical_facts(Some(date!(2011 - 01 - 01))),
+        clinical_facts(Some(date!(2015 - 06 - 30))),
+    ];
+    let state = shared_disposal_state(&RetentionSchedule::default(), &each, now).unwrap();
+    assert_eq!(state.due_on, Some(date!(2023 - 06 - 30)));
+}
+
+#[test]
+fn d4_one_person_still_in_care_keeps_a_shared_recording_waiting() {
+    let now = datetime!(2026-11-28 12:00 UTC);
+    let each = [
+        clinical_facts(Some(date!(2011 - 01 - 01))),
+        clinical_facts(None),
+    ];
+    let state = shared_disposal_state(&RetentionSchedule::default(), &each, now).unwrap();
+    assert_eq!(state.due_on, None);
+    assert_eq!(
+        state.governing_rule().map(ToString::to_string).as_deref(),
+        Some("d4-clinical-with-care-record")
+    );
+}
+
+#[test]
+fn d4_a_sweep_item_without_facts_is_left_out_of_the_queue() {
+    let now = datetime!(2026-11-28 12:00 UTC);
+    let items = [SweepItem {
+        scope: scope(1, &[]),
+        facts: Vec::new(),
+    }];
+    let queue = sweep(&RetentionSchedule::default(), &items, &[], None, now).unwrap();
+    assert!(queue.entries.is_empty());
 }

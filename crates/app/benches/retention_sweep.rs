@@ -1,0 +1,348 @@
+//! Benchmark: the retention sweep (D2) over ten million recordings on SQLite, printed beside a
+//! bare `SELECT` scan of the same rows in the same run, and one discharge's recalculation with
+//! all of them in the register.
+//!
+//! The register is the demo (`custodian demo load`) multiplied: each copy of a person or a
+//! recording keeps the first 12 bytes of its id (a valid v7 UUID, in the same place in id
+//! order) and takes the copy's number as the last 4. `CUSTODIAN_BENCH_RECORDINGS` sets the
+//! size (default 10,000,000); `CUSTODIAN_BENCH_DIR` the folder (default the system's temporary
+//! folder), which needs about 15 GB at the default size.
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use custodian_app::retention::PersonEvent;
+use custodian_app::staff::NewStaff;
+use custodian_app::{Caller, Custodian, SignInStep, SystemClock};
+use custodian_core::ids::PersonId;
+use custodian_core::staff::{Role, Username};
+use custodian_core::text::{ServiceCode, ShortText};
+use custodian_store::{DatabaseLocation, Register};
+use futures_util::TryStreamExt;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Connection, Row, SqliteConnection};
+
+const TARGET: Duration = Duration::from_secs(60);
+const DEFAULT_RECORDINGS: u64 = 10_000_000;
+const DEMO_PEOPLE: u32 = 2_000;
+const DISCHARGES: usize = 20;
+
+/// The tables copied, with the column each is copied in order of, and the columns holding a
+/// person's or a recording's id (mapped to the copy's ids).
+const COPIED: &[(&str, &str, &[&str])] = &[
+    ("persons", "id", &["id"]),
+    ("person_services", "person_id", &["person_id"]),
+    ("person_retention", "person_id", &["person_id"]),
+    ("recordings", "id", &["id", "source_id", "original_id"]),
+    (
+        "recording_subjects",
+        "recording_id",
+        &["recording_id", "person_id"],
+    ),
+    ("recording_purposes", "recording_id", &["recording_id"]),
+    ("recording_retention", "recording_id", &["recording_id"]),
+];
+
+fn main() {
+    let wanted: u64 = std::env::var("CUSTODIAN_BENCH_RECORDINGS")
+        .ok()
+        .map_or(DEFAULT_RECORDINGS, |v| v.parse().unwrap());
+    let parent = std::env::var_os("CUSTODIAN_BENCH_DIR")
+        .map_or_else(std::env::temp_dir, std::path::PathBuf::from);
+    let folder = tempfile::tempdir_in(parent).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(run(folder.path(), wanted));
+}
+
+async fn run(folder: &Path, wanted: u64) {
+    let database = folder.join("register.db");
+    let started = Instant::now();
+    let custodian = open(folder).await;
+    let summary = custodian.load_demo(DEMO_PEOPLE, 3).await.unwrap();
+    let template = summary.recordings;
+    println!(
+        "demo loaded through the use cases: {} people, {template} recordings in {:.1} s",
+        summary.people,
+        started.elapsed().as_secs_f64()
+    );
+    let caller = practitioner(&custodian).await;
+    custodian.register().close().await;
+
+    let started = Instant::now();
+    let mut raw = raw_connection(&database).await;
+    give_some_people_an_end_of_care(&mut raw).await;
+    let copies = wanted.div_ceil(u64::from(template)).saturating_sub(1);
+    multiply(&mut raw, copies).await;
+    let recordings: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recordings")
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    raw.close().await.unwrap();
+    println!(
+        "multiplied to {recordings} recordings in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let bare = bare_scan(&database).await;
+    let custodian = open(folder).await;
+    let first = timed_sweep(&custodian, "first sweep (states of copied facts, notices)").await;
+    let steady = timed_sweep(&custodian, "second sweep (nothing new)").await;
+    let bare_again = bare_scan(&database).await;
+    let bare = bare.min(bare_again);
+
+    println!(
+        "bare scan of {recordings} recordings (id, made_at): {:.2} s",
+        bare.as_secs_f64()
+    );
+    for (name, took) in [("first sweep", first), ("second sweep", steady)] {
+        println!(
+            "{name}: {:.2} s, {:.2} µs per recording, {:.1} × the bare scan; target {} s: {}",
+            took.as_secs_f64(),
+            took.as_secs_f64() * 1e6 / recordings as f64,
+            took.as_secs_f64() / bare.as_secs_f64(),
+            TARGET.as_secs(),
+            if took < TARGET { "met" } else { "NOT met" }
+        );
+    }
+    discharges(&custodian, &caller, folder).await;
+}
+
+async fn open(folder: &Path) -> Custodian {
+    let register = Register::connect(&DatabaseLocation::Sqlite(folder.join("register.db")))
+        .await
+        .unwrap();
+    register.migrate().await.unwrap();
+    let vault = custodian_app::vault::VaultSettings::local(folder);
+    Custodian::start(register, Arc::new(SystemClock), vault)
+        .await
+        .unwrap()
+}
+
+/// A practitioner of the demo's services, who may record a discharge.
+async fn practitioner(custodian: &Custodian) -> Caller {
+    custodian
+        .create_member_with_password(
+            NewStaff {
+                username: Username::parse("bench.practitioner").unwrap(),
+                display_name: ShortText::parse("name", "Bench Practitioner").unwrap(),
+                roles: vec![Role::Practitioner],
+                services: ["ADULT-MH-EAST", "CARE-HOME-ELM", "COMMUNITY-NURSING"]
+                    .iter()
+                    .map(|s| ServiceCode::parse(s).unwrap())
+                    .collect(),
+            },
+            "benchmark pass phrase",
+        )
+        .await
+        .unwrap();
+    let SignInStep::Complete(signed_in) = custodian
+        .sign_in("bench.practitioner", "benchmark pass phrase")
+        .await
+        .unwrap()
+    else {
+        unreachable!("a practitioner without an authenticator app signs in at once")
+    };
+    signed_in.caller
+}
+
+async fn raw_connection(database: &Path) -> SqliteConnection {
+    let options = SqliteConnectOptions::new()
+        .filename(database)
+        .journal_mode(SqliteJournalMode::Wal)
+        // Loading only: a crash loses the benchmark, nothing else.
+        .synchronous(SqliteSynchronous::Off)
+        .foreign_keys(false)
+        .pragma("cache_size", "-1000000");
+    SqliteConnection::connect_with(&options).await.unwrap()
+}
+
+/// A third of the people ended care some day in the last 15 years, a tenth of those died:
+/// recordings whose clocks have started, spread across the queue's buckets.
+async fn give_some_people_an_end_of_care(raw: &mut SqliteConnection) {
+    sqlx::query(
+        "INSERT INTO person_retention (person_id, care_ended_on, died_on)
+         SELECT id, date('now', '-' || (abs(random()) % 5500) || ' days'),
+                CASE WHEN abs(random()) % 10 = 0 THEN date('now', '-' || (abs(random()) % 300) || ' days') END
+         FROM persons WHERE abs(random()) % 3 = 0
+         ON CONFLICT (person_id) DO NOTHING",
+    )
+    .execute(&mut *raw)
+    .await
+    .unwrap();
+}
+
+/// Adds `copies` copies of every person and recording, table by table, in id order so each
+/// statement appends to the tables' b-trees rather than scattering across them.
+async fn multiply(raw: &mut SqliteConnection, copies: u64) {
+    sqlx::query("CREATE TEMP TABLE copies (k INTEGER PRIMARY KEY, k4 TEXT NOT NULL)")
+        .execute(&mut *raw)
+        .await
+        .unwrap();
+    sqlx::query(
+        "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < $1)
+         INSERT INTO copies SELECT k, printf('%08X', k) FROM n",
+    )
+    .bind(i64::try_from(copies).unwrap())
+    .execute(&mut *raw)
+    .await
+    .unwrap();
+    for (table, order, mapped) in COPIED {
+        copy_table(raw, table, order, mapped, copies).await;
+    }
+}
+
+async fn copy_table(
+    raw: &mut SqliteConnection,
+    table: &str,
+    order: &str,
+    mapped: &[&str],
+    copies: u64,
+) {
+    let template = format!("template_{table}");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE TEMP TABLE {template} AS SELECT * FROM main.{table}"
+    )))
+    .execute(&mut *raw)
+    .await
+    .unwrap();
+    let columns: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT name FROM pragma_table_info('{table}')"
+    )))
+    .fetch_all(&mut *raw)
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| row.get::<String, _>(0))
+    .collect();
+    let values: Vec<String> = columns
+        .iter()
+        .map(|column| match column.as_str() {
+            c if mapped.contains(&c) => {
+                // Through hex: `||` on blobs makes text, which a STRICT blob column refuses.
+                format!(
+                    "CASE WHEN t.{c} IS NULL THEN NULL ELSE unhex(hex(substr(t.{c}, 1, 12)) || c.k4) END"
+                )
+            }
+            "nhs_number" => "NULL".to_owned(),
+            "local_identifier" => "'BENCH-' || hex(substr(t.id, 1, 12)) || c.k4".to_owned(),
+            c => format!("t.{c}"),
+        })
+        .collect();
+    let keys: Vec<Vec<u8>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT DISTINCT {order} FROM {template} ORDER BY {order}"
+    )))
+    .fetch_all(&mut *raw)
+    .await
+    .unwrap();
+    // About 100,000 rows per statement.
+    let per_statement = usize::try_from((100_000 / copies.max(1)).max(1)).unwrap();
+    let sql = format!(
+        "INSERT INTO main.{table} ({}) SELECT {} FROM {template} t CROSS JOIN copies c
+         WHERE t.{order} >= $1 AND t.{order} <= $2 ORDER BY t.{order}, c.k",
+        columns.join(", "),
+        values.join(", ")
+    );
+    for chunk in keys.chunks(per_statement) {
+        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+            continue;
+        };
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(first)
+            .bind(last)
+            .execute(&mut *raw)
+            .await
+            .unwrap();
+    }
+}
+
+/// Reads every recording's id and time made, as plainly as SQLite can: the floor any pass
+/// over the register stands on.
+async fn bare_scan(database: &Path) -> Duration {
+    let options = SqliteConnectOptions::new()
+        .filename(database)
+        .read_only(true);
+    let mut connection = SqliteConnection::connect_with(&options).await.unwrap();
+    let started = Instant::now();
+    let mut rows = sqlx::query_as::<_, (uuid::Uuid, time::OffsetDateTime)>(
+        "SELECT id, made_at FROM recordings",
+    )
+    .fetch(&mut connection);
+    let mut count = 0u64;
+    while let Some(row) = rows.try_next().await.unwrap() {
+        std::hint::black_box(row);
+        count += 1;
+    }
+    let took = started.elapsed();
+    assert!(count > 0);
+    took
+}
+
+async fn timed_sweep(custodian: &Custodian, name: &str) -> Duration {
+    let started = Instant::now();
+    let report = custodian.sweep_retention().await.unwrap();
+    let took = started.elapsed();
+    println!(
+        "{name}: {} recordings in {:.2} s — {} due now ({} noticed), {} within 90 days, {} later, {} waiting, {} held; {} states changed",
+        report.recordings,
+        took.as_secs_f64(),
+        report.due_now,
+        report.noticed,
+        report.due_within_90_days,
+        report.later,
+        report.waiting,
+        report.held,
+        report.changed
+    );
+    took
+}
+
+/// Records a discharge for people of the copied register, one at a time, and prints the
+/// median and worst time with the recordings each touched.
+async fn discharges(custodian: &Custodian, caller: &Caller, folder: &Path) {
+    let mut raw = raw_connection(&folder.join("register.db")).await;
+    let people: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT s.person_id FROM recording_subjects s JOIN person_services ps ON ps.person_id = s.person_id
+         WHERE ps.service IN ('ADULT-MH-EAST', 'CARE-HOME-ELM', 'COMMUNITY-NURSING')
+         GROUP BY s.person_id ORDER BY s.person_id DESC LIMIT $1",
+    )
+    .bind(i64::try_from(DISCHARGES).unwrap())
+    .fetch_all(&mut raw)
+    .await
+    .unwrap();
+    raw.close().await.unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut times = Vec::new();
+    let mut touched = 0;
+    for person in people {
+        let started = Instant::now();
+        let recalculated = custodian
+            .record_person_event(
+                caller,
+                PersonId::from_uuid(person),
+                PersonEvent {
+                    trigger: "end_of_care".to_owned(),
+                    on: today,
+                },
+            )
+            .await
+            .unwrap();
+        times.push(started.elapsed());
+        touched += recalculated.recordings;
+    }
+    times.sort();
+    let (Some(median), Some(worst)) = (times.get(times.len() / 2), times.last()) else {
+        println!("no discharges: no person of the demo's services was found");
+        return;
+    };
+    println!(
+        "one discharge with the whole register in place ({} discharges, {touched} recordings recalculated in all): median {:.2} ms, worst {:.2} ms",
+        times.len(),
+        median.as_secs_f64() * 1e3,
+        worst.as_secs_f64() * 1e3
+    );
+}

@@ -1,0 +1,487 @@
+//! The sweeper's reads and writes in batches (D2): every fact the retention rules need about a
+//! run of recordings in five range queries, and conditional writes of what changed.
+
+use std::collections::HashMap;
+
+use custodian_core::consent::{Disposition, Scope};
+use custodian_core::ids::{PersonId, RecordingId};
+use custodian_core::purpose::{Purpose, PurposeSet};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::consents::scope_from_columns;
+use crate::retention::{DisposalToStore, PersonRetention, RecordingRetention};
+use crate::rows::stored;
+use crate::{Conn, RegisterTx, StoreError, StoreResult, on_both};
+
+/// One recording as the sweeper sees it: its own facts, the people in it with theirs, and its
+/// disposal state as last stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SweepRecord {
+    pub id: RecordingId,
+    pub made_at: OffsetDateTime,
+    /// The recordings it was derived from (source and original), for legal holds.
+    pub derived_from: Vec<RecordingId>,
+    /// Where it was made, for the scope of a withdrawal: service, session and course.
+    pub service: String,
+    pub session_id: Option<Uuid>,
+    pub course_id: Option<Uuid>,
+    pub purposes: PurposeSet,
+    pub facts: RecordingRetention,
+    pub subjects: Vec<SweepSubject>,
+    /// The latest extension given at review: until, reason, by whom and when.
+    pub extension: Option<ExtensionRecord>,
+    /// The state as last stored; `None` for a recording registered before retention was.
+    pub stored: Option<StoredState>,
+}
+
+/// A person in a recording, with what retention knows about them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SweepSubject {
+    pub person: PersonId,
+    pub date_of_birth: Date,
+    pub facts: PersonRetention,
+    /// Their withdrawals in the order they happened.
+    pub withdrawals: Vec<WithdrawalRecord>,
+}
+
+/// A withdrawal as retention needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WithdrawalRecord {
+    /// What the withdrawn consent covered: the withdrawal reaches no further (C8).
+    pub scope: Scope,
+    pub at: OffsetDateTime,
+    pub purposes: PurposeSet,
+    pub existing_recordings: Disposition,
+}
+
+/// An extension a records manager gave at review.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ExtensionRecord {
+    pub recording_id: Uuid,
+    pub extended_until: Option<Date>,
+    pub reason: String,
+    pub reviewed_by: Uuid,
+    pub reviewed_at: OffsetDateTime,
+}
+
+/// The stored columns a sweep compares its answer with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredState {
+    pub state: String,
+    pub computed_at: OffsetDateTime,
+    pub noticed_due_on: Option<Date>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RecordingRow {
+    id: Uuid,
+    made_at: OffsetDateTime,
+    service: String,
+    session_id: Option<Uuid>,
+    course_id: Option<Uuid>,
+    source_id: Option<Uuid>,
+    original_id: Option<Uuid>,
+    record_category: Option<String>,
+    transcript_made_on: Option<Date>,
+    found_no_longer_relevant_on: Option<Date>,
+    superseded_on: Option<Date>,
+    published_online: Option<bool>,
+    state: Option<String>,
+    computed_at: Option<OffsetDateTime>,
+    noticed_due_on: Option<Date>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SubjectRow {
+    recording_id: Uuid,
+    person_id: Uuid,
+    date_of_birth: Date,
+    care_ended_on: Option<Date>,
+    died_on: Option<Date>,
+    left_service_on: Option<Date>,
+    deletion_requested_on: Option<Date>,
+}
+
+#[derive(sqlx::FromRow)]
+struct WithdrawalRow {
+    id: Uuid,
+    person_id: Uuid,
+    at: OffsetDateTime,
+    existing_recordings: String,
+    purpose: Option<String>,
+    scope_kind: String,
+    scope_service: Option<String>,
+    scope_course_id: Option<Uuid>,
+    scope_session_id: Option<Uuid>,
+    scope_recording_id: Option<Uuid>,
+}
+
+/// The recordings' own query: ids after `$1`, not destroyed, in id order, at most `$2`.
+const RECORDINGS: &str =
+    "SELECT r.id, r.made_at, r.service, r.session_id, s.course_id, r.source_id, r.original_id,
+        rr.record_category, rr.transcript_made_on, rr.found_no_longer_relevant_on, rr.superseded_on,
+        rr.published_online, rr.state, rr.computed_at, rr.noticed_due_on
+     FROM recordings r LEFT JOIN recording_retention rr ON rr.recording_id = r.id
+     LEFT JOIN sessions s ON s.id = r.session_id
+     WHERE r.id > $1 AND NOT EXISTS (SELECT 1 FROM destructions d WHERE d.recording_id = r.id)
+     ORDER BY r.id LIMIT $2";
+
+const PURPOSES: &str = "SELECT recording_id, purpose FROM recording_purposes
+     WHERE recording_id > $1 AND recording_id <= $2 ORDER BY recording_id";
+
+const SUBJECTS: &str = "SELECT rs.recording_id, rs.person_id, p.date_of_birth,
+        pr.care_ended_on, pr.died_on, pr.left_service_on, pr.deletion_requested_on
+     FROM recording_subjects rs JOIN persons p ON p.id = rs.person_id
+     LEFT JOIN person_retention pr ON pr.person_id = rs.person_id
+     WHERE rs.recording_id > $1 AND rs.recording_id <= $2 ORDER BY rs.recording_id, rs.person_id";
+
+/// A withdrawal's columns with its consent's scope; the condition follows.
+const WITHDRAWAL_COLUMNS: &str =
+    "SELECT w.id, w.person_id, w.at, w.existing_recordings, wp.purpose,
+        c.scope_kind, c.scope_service, c.scope_course_id, c.scope_session_id, c.scope_recording_id
+     FROM withdrawals w JOIN consents c ON c.id = w.consent_id
+     LEFT JOIN withdrawal_purposes wp ON wp.withdrawal_id = w.id";
+
+/// The condition of the batch's withdrawals: those of the people in its recordings.
+const WITHDRAWALS_IN_BATCH: &str =
+    "WHERE w.person_id IN (SELECT rs.person_id FROM recording_subjects rs
+                           WHERE rs.recording_id > $1 AND rs.recording_id <= $2)
+     ORDER BY w.person_id, w.at, w.id";
+
+const EXTENSIONS: &str = "SELECT recording_id, extended_until, reason, reviewed_by, reviewed_at
+     FROM disposal_reviews WHERE outcome = 'extended' AND recording_id > $1 AND recording_id <= $2
+     ORDER BY recording_id, reviewed_at, id";
+
+impl RegisterTx {
+    /// Up to `limit` recordings not yet destroyed with ids after `after` (the nil id to begin),
+    /// in id order, with everything the retention rules need about them. Five queries whatever
+    /// the batch's size, each a range scan of its table's key.
+    pub async fn sweep_batch(&mut self, after: Uuid, limit: u32) -> StoreResult<Vec<SweepRecord>> {
+        let rows: Vec<RecordingRow> = on_both!(self, conn => sqlx::query_as(RECORDINGS)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&mut **conn)
+            .await?);
+        let Some(last) = rows.last().map(|row| row.id) else {
+            return Ok(Vec::new());
+        };
+        let purposes: Vec<(Uuid, String)> = on_both!(self, conn => sqlx::query_as(PURPOSES)
+            .bind(after)
+            .bind(last)
+            .fetch_all(&mut **conn)
+            .await?);
+        let subjects: Vec<SubjectRow> = on_both!(self, conn => sqlx::query_as(SUBJECTS)
+            .bind(after)
+            .bind(last)
+            .fetch_all(&mut **conn)
+            .await?);
+        let sql = format!("{WITHDRAWAL_COLUMNS} {WITHDRAWALS_IN_BATCH}");
+        let withdrawals: Vec<WithdrawalRow> = on_both!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(after)
+            .bind(last)
+            .fetch_all(&mut **conn)
+            .await?);
+        let extensions: Vec<ExtensionRecord> = on_both!(self, conn => sqlx::query_as(EXTENSIONS)
+            .bind(after)
+            .bind(last)
+            .fetch_all(&mut **conn)
+            .await?);
+        assemble(rows, purposes, subjects, withdrawals, extensions)
+    }
+
+    /// A person's withdrawals in the order they happened, each with its consent's scope: what
+    /// retention needs to know of them for one recording.
+    pub async fn withdrawals_for_retention(
+        &mut self,
+        person: PersonId,
+    ) -> StoreResult<Vec<WithdrawalRecord>> {
+        let sql = format!("{WITHDRAWAL_COLUMNS} WHERE w.person_id = $1 ORDER BY w.at, w.id");
+        let rows: Vec<WithdrawalRow> = on_both!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(person.as_uuid())
+            .fetch_all(&mut **conn)
+            .await?);
+        Ok(withdrawals_by_person(rows)?
+            .remove(&person.as_uuid())
+            .unwrap_or_default())
+    }
+
+    /// Stores a state the sweeper worked out, unless the row changed since it was read
+    /// (`read_at`, its `computed_at` then; `None` if there was no row): a trigger that
+    /// recalculated it meanwhile knows better. `true` if stored.
+    pub async fn store_swept_state(
+        &mut self,
+        recording: RecordingId,
+        read_at: Option<OffsetDateTime>,
+        disposal: &DisposalToStore<'_>,
+    ) -> StoreResult<bool> {
+        let Some(read_at) = read_at else {
+            let facts = RecordingRetention::default();
+            let inserted = self
+                .insert_disposal_once(recording, &facts, disposal)
+                .await?;
+            return Ok(inserted);
+        };
+        let changed = on_both!(self, conn => sqlx::query(
+            "UPDATE recording_retention SET due_on = $3, action = $4, governing_rule = $5, reason = $6,
+                 state = $7, computed_at = $8
+             WHERE recording_id = $1 AND computed_at = $2",
+        )
+        .bind(recording.as_uuid())
+        .bind(read_at)
+        .bind(disposal.due_on)
+        .bind(disposal.action)
+        .bind(disposal.governing_rule)
+        .bind(disposal.reason)
+        .bind(disposal.state)
+        .bind(disposal.computed_at)
+        .execute(&mut **conn)
+        .await?.rows_affected());
+        Ok(changed == 1)
+    }
+
+    async fn insert_disposal_once(
+        &mut self,
+        recording: RecordingId,
+        facts: &RecordingRetention,
+        disposal: &DisposalToStore<'_>,
+    ) -> StoreResult<bool> {
+        let inserted = on_both!(self, conn => sqlx::query(
+            "INSERT INTO recording_retention (recording_id, record_category, transcript_made_on, found_no_longer_relevant_on,
+                 superseded_on, published_online, due_on, action, governing_rule, reason, state, computed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (recording_id) DO NOTHING",
+        )
+        .bind(recording.as_uuid())
+        .bind(facts.record_category.as_deref())
+        .bind(facts.transcript_made_on)
+        .bind(facts.found_no_longer_relevant_on)
+        .bind(facts.superseded_on)
+        .bind(facts.published_online)
+        .bind(disposal.due_on)
+        .bind(disposal.action)
+        .bind(disposal.governing_rule)
+        .bind(disposal.reason)
+        .bind(disposal.state)
+        .bind(disposal.computed_at)
+        .execute(&mut **conn)
+        .await?.rows_affected());
+        Ok(inserted == 1)
+    }
+
+    /// Records that notice was given of `recording` coming due on `due_on`, unless it already
+    /// was: `true` only for the one caller that recorded it, however many sweeps race.
+    pub async fn notice_due_once(
+        &mut self,
+        recording: RecordingId,
+        due_on: Date,
+    ) -> StoreResult<bool> {
+        let changed = on_both!(self, conn => sqlx::query(
+            "UPDATE recording_retention SET noticed_due_on = $2
+             WHERE recording_id = $1 AND (noticed_due_on IS NULL OR noticed_due_on <> $2)",
+        )
+        .bind(recording.as_uuid())
+        .bind(due_on)
+        .execute(&mut **conn)
+        .await?.rows_affected());
+        Ok(changed == 1)
+    }
+
+    /// The sweeper's row: when it last finished and who holds its lease. On PostgreSQL the row
+    /// stays locked until this transaction ends, so two servers never both take the lease.
+    pub async fn sweeper(&mut self) -> StoreResult<SweeperRow> {
+        const READ: &str = "SELECT last_sweep_at, lease_holder, lease_since, lease_until FROM retention_sweeps WHERE id = 1";
+        let row: Option<SweeperRow> = match &mut self.conn {
+            Conn::Postgres(conn) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("{READ} FOR UPDATE")))
+                    .fetch_optional(&mut **conn)
+                    .await?
+            }
+            Conn::SqliteWrite(job) => {
+                sqlx::query_as(READ)
+                    .fetch_optional(&mut **job.connection()?)
+                    .await?
+            }
+            Conn::SqliteRead(_) => {
+                return Err(StoreError::corrupt(
+                    "retention sweep",
+                    "taking the sweep needs a write transaction",
+                ));
+            }
+        };
+        row.ok_or_else(|| StoreError::corrupt("retention sweep", "the sweeper's row is missing"))
+    }
+
+    /// Gives the sweeper's lease to `holder` from `since` until `until`.
+    pub async fn take_sweep_lease(
+        &mut self,
+        holder: Uuid,
+        since: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> StoreResult<()> {
+        on_both!(self, conn => sqlx::query(
+            "UPDATE retention_sweeps SET lease_holder = $1, lease_since = $2, lease_until = $3 WHERE id = 1",
+        )
+        .bind(holder)
+        .bind(since)
+        .bind(until)
+        .execute(&mut **conn)
+        .await?.rows_affected());
+        Ok(())
+    }
+
+    /// Records that `holder`'s sweep finished at `at` and gives up its lease.
+    pub async fn finish_sweep(&mut self, holder: Uuid, at: OffsetDateTime) -> StoreResult<()> {
+        on_both!(self, conn => sqlx::query(
+            "UPDATE retention_sweeps SET last_sweep_at = $2, lease_holder = NULL, lease_since = NULL, lease_until = NULL
+             WHERE id = 1 AND lease_holder = $1",
+        )
+        .bind(holder)
+        .bind(at)
+        .execute(&mut **conn)
+        .await?.rows_affected());
+        Ok(())
+    }
+
+    /// Gives up `holder`'s lease without recording a finished sweep (it failed part-way).
+    pub async fn release_sweep(&mut self, holder: Uuid) -> StoreResult<()> {
+        on_both!(self, conn => sqlx::query(
+            "UPDATE retention_sweeps SET lease_holder = NULL, lease_since = NULL, lease_until = NULL
+             WHERE id = 1 AND lease_holder = $1",
+        )
+        .bind(holder)
+        .execute(&mut **conn)
+        .await?.rows_affected());
+        Ok(())
+    }
+}
+
+/// When the sweeper last finished, and which sweep holds its lease, since when and until when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SweeperRow {
+    pub last_sweep_at: Option<OffsetDateTime>,
+    pub lease_holder: Option<Uuid>,
+    pub lease_since: Option<OffsetDateTime>,
+    pub lease_until: Option<OffsetDateTime>,
+}
+
+/// Groups the five queries' rows under their recordings. Every query is in recording order
+/// except withdrawals, which belong to people and are looked up by person.
+fn assemble(
+    rows: Vec<RecordingRow>,
+    purposes: Vec<(Uuid, String)>,
+    subjects: Vec<SubjectRow>,
+    withdrawals: Vec<WithdrawalRow>,
+    extensions: Vec<ExtensionRecord>,
+) -> StoreResult<Vec<SweepRecord>> {
+    let withdrawals = withdrawals_by_person(withdrawals)?;
+    let mut purposes = purposes.into_iter().peekable();
+    let mut subjects = subjects.into_iter().peekable();
+    let mut extensions = extensions.into_iter().peekable();
+    let mut records = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut set = PurposeSet::EMPTY;
+        while let Some((owner, code)) = purposes.next_if(|(owner, _)| *owner <= row.id) {
+            // Rows of a destroyed recording in the range belong to no record here.
+            if owner == row.id {
+                set.insert(stored("purpose", Purpose::parse(&code))?);
+            }
+        }
+        let mut people = Vec::new();
+        while let Some(subject) = subjects.next_if(|s| s.recording_id <= row.id) {
+            if subject.recording_id != row.id {
+                continue;
+            }
+            people.push(SweepSubject {
+                person: PersonId::from_uuid(subject.person_id),
+                date_of_birth: subject.date_of_birth,
+                facts: PersonRetention {
+                    care_ended_on: subject.care_ended_on,
+                    died_on: subject.died_on,
+                    left_service_on: subject.left_service_on,
+                    deletion_requested_on: subject.deletion_requested_on,
+                },
+                withdrawals: withdrawals
+                    .get(&subject.person_id)
+                    .cloned()
+                    .unwrap_or_default(),
+            });
+        }
+        let mut extension = None;
+        while let Some(found) = extensions.next_if(|e| e.recording_id <= row.id) {
+            if found.recording_id == row.id {
+                extension = Some(found);
+            }
+        }
+        let mut derived_from: Vec<RecordingId> = [row.source_id, row.original_id]
+            .into_iter()
+            .flatten()
+            .map(RecordingId::from_uuid)
+            .collect();
+        derived_from.sort_unstable();
+        derived_from.dedup();
+        let stored_state = match (row.state, row.computed_at) {
+            (Some(state), Some(computed_at)) => Some(StoredState {
+                state,
+                computed_at,
+                noticed_due_on: row.noticed_due_on,
+            }),
+            _ => None,
+        };
+        records.push(SweepRecord {
+            id: RecordingId::from_uuid(row.id),
+            made_at: row.made_at,
+            derived_from,
+            service: row.service,
+            session_id: row.session_id,
+            course_id: row.course_id,
+            purposes: set,
+            facts: RecordingRetention {
+                record_category: row.record_category,
+                transcript_made_on: row.transcript_made_on,
+                found_no_longer_relevant_on: row.found_no_longer_relevant_on,
+                superseded_on: row.superseded_on,
+                published_online: row.published_online.unwrap_or(false),
+            },
+            subjects: people,
+            extension,
+            stored: stored_state,
+        });
+    }
+    Ok(records)
+}
+
+/// Each person's withdrawals, in the order they happened, with the purposes of each.
+fn withdrawals_by_person(
+    rows: Vec<WithdrawalRow>,
+) -> StoreResult<HashMap<Uuid, Vec<WithdrawalRecord>>> {
+    let mut by_person: HashMap<Uuid, Vec<WithdrawalRecord>> = HashMap::new();
+    let mut last: Option<Uuid> = None;
+    for row in rows {
+        let list = by_person.entry(row.person_id).or_default();
+        if last != Some(row.id) {
+            list.push(WithdrawalRecord {
+                scope: scope_from_columns(
+                    &row.scope_kind,
+                    row.scope_service.clone(),
+                    row.scope_course_id,
+                    row.scope_session_id,
+                    row.scope_recording_id,
+                )?,
+                at: row.at,
+                purposes: PurposeSet::EMPTY,
+                existing_recordings: stored(
+                    "existing recordings",
+                    Disposition::parse(&row.existing_recordings),
+                )?,
+            });
+            last = Some(row.id);
+        }
+        if let (Some(code), Some(withdrawal)) = (row.purpose, list.last_mut()) {
+            withdrawal
+                .purposes
+                .insert(stored("purpose", Purpose::parse(&code))?);
+        }
+    }
+    Ok(by_person)
+}
