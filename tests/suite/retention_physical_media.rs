@@ -10,7 +10,14 @@ use crate::access_pages::get;
 use crate::retention::{actions, as_member, video_of};
 
 async fn register(app: &TestApp, token: &str, body: Value) -> Reply {
-    as_member(app, token, Method::POST, "/api/v1/physical-media", Some(body)).await
+    as_member(
+        app,
+        token,
+        Method::POST,
+        "/api/v1/physical-media",
+        Some(body),
+    )
+    .await
 }
 
 async fn destroy(app: &TestApp, token: &str, medium: &str, body: Value) -> Reply {
@@ -67,10 +74,17 @@ async fn d9_a_shredded_dvd_is_recorded_with_who_did_it_and_the_witness(app: Test
 
     // The list shows it destroyed; the recording's history shows the copy and its end.
     let all = as_member(&app, &manager, Method::GET, "/api/v1/physical-media", None).await;
-    assert_eq!(all.body[0]["destruction"]["method"], "shredded", "{}", all.body);
+    assert_eq!(
+        all.body[0]["destruction"]["method"], "shredded",
+        "{}",
+        all.body
+    );
     let history = app.get(&format!("/api/v1/recordings/{id}/audit")).await;
     let seen = actions(&history);
-    assert!(seen.contains(&"physical_medium.registered".to_owned()), "{seen:?}");
+    assert!(
+        seen.contains(&"physical_medium.registered".to_owned()),
+        "{seen:?}"
+    );
     let destroyed = history
         .body
         .as_array()
@@ -78,11 +92,19 @@ async fn d9_a_shredded_dvd_is_recorded_with_who_did_it_and_the_witness(app: Test
         .iter()
         .find(|e| e["action"] == "physical_medium.destroyed")
         .expect("the destruction is audited");
-    assert!(destroyed.to_string().contains("Robin Records"), "{destroyed}");
+    assert!(
+        destroyed.to_string().contains("Robin Records"),
+        "{destroyed}"
+    );
 
     // Destroying it a second time is refused, naming when it was.
     let twice = destroy(&app, &manager, &medium, json!({"method": "incinerated"})).await;
-    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", twice.body);
+    assert_eq!(
+        twice.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        twice.body
+    );
     assert_eq!(twice.code(), "physical_media.already_destroyed");
     assert_eq!(twice.body["requirement"], "D9");
 }
@@ -105,21 +127,32 @@ async fn d7_a_usb_stick_holding_a_held_recording_cannot_be_destroyed(app: TestAp
         &ig,
         Method::POST,
         "/api/v1/legal-holds",
-        Some(json!({"matter": {"kind": "complaint", "reference": "COMPLAINT-2026-0077"},
-                    "persons": [person]})),
+        Some(
+            json!({"matter": {"kind": "complaint", "reference": "COMPLAINT-2026-0077"},
+                    "persons": [person]}),
+        ),
     )
     .await;
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
 
     let refused = destroy(&app, &manager, &stick.id(), json!({"method": "wiped"})).await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
     assert_eq!(refused.code(), "physical_media.under_legal_hold");
     assert_eq!(refused.body["requirement"], "D7");
     let detail = refused.body["detail"].as_str().unwrap();
     assert!(detail.contains("COMPLAINT-2026-0077"), "{detail}");
     assert!(detail.contains("SN 4C530001"), "{detail}");
     let listed = as_member(&app, &manager, Method::GET, "/api/v1/physical-media", None).await;
-    assert_eq!(listed.body[0]["destruction"], Value::Null, "nothing was recorded");
+    assert_eq!(
+        listed.body[0]["destruction"],
+        Value::Null,
+        "nothing was recorded"
+    );
 
     // Once the hold is lifted, the destruction goes ahead, by the caller when no one is named.
     let lifted = as_member(
@@ -133,7 +166,10 @@ async fn d7_a_usb_stick_holding_a_held_recording_cannot_be_destroyed(app: TestAp
     assert_eq!(lifted.status, StatusCode::OK, "{}", lifted.body);
     let done = destroy(&app, &manager, &stick.id(), json!({"method": "wiped"})).await;
     assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
-    assert_eq!(done.body["destruction"]["carried_out_by"], "Test records.manager.member");
+    assert_eq!(
+        done.body["destruction"]["carried_out_by"],
+        "Test records.manager.member"
+    );
     assert_eq!(done.body["destruction"]["witness"], Value::Null);
 }
 
@@ -148,10 +184,18 @@ async fn d9_bad_media_and_destructions_are_refused_naming_what_is_accepted(app: 
         json!({"kind": "floppy", "label": "F-1", "location": "Office"}),
     )
     .await;
-    assert_eq!(unknown_kind.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown_kind.body);
+    assert_eq!(
+        unknown_kind.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown_kind.body
+    );
     assert_eq!(unknown_kind.code(), "input.unknown_value");
     assert!(
-        unknown_kind.body["detail"].as_str().unwrap().contains("usb_stick"),
+        unknown_kind.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("usb_stick"),
         "{}",
         unknown_kind.body
     );
@@ -161,14 +205,24 @@ async fn d9_bad_media_and_destructions_are_refused_naming_what_is_accepted(app: 
         json!({"kind": "other", "label": "SD-1", "location": "Office"}),
     )
     .await;
-    assert_eq!(other.code(), "physical_media.description_missing", "{}", other.body);
+    assert_eq!(
+        other.code(),
+        "physical_media.description_missing",
+        "{}",
+        other.body
+    );
     let no_label = register(
         &app,
         &manager,
         json!({"kind": "print", "label": " ", "location": "Office"}),
     )
     .await;
-    assert_eq!(no_label.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_label.body);
+    assert_eq!(
+        no_label.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        no_label.body
+    );
     assert_eq!(no_label.body["field"], "label", "{}", no_label.body);
     let unknown_recording = register(
         &app,
@@ -177,7 +231,12 @@ async fn d9_bad_media_and_destructions_are_refused_naming_what_is_accepted(app: 
                "recordings": [uuid::Uuid::now_v7()]}),
     )
     .await;
-    assert_eq!(unknown_recording.status, StatusCode::NOT_FOUND, "{}", unknown_recording.body);
+    assert_eq!(
+        unknown_recording.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        unknown_recording.body
+    );
     assert_eq!(unknown_recording.code(), "recording.not_found");
 
     let print = register(
@@ -188,16 +247,29 @@ async fn d9_bad_media_and_destructions_are_refused_naming_what_is_accepted(app: 
     .await;
     assert_eq!(print.status, StatusCode::CREATED, "{}", print.body);
     let wiped = destroy(&app, &manager, &print.id(), json!({"method": "wiped"})).await;
-    assert_eq!(wiped.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wiped.body);
+    assert_eq!(
+        wiped.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wiped.body
+    );
     assert_eq!(wiped.code(), "physical_media.method_unfit");
     assert_eq!(wiped.body["requirement"], "D9");
     assert!(
-        wiped.body["detail"].as_str().unwrap().contains("shredded, incinerated"),
+        wiped.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("shredded, incinerated"),
         "{}",
         wiped.body
     );
     let unknown_method = destroy(&app, &manager, &print.id(), json!({"method": "lost"})).await;
-    assert_eq!(unknown_method.code(), "input.unknown_value", "{}", unknown_method.body);
+    assert_eq!(
+        unknown_method.code(),
+        "input.unknown_value",
+        "{}",
+        unknown_method.body
+    );
     let self_witnessed = destroy(
         &app,
         &manager,
@@ -205,7 +277,12 @@ async fn d9_bad_media_and_destructions_are_refused_naming_what_is_accepted(app: 
         json!({"method": "shredded", "carried_out_by": "Pat Shred", "witness": "pat shred"}),
     )
     .await;
-    assert_eq!(self_witnessed.code(), "physical_media.witness_is_destroyer", "{}", self_witnessed.body);
+    assert_eq!(
+        self_witnessed.code(),
+        "physical_media.witness_is_destroyer",
+        "{}",
+        self_witnessed.body
+    );
     let future = destroy(
         &app,
         &manager,
@@ -224,7 +301,11 @@ async fn d9_bad_media_and_destructions_are_refused_naming_what_is_accepted(app: 
     assert_eq!(nothing.status, StatusCode::NOT_FOUND, "{}", nothing.body);
     let listed = as_member(&app, &manager, Method::GET, "/api/v1/physical-media", None).await;
     assert_eq!(listed.body.as_array().unwrap().len(), 1, "{}", listed.body);
-    assert_eq!(listed.body[0]["destruction"], Value::Null, "nothing was recorded");
+    assert_eq!(
+        listed.body[0]["destruction"],
+        Value::Null,
+        "nothing was recorded"
+    );
 }
 
 async fn d9_only_records_managers_record_a_destruction(app: TestApp) {
@@ -238,18 +319,31 @@ async fn d9_only_records_managers_record_a_destruction(app: TestApp) {
             json!({"kind": "tape", "label": "VHS-1", "location": "Store", "recordings": [id]}),
         )
         .await;
-    assert_eq!(by_practitioner.status, StatusCode::FORBIDDEN, "{}", by_practitioner.body);
+    assert_eq!(
+        by_practitioner.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        by_practitioner.body
+    );
     let tape = register(
         &app,
         &admin,
         json!({"kind": "tape", "label": "VHS-1", "location": "Store", "recordings": [id]}),
     )
     .await;
-    assert_eq!(tape.status, StatusCode::CREATED, "administrators register: {}", tape.body);
+    assert_eq!(
+        tape.status,
+        StatusCode::CREATED,
+        "administrators register: {}",
+        tape.body
+    );
     let by_admin = destroy(&app, &admin, &tape.id(), json!({"method": "degaussed"})).await;
     assert_eq!(by_admin.status, StatusCode::FORBIDDEN, "{}", by_admin.body);
     assert!(
-        by_admin.body["detail"].as_str().unwrap().contains("records managers"),
+        by_admin.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("records managers"),
         "{}",
         by_admin.body
     );
@@ -259,7 +353,12 @@ async fn d9_only_records_managers_record_a_destruction(app: TestApp) {
             json!({"method": "degaussed"}),
         )
         .await;
-    assert_eq!(by_practitioner.status, StatusCode::FORBIDDEN, "{}", by_practitioner.body);
+    assert_eq!(
+        by_practitioner.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        by_practitioner.body
+    );
     let done = destroy(
         &app,
         &manager,

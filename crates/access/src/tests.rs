@@ -430,7 +430,10 @@ fn d7_records_managers_run_retention_and_alone_lift_holds() {
     ];
     // Who may do each, in the order above: records manager, IG lead, administrator.
     let expected = [
-        (Role::RecordsManager, [true, true, true, true, true, true, true, true]),
+        (
+            Role::RecordsManager,
+            [true, true, true, true, true, true, true, true],
+        ),
         (
             Role::InformationGovernanceLead,
             [true, false, false, true, true, false, false, false],

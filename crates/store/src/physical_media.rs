@@ -1,9 +1,7 @@
 //! Physical media (D9) in the register: what each is, where it is kept, the recordings on it, and its destruction.
 
 use custodian_core::ids::{PhysicalMediumId, RecordingId, StaffId};
-use custodian_core::retention::{
-    DestructionMethod, MediumDestruction, MediumKind, PhysicalMedium,
-};
+use custodian_core::retention::{DestructionMethod, MediumDestruction, MediumKind, PhysicalMedium};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -146,10 +144,7 @@ impl RegisterTx {
                         row.destruction_method,
                     )?),
                 )?,
-                carried_out_by: short(
-                    "destroyed by",
-                    &present("destroyed by", row.destroyed_by)?,
-                )?,
+                carried_out_by: short("destroyed by", &present("destroyed by", row.destroyed_by)?)?,
                 witness: short_opt("witness", row.witness.as_deref())?,
                 at,
                 certificate: short_opt("certificate", row.certificate.as_deref())?,

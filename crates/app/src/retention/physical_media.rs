@@ -83,7 +83,15 @@ impl Custodian {
             "medium_id": medium.id, "kind": medium.kind, "label": medium.label,
             "location": medium.location, "recordings": medium.recordings,
         });
-        audit_each(&mut tx, &medium, "physical_medium.registered", &detail, caller, now).await?;
+        audit_each(
+            &mut tx,
+            &medium,
+            "physical_medium.registered",
+            &detail,
+            caller,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(medium)
     }
@@ -183,8 +191,15 @@ impl Custodian {
             "medium_id": id, "kind": destroyed.kind, "label": destroyed.label,
             "destruction": done,
         });
-        audit_each(&mut tx, &destroyed, "physical_medium.destroyed", &detail, caller, now)
-            .await?;
+        audit_each(
+            &mut tx,
+            &destroyed,
+            "physical_medium.destroyed",
+            &detail,
+            caller,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(destroyed)
     }

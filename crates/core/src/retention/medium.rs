@@ -249,7 +249,10 @@ impl PhysicalMedium {
     }
 }
 
-fn optional_text(field: &'static str, input: Option<&str>) -> Result<Option<ShortText>, DomainError> {
+fn optional_text(
+    field: &'static str,
+    input: Option<&str>,
+) -> Result<Option<ShortText>, DomainError> {
     input
         .filter(|text| !text.trim().is_empty())
         .map(|text| ShortText::parse(field, text))

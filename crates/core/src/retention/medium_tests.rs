@@ -92,7 +92,11 @@ fn d9_a_method_that_does_not_fit_the_kind_is_refused_naming_the_ones_that_do() {
         let error = medium(kind, &[])
             .destroy(destruction(method), &[], &[], later())
             .unwrap_err();
-        assert_eq!(error.code(), "physical_media.method_unfit", "{kind:?} {method:?}");
+        assert_eq!(
+            error.code(),
+            "physical_media.method_unfit",
+            "{kind:?} {method:?}"
+        );
         assert_eq!(error.requirement(), Some(crate::Requirement::D9));
         assert_eq!(error.field(), Some("method"));
     }
@@ -110,10 +114,7 @@ fn d9_every_kind_has_a_method_and_other_takes_any() {
     for kind in MediumKind::ALL {
         assert!(!kind.fitting_methods().is_empty(), "{kind:?}");
     }
-    assert_eq!(
-        MediumKind::Other.fitting_methods(),
-        DestructionMethod::ALL
-    );
+    assert_eq!(MediumKind::Other.fitting_methods(), DestructionMethod::ALL);
 }
 
 #[test]
@@ -217,7 +218,11 @@ fn d7_a_usb_stick_holding_a_held_recording_cannot_be_destroyed() {
 fn d7_a_hold_on_a_person_or_a_source_reaches_the_medium_even_without_a_scope() {
     let stick = medium(MediumKind::UsbStick, &[recording(1), recording(3)]);
     let by_person = [hold(1, MatterKind::Litigation, &[], &[person(1)])];
-    assert!(stick.may_destroy(&[scope_of(1, &[person(1)])], &by_person).is_err());
+    assert!(
+        stick
+            .may_destroy(&[scope_of(1, &[person(1)])], &by_person)
+            .is_err()
+    );
     let source = HoldScope {
         derived_from: vec![recording(50)],
         ..scope_of(1, &[])
@@ -243,7 +248,12 @@ fn d7_a_lifted_hold_no_longer_stops_the_destruction() {
     let stick = medium(MediumKind::UsbStick, &[recording(1)]);
     assert!(
         stick
-            .destroy(destruction(DestructionMethod::Wiped), &[scope_of(1, &[])], &[lifted], later())
+            .destroy(
+                destruction(DestructionMethod::Wiped),
+                &[scope_of(1, &[])],
+                &[lifted],
+                later()
+            )
             .is_ok()
     );
 }

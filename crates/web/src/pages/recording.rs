@@ -354,11 +354,17 @@ fn history_line(entry: &HistoryEntry) -> HistoryLine {
         "media.accessed" => "Played or downloaded".to_owned(),
         "physical_medium.registered" => format!(
             "Copied onto a physical medium, {}",
-            detail.get("label").and_then(|l| l.as_str()).unwrap_or("unlabelled")
+            detail
+                .get("label")
+                .and_then(|l| l.as_str())
+                .unwrap_or("unlabelled")
         ),
         "physical_medium.destroyed" => format!(
             "The physical medium {} was destroyed",
-            detail.get("label").and_then(|l| l.as_str()).unwrap_or("unlabelled")
+            detail
+                .get("label")
+                .and_then(|l| l.as_str())
+                .unwrap_or("unlabelled")
         ),
         "media.integrity_failed" => "Failed its integrity check".to_owned(),
         "recording.end_confirmed"

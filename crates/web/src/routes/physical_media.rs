@@ -4,9 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use custodian_app::retention::{MediumDestructionRequest, MediumRequest};
 use custodian_core::ids::{PhysicalMediumId, RecordingId, StaffId};
-use custodian_core::retention::{
-    DestructionMethod, MediumDestruction, MediumKind, PhysicalMedium,
-};
+use custodian_core::retention::{DestructionMethod, MediumDestruction, MediumKind, PhysicalMedium};
 use custodian_core::text::ShortText;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
