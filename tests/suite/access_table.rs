@@ -300,6 +300,15 @@ fn late_api_rows() -> Vec<Row> {
         row!(POST "/legal-holds/{id}/lift" "NNNYNNNNN", |i, w| api(Method::POST,
             &format!("/legal-holds/{}/lift", i.0.get("hold").map_or("00000000-0000-0000-0000-000000000000", String::as_str)), w,
             Some(json!({"reason": "Resolved"})))),
+        // Physical media (D9): records managers register and destroy; administrators register;
+        // whoever sees the schedule sees the list.
+        row!(GET "/physical-media" "NNNYYNNYN", |i, w| api(Method::GET, "/physical-media", w, None)),
+        row!(POST "/physical-media" "NNNYNNNYN", |i, w| api(Method::POST, "/physical-media", w, Some(json!({
+            "kind": "usb_stick", "label": "TABLE-USB-1", "location": "Safe", "recordings": [i.get("recording")]}))),
+            keeps "/id" as "medium"),
+        row!(POST "/physical-media/{id}/destruction" "NNNYNNNNN", |i, w| api(Method::POST,
+            &format!("/physical-media/{}/destruction", i.0.get("medium").map_or("00000000-0000-0000-0000-000000000000", String::as_str)), w,
+            Some(json!({"method": "wiped", "witness": "Table Witness"})))),
         row!(GET "/connections" "YYYYYYYYY", |i, w| api(Method::GET, "/connections", w, None)),
         row!(POST "/persons/{id}/emergency-access" "YYYNNNNNY", |i, w| api(Method::POST, &format!("/persons/{}/emergency-access", i.get("person")), w,
             Some(json!({"reason": "Called to an incident on the ward at night"})))),

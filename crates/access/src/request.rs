@@ -75,6 +75,10 @@ actions! {
     PlaceLegalHold = "place_legal_hold" on Organisation;
     /// Lift a legal hold, with a reason (D7).
     LiftLegalHold = "lift_legal_hold" on Organisation;
+    /// Register a physical medium holding recordings: a tape, a disc, a USB stick, a print (D9).
+    RegisterPhysicalMedia = "register_physical_media" on Organisation;
+    /// Record a physical medium's destruction (D9).
+    DestroyPhysicalMedia = "destroy_physical_media" on Organisation;
     /// See a person's record: details, consents, sessions, recordings, history.
     ViewPerson = "view_person" on Person;
     /// Change a person's record: capacity, representatives.

@@ -425,22 +425,27 @@ fn d7_records_managers_run_retention_and_alone_lift_holds() {
         Action::ViewLegalHolds,
         Action::PlaceLegalHold,
         Action::LiftLegalHold,
+        Action::RegisterPhysicalMedia,
+        Action::DestroyPhysicalMedia,
     ];
     // Who may do each, in the order above: records manager, IG lead, administrator.
     let expected = [
-        (Role::RecordsManager, [true, true, true, true, true, true]),
+        (
+            Role::RecordsManager,
+            [true, true, true, true, true, true, true, true],
+        ),
         (
             Role::InformationGovernanceLead,
-            [true, false, false, true, true, false],
+            [true, false, false, true, true, false, false, false],
         ),
         (
             Role::Administrator,
-            [true, true, false, false, false, false],
+            [true, true, false, false, false, false, true, false],
         ),
-        (Role::Practitioner, [false; 6]),
-        (Role::TeamManager, [false; 6]),
-        (Role::Communications, [false; 6]),
-        (Role::Auditor, [false; 6]),
+        (Role::Practitioner, [false; 8]),
+        (Role::TeamManager, [false; 8]),
+        (Role::Communications, [false; 8]),
+        (Role::Auditor, [false; 8]),
     ];
     for (role, answers) in expected {
         for (action, answer) in retention.iter().zip(answers) {

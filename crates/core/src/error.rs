@@ -198,6 +198,39 @@ pub enum DomainError {
     UnderLegalHold(Held),
 
     #[error(
+        "a medium of kind `other` needs a description saying what it is (for example `SD card`)"
+    )]
+    MediumWithoutDescription,
+
+    #[error(
+        "the medium `{label}` was already recorded as {method} on {at}; a medium is destroyed once"
+    )]
+    MediumAlreadyDestroyed {
+        label: String,
+        method: &'static str,
+        at: Shown,
+    },
+
+    #[error(
+        "a {kind} cannot be {method}: what cannot be erased must be physically destroyed (policy 001 §6.3); use one of: {fitting}"
+    )]
+    MethodUnfitForMedium {
+        kind: &'static str,
+        method: &'static str,
+        fitting: String,
+    },
+
+    #[error(
+        "the witness must be someone other than the person who destroyed the medium; name who saw it done, or leave the witness out"
+    )]
+    WitnessIsDestroyer,
+
+    #[error(
+        "the medium `{label}` holds recordings under legal hold ({}) and cannot be destroyed; keep it until each hold is lifted", held.matters()
+    )]
+    MediumUnderLegalHold { label: String, held: Held },
+
+    #[error(
         "the clock reads {now}, earlier than the last sweep at {last_sweep}; nothing was done: correct the server's clock, then sweep again"
     )]
     ClockWentBackwards { last_sweep: Shown, now: Shown },
@@ -267,6 +300,11 @@ impl DomainError {
             Self::HoldAlreadyLifted { .. } => "hold.already_lifted",
             Self::HoldLiftedBeforePlaced { .. } => "hold.lifted_before_placed",
             Self::UnderLegalHold(held) => held.code(),
+            Self::MediumWithoutDescription => "physical_media.description_missing",
+            Self::MediumAlreadyDestroyed { .. } => "physical_media.already_destroyed",
+            Self::MethodUnfitForMedium { .. } => "physical_media.method_unfit",
+            Self::WitnessIsDestroyer => "physical_media.witness_is_destroyer",
+            Self::MediumUnderLegalHold { .. } => "physical_media.under_legal_hold",
             Self::ClockWentBackwards { .. } => "retention.clock_went_backwards",
             Self::NotYetDue { .. } => "disposal.not_yet_due",
             Self::DisposalWaiting { .. } => "disposal.waiting_for_trigger",
@@ -314,7 +352,12 @@ impl DomainError {
             | Self::HoldCoversNothing
             | Self::HoldAlreadyLifted { .. }
             | Self::HoldLiftedBeforePlaced { .. }
-            | Self::UnderLegalHold(_) => Some(Requirement::D7),
+            | Self::UnderLegalHold(_)
+            | Self::MediumUnderLegalHold { .. } => Some(Requirement::D7),
+            Self::MediumWithoutDescription
+            | Self::MediumAlreadyDestroyed { .. }
+            | Self::MethodUnfitForMedium { .. }
+            | Self::WitnessIsDestroyer => Some(Requirement::D9),
             _ => None,
         }
     }
@@ -369,6 +412,10 @@ impl DomainError {
                 Some("lifted_at")
             }
             Self::ExtensionNotLater { .. } => Some("until"),
+            Self::MediumWithoutDescription => Some("description"),
+            Self::MethodUnfitForMedium { .. } => Some("method"),
+            Self::WitnessIsDestroyer => Some("witness"),
+            Self::MediumAlreadyDestroyed { .. } | Self::MediumUnderLegalHold { .. } => None,
             Self::UnderLegalHold(_)
             | Self::ClockWentBackwards { .. }
             | Self::NotYetDue { .. }

@@ -107,6 +107,10 @@ identifier!(
     LegalHoldId
 );
 identifier!(
+    /// A physical medium holding recordings: a tape, a disc, a USB stick, a print (D9).
+    PhysicalMediumId
+);
+identifier!(
     /// An event in the audit trail.
     AuditEventId
 );

@@ -11,6 +11,7 @@ mod holds;
 mod location;
 mod media;
 mod persons;
+mod physical_media;
 mod recordings;
 mod retention;
 mod rows;

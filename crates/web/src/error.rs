@@ -253,6 +253,7 @@ impl From<AppError> for ApiError {
 fn conflict_requirement(code: &str) -> Option<&'static str> {
     match code {
         "recording.under_legal_hold" | "hold.already_lifted" => Some("D7"),
+        "physical_media.already_destroyed" => Some("D9"),
         "disposal.not_approved" | "disposal.already_carried_out" | "disposal.not_a_destruction" => {
             Some("D2")
         }

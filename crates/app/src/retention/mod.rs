@@ -1,9 +1,10 @@
 //! Retention and disposal (D2–D10) around `custodian_core::retention`: the facts gathered from
 //! the register, each recording's disposal state stored and kept current, legal holds, the
-//! disposal queue and its reviews, the schedule's periods, and the sweeper.
+//! disposal queue and its reviews, the schedule's periods, the sweeper, and physical media.
 
 mod disposals;
 mod holds;
+mod physical_media;
 mod schedule;
 mod sweep;
 mod triggers;
@@ -29,6 +30,7 @@ use crate::{AppError, AppResult};
 
 pub use disposals::{DisposalQueue, QueuedDisposal, ReviewRequest, ReviewedDisposal};
 pub use holds::HoldRequest;
+pub use physical_media::{MediumDestructionRequest, MediumRequest};
 pub use schedule::{ScheduleRule, ScheduleView};
 pub(crate) use sweep::Notices;
 pub use sweep::SweepReport;

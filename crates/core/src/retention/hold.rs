@@ -215,19 +215,23 @@ impl Held {
     pub const fn requirement(&self) -> Requirement {
         Requirement::D7
     }
+
+    /// The holds' matters in words: `complaint `C-1`, litigation `Q-7``.
+    pub fn matters(&self) -> String {
+        self.holds
+            .iter()
+            .map(|h| format!("{} `{}`", h.kind.label(), h.reference))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 impl fmt::Display for Held {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let holds: Vec<String> = self
-            .holds
-            .iter()
-            .map(|h| format!("{} `{}`", h.kind.label(), h.reference))
-            .collect();
         write!(
             f,
             "the recording is under legal hold and cannot be destroyed ({}); each hold must be lifted first",
-            holds.join(", ")
+            self.matters()
         )
     }
 }

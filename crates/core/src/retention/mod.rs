@@ -3,6 +3,7 @@
 mod defaults;
 mod facts;
 mod hold;
+mod medium;
 mod period;
 mod queue;
 mod review;
@@ -15,6 +16,9 @@ pub use facts::{Extension, RecordingFacts, WithdrawalFact};
 pub use hold::{
     Held, HoldForm, HoldLifted, HoldRef, HoldScope, LegalHold, Matter, MatterKind, may_destroy,
 };
+pub use medium::{
+    DestructionForm, DestructionMethod, MediumDestruction, MediumForm, MediumKind, PhysicalMedium,
+};
 pub use period::{PeriodSpec, RetentionPeriod};
 pub use queue::{QueueBucket, QueueEntry, Sweep, SweepItem, check_sweep_clock, sweep};
 pub use review::{Approval, DisposalWarrant, ReviewDecision, ReviewOutcome, review};
@@ -26,6 +30,8 @@ pub use state::{
 };
 pub use trigger::{Trigger, age_on, childhood_birthday};
 
+#[cfg(test)]
+mod medium_tests;
 #[cfg(test)]
 mod properties;
 #[cfg(test)]

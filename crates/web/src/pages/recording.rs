@@ -12,6 +12,7 @@ use custodian_core::decision::Outcome;
 use custodian_core::ids::RecordingId;
 use custodian_core::purpose::Purpose;
 use custodian_core::recording::{Recording, RecordingKind};
+use custodian_core::retention::PhysicalMedium;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
@@ -72,6 +73,8 @@ struct RecordingPage {
     derivatives: Vec<(String, String)>,
     media: Option<MediaFacts>,
     disposal: Option<DisposalFacts>,
+    /// The physical media it is on, each in a sentence (D9).
+    physical_media: Vec<String>,
     history: Vec<HistoryLine>,
     /// Whether anyone has confirmed the capture device's copy is gone (R8), and that device.
     device_copy_deleted: bool,
@@ -129,6 +132,10 @@ pub async fn show(
     };
     let checks = match custodian.media_checks(&staff.0, id).await {
         Ok(checks) => checks,
+        Err(error) => return error_page(error, Some(staff.who())),
+    };
+    let physical_media = match custodian.physical_media_of(&staff.0, id).await {
+        Ok(media) => media.iter().map(medium_words).collect(),
         Err(error) => return error_page(error, Some(staff.who())),
     };
     let subjects = match custodian.subjects_shown(&staff.0, &record.recording).await {
@@ -191,6 +198,7 @@ pub async fn show(
                 .map(|h| format!("{} {}", super::sentence(h.kind.label()), h.reference))
                 .collect(),
         }),
+        physical_media,
         history: history.iter().map(history_line).collect(),
         device: recording.device.to_string(),
         device_copy_deleted: checks.device_copy_deleted,
@@ -305,6 +313,30 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
+/// A physical medium in a sentence: what and where it is, or how it ended.
+fn medium_words(medium: &PhysicalMedium) -> String {
+    let what = format!(
+        "{} labelled {}",
+        super::sentence(medium.kind.label()),
+        medium.label
+    );
+    match &medium.destruction {
+        None => format!("{what}, kept in {}", medium.location),
+        Some(done) => {
+            let witness = done
+                .witness
+                .as_ref()
+                .map_or_else(String::new, |w| format!(", witnessed by {w}"));
+            format!(
+                "{what}: {} on {} by {}{witness}",
+                done.method.label(),
+                london_time(done.at),
+                done.carried_out_by
+            )
+        }
+    }
+}
+
 /// An audit event in plain words.
 fn history_line(entry: &HistoryEntry) -> HistoryLine {
     let event = &entry.event;
@@ -320,6 +352,20 @@ fn history_line(entry: &HistoryEntry) -> HistoryLine {
         "recording.derived" => "A derived copy was made".to_owned(),
         "recording.destroyed" => "Destroyed".to_owned(),
         "media.accessed" => "Played or downloaded".to_owned(),
+        "physical_medium.registered" => format!(
+            "Copied onto a physical medium, {}",
+            detail
+                .get("label")
+                .and_then(|l| l.as_str())
+                .unwrap_or("unlabelled")
+        ),
+        "physical_medium.destroyed" => format!(
+            "The physical medium {} was destroyed",
+            detail
+                .get("label")
+                .and_then(|l| l.as_str())
+                .unwrap_or("unlabelled")
+        ),
         "media.integrity_failed" => "Failed its integrity check".to_owned(),
         "recording.end_confirmed"
             if detail.get("happy") == Some(&serde_json::Value::Bool(true)) =>

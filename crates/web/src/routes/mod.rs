@@ -7,6 +7,7 @@ pub mod consents;
 pub mod health;
 pub mod media;
 pub mod persons;
+pub mod physical_media;
 pub mod recordings;
 pub mod retention;
 pub mod sessions;
