@@ -96,6 +96,7 @@ mod register;
 mod retention;
 mod retention_disposal;
 mod retention_holds;
+mod retention_pages;
 mod schema;
 mod session_pages;
 mod sso;

@@ -17,6 +17,7 @@ mod rows;
 mod sessions;
 mod sso;
 mod staff;
+mod tasks;
 mod totp;
 
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub use retention::{
 };
 pub use sso::PendingSsoLogin;
 pub use staff::{ApiToken, StaffAccount};
+pub use tasks::DisposalTaskRecord;
 
 /// The result of a register operation.
 pub type StoreResult<T> = Result<T, StoreError>;

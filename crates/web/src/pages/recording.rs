@@ -72,6 +72,8 @@ struct RecordingPage {
     derivatives: Vec<(String, String)>,
     media: Option<MediaFacts>,
     disposal: Option<DisposalFacts>,
+    /// Whether the viewer may place a legal hold on it (D7), from this page.
+    may_place_hold: bool,
     history: Vec<HistoryLine>,
     /// Whether anyone has confirmed the capture device's copy is gone (R8), and that device.
     device_copy_deleted: bool,
@@ -144,6 +146,13 @@ pub async fn show(
             .collect(),
         Err(error) => return error_page(error, Some(staff.who())),
     };
+    let may_place_hold = match custodian
+        .offers_to_organisation(&staff.0, custodian_access::Action::PlaceLegalHold)
+        .await
+    {
+        Ok(may) => may,
+        Err(error) => return error_page(error, Some(staff.who())),
+    };
     let recording = &record.recording;
     let page = RecordingPage {
         title: format!(
@@ -191,6 +200,7 @@ pub async fn show(
                 .map(|h| format!("{} {}", super::sentence(h.kind.label()), h.reference))
                 .collect(),
         }),
+        may_place_hold,
         history: history.iter().map(history_line).collect(),
         device: recording.device.to_string(),
         device_copy_deleted: checks.device_copy_deleted,
