@@ -83,6 +83,7 @@ mod browser;
 mod browser_access;
 mod browser_journey;
 mod browser_keyboard;
+mod browser_retention;
 mod browser_sso;
 mod browser_totp;
 mod cli;

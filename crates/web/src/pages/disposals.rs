@@ -14,7 +14,7 @@ use custodian_core::retention::{DisposalAction, HoldRef};
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render};
+use super::{FieldError, error_page, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
 use crate::pages::checked::{Checked, NoFields};
@@ -32,16 +32,16 @@ pub struct Shown {
 
 /// One recording in the queue, in words.
 pub struct QueueLine {
-    id: String,
-    recording: String,
-    due: String,
-    action: String,
+    pub(super) id: String,
+    pub(super) recording: String,
+    pub(super) due: String,
+    pub(super) action: String,
     /// Whether an approval of it is carried out here, by destroying it.
-    destroys: bool,
-    rule: String,
-    reason: String,
-    holds: Vec<String>,
-    approved: bool,
+    pub(super) destroys: bool,
+    pub(super) rule: String,
+    pub(super) reason: String,
+    pub(super) holds: Vec<String>,
+    pub(super) approved: bool,
 }
 
 /// One open task, in words.

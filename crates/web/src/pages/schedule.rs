@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::disposals::action_words;
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render};
+use super::{FieldError, error_page, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
 use crate::pages::checked::Checked;
