@@ -40,7 +40,9 @@ async fn d9_a_records_manager_works_through_the_queue_holds_and_schedule_in_a_br
     browser
         .click(&format!("a[href='/disposals/{due}/review']"))
         .await;
-    browser.wait_for_path(&format!("/disposals/{due}/review")).await;
+    browser
+        .wait_for_path(&format!("/disposals/{due}/review"))
+        .await;
     check_page(&browser).await;
     browser.click("#outcome-extend").await;
     browser.fill("#until", "2099-06-30").await;
@@ -53,7 +55,9 @@ async fn d9_a_records_manager_works_through_the_queue_holds_and_schedule_in_a_br
     sent_to(&browser, "/disposals?done=approved").await;
     check_page(&browser).await;
     browser
-        .click(&format!("form[action='/disposals/{due}/destruction'] button"))
+        .click(&format!(
+            "form[action='/disposals/{due}/destruction'] button"
+        ))
         .await;
     sent_to(&browser, "/disposals?done=destroyed").await;
     assert!(browser.text("#done").await.contains("destroyed"));
@@ -78,13 +82,20 @@ async fn d9_a_records_manager_works_through_the_queue_holds_and_schedule_in_a_br
     browser.fill("#reference", "CMP-2026-0099").await;
     browser.click("#place-hold").await;
     sent_to(&browser, "/legal-holds?done=placed").await;
-    assert!(browser.text("#standing + .hold").await.contains("CMP-2026-0099"));
+    assert!(
+        browser
+            .text("#standing + .hold")
+            .await
+            .contains("CMP-2026-0099")
+    );
     check_page(&browser).await;
     browser.click(".lift-hold").await;
     let summary = browser.text(".error-summary").await;
     assert!(summary.contains("Give the reason"), "{summary}");
     check_page(&browser).await;
-    browser.fill("#lift_reason", "Complaint resolved locally").await;
+    browser
+        .fill("#lift_reason", "Complaint resolved locally")
+        .await;
     browser.click(".lift-hold").await;
     sent_to(&browser, "/legal-holds?done=lifted").await;
     assert!(
@@ -115,6 +126,4 @@ async fn d9_a_records_manager_works_through_the_queue_holds_and_schedule_in_a_br
     browser.close().await;
 }
 
-app_on_both_backends!(
-    d9_a_records_manager_works_through_the_queue_holds_and_schedule_in_a_browser,
-);
+app_on_both_backends!(d9_a_records_manager_works_through_the_queue_holds_and_schedule_in_a_browser,);

@@ -63,8 +63,13 @@ async fn d2_a_records_manager_extends_a_due_recording_from_the_queue_page(app: T
     let (_, id) = transcribed_video(&app, 31).await;
     let (status, html) = get(&app, &cookie, "/disposals").await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    let row = &html[html.find(&format!("id=\"recording-{id}\"")).expect("the due recording")..];
-    assert!(row.contains("d5-transcript") && row.contains("Destroy"), "{row}");
+    let row = &html[html
+        .find(&format!("id=\"recording-{id}\""))
+        .expect("the due recording")..];
+    assert!(
+        row.contains("d5-transcript") && row.contains("Destroy"),
+        "{row}"
+    );
     assert!(
         row.contains(&format!("href=\"/disposals/{id}/review\"")),
         "{row}"
@@ -86,7 +91,11 @@ async fn d2_a_records_manager_extends_a_due_recording_from_the_queue_page(app: T
         &app,
         &cookie,
         &review,
-        &[("outcome", "extend"), ("until", "2099-06-30"), ("reason", "  ")],
+        &[
+            ("outcome", "extend"),
+            ("until", "2099-06-30"),
+            ("reason", "  "),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -94,24 +103,38 @@ async fn d2_a_records_manager_extends_a_due_recording_from_the_queue_page(app: T
         html.contains("href=\"#reason\"") && html.contains("Give the reason"),
         "{html}"
     );
-    assert!(html.contains("value=\"2099-06-30\""), "the date stays: {html}");
+    assert!(
+        html.contains("value=\"2099-06-30\""),
+        "the date stays: {html}"
+    );
     let (status, _, html) = post(
         &app,
         &cookie,
         &review,
-        &[("outcome", "extend"), ("until", "30/06/2099"), ("reason", "Needed for a clinical audit")],
+        &[
+            ("outcome", "extend"),
+            ("until", "30/06/2099"),
+            ("reason", "Needed for a clinical audit"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("href=\"#until\""), "{html}");
-    assert!(html.contains("Needed for a clinical audit"), "the reason stays: {html}");
+    assert!(
+        html.contains("Needed for a clinical audit"),
+        "the reason stays: {html}"
+    );
 
     // An earlier date is refused with the core's words, beside the date.
     let (status, _, html) = post(
         &app,
         &cookie,
         &review,
-        &[("outcome", "extend"), ("until", "2001-01-01"), ("reason", "Needed for a clinical audit")],
+        &[
+            ("outcome", "extend"),
+            ("until", "2001-01-01"),
+            ("reason", "Needed for a clinical audit"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
@@ -122,17 +145,42 @@ async fn d2_a_records_manager_extends_a_due_recording_from_the_queue_page(app: T
         &app,
         &cookie,
         &review,
-        &[("outcome", "extend"), ("until", "2099-06-30"), ("reason", "Needed for a clinical audit")],
+        &[
+            ("outcome", "extend"),
+            ("until", "2099-06-30"),
+            ("reason", "Needed for a clinical audit"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, "/disposals?done=extended");
-    let recording = as_member(&app, &token, Method::GET, &format!("/api/v1/recordings/{id}"), None).await;
-    assert_eq!(recording.body["disposal"]["due_on"], "2099-06-30", "{}", recording.body);
-    let history = as_member(&app, &token, Method::GET, &format!("/api/v1/recordings/{id}/audit"), None).await;
+    let recording = as_member(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/api/v1/recordings/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        recording.body["disposal"]["due_on"], "2099-06-30",
+        "{}",
+        recording.body
+    );
+    let history = as_member(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/api/v1/recordings/{id}/audit"),
+        None,
+    )
+    .await;
     assert!(actions(&history).contains(&"disposal.extended".to_owned()));
     let (_, html) = get(&app, &cookie, "/disposals").await;
-    assert!(!html.contains(&format!("id=\"recording-{id}\"")), "no longer due: {html}");
+    assert!(
+        !html.contains(&format!("id=\"recording-{id}\"")),
+        "no longer due: {html}"
+    );
 }
 
 async fn d9_a_records_manager_approves_then_destroys_from_the_queue_page_but_not_a_held_one(
@@ -160,8 +208,15 @@ async fn d9_a_records_manager_approves_then_destroys_from_the_queue_page_but_not
     );
 
     // A hold placed after the approval still stops the destruction (D7), named on the queue.
-    let placed = as_member(&app, &token, Method::POST, "/api/v1/legal-holds", Some(json!({
-        "matter": {"kind": "litigation", "reference": "CLAIM-2026-0007"}, "recordings": [held]}))).await;
+    let placed = as_member(
+        &app,
+        &token,
+        Method::POST,
+        "/api/v1/legal-holds",
+        Some(json!({
+        "matter": {"kind": "litigation", "reference": "CLAIM-2026-0007"}, "recordings": [held]})),
+    )
+    .await;
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
     let (_, html) = get(&app, &cookie, "/disposals").await;
     let row = &html[html.find(&format!("id=\"recording-{held}\"")).unwrap()..];
@@ -170,7 +225,13 @@ async fn d9_a_records_manager_approves_then_destroys_from_the_queue_page_but_not
         !html.contains(&format!("action=\"/disposals/{held}/destruction\"")),
         "no destruction is offered for a held recording: {html}"
     );
-    let (status, _, html) = post(&app, &cookie, &format!("/disposals/{held}/destruction"), &[]).await;
+    let (status, _, html) = post(
+        &app,
+        &cookie,
+        &format!("/disposals/{held}/destruction"),
+        &[],
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{html}");
     let summary = &html[html.find("error-summary").expect("an error summary")..];
     assert!(
@@ -180,12 +241,20 @@ async fn d9_a_records_manager_approves_then_destroys_from_the_queue_page_but_not
     let media = app.get(&format!("/api/v1/recordings/{held}/media")).await;
     assert_eq!(media.status, StatusCode::OK, "the held recording is kept");
 
-    let (status, location, _) = post(&app, &cookie, &format!("/disposals/{id}/destruction"), &[]).await;
+    let (status, location, _) =
+        post(&app, &cookie, &format!("/disposals/{id}/destruction"), &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, "/disposals?done=destroyed");
     let media = app.get(&format!("/api/v1/recordings/{id}/media")).await;
     assert_eq!(media.status, StatusCode::GONE);
-    let certificate = as_member(&app, &token, Method::GET, &format!("/api/v1/recordings/{id}/destruction"), None).await;
+    let certificate = as_member(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/api/v1/recordings/{id}/destruction"),
+        None,
+    )
+    .await;
     assert_eq!(certificate.status, StatusCode::OK, "{}", certificate.body);
 
     // Destroying it again from an old page says it is gone.
@@ -228,11 +297,33 @@ async fn c8_a_records_manager_marks_a_withdrawal_task_done_once(app: TestApp) {
     let open = as_member(&app, &token, Method::GET, "/api/v1/disposal-tasks", None).await;
     assert_eq!(open.status, StatusCode::OK, "{}", open.body);
     assert!(!open.body.to_string().contains(&id), "{}", open.body);
-    let unknown = as_member(&app, &token, Method::POST, &format!("/api/v1/disposals/{id}/tasks/shred/done"), None).await;
-    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.body);
-    let history = as_member(&app, &token, Method::GET, &format!("/api/v1/recordings/{id}/audit"), None).await;
+    let unknown = as_member(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/api/v1/disposals/{id}/tasks/shred/done"),
+        None,
+    )
+    .await;
     assert_eq!(
-        actions(&history).iter().filter(|a| *a == "disposal.task_done").count(),
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown.body
+    );
+    let history = as_member(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/api/v1/recordings/{id}/audit"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        actions(&history)
+            .iter()
+            .filter(|a| *a == "disposal.task_done")
+            .count(),
         1
     );
 
@@ -260,50 +351,110 @@ async fn d7_holds_are_placed_and_lifted_on_the_legal_holds_page(app: TestApp) {
     let (status, _, html) = post(&app, &cookie, "/legal-holds", &[("reference", "CMP-1")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("href=\"#kind\""), "{html}");
-    let (status, _, html) = post(&app, &cookie, "/legal-holds", &[("kind", "complaint"), ("recordings", &id)]).await;
+    let (status, _, html) = post(
+        &app,
+        &cookie,
+        "/legal-holds",
+        &[("kind", "complaint"), ("recordings", &id)],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("href=\"#reference\""), "{html}");
-    let (status, _, html) = post(&app, &cookie, "/legal-holds", &[("kind", "complaint"), ("reference", "CMP-1")]).await;
+    let (status, _, html) = post(
+        &app,
+        &cookie,
+        "/legal-holds",
+        &[("kind", "complaint"), ("reference", "CMP-1")],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("href=\"#recordings\""), "{html}");
-    let (status, _, html) = post(&app, &cookie, "/legal-holds",
-        &[("kind", "complaint"), ("reference", "CMP-1"), ("persons", "not-an-id")]).await;
+    let (status, _, html) = post(
+        &app,
+        &cookie,
+        "/legal-holds",
+        &[
+            ("kind", "complaint"),
+            ("reference", "CMP-1"),
+            ("persons", "not-an-id"),
+        ],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("href=\"#persons\"") && html.contains("not-an-id"), "{html}");
+    assert!(
+        html.contains("href=\"#persons\"") && html.contains("not-an-id"),
+        "{html}"
+    );
 
-    let (status, location, html) = post(&app, &cookie, "/legal-holds",
-        &[("kind", "complaint"), ("reference", "CMP-2026-0042"), ("recordings", &id), ("persons", &person)]).await;
+    let (status, location, html) = post(
+        &app,
+        &cookie,
+        "/legal-holds",
+        &[
+            ("kind", "complaint"),
+            ("reference", "CMP-2026-0042"),
+            ("recordings", &id),
+            ("persons", &person),
+        ],
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
     assert_eq!(location, "/legal-holds?done=placed");
     let (_, html) = get(&app, &cookie, &location).await;
     assert!(html.contains("Complaint CMP-2026-0042"), "{html}");
-    assert!(html.contains("Tam Testperson"), "the person is named: {html}");
+    assert!(
+        html.contains("Tam Testperson"),
+        "the person is named: {html}"
+    );
     let holds = as_member(&app, &token, Method::GET, "/api/v1/legal-holds", None).await;
     let hold = holds.body[0]["id"].as_str().unwrap().to_owned();
     let (_, html) = get(&app, &cookie, "/disposals").await;
     let held = &html[html.find("id=\"held\"").unwrap()..];
-    assert!(held.contains(&id) && held.contains("CMP-2026-0042"), "{held}");
+    assert!(
+        held.contains(&id) && held.contains("CMP-2026-0042"),
+        "{held}"
+    );
 
     // Lifting needs a reason, and the records manager.
     let lift = format!("/legal-holds/{hold}/lift");
     let (status, _, html) = post(&app, &cookie, &lift, &[("reason", " ")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("href=\"#lift_reason\"") && html.contains("id=\"lift_reason\""), "{html}");
+    assert!(
+        html.contains("href=\"#lift_reason\"") && html.contains("id=\"lift_reason\""),
+        "{html}"
+    );
     app.ig_lead().await;
-    let ig_cookie = app.cookie_for(custodian_testkit::IG_LEAD, custodian_testkit::IG_LEAD_PASSWORD).await;
+    let ig_cookie = app
+        .cookie_for(
+            custodian_testkit::IG_LEAD,
+            custodian_testkit::IG_LEAD_PASSWORD,
+        )
+        .await;
     let (status, html) = get(&app, &ig_cookie, "/legal-holds").await;
     assert_eq!(status, StatusCode::OK, "the IG lead sees holds");
-    assert!(!html.contains("Lift this hold"), "but is not offered lifting: {html}");
+    assert!(
+        !html.contains("Lift this hold"),
+        "but is not offered lifting: {html}"
+    );
     let (status, _, html) = post(&app, &ig_cookie, &lift, &[("reason", "Complaint closed")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
     assert!(html.contains("D4.records-manager-retention"), "{html}");
 
-    let (status, location, _) = post(&app, &cookie, &lift, &[("reason", "Complaint closed without a claim")]).await;
+    let (status, location, _) = post(
+        &app,
+        &cookie,
+        &lift,
+        &[("reason", "Complaint closed without a claim")],
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, "/legal-holds?done=lifted");
     let (_, html) = get(&app, &cookie, &location).await;
     let lifted = &html[html.find("id=\"lifted\"").unwrap()..];
-    assert!(lifted.contains("Complaint closed without a claim"), "{lifted}");
+    assert!(
+        lifted.contains("Complaint closed without a claim"),
+        "{lifted}"
+    );
 }
 
 async fn d4_the_schedule_page_changes_a_period_and_refuses_bad_ones_naming_the_rule(app: TestApp) {
@@ -311,7 +462,10 @@ async fn d4_the_schedule_page_changes_a_period_and_refuses_bad_ones_naming_the_r
     let (status, html) = get(&app, &cookie, "/retention/schedule").await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("id=\"rule-d2-yearly-review\""), "{html}");
-    assert!(html.contains("href=\"/retention/schedule/d2-yearly-review\""), "{html}");
+    assert!(
+        html.contains("href=\"/retention/schedule/d2-yearly-review\""),
+        "{html}"
+    );
 
     let page = "/retention/schedule/d2-yearly-review";
     let (status, html) = get(&app, &cookie, page).await;
@@ -326,12 +480,25 @@ async fn d4_the_schedule_page_changes_a_period_and_refuses_bad_ones_naming_the_r
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
         let summary = &html[html.find("error-summary").expect("an error summary")..];
         assert!(summary.contains(expected), "{fields:?}: {summary}");
-        assert!(html.contains(&format!("value=\"{}\"", fields[0].1)), "kept as typed");
+        assert!(
+            html.contains(&format!("value=\"{}\"", fields[0].1)),
+            "kept as typed"
+        );
     }
     let (status, location, _) = post(&app, &cookie, page, &[("years", "2")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location, "/retention/schedule?done=changed#rule-d2-yearly-review");
-    let schedule = as_member(&app, &token, Method::GET, "/api/v1/retention/schedule", None).await;
+    assert_eq!(
+        location,
+        "/retention/schedule?done=changed#rule-d2-yearly-review"
+    );
+    let schedule = as_member(
+        &app,
+        &token,
+        Method::GET,
+        "/api/v1/retention/schedule",
+        None,
+    )
+    .await;
     let rule = schedule.body["rules"]
         .as_array()
         .unwrap()
@@ -359,7 +526,11 @@ async fn d4_only_those_whose_role_allows_see_the_retention_links(app: TestApp) {
     let (manager, _) = records_manager(&app).await;
     let practitioner = app.cookie_for(CLINICIAN, CLINICIAN_PASSWORD).await;
     let admin = app.cookie_for("admin", ADMIN_PASSWORD).await;
-    let links = ["id=\"disposals-link\"", "id=\"legal-holds-link\"", "id=\"schedule-link\""];
+    let links = [
+        "id=\"disposals-link\"",
+        "id=\"legal-holds-link\"",
+        "id=\"schedule-link\"",
+    ];
     for (cookie, expected) in [
         (&manager, [true, true, true]),
         (&admin, [false, false, true]),

@@ -73,10 +73,7 @@ pub async fn submit(
                 Some("reason") => "reason",
                 _ => "outcome",
             };
-            let errors = vec![FieldError::new(
-                field,
-                super::sentence(&error.to_string()),
-            )];
+            let errors = vec![FieldError::new(field, super::sentence(&error.to_string()))];
             page(&state, &staff, id, form, errors).await
         }
         Err(error) => error_page(error, Some(staff.who())),
@@ -116,7 +113,10 @@ fn request(form: &ReviewForm) -> Result<ReviewRequest, Vec<FieldError>> {
                 match Note::parse("reason", &form.reason) {
                     Ok(reason) => Some(reason),
                     Err(error) => {
-                        errors.push(FieldError::new("reason", super::sentence(&error.to_string())));
+                        errors.push(FieldError::new(
+                            "reason",
+                            super::sentence(&error.to_string()),
+                        ));
                         None
                     }
                 }
@@ -160,4 +160,3 @@ async fn page(
     };
     render(status, &page)
 }
-

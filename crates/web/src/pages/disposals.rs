@@ -92,7 +92,11 @@ fn lines(entries: &[QueuedDisposal]) -> (Vec<QueueLine>, usize) {
 form_errors!(QueuePage);
 
 /// The queue, for the window chosen (30 days unless 60 or 90 is asked for).
-pub async fn show(State(state): State<AppState>, staff: SignedIn, Query(shown): Query<Shown>) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Query(shown): Query<Shown>,
+) -> Response {
     let within = shown
         .within
         .parse::<u32>()
@@ -100,9 +104,13 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn, Query(shown): 
         .filter(|days| WINDOWS.contains(days))
         .unwrap_or(WINDOWS[0]);
     let done = match shown.done.as_str() {
-        "approved" => Some("Its disposal is approved. Once approved, a destruction is carried out from this page; other actions are done by hand."),
+        "approved" => Some(
+            "Its disposal is approved. Once approved, a destruction is carried out from this page; other actions are done by hand.",
+        ),
         "extended" => Some("It is kept until the new date, with your reason in its history."),
-        "destroyed" => Some("The recording is destroyed. The register keeps a record of what it was, and its signed certificate of destruction."),
+        "destroyed" => Some(
+            "The recording is destroyed. The register keeps a record of what it was, and its signed certificate of destruction.",
+        ),
         "task" => Some("The task is marked done, in the recording's history."),
         _ => None,
     };

@@ -82,8 +82,12 @@ pub async fn list(
     Query(form): Query<HoldForm>,
 ) -> Response {
     let done = match form.done.as_str() {
-        "placed" => Some("The hold is placed. Nothing it covers can be destroyed, by any path, until it is lifted."),
-        "lifted" => Some("The hold is lifted, with your reason in the history of what it covered. Disposal that waited on it goes ahead through the queue."),
+        "placed" => Some(
+            "The hold is placed. Nothing it covers can be destroyed, by any path, until it is lifted.",
+        ),
+        "lifted" => Some(
+            "The hold is lifted, with your reason in the history of what it covered. Disposal that waited on it goes ahead through the queue.",
+        ),
         _ => None,
     };
     page(&state, &staff, form, None, Vec::new(), done).await
@@ -98,7 +102,10 @@ pub async fn place(
     let kind = match MatterKind::parse(&form.kind) {
         Ok(kind) => Some(kind),
         Err(_) => {
-            errors.push(FieldError::new("kind", "Choose the kind of matter the hold is for"));
+            errors.push(FieldError::new(
+                "kind",
+                "Choose the kind of matter the hold is for",
+            ));
             None
         }
     };
@@ -126,7 +133,11 @@ pub async fn place(
             page(&state, &staff, form, None, errors, None).await
         }
         Err(AppError::NotFound { what, id }) => {
-            let field = if what == "person" { "persons" } else { "recordings" };
+            let field = if what == "person" {
+                "persons"
+            } else {
+                "recordings"
+            };
             let errors = vec![FieldError::new(
                 field,
                 format!("There is no {what} `{id}`: check the id on its page"),
@@ -143,9 +154,17 @@ pub async fn lift(
     Path(id): Path<LegalHoldId>,
     Checked(lifting): Checked<LiftForm>,
 ) -> Response {
-    let refused = |message: String| (vec![FieldError::new("lift_reason", message)], lifting.reason.clone());
+    let refused = |message: String| {
+        (
+            vec![FieldError::new("lift_reason", message)],
+            lifting.reason.clone(),
+        )
+    };
     let (errors, typed) = if lifting.reason.trim().is_empty() {
-        refused("Give the reason the hold no longer needs to stand, such as the claim being settled".to_owned())
+        refused(
+            "Give the reason the hold no longer needs to stand, such as the claim being settled"
+                .to_owned(),
+        )
     } else {
         match Note::parse("reason", &lifting.reason) {
             Err(error) => refused(super::sentence(&error.to_string())),
@@ -162,16 +181,27 @@ pub async fn lift(
 }
 
 /// Ids typed into a field, each checked; a wrong one is a problem with that field.
-fn ids<T: std::str::FromStr>(text: &str, field: &'static str, errors: &mut Vec<FieldError>) -> Vec<T> {
+fn ids<T: std::str::FromStr>(
+    text: &str,
+    field: &'static str,
+    errors: &mut Vec<FieldError>,
+) -> Vec<T> {
     text.split(|c: char| c == ',' || c.is_whitespace())
         .filter(|id| !id.is_empty())
         .filter_map(|id| match id.parse() {
             Ok(id) => Some(id),
             Err(_) => {
-                let what = if field == "persons" { "a person's" } else { "a recording's" };
+                let what = if field == "persons" {
+                    "a person's"
+                } else {
+                    "a recording's"
+                };
                 errors.push(FieldError::new(
                     field,
-                    format!("`{}` is not {what} id: copy it from their page", id.chars().take(60).collect::<String>()),
+                    format!(
+                        "`{}` is not {what} id: copy it from their page",
+                        id.chars().take(60).collect::<String>()
+                    ),
                 ));
                 None
             }
@@ -273,12 +303,16 @@ fn line(hold: &LegalHold, names: &BTreeMap<PersonId, PersonName>) -> HoldLine {
             .iter()
             .map(|person| match names.get(person) {
                 Some(name) => (Some(person.to_string()), name.full()),
-                None => (None, "A person whose record your role does not show".to_owned()),
+                None => (
+                    None,
+                    "A person whose record your role does not show".to_owned(),
+                ),
             })
             .collect(),
-        lifted: hold.lifted.as_ref().map(|lifted| {
-            format!("Lifted {}: {}", london_time(lifted.at), lifted.reason)
-        }),
+        lifted: hold
+            .lifted
+            .as_ref()
+            .map(|lifted| format!("Lifted {}: {}", london_time(lifted.at), lifted.reason)),
         refused: None,
     }
 }

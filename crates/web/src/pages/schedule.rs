@@ -69,7 +69,11 @@ struct RulePage {
 
 form_errors!(RulePage);
 
-pub async fn show(State(state): State<AppState>, staff: SignedIn, Query(done): Query<Done>) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Query(done): Query<Done>,
+) -> Response {
     let custodian = &state.custodian;
     let schedule = match custodian.retention_schedule(&staff.0).await {
         Ok(schedule) => schedule,
@@ -94,7 +98,11 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn, Query(done): Q
 }
 
 /// One rule, with the form to change its period for those who may.
-pub async fn rule(State(state): State<AppState>, staff: SignedIn, Path(id): Path<String>) -> Response {
+pub async fn rule(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
     rule_page(&state, &staff, &id, None, Vec::new()).await
 }
 
@@ -133,7 +141,10 @@ pub async fn change(
                     .into_response();
             }
             Err(AppError::Invalid(error)) => {
-                errors.push(FieldError::new("years", super::sentence(&error.to_string())));
+                errors.push(FieldError::new(
+                    "years",
+                    super::sentence(&error.to_string()),
+                ));
             }
             Err(error) => return error_page(error, Some(staff.who())),
         }
