@@ -98,6 +98,7 @@ mod retention;
 mod retention_disposal;
 mod retention_holds;
 mod retention_pages;
+mod retention_pages_holds;
 mod schema;
 mod session_pages;
 mod sso;
