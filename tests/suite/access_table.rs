@@ -293,6 +293,10 @@ fn late_api_rows() -> Vec<Row> {
         row!(POST "/disposals/{recording}/review" "NNNyNNNNN", |i, w| api(Method::POST, &format!("/disposals/{}/review", i.get("recording")), w,
             Some(json!({"outcome": "approve"})))),
         row!(POST "/disposals/{recording}/destruction" "NNNyNNNNN", |i, w| api(Method::POST, &format!("/disposals/{}/destruction", i.get("recording")), w, None)),
+        row!(GET "/disposal-tasks" "NNNYNNNNN", |i, w| api(Method::GET, "/disposal-tasks", w, None)),
+        // The fixture has no task of this kind: a records manager is told so (404).
+        row!(POST "/disposals/{recording}/tasks/{task}/done" "NNNyNNNNN", |i, w| api(Method::POST,
+            &format!("/disposals/{}/tasks/take_down/done", i.get("recording")), w, None)),
         row!(GET "/legal-holds" "NNNYYNNNN", |i, w| api(Method::GET, "/legal-holds", w, None)),
         row!(POST "/legal-holds" "NNNYYNNNN", |i, w| api(Method::POST, "/legal-holds", w, Some(json!({
             "matter": {"kind": "complaint", "reference": "TABLE-1"}, "recordings": [i.get("recording")]}))),
@@ -418,6 +422,25 @@ fn page_rows() -> Vec<Row> {
         row!(POST "/policies/{name}" "NNNNNNNYN", |i, w| page(Method::POST, "/policies/paged", w, &[("text", HARMLESS_POLICY)])),
         row!(GET "/policies/{name}/delete" "NNNNNNNYN", |i, w| page(Method::GET, "/policies/paged/delete", w, &[])),
         row!(POST "/policies/{name}/delete" "NNNNNNNYN", |i, w| page(Method::POST, "/policies/paged/delete", w, &[])),
+        // Retention (D2, D4, D7). A review of the fixture recording (not yet due) and its
+        // destruction (not approved) answer for themselves once access allows them; the hold
+        // placed from the page is on `bystander`, so later rows may still destroy `recording`.
+        row!(GET "/disposals" "NNNYNNNNN", |i, w| page(Method::GET, "/disposals?within=90", w, &[])),
+        row!(GET "/disposals/{id}/review" "NNNYNNNNN", |i, w| page(Method::GET, &format!("/disposals/{}/review", i.get("recording")), w, &[])),
+        row!(POST "/disposals/{id}/review" "NNNyNNNNN", |i, w| page(Method::POST, &format!("/disposals/{}/review", i.get("recording")), w,
+            &[("outcome", "approve")])),
+        row!(POST "/disposals/{id}/destruction" "NNNyNNNNN", |i, w| page(Method::POST, &format!("/disposals/{}/destruction", i.get("recording")), w, &[])),
+        row!(POST "/disposals/{id}/tasks/{task}/done" "NNNyNNNNN", |i, w| page(Method::POST,
+            &format!("/disposals/{}/tasks/take_down/done", i.get("recording")), w, &[])),
+        row!(GET "/legal-holds" "NNNYYNNNN", |i, w| page(Method::GET, "/legal-holds", w, &[])),
+        row!(POST "/legal-holds" "NNNYYNNNN", |i, w| page(Method::POST, "/legal-holds", w,
+            &[("kind", "complaint"), ("reference", "PAGE-1"), ("persons", i.get("bystander"))])),
+        row!(POST "/legal-holds/{id}/lift" "NNNyNNNNN", |i, w| page(Method::POST,
+            "/legal-holds/00000000-0000-0000-0000-000000000000/lift", w, &[("reason", "Resolved")])),
+        row!(GET "/retention/schedule" "NNNYYNNYN", |i, w| page(Method::GET, "/retention/schedule", w, &[])),
+        row!(GET "/retention/schedule/{rule}" "NNNYYNNYN", |i, w| page(Method::GET, "/retention/schedule/d2-yearly-review", w, &[])),
+        row!(POST "/retention/schedule/{rule}" "NNNYNNNYN", |i, w| page(Method::POST, "/retention/schedule/d2-yearly-review", w,
+            &[("years", "1")])),
         row!(POST "/sign-out" "YYYYYYYYY", |i, w| {
             let mut request = crate::pages::form("/sign-out", &[]);
             request.headers_mut().insert(header::COOKIE, w.spare_cookie.parse().unwrap());

@@ -12,7 +12,7 @@ use crate::browser::{check_page, sign_in_by_keyboard};
 
 /// Signs `username` in on the sign-in page the browser was sent to, with their authenticator's
 /// code when they have one.
-async fn sign_in_as(browser: &Browser, app: &TestApp, username: &str, password: &str) {
+pub(crate) async fn sign_in_as(browser: &Browser, app: &TestApp, username: &str, password: &str) {
     browser.wait_for_path("/sign-in").await;
     browser.fill("#username", username).await;
     browser.fill("#password", password).await;

@@ -19,6 +19,7 @@ mod sessions;
 mod sso;
 mod staff;
 mod sweep;
+mod tasks;
 mod totp;
 
 use std::sync::Arc;
@@ -47,6 +48,7 @@ pub use staff::{ApiToken, StaffAccount};
 pub use sweep::{
     ExtensionRecord, StoredState, SweepRecord, SweepSubject, SweeperRow, WithdrawalRecord,
 };
+pub use tasks::DisposalTaskRecord;
 
 /// The result of a register operation.
 pub type StoreResult<T> = Result<T, StoreError>;

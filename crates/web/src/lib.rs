@@ -68,6 +68,7 @@ fn api() -> (Router<AppState>, OpenApi) {
         .merge(routes::audit::routes())
         .merge(routes::retention::routes())
         .merge(routes::physical_media::routes())
+        .merge(routes::disposal_tasks::routes())
         .merge(routes::sso::routes());
     let (router, mut openapi) = OpenApiRouter::with_openapi(document())
         .merge(routes::health::routes())

@@ -33,6 +33,10 @@ use crate::{AppError, AppResult, Custodian};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueuedDisposal {
     pub recording_id: RecordingId,
+    /// `photograph`, `audio` or `video`, and when it was made: to say which recording it is.
+    pub recording_kind: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub made_at: OffsetDateTime,
     /// `due_now`, `within_30_days`, `within_60_days`, `within_90_days`, `later`, `waiting` or `held`.
     pub bucket: String,
     pub due_on: Option<Date>,
@@ -97,7 +101,7 @@ impl Custodian {
     ) -> AppResult<DisposalQueue> {
         self.authorize(caller, Action::ReviewDisposal, Target::Organisation)
             .await
-            .map_err(|e| name_the_rule(e, RULE, HOLDERS, "review disposals"))?;
+            .map_err(|e| name_the_rule(e, &[RULE], HOLDERS, "review disposals"))?;
         if !QUEUE_WINDOWS.contains(&within_days) {
             return Err(AppError::Invalid(
                 custodian_core::DomainError::UnknownValue {
@@ -136,6 +140,27 @@ impl Custodian {
         Ok(queue)
     }
 
+    /// One recording's place in the disposal queue, for its review page. Records managers only.
+    pub async fn queued_disposal(
+        &self,
+        caller: &Caller,
+        id: RecordingId,
+    ) -> AppResult<QueuedDisposal> {
+        self.authorize(caller, Action::ReviewDisposal, Target::Organisation)
+            .await
+            .map_err(|e| name_the_rule(e, &[RULE], HOLDERS, "review disposals"))?;
+        let today = utc_day(self.clock.now());
+        let mut tx = self.register.read().await?;
+        let recording = live_recording(&mut tx, id).await?;
+        let row = tx
+            .disposal(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("disposal state of recording", id))?;
+        let entry = queued(&mut tx, &recording, row, today).await?;
+        tx.rollback().await?;
+        Ok(entry)
+    }
+
     /// Reviews a recording that came due (D2): approve it for its action, or extend it to a
     /// later date with a reason. Approval is refused while held (D7), before the date, or
     /// while waiting for a trigger. Records managers only.
@@ -148,7 +173,7 @@ impl Custodian {
     ) -> AppResult<ReviewedDisposal> {
         self.authorize(caller, Action::ReviewDisposal, Target::Organisation)
             .await
-            .map_err(|e| name_the_rule(e, RULE, HOLDERS, "review disposals"))?;
+            .map_err(|e| name_the_rule(e, &[RULE], HOLDERS, "review disposals"))?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let recording = live_recording(&mut tx, id).await?;
@@ -223,7 +248,7 @@ impl Custodian {
     ) -> AppResult<Certificate> {
         self.authorize(caller, Action::ReviewDisposal, Target::Organisation)
             .await
-            .map_err(|e| name_the_rule(e, RULE, HOLDERS, "review disposals"))?;
+            .map_err(|e| name_the_rule(e, &[RULE], HOLDERS, "review disposals"))?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let recording = live_recording(&mut tx, id).await?;
@@ -346,6 +371,8 @@ async fn queued(
         .is_some_and(|r| r.outcome == "approved" && r.carried_out_at.is_none());
     Ok(QueuedDisposal {
         recording_id: recording.id,
+        recording_kind: recording.kind.as_str().to_owned(),
+        made_at: recording.made_at,
         bucket: bucket.as_str().to_owned(),
         due_on: row.due_on,
         action: row.action,

@@ -15,6 +15,13 @@ use crate::audit_trail::Audit;
 use crate::retention::name_the_rule;
 use crate::{AppError, AppResult, Custodian};
 
+/// The policies that let staff place and see holds, and who holds them.
+const HOLD_POLICIES: &[&str] = &[
+    "D4.records-manager-retention",
+    "D7.information-governance-holds",
+];
+const HOLD_HOLDERS: &str = "records managers and information-governance leads";
+
 /// A hold as asked for: the matter and what it covers.
 #[derive(Clone, Debug)]
 pub struct HoldRequest {
@@ -37,7 +44,8 @@ impl Custodian {
         request: HoldRequest,
     ) -> AppResult<LegalHold> {
         self.authorize(caller, Action::PlaceLegalHold, Target::Organisation)
-            .await?;
+            .await
+            .map_err(|e| name_the_rule(e, HOLD_POLICIES, HOLD_HOLDERS, "place a legal hold"))?;
         let now = self.clock.now();
         let hold = LegalHold::new(
             LegalHoldId::from_uuid(Uuid::now_v7()),
@@ -75,7 +83,8 @@ impl Custodian {
     /// Every legal hold, standing ones first.
     pub async fn legal_holds(&self, caller: &Caller) -> AppResult<Vec<LegalHold>> {
         self.authorize(caller, Action::ViewLegalHolds, Target::Organisation)
-            .await?;
+            .await
+            .map_err(|e| name_the_rule(e, HOLD_POLICIES, HOLD_HOLDERS, "see legal holds"))?;
         let mut tx = self.register.read().await?;
         let holds = tx.holds().await?;
         tx.rollback().await?;
@@ -96,7 +105,7 @@ impl Custodian {
             .map_err(|e| {
                 name_the_rule(
                     e,
-                    "D4.records-manager-retention",
+                    &["D4.records-manager-retention"],
                     "records managers",
                     "lift a legal hold",
                 )

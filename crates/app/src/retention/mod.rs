@@ -7,6 +7,7 @@ mod holds;
 mod physical_media;
 mod schedule;
 mod sweep;
+mod tasks;
 mod triggers;
 
 use custodian_core::consent::RecordingPlace;
@@ -34,6 +35,7 @@ pub use physical_media::{MediumDestructionRequest, MediumRequest};
 pub use schedule::{ScheduleRule, ScheduleView};
 pub(crate) use sweep::Notices;
 pub use sweep::SweepReport;
+pub use tasks::DisposalTaskView;
 pub use triggers::{PersonEvent, Recalculated, RecordingEvent};
 
 /// A recording's disposal state as stored: when it is due (none while waiting for a trigger),
@@ -77,12 +79,24 @@ impl DisposalView {
 
 /// A refusal of a retention act for want of the role, reworded to name the policy that gives it
 /// and to whom, so the member of staff knows whom to ask.
-pub(crate) fn name_the_rule(error: AppError, policy: &str, holders: &str, act: &str) -> AppError {
+pub(crate) fn name_the_rule(
+    error: AppError,
+    policies: &[&str],
+    holders: &str,
+    act: &str,
+) -> AppError {
     match error {
         AppError::Refused(mut refusal) if refusal.policy.is_none() => {
-            refusal.reason = format!(
-                "only {holders} may {act}, by the shipped policy `{policy}`; your role does not include it"
-            );
+            let named: Vec<String> = policies.iter().map(|p| format!("`{p}`")).collect();
+            let by = match named.as_slice() {
+                [one] => format!("the shipped policy {one}"),
+                [first @ .., last] => {
+                    format!("the shipped policies {} and {last}", first.join(", "))
+                }
+                [] => "the shipped policies".to_owned(),
+            };
+            refusal.reason =
+                format!("only {holders} may {act}, by {by}; your role does not include it");
             refusal.remedy = format!("ask one of the {holders}");
             AppError::Refused(refusal)
         }
@@ -351,7 +365,7 @@ pub(crate) async fn raise_tasks(
                 "withdrawal",
                 format!(
                     "carry out the person's choice on withdrawal ({withdrawn_on}): {}",
-                    choice.as_str()
+                    choice.label()
                 ),
             ),
             DisposalTask::TakeDown { because } => (

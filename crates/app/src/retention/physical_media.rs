@@ -53,7 +53,10 @@ impl Custodian {
             .map_err(|e| {
                 name_the_rule(
                     e,
-                    "D9.records-manager-physical-media",
+                    &[
+                        "D9.records-manager-physical-media",
+                        "D9.administrator-physical-media",
+                    ],
                     "records managers and administrators",
                     "register a physical medium",
                 )
@@ -136,7 +139,7 @@ impl Custodian {
             .map_err(|e| {
                 name_the_rule(
                     e,
-                    "D9.records-manager-physical-media",
+                    &["D9.records-manager-physical-media"],
                     "records managers",
                     "record the destruction of a physical medium",
                 )

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
-use crate::retention::{Notices, every_standing_hold, schedule_in_force};
+use crate::retention::{Notices, every_standing_hold, name_the_rule, schedule_in_force};
 use crate::{AppResult, Custodian};
 
 /// One rule of the schedule, as shown.
@@ -41,7 +41,19 @@ impl Custodian {
     /// The retention schedule in force, rule by rule with its source.
     pub async fn retention_schedule(&self, caller: &Caller) -> AppResult<ScheduleView> {
         self.authorize(caller, Action::ViewRetention, Target::Organisation)
-            .await?;
+            .await
+            .map_err(|e| {
+                name_the_rule(
+                    e,
+                    &[
+                        "D4.records-manager-retention",
+                        "D7.information-governance-holds",
+                        "D4.administrator-schedule",
+                    ],
+                    "records managers, information-governance leads and administrators",
+                    "see the retention schedule",
+                )
+            })?;
         let mut tx = self.register.read().await?;
         let schedule = schedule_in_force(&mut tx).await?;
         tx.rollback().await?;
@@ -86,7 +98,15 @@ impl Custodian {
         spec: PeriodSpec,
     ) -> AppResult<ScheduleView> {
         self.authorize(caller, Action::ManageRetention, Target::Organisation)
-            .await?;
+            .await
+            .map_err(|e| {
+                name_the_rule(
+                    e,
+                    &["D4.records-manager-retention", "D4.administrator-schedule"],
+                    "records managers and administrators",
+                    "change the retention schedule",
+                )
+            })?;
         let id = RuleId::parse(rule)?;
         let period = RetentionPeriod::new(rule, spec)?;
         let now = self.clock.now();

@@ -38,6 +38,10 @@ struct DashboardPage {
     may_oversee_access: bool,
     may_manage_accounts: bool,
     may_manage_policies: bool,
+    /// The retention pages, for records managers, IG leads and administrators (D2, D4, D7).
+    may_review_disposals: bool,
+    may_view_legal_holds: bool,
+    may_view_retention: bool,
 }
 
 /// One grant of emergency access, as the IG lead reviews it.
@@ -86,6 +90,16 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
             return error_page(error, Some(staff.who()));
         }
     };
+    let (may_review_disposals, may_view_legal_holds, may_view_retention) = match (
+        offered(Action::ReviewDisposal).await,
+        offered(Action::ViewLegalHolds).await,
+        offered(Action::ViewRetention).await,
+    ) {
+        (Ok(disposals), Ok(holds), Ok(schedule)) => (disposals, holds, schedule),
+        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
+            return error_page(error, Some(staff.who()));
+        }
+    };
     let takers: Vec<StaffId> = dashboard
         .emergency_to_review
         .iter()
@@ -111,6 +125,9 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
         may_oversee_access,
         may_manage_accounts,
         may_manage_policies,
+        may_review_disposals,
+        may_view_legal_holds,
+        may_view_retention,
         emergency: dashboard
             .emergency_to_review
             .iter()

@@ -8,7 +8,10 @@ mod consent_copy;
 mod consent_form;
 mod courses;
 mod dashboard;
+mod disposal_review;
+mod disposals;
 mod emergency;
+mod legal_holds;
 mod new_person;
 mod new_session;
 mod oversight;
@@ -16,6 +19,7 @@ mod password;
 mod persons;
 mod policies;
 mod recording;
+mod schedule;
 mod services;
 mod sessions;
 mod sign_in;
@@ -148,6 +152,26 @@ fn pages() -> Pages {
     .route(
         "/policies/{name}/delete",
         get(policies::confirm_delete).post(policies::delete),
+    )
+    .route("/disposals", get(disposals::show))
+    .route(
+        "/disposals/{id}/review",
+        get(disposal_review::form).post(disposal_review::submit),
+    )
+    .route("/disposals/{id}/destruction", post(disposals::destroy))
+    .route(
+        "/disposals/{id}/tasks/{task}/done",
+        post(disposals::task_done),
+    )
+    .route(
+        "/legal-holds",
+        get(legal_holds::list).post(legal_holds::place),
+    )
+    .route("/legal-holds/{id}/lift", post(legal_holds::lift))
+    .route("/retention/schedule", get(schedule::show))
+    .route(
+        "/retention/schedule/{rule}",
+        get(schedule::rule).post(schedule::change),
     )
     .route("/assets/media.js", get(capture::media_script))
     .route("/assets/signature.js", get(signature_script))

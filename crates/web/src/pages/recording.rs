@@ -75,6 +75,8 @@ struct RecordingPage {
     disposal: Option<DisposalFacts>,
     /// The physical media it is on, each in a sentence (D9).
     physical_media: Vec<String>,
+    /// Whether the viewer may place a legal hold on it (D7), from this page.
+    may_place_hold: bool,
     history: Vec<HistoryLine>,
     /// Whether anyone has confirmed the capture device's copy is gone (R8), and that device.
     device_copy_deleted: bool,
@@ -151,6 +153,13 @@ pub async fn show(
             .collect(),
         Err(error) => return error_page(error, Some(staff.who())),
     };
+    let may_place_hold = match custodian
+        .offers_to_organisation(&staff.0, custodian_access::Action::PlaceLegalHold)
+        .await
+    {
+        Ok(may) => may,
+        Err(error) => return error_page(error, Some(staff.who())),
+    };
     let recording = &record.recording;
     let page = RecordingPage {
         title: format!(
@@ -199,6 +208,7 @@ pub async fn show(
                 .collect(),
         }),
         physical_media,
+        may_place_hold,
         history: history.iter().map(history_line).collect(),
         device: recording.device.to_string(),
         device_copy_deleted: checks.device_copy_deleted,

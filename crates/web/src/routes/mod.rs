@@ -4,6 +4,7 @@ pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod consents;
+pub mod disposal_tasks;
 pub mod health;
 pub mod media;
 pub mod persons;

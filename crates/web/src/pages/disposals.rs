@@ -1,0 +1,293 @@
+//! The disposal queue for records managers (D2, D7, D9, C8, D10): what is due now and soon, what
+//! waits and what is held, destroying what was approved, and marking tasks done.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use custodian_app::AppError;
+use custodian_app::london::london_time;
+use custodian_app::retention::{DisposalQueue, DisposalTaskView, QueuedDisposal};
+use custodian_core::ids::RecordingId;
+use custodian_core::recording::RecordingKind;
+use custodian_core::retention::{DisposalAction, HoldRef};
+use serde::Deserialize;
+
+use super::signed_in::SignedIn;
+use super::{FieldError, error_page, form_errors, render};
+use crate::AppState;
+use crate::extract::Path;
+use crate::pages::checked::{Checked, NoFields};
+
+/// The windows the queue offers, in days.
+const WINDOWS: [u32; 3] = [30, 60, 90];
+
+#[derive(Deserialize, Default)]
+pub struct Shown {
+    #[serde(default)]
+    within: String,
+    #[serde(default)]
+    done: String,
+}
+
+/// One recording in the queue, in words.
+pub struct QueueLine {
+    pub(super) id: String,
+    pub(super) recording: String,
+    pub(super) due: String,
+    pub(super) action: String,
+    /// Whether an approval of it is carried out here, by destroying it.
+    pub(super) destroys: bool,
+    pub(super) rule: String,
+    pub(super) reason: String,
+    pub(super) holds: Vec<String>,
+    pub(super) approved: bool,
+}
+
+/// One open task, in words.
+pub struct TaskLine {
+    recording_id: String,
+    task: String,
+    what: &'static str,
+    detail: String,
+    raised: String,
+}
+
+#[derive(Template)]
+#[template(path = "disposals.html")]
+struct QueuePage {
+    title: &'static str,
+    signed_in_as: Option<super::signed_in::Who>,
+    errors: Vec<FieldError>,
+    done: Option<&'static str>,
+    today: String,
+    within: u32,
+    windows: Vec<u32>,
+    sections: Vec<Section>,
+    tasks: Vec<TaskLine>,
+}
+
+/// A part of the queue: due now, due soon, held, waiting.
+pub struct Section {
+    id: &'static str,
+    heading: String,
+    intro: &'static str,
+    none: &'static str,
+    /// Whether its recordings may be reviewed now.
+    reviewable: bool,
+    lines: Vec<QueueLine>,
+    /// How many more there are than shown.
+    more: usize,
+}
+
+/// The most lines a part of the queue shows: most recordings wait for the end of care, and a
+/// page of thousands helps no one.
+const MOST_SHOWN: usize = 100;
+
+fn lines(entries: &[QueuedDisposal]) -> (Vec<QueueLine>, usize) {
+    let shown = entries.iter().take(MOST_SHOWN).map(line).collect();
+    (shown, entries.len().saturating_sub(MOST_SHOWN))
+}
+
+form_errors!(QueuePage);
+
+/// The queue, for the window chosen (30 days unless 60 or 90 is asked for).
+pub async fn show(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Query(shown): Query<Shown>,
+) -> Response {
+    let within = shown
+        .within
+        .parse::<u32>()
+        .ok()
+        .filter(|days| WINDOWS.contains(days))
+        .unwrap_or(WINDOWS[0]);
+    let done = match shown.done.as_str() {
+        "approved" => Some(
+            "Its disposal is approved. Once approved, a destruction is carried out from this page; other actions are done by hand.",
+        ),
+        "extended" => Some("It is kept until the new date, with your reason in its history."),
+        "destroyed" => Some(
+            "The recording is destroyed. The register keeps a record of what it was, and its signed certificate of destruction.",
+        ),
+        "task" => Some("The task is marked done, in the recording's history."),
+        _ => None,
+    };
+    queue_page(&state, &staff, within, Vec::new(), done, StatusCode::OK).await
+}
+
+/// Carries out an approved destruction; a hold, or no approval, is shown on the queue.
+pub async fn destroy(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(id): Path<RecordingId>,
+    Checked(NoFields {}): Checked<NoFields>,
+) -> Response {
+    match state.custodian.carry_out_disposal(&staff.0, id).await {
+        Ok(_) => Redirect::to("/disposals?done=destroyed").into_response(),
+        Err(error) => refused_on_the_queue(&state, &staff, error, "queue").await,
+    }
+}
+
+/// Marks a recording's task done, once.
+pub async fn task_done(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path((id, task)): Path<(RecordingId, String)>,
+    Checked(NoFields {}): Checked<NoFields>,
+) -> Response {
+    match state
+        .custodian
+        .mark_disposal_task_done(&staff.0, id, &task)
+        .await
+    {
+        Ok(_) => Redirect::to("/disposals?done=task#tasks").into_response(),
+        Err(error) => refused_on_the_queue(&state, &staff, error, "tasks").await,
+    }
+}
+
+/// A conflict (held, not approved, already done) is shown at the top of the queue, where the
+/// records manager can see why and act; anything else is the usual error page.
+async fn refused_on_the_queue(
+    state: &AppState,
+    staff: &SignedIn,
+    error: AppError,
+    field: &'static str,
+) -> Response {
+    match error {
+        AppError::Conflict { message, .. } => {
+            let errors = vec![FieldError::new(field, super::sentence(&message))];
+            queue_page(state, staff, WINDOWS[0], errors, None, StatusCode::CONFLICT).await
+        }
+        AppError::Gone { message, .. } => {
+            let errors = vec![FieldError::new(field, super::sentence(&message))];
+            queue_page(state, staff, WINDOWS[0], errors, None, StatusCode::GONE).await
+        }
+        error => error_page(error, Some(staff.who())),
+    }
+}
+
+async fn queue_page(
+    state: &AppState,
+    staff: &SignedIn,
+    within: u32,
+    errors: Vec<FieldError>,
+    done: Option<&'static str>,
+    status: StatusCode,
+) -> Response {
+    let custodian = &state.custodian;
+    let queue: DisposalQueue = match custodian.disposal_queue(&staff.0, within).await {
+        Ok(queue) => queue,
+        Err(error) => return error_page(error, Some(staff.who())),
+    };
+    let tasks = match custodian.open_disposal_tasks(&staff.0).await {
+        Ok(tasks) => tasks,
+        Err(error) => return error_page(error, Some(staff.who())),
+    };
+    let (due_now, due_within, held, waiting) = (
+        lines(&queue.due_now),
+        lines(&queue.due_within),
+        lines(&queue.held),
+        lines(&queue.waiting),
+    );
+    let page = QueuePage {
+        title: "Disposal queue",
+        signed_in_as: Some(staff.who()),
+        errors,
+        done,
+        today: super::long_date(queue.today),
+        within,
+        windows: WINDOWS.to_vec(),
+        sections: vec![
+            Section {
+                id: "due-now",
+                heading: "Due now".to_owned(),
+                intro: "Review each: approve its disposal, or keep it longer with a reason.",
+                none: "Nothing is due.",
+                reviewable: true,
+                lines: due_now.0,
+                more: due_now.1,
+            },
+            Section {
+                id: "due-soon",
+                heading: format!("Due within {within} days"),
+                intro: "These come up for review on the date shown; nothing needs doing yet.",
+                none: "Nothing comes due in this time.",
+                reviewable: false,
+                lines: due_within.0,
+                more: due_within.1,
+            },
+            Section {
+                id: "held",
+                heading: "Under a legal hold".to_owned(),
+                intro: "Due or waiting, but held for a matter: nothing can be destroyed until every hold on it is lifted.",
+                none: "Nothing due is held.",
+                reviewable: false,
+                lines: held.0,
+                more: held.1,
+            },
+            Section {
+                id: "waiting",
+                heading: "Waiting for an event".to_owned(),
+                intro: "Their period starts with an event not yet recorded, such as the end of care.",
+                none: "Nothing is waiting.",
+                reviewable: false,
+                lines: waiting.0,
+                more: waiting.1,
+            },
+        ],
+        tasks: tasks.iter().map(task_line).collect(),
+    };
+    render(status, &page)
+}
+
+/// A recording as the queue names it: "Video recording made 3 March 2026 at 14:05 GMT".
+pub fn recording_words(kind: &str, made_at: time::OffsetDateTime) -> String {
+    let kind = RecordingKind::parse(kind).map_or("recording", |k| k.label());
+    format!("{} made {}", super::sentence(kind), london_time(made_at))
+}
+
+/// An action in words: "Destroy", "Transfer to an archive".
+pub fn action_words(action: &str) -> String {
+    super::sentence(DisposalAction::parse(action).map_or(action, |a| a.label()))
+}
+
+/// A hold in words: "Complaint CMP-2026-001".
+pub fn hold_words(hold: &HoldRef) -> String {
+    format!("{} {}", super::sentence(hold.kind.label()), hold.reference)
+}
+
+pub fn line(entry: &QueuedDisposal) -> QueueLine {
+    QueueLine {
+        id: entry.recording_id.to_string(),
+        recording: recording_words(&entry.recording_kind, entry.made_at),
+        due: entry.due_on.map_or_else(
+            || "Not yet: it waits for an event".to_owned(),
+            super::long_date,
+        ),
+        action: action_words(&entry.action),
+        // A review's approval destroys too; a hand-over or transfer is done by hand.
+        destroys: [DisposalAction::Destroy, DisposalAction::Review]
+            .iter()
+            .any(|a| a.as_str() == entry.action),
+        rule: entry.rule.clone().unwrap_or_else(|| "none".to_owned()),
+        reason: super::sentence(&entry.reason),
+        holds: entry.held_by.iter().map(hold_words).collect(),
+        approved: entry.approved,
+    }
+}
+
+fn task_line(task: &DisposalTaskView) -> TaskLine {
+    TaskLine {
+        recording_id: task.recording_id.to_string(),
+        task: task.task.clone(),
+        what: match task.task.as_str() {
+            "withdrawal" => "Carry out the person's choice on withdrawing consent",
+            "take_down" => "Take it down from online publication",
+            _ => "Other task",
+        },
+        detail: super::sentence(&task.detail),
+        raised: london_time(task.raised_at),
+    }
+}
