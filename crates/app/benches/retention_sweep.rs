@@ -298,6 +298,12 @@ async fn timed_sweep(custodian: &Custodian, name: &str) -> Duration {
         report.held,
         report.changed
     );
+    println!(
+        "  of which waiting for reads {:.2} s, working out {:.2} s, writing {:.2} s",
+        report.timings.waiting_for_reads.as_secs_f64(),
+        report.timings.working_out.as_secs_f64(),
+        report.timings.writing.as_secs_f64()
+    );
     took
 }
 

@@ -1,5 +1,5 @@
 //! The sweeper's reads and writes in batches (D2): every fact the retention rules need about a
-//! run of recordings in five range queries, and conditional writes of what changed.
+//! run of recordings in four range queries, and conditional writes of what changed.
 
 use std::collections::HashMap;
 
@@ -77,6 +77,8 @@ pub struct StoredState {
 struct RecordingRow {
     id: Uuid,
     made_at: OffsetDateTime,
+    /// Its purposes' codes, joined by commas: one row per recording rather than one per purpose.
+    purposes: Option<String>,
     service: String,
     session_id: Option<Uuid>,
     course_id: Option<Uuid>,
@@ -120,15 +122,13 @@ struct WithdrawalRow {
 /// The recordings' own query: ids after `$1`, not destroyed, in id order, at most `$2`.
 const RECORDINGS: &str =
     "SELECT r.id, r.made_at, r.service, r.session_id, s.course_id, r.source_id, r.original_id,
+        (SELECT string_agg(p.purpose, ',') FROM recording_purposes p WHERE p.recording_id = r.id) AS purposes,
         rr.record_category, rr.transcript_made_on, rr.found_no_longer_relevant_on, rr.superseded_on,
         rr.published_online, rr.state, rr.computed_at, rr.noticed_due_on
      FROM recordings r LEFT JOIN recording_retention rr ON rr.recording_id = r.id
      LEFT JOIN sessions s ON s.id = r.session_id
      WHERE r.id > $1 AND NOT EXISTS (SELECT 1 FROM destructions d WHERE d.recording_id = r.id)
      ORDER BY r.id LIMIT $2";
-
-const PURPOSES: &str = "SELECT recording_id, purpose FROM recording_purposes
-     WHERE recording_id > $1 AND recording_id <= $2 ORDER BY recording_id";
 
 const SUBJECTS: &str = "SELECT rs.recording_id, rs.person_id, p.date_of_birth,
         pr.care_ended_on, pr.died_on, pr.left_service_on, pr.deletion_requested_on
@@ -155,7 +155,7 @@ const EXTENSIONS: &str = "SELECT recording_id, extended_until, reason, reviewed_
 
 impl RegisterTx {
     /// Up to `limit` recordings not yet destroyed with ids after `after` (the nil id to begin),
-    /// in id order, with everything the retention rules need about them. Five queries whatever
+    /// in id order, with everything the retention rules need about them. Four queries whatever
     /// the batch's size, each a range scan of its table's key.
     pub async fn sweep_batch(&mut self, after: Uuid, limit: u32) -> StoreResult<Vec<SweepRecord>> {
         let rows: Vec<RecordingRow> = on_both!(self, conn => sqlx::query_as(RECORDINGS)
@@ -166,11 +166,6 @@ impl RegisterTx {
         let Some(last) = rows.last().map(|row| row.id) else {
             return Ok(Vec::new());
         };
-        let purposes: Vec<(Uuid, String)> = on_both!(self, conn => sqlx::query_as(PURPOSES)
-            .bind(after)
-            .bind(last)
-            .fetch_all(&mut **conn)
-            .await?);
         let subjects: Vec<SubjectRow> = on_both!(self, conn => sqlx::query_as(SUBJECTS)
             .bind(after)
             .bind(last)
@@ -187,7 +182,7 @@ impl RegisterTx {
             .bind(last)
             .fetch_all(&mut **conn)
             .await?);
-        assemble(rows, purposes, subjects, withdrawals, extensions)
+        assemble(rows, subjects, withdrawals, extensions)
     }
 
     /// A person's withdrawals in the order they happened, each with its consent's scope: what
@@ -365,27 +360,22 @@ pub struct SweeperRow {
     pub lease_until: Option<OffsetDateTime>,
 }
 
-/// Groups the five queries' rows under their recordings. Every query is in recording order
+/// Groups the four queries' rows under their recordings. Every query is in recording order
 /// except withdrawals, which belong to people and are looked up by person.
 fn assemble(
     rows: Vec<RecordingRow>,
-    purposes: Vec<(Uuid, String)>,
     subjects: Vec<SubjectRow>,
     withdrawals: Vec<WithdrawalRow>,
     extensions: Vec<ExtensionRecord>,
 ) -> StoreResult<Vec<SweepRecord>> {
     let withdrawals = withdrawals_by_person(withdrawals)?;
-    let mut purposes = purposes.into_iter().peekable();
     let mut subjects = subjects.into_iter().peekable();
     let mut extensions = extensions.into_iter().peekable();
     let mut records = Vec::with_capacity(rows.len());
     for row in rows {
         let mut set = PurposeSet::EMPTY;
-        while let Some((owner, code)) = purposes.next_if(|(owner, _)| *owner <= row.id) {
-            // Rows of a destroyed recording in the range belong to no record here.
-            if owner == row.id {
-                set.insert(stored("purpose", Purpose::parse(&code))?);
-            }
+        for code in row.purposes.iter().flat_map(|codes| codes.split(',')) {
+            set.insert(stored("purpose", Purpose::parse(code))?);
         }
         let mut people = Vec::new();
         while let Some(subject) = subjects.next_if(|s| s.recording_id <= row.id) {

@@ -34,7 +34,7 @@ pub use holds::HoldRequest;
 pub use physical_media::{MediumDestructionRequest, MediumRequest};
 pub use schedule::{ScheduleRule, ScheduleView};
 pub(crate) use sweep::Notices;
-pub use sweep::SweepReport;
+pub use sweep::{SweepReport, SweepTimings};
 pub use tasks::DisposalTaskView;
 pub use triggers::{PersonEvent, Recalculated, RecordingEvent};
 

@@ -3,6 +3,7 @@
 //! safe with two servers on one database.
 
 use std::collections::HashMap;
+use std::time::{Duration as StdDuration, Instant};
 
 use custodian_core::audit::Actor;
 use custodian_core::consent::RecordingPlace;
@@ -11,9 +12,10 @@ use custodian_core::retention::{
     DisposalState, HoldScope, LegalHold, QueueBucket, RetentionSchedule, SweepItem,
     check_sweep_clock, sweep,
 };
-use custodian_store::{DisposalToStore, SweepRecord};
+use custodian_store::{DisposalToStore, Register, SweepRecord};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
+use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::audit_trail::Audit;
@@ -49,6 +51,28 @@ pub struct SweepReport {
     /// Another server's sweep was running, since then, so this one did nothing.
     #[serde(with = "time::serde::rfc3339::option")]
     pub running_elsewhere_since: Option<OffsetDateTime>,
+    /// Where the time went, for whoever tunes it.
+    pub timings: SweepTimings,
+}
+
+/// Where a sweep's time went: waiting for the register's reads (beyond the time they overlap
+/// working out), working out states, and writing what changed.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SweepTimings {
+    #[serde(serialize_with = "seconds")]
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub waiting_for_reads: StdDuration,
+    #[serde(serialize_with = "seconds")]
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub working_out: StdDuration,
+    #[serde(serialize_with = "seconds")]
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub writing: StdDuration,
+}
+
+fn seconds<S: serde::Serializer>(duration: &StdDuration, to: S) -> Result<S::Ok, S::Error> {
+    to.serialize_f64(duration.as_secs_f64())
 }
 
 /// Whether a pass over the register gives notice of what came due.
@@ -111,8 +135,9 @@ impl Custodian {
     }
 
     /// Works out every recording's state as of `now` in batches, in id order. Each batch is
-    /// read in one read transaction; what changed (and any notice) is written in one short
-    /// write transaction, only if the stored row is as it was read.
+    /// read in one read transaction, while the batch before it is worked out (SQLite reads on
+    /// its own thread, so the two overlap); what changed (and any notice) is written in one
+    /// short write transaction, only if the stored row is as it was read.
     pub(crate) async fn restate_all(
         &self,
         schedule: &RetentionSchedule,
@@ -124,18 +149,24 @@ impl Custodian {
             at: Some(now),
             ..SweepReport::default()
         };
-        let mut after = Uuid::nil();
+        let mut reading = read_batch(self.register.clone(), Uuid::nil());
         loop {
-            let mut read = self.register.read().await?;
-            let batch = read.sweep_batch(after, BATCH).await?;
-            read.rollback().await?;
+            let waited = Instant::now();
+            let batch = reading
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))??;
+            report.timings.waiting_for_reads += waited.elapsed();
             let Some(last) = batch.last() else {
                 break;
             };
-            after = last.id.as_uuid();
+            reading = read_batch(self.register.clone(), last.id.as_uuid());
+            let working = Instant::now();
             let writes = restate_batch(schedule, holds, &batch, now, notices, &mut report)?;
+            report.timings.working_out += working.elapsed();
             if !writes.is_empty() {
+                let writing = Instant::now();
                 self.write_batch(writes, now, &mut report).await?;
+                report.timings.writing += writing.elapsed();
             }
         }
         Ok(report)
@@ -189,6 +220,16 @@ impl Custodian {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Reads the batch after `after` in its own task, so it runs while the last one is worked out.
+fn read_batch(register: Register, after: Uuid) -> JoinHandle<AppResult<Vec<SweepRecord>>> {
+    tokio::spawn(async move {
+        let mut read = register.read().await?;
+        let batch = read.sweep_batch(after, BATCH).await?;
+        read.rollback().await?;
+        Ok(batch)
+    })
 }
 
 /// What a batch asks to write for one recording.
