@@ -263,9 +263,12 @@ async fn copy_table(
 /// Reads every recording's id and time made, as plainly as SQLite can: the floor any pass
 /// over the register stands on.
 async fn bare_scan(database: &Path) -> Duration {
+    // The register's own read settings, so the comparison is like for like.
     let options = SqliteConnectOptions::new()
         .filename(database)
-        .read_only(true);
+        .read_only(true)
+        .pragma("mmap_size", "1073741824")
+        .pragma("cache_size", "-32768");
     let mut connection = SqliteConnection::connect_with(&options).await.unwrap();
     let started = Instant::now();
     let mut rows = sqlx::query_as::<_, (uuid::Uuid, time::OffsetDateTime)>(

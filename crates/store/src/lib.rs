@@ -123,7 +123,11 @@ impl Register {
                     .foreign_keys(true)
                     // Deleted content (a destroyed content key) is overwritten, not just unlinked.
                     .pragma("secure_delete", "ON")
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(Duration::from_secs(10))
+                    // Reads of a large register (the retention sweep's, lists) go through the
+                    // memory map rather than a system call per page, and keep more pages.
+                    .pragma("mmap_size", "1073741824")
+                    .pragma("cache_size", "-32768");
                 let writer = Arc::new(GroupWriter::new(
                     sqlx::SqliteConnection::connect_with(&options)
                         .await

@@ -100,15 +100,15 @@ impl Custodian {
             sweeper.lease_holder,
             sweeper.lease_since,
             sweeper.lease_until,
-        ) {
-            if other != holder && until > now {
-                tx.rollback().await?;
-                return Ok(SweepReport {
-                    at: Some(now),
-                    running_elsewhere_since: Some(since),
-                    ..SweepReport::default()
-                });
-            }
+        ) && other != holder
+            && until > now
+        {
+            tx.rollback().await?;
+            return Ok(SweepReport {
+                at: Some(now),
+                running_elsewhere_since: Some(since),
+                ..SweepReport::default()
+            });
         }
         check_sweep_clock(sweeper.last_sweep_at, now)?;
         tx.take_sweep_lease(holder, now, now + LEASE).await?;
