@@ -100,13 +100,21 @@ async fn run(folder: &Path, wanted: u64) {
         bare.as_secs_f64()
     );
     for (name, took) in [("first sweep", first), ("second sweep", steady)] {
+        // The target is for ten million; a smaller run is judged by its rate, scaled up.
+        let at_target_size =
+            took.as_secs_f64() * DEFAULT_RECORDINGS as f64 / recordings.max(1) as f64;
         println!(
-            "{name}: {:.2} s, {:.2} µs per recording, {:.1} × the bare scan; target {} s: {}",
+            "{name}: {:.2} s, {:.2} µs per recording, {:.1} × the bare scan; at this rate {} recordings take {at_target_size:.0} s, target {} s: {}",
             took.as_secs_f64(),
             took.as_secs_f64() * 1e6 / recordings as f64,
             took.as_secs_f64() / bare.as_secs_f64(),
+            DEFAULT_RECORDINGS,
             TARGET.as_secs(),
-            if took < TARGET { "met" } else { "NOT met" }
+            if at_target_size < TARGET.as_secs_f64() {
+                "met"
+            } else {
+                "NOT met"
+            }
         );
     }
     discharges(&custodian, &caller, folder).await;
