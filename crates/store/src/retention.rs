@@ -87,6 +87,16 @@ pub struct PeriodChangeRecord {
     pub days: i64,
 }
 
+/// An existing row takes the new facts and state.
+const ON_CONFLICT_REPLACE: &str = "DO UPDATE SET record_category = excluded.record_category,
+     transcript_made_on = excluded.transcript_made_on, found_no_longer_relevant_on = excluded.found_no_longer_relevant_on,
+     superseded_on = excluded.superseded_on, published_online = excluded.published_online,
+     due_on = excluded.due_on, action = excluded.action, governing_rule = excluded.governing_rule,
+     reason = excluded.reason, state = excluded.state, computed_at = excluded.computed_at";
+
+/// An existing row is left as it is.
+pub(crate) const ON_CONFLICT_KEEP: &str = "DO NOTHING";
+
 const DISPOSAL_COLUMNS: &str = "r.recording_id, r.due_on, r.action, r.governing_rule, r.reason, r.state, r.computed_at, r.noticed_due_on";
 
 impl RegisterTx {
@@ -145,16 +155,28 @@ impl RegisterTx {
         facts: &RecordingRetention,
         disposal: &DisposalToStore<'_>,
     ) -> StoreResult<()> {
-        on_both!(self, conn => sqlx::query(
+        self.insert_disposal(recording, facts, disposal, ON_CONFLICT_REPLACE)
+            .await?;
+        Ok(())
+    }
+
+    /// Inserts a recording's retention row; `on_conflict` says what an existing row gets.
+    /// Returns the rows written.
+    pub(crate) async fn insert_disposal(
+        &mut self,
+        recording: RecordingId,
+        facts: &RecordingRetention,
+        disposal: &DisposalToStore<'_>,
+        on_conflict: &'static str,
+    ) -> StoreResult<u64> {
+        let sql = format!(
             "INSERT INTO recording_retention (recording_id, record_category, transcript_made_on, found_no_longer_relevant_on,
                  superseded_on, published_online, due_on, action, governing_rule, reason, state, computed_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             ON CONFLICT (recording_id) DO UPDATE SET record_category = excluded.record_category,
-                 transcript_made_on = excluded.transcript_made_on, found_no_longer_relevant_on = excluded.found_no_longer_relevant_on,
-                 superseded_on = excluded.superseded_on, published_online = excluded.published_online,
-                 due_on = excluded.due_on, action = excluded.action, governing_rule = excluded.governing_rule,
-                 reason = excluded.reason, state = excluded.state, computed_at = excluded.computed_at",
-        )
+             ON CONFLICT (recording_id) {on_conflict}"
+        );
+        Ok(
+            on_both!(self, conn => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
         .bind(recording.as_uuid())
         .bind(facts.record_category.as_deref())
         .bind(facts.transcript_made_on)
@@ -168,8 +190,8 @@ impl RegisterTx {
         .bind(disposal.state)
         .bind(disposal.computed_at)
         .execute(&mut **conn)
-        .await?.rows_affected());
-        Ok(())
+        .await?.rows_affected()),
+        )
     }
 
     /// A recording's stored disposal state, if worked out.

@@ -10,7 +10,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::consents::scope_from_columns;
-use crate::retention::{DisposalToStore, PersonRetention, RecordingRetention};
+use crate::retention::{DisposalToStore, ON_CONFLICT_KEEP, PersonRetention, RecordingRetention};
 use crate::rows::stored;
 use crate::{Conn, RegisterTx, StoreError, StoreResult, on_both};
 
@@ -213,9 +213,9 @@ impl RegisterTx {
         let Some(read_at) = read_at else {
             let facts = RecordingRetention::default();
             let inserted = self
-                .insert_disposal_once(recording, &facts, disposal)
+                .insert_disposal(recording, &facts, disposal, ON_CONFLICT_KEEP)
                 .await?;
-            return Ok(inserted);
+            return Ok(inserted == 1);
         };
         let changed = on_both!(self, conn => sqlx::query(
             "UPDATE recording_retention SET due_on = $3, action = $4, governing_rule = $5, reason = $6,
@@ -233,35 +233,6 @@ impl RegisterTx {
         .execute(&mut **conn)
         .await?.rows_affected());
         Ok(changed == 1)
-    }
-
-    async fn insert_disposal_once(
-        &mut self,
-        recording: RecordingId,
-        facts: &RecordingRetention,
-        disposal: &DisposalToStore<'_>,
-    ) -> StoreResult<bool> {
-        let inserted = on_both!(self, conn => sqlx::query(
-            "INSERT INTO recording_retention (recording_id, record_category, transcript_made_on, found_no_longer_relevant_on,
-                 superseded_on, published_online, due_on, action, governing_rule, reason, state, computed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             ON CONFLICT (recording_id) DO NOTHING",
-        )
-        .bind(recording.as_uuid())
-        .bind(facts.record_category.as_deref())
-        .bind(facts.transcript_made_on)
-        .bind(facts.found_no_longer_relevant_on)
-        .bind(facts.superseded_on)
-        .bind(facts.published_online)
-        .bind(disposal.due_on)
-        .bind(disposal.action)
-        .bind(disposal.governing_rule)
-        .bind(disposal.reason)
-        .bind(disposal.state)
-        .bind(disposal.computed_at)
-        .execute(&mut **conn)
-        .await?.rows_affected());
-        Ok(inserted == 1)
     }
 
     /// Records that notice was given of `recording` coming due on `due_on`, unless it already

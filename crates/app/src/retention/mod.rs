@@ -336,17 +336,27 @@ pub(crate) async fn store_state(
     tx.store_disposal(
         recording,
         stored,
-        &DisposalToStore {
-            due_on: state.due_on,
-            action: state.action.as_str(),
-            governing_rule: rule.as_deref(),
-            reason: &state.reason,
-            state: &json,
-            computed_at: now,
-        },
+        &disposal_row(state, rule.as_deref(), &json, now),
     )
     .await?;
     raise_tasks(tx, recording, state, now).await
+}
+
+/// The columns a state is stored in: `rule` is its governing rule and `json` the whole state.
+pub(crate) fn disposal_row<'a>(
+    state: &'a DisposalState,
+    rule: Option<&'a str>,
+    json: &'a str,
+    now: OffsetDateTime,
+) -> DisposalToStore<'a> {
+    DisposalToStore {
+        due_on: state.due_on,
+        action: state.action.as_str(),
+        governing_rule: rule,
+        reason: &state.reason,
+        state: json,
+        computed_at: now,
+    }
 }
 
 /// Raises the tasks a state asks for; each is raised once, however often the state is stored.

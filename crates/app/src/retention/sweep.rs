@@ -12,7 +12,7 @@ use custodian_core::retention::{
     DisposalState, HoldScope, LegalHold, QueueBucket, RetentionSchedule, SweepItem,
     check_sweep_clock, sweep,
 };
-use custodian_store::{DisposalToStore, Register, SweepRecord};
+use custodian_store::{Register, SweepRecord};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 use tokio::task::JoinHandle;
@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::audit_trail::Audit;
 use crate::retention::{
-    every_standing_hold, extension_of, person_facts, raise_tasks, recording_facts,
+    disposal_row, every_standing_hold, extension_of, person_facts, raise_tasks, recording_facts,
     schedule_in_force,
 };
 use crate::{AppError, AppResult, Custodian};
@@ -186,14 +186,7 @@ impl Custodian {
                     .store_swept_state(
                         write.recording,
                         write.read_at,
-                        &DisposalToStore {
-                            due_on: write.state.due_on,
-                            action: write.state.action.as_str(),
-                            governing_rule: rule.as_deref(),
-                            reason: &write.state.reason,
-                            state: json,
-                            computed_at: now,
-                        },
+                        &disposal_row(&write.state, rule.as_deref(), json, now),
                     )
                     .await?;
                 if !stored {
