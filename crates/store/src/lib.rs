@@ -135,7 +135,9 @@ impl Register {
                 ));
                 let reader = SqlitePoolOptions::new()
                     .max_connections(8)
-                    .connect_with(options.read_only(true))
+                    // Each connection's thread hands rows over up to a thousand at a time
+                    // rather than fifty, so a long read (the sweep's) switches threads less.
+                    .connect_with(options.read_only(true).row_buffer_size(1024))
                     .await
                     .map_err(StoreError::unavailable)?;
                 Backend::Sqlite { writer, reader }

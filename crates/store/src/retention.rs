@@ -92,7 +92,8 @@ const ON_CONFLICT_REPLACE: &str = "DO UPDATE SET record_category = excluded.reco
      transcript_made_on = excluded.transcript_made_on, found_no_longer_relevant_on = excluded.found_no_longer_relevant_on,
      superseded_on = excluded.superseded_on, published_online = excluded.published_online,
      due_on = excluded.due_on, action = excluded.action, governing_rule = excluded.governing_rule,
-     reason = excluded.reason, state = excluded.state, computed_at = excluded.computed_at";
+     reason = excluded.reason, state = excluded.state, state_digest = excluded.state_digest,
+     computed_at = excluded.computed_at";
 
 /// An existing row is left as it is.
 pub(crate) const ON_CONFLICT_KEEP: &str = "DO NOTHING";
@@ -171,8 +172,8 @@ impl RegisterTx {
     ) -> StoreResult<u64> {
         let sql = format!(
             "INSERT INTO recording_retention (recording_id, record_category, transcript_made_on, found_no_longer_relevant_on,
-                 superseded_on, published_online, due_on, action, governing_rule, reason, state, computed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 superseded_on, published_online, due_on, action, governing_rule, reason, state, state_digest, computed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
              ON CONFLICT (recording_id) {on_conflict}"
         );
         Ok(
@@ -188,6 +189,7 @@ impl RegisterTx {
         .bind(disposal.governing_rule)
         .bind(disposal.reason)
         .bind(disposal.state)
+        .bind(disposal.state_digest)
         .bind(disposal.computed_at)
         .execute(&mut **conn)
         .await?.rows_affected()),
@@ -366,5 +368,7 @@ pub struct DisposalToStore<'a> {
     pub governing_rule: Option<&'a str>,
     pub reason: &'a str,
     pub state: &'a str,
+    /// A digest of `state`, which the sweeper compares rather than the whole JSON.
+    pub state_digest: i64,
     pub computed_at: OffsetDateTime,
 }

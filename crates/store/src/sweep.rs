@@ -1,5 +1,5 @@
 //! The sweeper's reads and writes in batches (D2): every fact the retention rules need about a
-//! run of recordings in four range queries, and conditional writes of what changed.
+//! run of recordings in six range queries, and conditional writes of what changed.
 
 use std::collections::HashMap;
 
@@ -68,20 +68,19 @@ pub struct ExtensionRecord {
 /// The stored columns a sweep compares its answer with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredState {
-    pub state: String,
+    /// The digest of the stored state's JSON; `None` for a state stored before digests were.
+    pub digest: Option<i64>,
     pub computed_at: OffsetDateTime,
     pub noticed_due_on: Option<Date>,
 }
 
-#[derive(sqlx::FromRow)]
+/// A recording's row, read by position: looking every column up by name cost the sweep a
+/// twentieth of its time.
 struct RecordingRow {
     id: Uuid,
     made_at: OffsetDateTime,
-    /// Its purposes' codes, joined by commas: one row per recording rather than one per purpose.
-    purposes: Option<String>,
     service: String,
     session_id: Option<Uuid>,
-    course_id: Option<Uuid>,
     source_id: Option<Uuid>,
     original_id: Option<Uuid>,
     record_category: Option<String>,
@@ -89,12 +88,66 @@ struct RecordingRow {
     found_no_longer_relevant_on: Option<Date>,
     superseded_on: Option<Date>,
     published_online: Option<bool>,
-    state: Option<String>,
+    state_digest: Option<i64>,
     computed_at: Option<OffsetDateTime>,
     noticed_due_on: Option<Date>,
 }
 
-#[derive(sqlx::FromRow)]
+type RecordingColumns = (
+    Uuid,
+    OffsetDateTime,
+    String,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<String>,
+    Option<Date>,
+    Option<Date>,
+    Option<Date>,
+    Option<bool>,
+    Option<i64>,
+    Option<OffsetDateTime>,
+    Option<Date>,
+);
+
+impl From<RecordingColumns> for RecordingRow {
+    fn from(columns: RecordingColumns) -> Self {
+        let (
+            id,
+            made_at,
+            service,
+            session_id,
+            source_id,
+            original_id,
+            record_category,
+            transcript_made_on,
+            found_no_longer_relevant_on,
+            superseded_on,
+            published_online,
+            state_digest,
+            computed_at,
+            noticed_due_on,
+        ) = columns;
+        Self {
+            id,
+            made_at,
+            service,
+            session_id,
+            source_id,
+            original_id,
+            record_category,
+            transcript_made_on,
+            found_no_longer_relevant_on,
+            superseded_on,
+            published_online,
+            state_digest,
+            computed_at,
+            noticed_due_on,
+        }
+    }
+}
+
+/// A person in a recording, read by position like [`RecordingRow`].
 struct SubjectRow {
     recording_id: Uuid,
     person_id: Uuid,
@@ -103,6 +156,39 @@ struct SubjectRow {
     died_on: Option<Date>,
     left_service_on: Option<Date>,
     deletion_requested_on: Option<Date>,
+}
+
+type SubjectColumns = (
+    Uuid,
+    Uuid,
+    Date,
+    Option<Date>,
+    Option<Date>,
+    Option<Date>,
+    Option<Date>,
+);
+
+impl From<SubjectColumns> for SubjectRow {
+    fn from(columns: SubjectColumns) -> Self {
+        let (
+            recording_id,
+            person_id,
+            date_of_birth,
+            care_ended_on,
+            died_on,
+            left_service_on,
+            deletion_requested_on,
+        ) = columns;
+        Self {
+            recording_id,
+            person_id,
+            date_of_birth,
+            care_ended_on,
+            died_on,
+            left_service_on,
+            deletion_requested_on,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -119,16 +205,30 @@ struct WithdrawalRow {
     scope_recording_id: Option<Uuid>,
 }
 
-/// The recordings' own query: ids after `$1`, not destroyed, in id order, at most `$2`.
+/// The recordings' own query: ids after `$1` up to `$2`, not destroyed, in id order.
+/// Purposes and sessions' courses come from queries of their own: joined here, each cost SQLite
+/// more per recording than reading them in a range (`docs/retention.md`, "How fast").
 const RECORDINGS: &str =
-    "SELECT r.id, r.made_at, r.service, r.session_id, s.course_id, r.source_id, r.original_id,
-        (SELECT string_agg(p.purpose, ',') FROM recording_purposes p WHERE p.recording_id = r.id) AS purposes,
-        rr.record_category, rr.transcript_made_on, rr.found_no_longer_relevant_on, rr.superseded_on,
-        rr.published_online, rr.state, rr.computed_at, rr.noticed_due_on
+    "SELECT r.id, r.made_at, r.service, r.session_id, r.source_id, r.original_id, rr.record_category, rr.transcript_made_on, rr.found_no_longer_relevant_on, rr.superseded_on,
+        rr.published_online, rr.state_digest, rr.computed_at, rr.noticed_due_on
      FROM recordings r LEFT JOIN recording_retention rr ON rr.recording_id = r.id
-     LEFT JOIN sessions s ON s.id = r.session_id
-     WHERE r.id > $1 AND NOT EXISTS (SELECT 1 FROM destructions d WHERE d.recording_id = r.id)
-     ORDER BY r.id LIMIT $2";
+     WHERE r.id > $1 AND r.id <= $2
+       AND NOT EXISTS (SELECT 1 FROM destructions d WHERE d.recording_id = r.id)
+     ORDER BY r.id";
+
+/// The id that ends a batch of `$2 + 1` recordings after `$1`, or the last id if fewer remain.
+/// Destroyed recordings count too: a batch is a stretch of ids, and may hold fewer.
+const BATCH_END: &str = "SELECT COALESCE(
+        (SELECT id FROM recordings WHERE id > $1 ORDER BY id LIMIT 1 OFFSET $2),
+        (SELECT id FROM recordings WHERE id > $1 ORDER BY id DESC LIMIT 1))";
+
+const PURPOSES: &str = "SELECT recording_id, purpose FROM recording_purposes
+     WHERE recording_id > $1 AND recording_id <= $2 ORDER BY recording_id";
+
+/// The courses of the sessions the batch's recordings were made in.
+const COURSES: &str = "SELECT s.id, s.course_id FROM sessions s
+     WHERE s.course_id IS NOT NULL
+       AND s.id IN (SELECT r.session_id FROM recordings r WHERE r.id > $1 AND r.id <= $2)";
 
 const SUBJECTS: &str = "SELECT rs.recording_id, rs.person_id, p.date_of_birth,
         pr.care_ended_on, pr.died_on, pr.left_service_on, pr.deletion_requested_on
@@ -154,23 +254,47 @@ const EXTENSIONS: &str = "SELECT recording_id, extended_until, reason, reviewed_
      ORDER BY recording_id, reviewed_at, id";
 
 impl RegisterTx {
-    /// Up to `limit` recordings not yet destroyed with ids after `after` (the nil id to begin),
-    /// in id order, with everything the retention rules need about them. Four queries whatever
-    /// the batch's size, each a range scan of its table's key.
-    pub async fn sweep_batch(&mut self, after: Uuid, limit: u32) -> StoreResult<Vec<SweepRecord>> {
-        let rows: Vec<RecordingRow> = on_both!(self, conn => sqlx::query_as(RECORDINGS)
+    /// The id that ends the stretch of `size` recordings after `after` (the nil id to begin),
+    /// or of those left if fewer; `None` when none are left. A walk of the key alone, so the
+    /// sweeper can hand out stretches to read at once before it reads any.
+    pub async fn sweep_batch_end(&mut self, after: Uuid, size: u32) -> StoreResult<Option<Uuid>> {
+        let end: Option<Uuid> = on_both!(self, conn => sqlx::query_scalar(BATCH_END)
             .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(&mut **conn)
+            .bind(i64::from(size.max(1) - 1))
+            .fetch_one(&mut **conn)
             .await?);
-        let Some(last) = rows.last().map(|row| row.id) else {
-            return Ok(Vec::new());
-        };
-        let subjects: Vec<SubjectRow> = on_both!(self, conn => sqlx::query_as(SUBJECTS)
+        Ok(end)
+    }
+
+    /// The recordings not yet destroyed with ids after `after` up to `last`, in id order, with
+    /// everything the retention rules need about them. Six queries whatever the stretch's
+    /// size, each a range scan of its table's key.
+    pub async fn sweep_batch(&mut self, after: Uuid, last: Uuid) -> StoreResult<Vec<SweepRecord>> {
+        let rows: Vec<RecordingColumns> = on_both!(self, conn => sqlx::query_as(RECORDINGS)
             .bind(after)
             .bind(last)
             .fetch_all(&mut **conn)
             .await?);
+        let rows: Vec<RecordingRow> = rows.into_iter().map(RecordingRow::from).collect();
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let purposes: Vec<(Uuid, String)> = on_both!(self, conn => sqlx::query_as(PURPOSES)
+            .bind(after)
+            .bind(last)
+            .fetch_all(&mut **conn)
+            .await?);
+        let courses: Vec<(Uuid, Uuid)> = on_both!(self, conn => sqlx::query_as(COURSES)
+            .bind(after)
+            .bind(last)
+            .fetch_all(&mut **conn)
+            .await?);
+        let subjects: Vec<SubjectColumns> = on_both!(self, conn => sqlx::query_as(SUBJECTS)
+            .bind(after)
+            .bind(last)
+            .fetch_all(&mut **conn)
+            .await?);
+        let subjects = subjects.into_iter().map(SubjectRow::from).collect();
         let sql = format!("{WITHDRAWAL_COLUMNS} {WITHDRAWALS_IN_BATCH}");
         let withdrawals: Vec<WithdrawalRow> = on_both!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(after)
@@ -182,7 +306,14 @@ impl RegisterTx {
             .bind(last)
             .fetch_all(&mut **conn)
             .await?);
-        assemble(rows, subjects, withdrawals, extensions)
+        assemble(Batch {
+            rows,
+            purposes,
+            courses: courses.into_iter().collect(),
+            subjects,
+            withdrawals,
+            extensions,
+        })
     }
 
     /// A person's withdrawals in the order they happened, each with its consent's scope: what
@@ -219,7 +350,7 @@ impl RegisterTx {
         };
         let changed = on_both!(self, conn => sqlx::query(
             "UPDATE recording_retention SET due_on = $3, action = $4, governing_rule = $5, reason = $6,
-                 state = $7, computed_at = $8
+                 state = $7, state_digest = $8, computed_at = $9
              WHERE recording_id = $1 AND computed_at = $2",
         )
         .bind(recording.as_uuid())
@@ -229,6 +360,7 @@ impl RegisterTx {
         .bind(disposal.governing_rule)
         .bind(disposal.reason)
         .bind(disposal.state)
+        .bind(disposal.state_digest)
         .bind(disposal.computed_at)
         .execute(&mut **conn)
         .await?.rows_affected());
@@ -331,22 +463,30 @@ pub struct SweeperRow {
     pub lease_until: Option<OffsetDateTime>,
 }
 
-/// Groups the four queries' rows under their recordings. Every query is in recording order
-/// except withdrawals, which belong to people and are looked up by person.
-fn assemble(
+/// The rows of a batch's queries.
+struct Batch {
     rows: Vec<RecordingRow>,
+    purposes: Vec<(Uuid, String)>,
+    courses: HashMap<Uuid, Uuid>,
     subjects: Vec<SubjectRow>,
     withdrawals: Vec<WithdrawalRow>,
     extensions: Vec<ExtensionRecord>,
-) -> StoreResult<Vec<SweepRecord>> {
-    let withdrawals = withdrawals_by_person(withdrawals)?;
-    let mut subjects = subjects.into_iter().peekable();
-    let mut extensions = extensions.into_iter().peekable();
-    let mut records = Vec::with_capacity(rows.len());
-    for row in rows {
+}
+
+/// Groups the queries' rows under their recordings. Every query is in recording order except
+/// withdrawals, which belong to people and are looked up by person, and courses, by session.
+fn assemble(batch: Batch) -> StoreResult<Vec<SweepRecord>> {
+    let withdrawals = withdrawals_by_person(batch.withdrawals)?;
+    let mut purposes = batch.purposes.into_iter().peekable();
+    let mut subjects = batch.subjects.into_iter().peekable();
+    let mut extensions = batch.extensions.into_iter().peekable();
+    let mut records = Vec::with_capacity(batch.rows.len());
+    for row in batch.rows {
         let mut set = PurposeSet::EMPTY;
-        for code in row.purposes.iter().flat_map(|codes| codes.split(',')) {
-            set.insert(stored("purpose", Purpose::parse(code))?);
+        while let Some((recording, code)) = purposes.next_if(|(r, _)| *r <= row.id) {
+            if recording == row.id {
+                set.insert(stored("purpose", Purpose::parse(&code))?);
+            }
         }
         let mut people = Vec::new();
         while let Some(subject) = subjects.next_if(|s| s.recording_id <= row.id) {
@@ -381,9 +521,9 @@ fn assemble(
             .collect();
         derived_from.sort_unstable();
         derived_from.dedup();
-        let stored_state = match (row.state, row.computed_at) {
-            (Some(state), Some(computed_at)) => Some(StoredState {
-                state,
+        let stored_state = match row.computed_at {
+            Some(computed_at) => Some(StoredState {
+                digest: row.state_digest,
                 computed_at,
                 noticed_due_on: row.noticed_due_on,
             }),
@@ -395,7 +535,9 @@ fn assemble(
             derived_from,
             service: row.service,
             session_id: row.session_id,
-            course_id: row.course_id,
+            course_id: row
+                .session_id
+                .and_then(|session| batch.courses.get(&session).copied()),
             purposes: set,
             facts: RecordingRetention {
                 record_category: row.record_category,

@@ -2,7 +2,8 @@
 //! changed, gives notice once when one comes due, and records when it ran. Idempotent, and
 //! safe with two servers on one database.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use custodian_core::audit::Actor;
@@ -15,19 +16,22 @@ use custodian_core::retention::{
 use custodian_store::{Register, SweepRecord};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::audit_trail::Audit;
 use crate::retention::{
     disposal_row, every_standing_hold, extension_of, person_facts, raise_tasks, recording_facts,
-    schedule_in_force,
+    schedule_in_force, state_digest,
 };
 use crate::{AppError, AppResult, Custodian};
 
 /// Recordings read, worked out and written per transaction: large enough that the queries'
 /// cost is spread thin, small enough that no transaction holds SQLite's writer for long.
 const BATCH: u32 = 4_000;
+
+/// Batches read and worked out at once: one per core of a small server, and one more so a core
+/// never waits for the next batch's reads.
+const BATCHES_AT_ONCE: usize = 3;
 
 /// How long a sweep's lease lasts: a server that dies mid-sweep holds up the next one no longer.
 const LEASE: Duration = Duration::hours(1);
@@ -55,14 +59,15 @@ pub struct SweepReport {
     pub timings: SweepTimings,
 }
 
-/// Where a sweep's time went: waiting for the register's reads (beyond the time they overlap
-/// working out), working out states, and writing what changed.
+/// Where a sweep's time went: reading the register, working out states, and writing what
+/// changed. Batches are read and worked out several at once, so the first two add up the time
+/// of each batch and together exceed the sweep's own.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SweepTimings {
     #[serde(serialize_with = "seconds")]
     #[cfg_attr(feature = "openapi", schema(value_type = f64))]
-    pub waiting_for_reads: StdDuration,
+    pub reading: StdDuration,
     #[serde(serialize_with = "seconds")]
     #[cfg_attr(feature = "openapi", schema(value_type = f64))]
     pub working_out: StdDuration,
@@ -134,10 +139,10 @@ impl Custodian {
         }
     }
 
-    /// Works out every recording's state as of `now` in batches, in id order. Each batch is
-    /// read in one read transaction, while the batch before it is worked out (SQLite reads on
-    /// its own thread, so the two overlap); what changed (and any notice) is written in one
-    /// short write transaction, only if the stored row is as it was read.
+    /// Works out every recording's state as of `now` in batches, in id order. Several batches
+    /// are read (each in its own read transaction) and worked out (off the server's async
+    /// threads) at once; what changed in each, and any notice, is written in one short write
+    /// transaction, in id order, only if the stored row is as it was read.
     pub(crate) async fn restate_all(
         &self,
         schedule: &RetentionSchedule,
@@ -149,27 +154,50 @@ impl Custodian {
             at: Some(now),
             ..SweepReport::default()
         };
-        let mut reading = read_batch(self.register.clone(), Uuid::nil());
+        let rules = Arc::new(Rules {
+            schedule: schedule.clone(),
+            holds: holds.to_vec(),
+            now,
+            notices,
+        });
+        let mut in_flight = VecDeque::new();
+        let mut after = Some(Uuid::nil());
         loop {
-            let waited = Instant::now();
-            let batch = reading
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))??;
-            report.timings.waiting_for_reads += waited.elapsed();
-            let Some(last) = batch.last() else {
+            while in_flight.len() < BATCHES_AT_ONCE
+                && let Some(start) = after
+            {
+                after = self.batch_end(start).await?;
+                if let Some(last) = after {
+                    in_flight.push_back(tokio::spawn(restate_stretch(
+                        self.register.clone(),
+                        Arc::clone(&rules),
+                        start,
+                        last,
+                    )));
+                }
+            }
+            let Some(next) = in_flight.pop_front() else {
                 break;
             };
-            reading = read_batch(self.register.clone(), last.id.as_uuid());
-            let working = Instant::now();
-            let writes = restate_batch(schedule, holds, &batch, now, notices, &mut report)?;
-            report.timings.working_out += working.elapsed();
-            if !writes.is_empty() {
+            let batch = next
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))??;
+            report.add(&batch);
+            if !batch.writes.is_empty() {
                 let writing = Instant::now();
-                self.write_batch(writes, now, &mut report).await?;
+                self.write_batch(batch.writes, now, &mut report).await?;
                 report.timings.writing += writing.elapsed();
             }
         }
         Ok(report)
+    }
+
+    /// The id that ends the next batch after `after`; `None` when no recordings are left.
+    async fn batch_end(&self, after: Uuid) -> AppResult<Option<Uuid>> {
+        let mut read = self.register.read().await?;
+        let end = read.sweep_batch_end(after, BATCH).await?;
+        read.rollback().await?;
+        Ok(end)
     }
 
     async fn write_batch(
@@ -215,14 +243,61 @@ impl Custodian {
     }
 }
 
-/// Reads the batch after `after` in its own task, so it runs while the last one is worked out.
-fn read_batch(register: Register, after: Uuid) -> JoinHandle<AppResult<Vec<SweepRecord>>> {
-    tokio::spawn(async move {
+/// What every batch of one pass is worked out against.
+struct Rules {
+    schedule: RetentionSchedule,
+    holds: Vec<LegalHold>,
+    now: OffsetDateTime,
+    notices: Notices,
+}
+
+/// One batch read and worked out: its counts, its time, and what it asks to write.
+#[derive(Default)]
+struct Restated {
+    counts: SweepReport,
+    writes: Vec<Write>,
+}
+
+impl SweepReport {
+    fn add(&mut self, batch: &Restated) {
+        let counts = &batch.counts;
+        self.recordings += counts.recordings;
+        self.due_now += counts.due_now;
+        self.due_within_90_days += counts.due_within_90_days;
+        self.later += counts.later;
+        self.waiting += counts.waiting;
+        self.held += counts.held;
+        self.timings.reading += counts.timings.reading;
+        self.timings.working_out += counts.timings.working_out;
+    }
+}
+
+/// Reads the recordings after `after` up to `last` and works out their states, in a task of
+/// its own so it runs beside the other batches; the working out runs on a blocking thread so
+/// it holds up none of the server's requests.
+fn restate_stretch(
+    register: Register,
+    rules: Arc<Rules>,
+    after: Uuid,
+    last: Uuid,
+) -> impl Future<Output = AppResult<Restated>> + Send + 'static {
+    async move {
+        let reading = Instant::now();
         let mut read = register.read().await?;
-        let batch = read.sweep_batch(after, BATCH).await?;
+        let batch = read.sweep_batch(after, last).await?;
         read.rollback().await?;
-        Ok(batch)
-    })
+        let read_for = reading.elapsed();
+        let mut restated = tokio::task::spawn_blocking(move || {
+            let working = Instant::now();
+            let mut restated = restate_batch(&rules, &batch)?;
+            restated.counts.timings.working_out = working.elapsed();
+            AppResult::Ok(restated)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+        restated.counts.timings.reading = read_for;
+        Ok(restated)
+    }
 }
 
 /// What a batch asks to write for one recording.
@@ -237,23 +312,17 @@ struct Write {
     notice: Option<time::Date>,
 }
 
-/// Works out one batch with the core's sweep, counts it into `report`, and returns the writes.
-fn restate_batch(
-    schedule: &RetentionSchedule,
-    holds: &[LegalHold],
-    batch: &[SweepRecord],
-    now: OffsetDateTime,
-    notices: Notices,
-    report: &mut SweepReport,
-) -> AppResult<Vec<Write>> {
+/// Works out one batch with the core's sweep, and counts and lists what to write.
+fn restate_batch(rules: &Rules, batch: &[SweepRecord]) -> AppResult<Restated> {
     let items = batch
         .iter()
         .map(sweep_item)
         .collect::<AppResult<Vec<SweepItem>>>()?;
     // The clock was checked against the last sweep when the lease was taken.
-    let swept = sweep(schedule, &items, holds, None, now)?;
+    let swept = sweep(&rules.schedule, &items, &rules.holds, None, rules.now)?;
     let by_id: HashMap<RecordingId, &SweepRecord> = batch.iter().map(|r| (r.id, r)).collect();
-    let mut writes = Vec::new();
+    let mut restated = Restated::default();
+    let report = &mut restated.counts;
     for entry in swept.entries {
         report.recordings += 1;
         match entry.bucket {
@@ -268,12 +337,16 @@ fn restate_batch(
         let record = by_id.get(&entry.scope.recording).ok_or_else(|| {
             AppError::Internal("a swept recording was not in its batch".to_owned())
         })?;
-        let json =
-            serde_json::to_string(&entry.state).map_err(|e| AppError::Internal(e.to_string()))?;
         let stored = record.stored.as_ref();
-        let changed_json =
-            (stored.map(|s| s.state.as_str()) != Some(json.as_str())).then_some(json);
-        let notice = match (notices, entry.bucket, entry.state.due_on) {
+        let changed_json = if stored.and_then(|s| s.digest) == Some(state_digest(&entry.state)) {
+            None
+        } else {
+            Some(
+                serde_json::to_string(&entry.state)
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            )
+        };
+        let notice = match (rules.notices, entry.bucket, entry.state.due_on) {
             (Notices::Give, QueueBucket::DueNow, Some(due))
                 if stored.and_then(|s| s.noticed_due_on) != Some(due) =>
             {
@@ -282,7 +355,7 @@ fn restate_batch(
             _ => None,
         };
         if changed_json.is_some() || notice.is_some() {
-            writes.push(Write {
+            restated.writes.push(Write {
                 recording: record.id,
                 read_at: stored.map(|s| s.computed_at),
                 state: entry.state,
@@ -291,7 +364,7 @@ fn restate_batch(
             });
         }
     }
-    Ok(writes)
+    Ok(restated)
 }
 
 /// A batch record as the core's sweep takes it: one set of facts per person in it.

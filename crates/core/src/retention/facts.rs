@@ -48,7 +48,7 @@ pub struct RecordingFacts {
 }
 
 /// A withdrawal of consent as retention sees it (C8).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct WithdrawalFact {
     pub withdrawn_on: Date,
     /// The purposes withdrawn; identification is exempt (C8) and is ignored here.
@@ -58,7 +58,7 @@ pub struct WithdrawalFact {
 }
 
 /// A records manager's decision at review to keep a recording longer, with the reason (D2).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Extension {
     /// The new date it comes up again.
     pub until: Date,

@@ -12,7 +12,7 @@ use crate::retention::schedule::RetentionSchedule;
 use crate::retention::trigger::Trigger;
 
 /// Where a recording stands: when it comes up (or what it waits for), what then, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct DisposalState {
     /// The day it comes up for disposal; `None` while it waits for a trigger.
     pub due_on: Option<Date>,
@@ -41,7 +41,7 @@ impl DisposalState {
 }
 
 /// What decided a recording's disposal date.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Governor {
     /// A rule whose trigger has happened.
@@ -62,7 +62,7 @@ pub enum Governor {
 }
 
 /// A rule whose trigger has not happened yet.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct PendingRule {
     /// What the recording is kept for until this rule (or another for the same thing) fires.
     pub kept_for: KeptFor,
@@ -73,7 +73,7 @@ pub struct PendingRule {
 }
 
 /// A rule that would have let the recording go on `due_on`, set aside because something else keeps it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct SetAside {
     /// What the rule would have released the recording from.
     pub kept_for: KeptFor,
@@ -83,7 +83,7 @@ pub struct SetAside {
 }
 
 /// Work the disposal brings with it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "task", rename_all = "snake_case")]
 pub enum DisposalTask {
     /// Carry out the person's choice on withdrawing consent: destroy or hand over (C8).
@@ -97,7 +97,7 @@ pub enum DisposalTask {
 
 /// What a recording is kept for: its record category, and each purpose still in force. Each
 /// must be done with it before it goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeptFor {
     Category(RecordCategory),
