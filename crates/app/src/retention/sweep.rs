@@ -275,29 +275,27 @@ impl SweepReport {
 /// Reads the recordings after `after` up to `last` and works out their states, in a task of
 /// its own so it runs beside the other batches; the working out runs on a blocking thread so
 /// it holds up none of the server's requests.
-fn restate_stretch(
+async fn restate_stretch(
     register: Register,
     rules: Arc<Rules>,
     after: Uuid,
     last: Uuid,
-) -> impl Future<Output = AppResult<Restated>> + Send + 'static {
-    async move {
-        let reading = Instant::now();
-        let mut read = register.read().await?;
-        let batch = read.sweep_batch(after, last).await?;
-        read.rollback().await?;
-        let read_for = reading.elapsed();
-        let mut restated = tokio::task::spawn_blocking(move || {
-            let working = Instant::now();
-            let mut restated = restate_batch(&rules, &batch)?;
-            restated.counts.timings.working_out = working.elapsed();
-            AppResult::Ok(restated)
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
-        restated.counts.timings.reading = read_for;
-        Ok(restated)
-    }
+) -> AppResult<Restated> {
+    let reading = Instant::now();
+    let mut read = register.read().await?;
+    let batch = read.sweep_batch(after, last).await?;
+    read.rollback().await?;
+    let read_for = reading.elapsed();
+    let mut restated = tokio::task::spawn_blocking(move || {
+        let working = Instant::now();
+        let mut restated = restate_batch(&rules, &batch)?;
+        restated.counts.timings.working_out = working.elapsed();
+        AppResult::Ok(restated)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))??;
+    restated.counts.timings.reading = read_for;
+    Ok(restated)
 }
 
 /// What a batch asks to write for one recording.
