@@ -95,7 +95,7 @@ fn peak_rss_mib(pid: u32) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s1_a_4_gib_upload_streams_through_the_server_growing_it_by_under_16_mib() {
+async fn s1_a_4_gib_upload_streams_through_the_server_growing_it_by_under_32_mib() {
     // The register, keys and token are made in-process first, so the server never hashes a
     // password: what it holds at its peak is its own working set and the upload's.
     let app = TestApp::new(Backend::Sqlite).await;
@@ -137,13 +137,15 @@ async fn s1_a_4_gib_upload_streams_through_the_server_growing_it_by_under_16_mib
     server.wait().ok();
     eprintln!("custodian serve peak RSS: {before} MiB before the upload, {peak} MiB after 4 GiB");
     // What streaming means: 4 GiB pass through while the server grows by a few MiB. The
-    // idle figure is a debug build's, with the Cedar parser and policies resident (60 MiB).
+    // idle figure is a debug build's, with the Cedar parser and policies resident, and mimalloc's
+    // heaps per thread (90 MiB; 60 with glibc's allocator, which grew by 7 during the upload
+    // against mimalloc's 17).
     assert!(
-        peak.saturating_sub(before) < 16,
+        peak.saturating_sub(before) < 32,
         "the server grew from {before} to {peak} MiB during a 4 GiB upload"
     );
     assert!(
-        peak < 96,
+        peak < 128,
         "the server's peak RSS was {peak} MiB during a 4 GiB upload"
     );
 }
