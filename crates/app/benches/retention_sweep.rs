@@ -279,7 +279,7 @@ async fn bare_scan(database: &Path) -> Duration {
     let options = SqliteConnectOptions::new()
         .filename(database)
         .read_only(true)
-        .pragma("mmap_size", "1073741824")
+        .pragma("mmap_size", "68719476736")
         .pragma("cache_size", "-32768");
     let mut connection = SqliteConnection::connect_with(&options).await.unwrap();
     let started = Instant::now();

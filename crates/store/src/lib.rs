@@ -125,8 +125,9 @@ impl Register {
                     .pragma("secure_delete", "ON")
                     .busy_timeout(Duration::from_secs(10))
                     // Reads of a large register (the retention sweep's, lists) go through the
-                    // memory map rather than a system call per page, and keep more pages.
-                    .pragma("mmap_size", "1073741824")
+                    // memory map (up to 64 GiB, address space only: SQLite maps no more than
+                    // the file) rather than a system call per page, and keep more pages.
+                    .pragma("mmap_size", "68719476736")
                     .pragma("cache_size", "-32768");
                 let writer = Arc::new(GroupWriter::new(
                     sqlx::SqliteConnection::connect_with(&options)
