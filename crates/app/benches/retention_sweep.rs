@@ -6,7 +6,8 @@
 //! recording keeps the first 12 bytes of its id (a valid v7 UUID, in the same place in id
 //! order) and takes the copy's number as the last 4. `CUSTODIAN_BENCH_RECORDINGS` sets the
 //! size (default 10,000,000); `CUSTODIAN_BENCH_DIR` the folder (default the system's temporary
-//! folder), which needs about 15 GB at the default size.
+//! folder), which needs about 30 GB free at the default size: a 24 GB register, and the log of
+//! the first sweep's writes.
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
