@@ -224,8 +224,14 @@ async fn d4_a_negative_or_absurd_period_is_refused_naming_the_rule(app: TestApp)
     assert!(rule["source"].as_str().unwrap().contains("D2"));
 }
 
-async fn c8_a_withdrawal_brings_the_persons_recordings_up_with_their_choice(app: TestApp) {
-    let person = app.person("Wyn", "has_capacity").await;
+/// A teaching video of a new person named `given_name`, made with their consent for the
+/// service; returns the consent's id and the recording's.
+pub(crate) async fn consented_teaching_video(
+    app: &TestApp,
+    given_name: &str,
+    seed: u64,
+) -> (String, String) {
+    let person = app.person(given_name, "has_capacity").await;
     let consent = app
         .post(
             &format!("/api/v1/persons/{person}/consents"),
@@ -244,7 +250,7 @@ async fn c8_a_withdrawal_brings_the_persons_recordings_up_with_their_choice(app:
                 "kind": "video", "service": "CAMHS-NORTH", "subjects": [person], "purposes": ["teaching"],
                 "device": "TAB-0042", "made_at": minutes_from_now(-60), "location": "Teaching room",
             }),
-            mp4(20_000, 20),
+            mp4(20_000, seed),
         )
         .await;
     assert_eq!(upload.status, StatusCode::CREATED, "{}", upload.body);
@@ -252,6 +258,22 @@ async fn c8_a_withdrawal_brings_the_persons_recordings_up_with_their_choice(app:
         .to_str()
         .unwrap()
         .to_owned();
+    (consent.id(), id)
+}
+
+/// The person withdraws `consent`, choosing to have existing recordings handed over (C8).
+pub(crate) async fn withdraw_choosing_hand_over(app: &TestApp, consent: &str) {
+    let withdrawn = app
+        .post(
+            &format!("/api/v1/consents/{consent}/withdrawals"),
+            json!({"at": minutes_from_now(-1), "withdrawn_by": {"kind": "person"}, "existing_recordings": "hand_over"}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::CREATED, "{}", withdrawn.body);
+}
+
+async fn c8_a_withdrawal_brings_the_persons_recordings_up_with_their_choice(app: TestApp) {
+    let (consent, id) = consented_teaching_video(&app, "Wyn", 20).await;
     let before = app.get(&format!("/api/v1/recordings/{id}")).await;
     assert_eq!(
         before.body["disposal"]["rule"], "d2-yearly-review",
@@ -259,13 +281,7 @@ async fn c8_a_withdrawal_brings_the_persons_recordings_up_with_their_choice(app:
         before.body
     );
 
-    let withdrawn = app
-        .post(
-            &format!("/api/v1/consents/{}/withdrawals", consent.id()),
-            json!({"at": minutes_from_now(-1), "withdrawn_by": {"kind": "person"}, "existing_recordings": "hand_over"}),
-        )
-        .await;
-    assert_eq!(withdrawn.status, StatusCode::CREATED, "{}", withdrawn.body);
+    withdraw_choosing_hand_over(&app, &consent).await;
     let after = app.get(&format!("/api/v1/recordings/{id}")).await;
     let disposal = &after.body["disposal"];
     assert_eq!(disposal["action"], "hand_over", "{}", after.body);

@@ -2,12 +2,13 @@
 //! Legal holds, the schedule and the links to them are in `retention_pages_holds`.
 
 use axum::http::{Method, StatusCode};
-use custodian_testkit::fixtures::{minutes_from_now, mp4};
 use custodian_testkit::{CLINICIAN, CLINICIAN_PASSWORD, TestApp};
 use serde_json::json;
 
 use crate::access_pages::{get, post};
-use crate::retention::{actions, as_member, transcribed_video};
+use crate::retention::{
+    actions, as_member, consented_teaching_video, transcribed_video, withdraw_choosing_hand_over,
+};
 
 /// A records manager's page cookie and API token.
 pub(crate) async fn records_manager(app: &TestApp) -> (String, String) {
@@ -21,40 +22,8 @@ pub(crate) async fn records_manager(app: &TestApp) -> (String, String) {
 /// A teaching video of a new person who then withdraws consent, choosing to have recordings
 /// handed over: a `withdrawal` task is raised (C8). Returns the recording's id.
 pub(crate) async fn withdrawn_video(app: &TestApp, seed: u64) -> String {
-    let person = app.person("Wren", "has_capacity").await;
-    let consent = app
-        .post(
-            &format!("/api/v1/persons/{person}/consents"),
-            json!({
-                "answer": "given", "purposes": ["teaching"], "given_by": {"kind": "person"},
-                "scope": {"kind": "service", "service": "CAMHS-NORTH"}, "signed_at": minutes_from_now(-90),
-                "signature": {"method": "typed_with_witness", "signed_by": "Testperson", "witness": "Nurse Witness"},
-                "told_refusal_does_not_affect_care": true,
-            }),
-        )
-        .await;
-    assert_eq!(consent.status, StatusCode::CREATED, "{}", consent.body);
-    let upload = app
-        .upload(
-            &json!({
-                "kind": "video", "service": "CAMHS-NORTH", "subjects": [person], "purposes": ["teaching"],
-                "device": "TAB-0042", "made_at": minutes_from_now(-60), "location": "Teaching room",
-            }),
-            mp4(20_000, seed),
-        )
-        .await;
-    assert_eq!(upload.status, StatusCode::CREATED, "{}", upload.body);
-    let id = upload.headers["custodian-recording-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let withdrawn = app
-        .post(
-            &format!("/api/v1/consents/{}/withdrawals", consent.id()),
-            json!({"at": minutes_from_now(-1), "withdrawn_by": {"kind": "person"}, "existing_recordings": "hand_over"}),
-        )
-        .await;
-    assert_eq!(withdrawn.status, StatusCode::CREATED, "{}", withdrawn.body);
+    let (consent, id) = consented_teaching_video(app, "Wren", seed).await;
+    withdraw_choosing_hand_over(app, &consent).await;
     id
 }
 
