@@ -57,6 +57,19 @@ pub(crate) async fn as_member(
     app.call(method, path, Some(token), body).await
 }
 
+/// The actions in a recording's audit history, oldest first, as the member with `token` reads it.
+pub(crate) async fn recording_actions(app: &TestApp, token: &str, recording: &str) -> Vec<String> {
+    let history = as_member(
+        app,
+        token,
+        Method::GET,
+        &format!("/api/v1/recordings/{recording}/audit"),
+        None,
+    )
+    .await;
+    actions(&history)
+}
+
 pub(crate) fn actions(history: &Reply) -> Vec<String> {
     history
         .body

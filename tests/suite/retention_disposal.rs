@@ -5,7 +5,7 @@ use custodian_app::AppError;
 use custodian_testkit::{Backend, TestApp};
 use serde_json::{Value, json};
 
-use crate::retention::{actions, as_member, transcribed_video};
+use crate::retention::{as_member, recording_actions, transcribed_video};
 
 async fn d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_certificate(
     app: TestApp,
@@ -138,15 +138,7 @@ async fn d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_ce
     )
     .await;
     assert_eq!(twice.status, StatusCode::GONE, "{}", twice.body);
-    let history = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        &format!("/api/v1/recordings/{id}/audit"),
-        None,
-    )
-    .await;
-    let done = actions(&history);
+    let done = recording_actions(&app, &manager, &id).await;
     for expected in [
         "disposal.approved",
         "recording.destroyed",
@@ -228,21 +220,8 @@ async fn d2_a_sweep_gives_notice_once_and_refuses_a_clock_that_went_backwards(ap
         (1, 0),
         "notice is given once, not at every sweep"
     );
-    let history = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        &format!("/api/v1/recordings/{id}/audit"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        actions(&history)
-            .iter()
-            .filter(|a| *a == "disposal.due")
-            .count(),
-        1
-    );
+    let history = recording_actions(&app, &manager, &id).await;
+    assert_eq!(history.iter().filter(|a| *a == "disposal.due").count(), 1);
 
     app.clock.rewind(time::Duration::hours(2));
     let refused = app.custodian.sweep_retention().await.unwrap_err();
@@ -293,19 +272,9 @@ async fn d4_two_sweeps_at_once_on_postgresql_process_each_item_once() {
     }
     assert!(a.running_elsewhere_since.is_none() || b.running_elsewhere_since.is_none());
     for id in ids {
-        let history = as_member(
-            &app,
-            &manager,
-            Method::GET,
-            &format!("/api/v1/recordings/{id}/audit"),
-            None,
-        )
-        .await;
+        let history = recording_actions(&app, &manager, &id).await;
         assert_eq!(
-            actions(&history)
-                .iter()
-                .filter(|a| *a == "disposal.due")
-                .count(),
+            history.iter().filter(|a| *a == "disposal.due").count(),
             1,
             "{id}"
         );

@@ -7,7 +7,8 @@ use serde_json::json;
 
 use crate::access_pages::{get, post};
 use crate::retention::{
-    actions, as_member, consented_teaching_video, transcribed_video, withdraw_choosing_hand_over,
+    as_member, consented_teaching_video, recording_actions, transcribed_video,
+    withdraw_choosing_hand_over,
 };
 
 /// A records manager's page cookie and API token.
@@ -136,15 +137,8 @@ async fn d2_a_records_manager_extends_a_due_recording_from_the_queue_page(app: T
         "{}",
         recording.body
     );
-    let history = as_member(
-        &app,
-        &token,
-        Method::GET,
-        &format!("/api/v1/recordings/{id}/audit"),
-        None,
-    )
-    .await;
-    assert!(actions(&history).contains(&"disposal.extended".to_owned()));
+    let history = recording_actions(&app, &token, &id).await;
+    assert!(history.contains(&"disposal.extended".to_owned()));
     let (_, html) = get(&app, &cookie, "/disposals").await;
     assert!(
         !html.contains(&format!("id=\"recording-{id}\"")),
@@ -280,16 +274,9 @@ async fn c8_a_records_manager_marks_a_withdrawal_task_done_once(app: TestApp) {
         "{}",
         unknown.body
     );
-    let history = as_member(
-        &app,
-        &token,
-        Method::GET,
-        &format!("/api/v1/recordings/{id}/audit"),
-        None,
-    )
-    .await;
+    let history = recording_actions(&app, &token, &id).await;
     assert_eq!(
-        actions(&history)
+        history
             .iter()
             .filter(|a| *a == "disposal.task_done")
             .count(),
