@@ -220,6 +220,10 @@ async fn d2_a_sweep_gives_notice_once_and_refuses_a_clock_that_went_backwards(ap
         (1, 0),
         "notice is given once, not at every sweep"
     );
+    assert_eq!(
+        second.changed, 0,
+        "a sweep over states that have not changed writes none of them: {second:?}"
+    );
     let history = recording_actions(&app, &manager, &id).await;
     assert_eq!(history.iter().filter(|a| *a == "disposal.due").count(), 1);
 

@@ -48,6 +48,11 @@ const COPIED: &[(&str, &str, &[&str])] = &[
     ),
     ("recording_purposes", "recording_id", &["recording_id"]),
     ("recording_retention", "recording_id", &["recording_id"]),
+    (
+        "recording_disposal_states",
+        "recording_id",
+        &["recording_id"],
+    ),
 ];
 
 fn main() {

@@ -92,13 +92,16 @@ const ON_CONFLICT_REPLACE: &str = "DO UPDATE SET record_category = excluded.reco
      transcript_made_on = excluded.transcript_made_on, found_no_longer_relevant_on = excluded.found_no_longer_relevant_on,
      superseded_on = excluded.superseded_on, published_online = excluded.published_online,
      due_on = excluded.due_on, action = excluded.action, governing_rule = excluded.governing_rule,
-     reason = excluded.reason, state = excluded.state, state_digest = excluded.state_digest,
-     computed_at = excluded.computed_at";
+     state_digest = excluded.state_digest, computed_at = excluded.computed_at";
 
 /// An existing row is left as it is.
 pub(crate) const ON_CONFLICT_KEEP: &str = "DO NOTHING";
 
-const DISPOSAL_COLUMNS: &str = "r.recording_id, r.due_on, r.action, r.governing_rule, r.reason, r.state, r.computed_at, r.noticed_due_on";
+const DISPOSAL_COLUMNS: &str = "r.recording_id, r.due_on, r.action, r.governing_rule, w.reason, w.state, r.computed_at, r.noticed_due_on";
+
+/// A retention row with its state's words, kept apart so the sweeper reads narrow rows.
+const DISPOSALS_WITH_WORDS: &str =
+    "recording_retention r JOIN recording_disposal_states w ON w.recording_id = r.recording_id";
 
 impl RegisterTx {
     /// What retention knows about `person`; nothing recorded yet is all `None`.
@@ -149,7 +152,7 @@ impl RegisterTx {
         Ok(row.unwrap_or_default())
     }
 
-    /// Stores a recording's facts and the disposal state worked out from them, in one row.
+    /// Stores a recording's facts and the disposal state worked out from them.
     pub async fn store_disposal(
         &mut self,
         recording: RecordingId,
@@ -161,8 +164,8 @@ impl RegisterTx {
         Ok(())
     }
 
-    /// Inserts a recording's retention row; `on_conflict` says what an existing row gets.
-    /// Returns the rows written.
+    /// Inserts a recording's retention row and its state's words; `on_conflict` says what an
+    /// existing row gets. Returns the retention rows written: the words are written with them.
     pub(crate) async fn insert_disposal(
         &mut self,
         recording: RecordingId,
@@ -172,12 +175,11 @@ impl RegisterTx {
     ) -> StoreResult<u64> {
         let sql = format!(
             "INSERT INTO recording_retention (recording_id, record_category, transcript_made_on, found_no_longer_relevant_on,
-                 superseded_on, published_online, due_on, action, governing_rule, reason, state, state_digest, computed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                 superseded_on, published_online, due_on, action, governing_rule, state_digest, computed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (recording_id) {on_conflict}"
         );
-        Ok(
-            on_both!(self, conn => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        let written = on_both!(self, conn => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
         .bind(recording.as_uuid())
         .bind(facts.record_category.as_deref())
         .bind(facts.transcript_made_on)
@@ -187,13 +189,32 @@ impl RegisterTx {
         .bind(disposal.due_on)
         .bind(disposal.action)
         .bind(disposal.governing_rule)
-        .bind(disposal.reason)
-        .bind(disposal.state)
         .bind(disposal.state_digest)
         .bind(disposal.computed_at)
         .execute(&mut **conn)
-        .await?.rows_affected()),
+        .await?.rows_affected());
+        if written > 0 {
+            self.store_disposal_words(recording, disposal).await?;
+        }
+        Ok(written)
+    }
+
+    /// Stores the words of the state just stored in `recording`'s retention row.
+    pub(crate) async fn store_disposal_words(
+        &mut self,
+        recording: RecordingId,
+        disposal: &DisposalToStore<'_>,
+    ) -> StoreResult<()> {
+        on_both!(self, conn => sqlx::query(
+            "INSERT INTO recording_disposal_states (recording_id, reason, state) VALUES ($1, $2, $3)
+             ON CONFLICT (recording_id) DO UPDATE SET reason = excluded.reason, state = excluded.state",
         )
+        .bind(recording.as_uuid())
+        .bind(disposal.reason)
+        .bind(disposal.state)
+        .execute(&mut **conn)
+        .await?.rows_affected());
+        Ok(())
     }
 
     /// A recording's stored disposal state, if worked out.
@@ -202,7 +223,7 @@ impl RegisterTx {
         recording: RecordingId,
     ) -> StoreResult<Option<StoredDisposal>> {
         let sql = format!(
-            "SELECT {DISPOSAL_COLUMNS} FROM recording_retention r WHERE r.recording_id = $1"
+            "SELECT {DISPOSAL_COLUMNS} FROM {DISPOSALS_WITH_WORDS} WHERE r.recording_id = $1"
         );
         Ok(
             on_both!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
@@ -220,7 +241,7 @@ impl RegisterTx {
             None => "r.due_on IS NULL AND $1 IS NULL",
         };
         let sql = format!(
-            "SELECT {DISPOSAL_COLUMNS} FROM recording_retention r
+            "SELECT {DISPOSAL_COLUMNS} FROM {DISPOSALS_WITH_WORDS}
              WHERE {condition} AND NOT EXISTS (SELECT 1 FROM destructions d WHERE d.recording_id = r.recording_id)
              ORDER BY r.due_on, r.recording_id"
         );

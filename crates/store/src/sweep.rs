@@ -104,13 +104,20 @@ row_by_position! {
         session_id: Option<Uuid>,
         source_id: Option<Uuid>,
         original_id: Option<Uuid>,
+    }
+}
+
+row_by_position! {
+    /// A recording's retention row, in the columns of [`RETENTION`].
+    struct RetentionRow from RetentionColumns {
+        recording_id: Uuid,
         record_category: Option<String>,
         transcript_made_on: Option<Date>,
         found_no_longer_relevant_on: Option<Date>,
         superseded_on: Option<Date>,
-        published_online: Option<bool>,
+        published_online: bool,
         state_digest: Option<i64>,
-        computed_at: Option<OffsetDateTime>,
+        computed_at: OffsetDateTime,
         noticed_due_on: Option<Date>,
     }
 }
@@ -142,16 +149,21 @@ struct WithdrawalRow {
     scope_recording_id: Option<Uuid>,
 }
 
-/// The recordings' own query: ids after `$1` up to `$2`, not destroyed, in id order.
-/// Purposes and sessions' courses come from queries of their own: joined here, each cost SQLite
-/// more per recording than reading them in a range (`docs/retention.md`, "How fast").
+/// The recordings' own query: ids after `$1` up to `$2`, in id order.
+/// Every other table comes from a range query of its own, merged by id: joined here, a lookup
+/// per recording cost SQLite more than reading the range (`docs/retention.md`, "How fast").
 const RECORDINGS: &str =
-    "SELECT r.id, r.made_at, r.service, r.session_id, r.source_id, r.original_id, rr.record_category, rr.transcript_made_on, rr.found_no_longer_relevant_on, rr.superseded_on,
-        rr.published_online, rr.state_digest, rr.computed_at, rr.noticed_due_on
-     FROM recordings r LEFT JOIN recording_retention rr ON rr.recording_id = r.id
-     WHERE r.id > $1 AND r.id <= $2
-       AND NOT EXISTS (SELECT 1 FROM destructions d WHERE d.recording_id = r.id)
-     ORDER BY r.id";
+    "SELECT r.id, r.made_at, r.service, r.session_id, r.source_id, r.original_id
+     FROM recordings r WHERE r.id > $1 AND r.id <= $2 ORDER BY r.id";
+
+const RETENTION: &str =
+    "SELECT recording_id, record_category, transcript_made_on, found_no_longer_relevant_on,
+        superseded_on, published_online, state_digest, computed_at, noticed_due_on
+     FROM recording_retention WHERE recording_id > $1 AND recording_id <= $2 ORDER BY recording_id";
+
+/// The batch's destroyed recordings, which the sweep leaves out.
+const DESTROYED: &str = "SELECT recording_id FROM destructions
+     WHERE recording_id > $1 AND recording_id <= $2 ORDER BY recording_id";
 
 /// The id that ends a batch of `$2 + 1` recordings after `$1`, or the last id if fewer remain.
 /// Destroyed recordings count too: a batch is a stretch of ids, and may hold fewer.
@@ -204,8 +216,8 @@ impl RegisterTx {
     }
 
     /// The recordings not yet destroyed with ids after `after` up to `last`, in id order, with
-    /// everything the retention rules need about them. Six queries whatever the stretch's
-    /// size, each a range scan of its table's key.
+    /// everything the retention rules need about them. Eight queries whatever the stretch's
+    /// size, each a range scan of its table's key but those of people's facts.
     pub async fn sweep_batch(&mut self, after: Uuid, last: Uuid) -> StoreResult<Vec<SweepRecord>> {
         let rows: Vec<RecordingColumns> = on_both!(self, conn => sqlx::query_as(RECORDINGS)
             .bind(after)
@@ -216,6 +228,16 @@ impl RegisterTx {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
+        let retention: Vec<RetentionColumns> = on_both!(self, conn => sqlx::query_as(RETENTION)
+            .bind(after)
+            .bind(last)
+            .fetch_all(&mut **conn)
+            .await?);
+        let destroyed: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(DESTROYED)
+            .bind(after)
+            .bind(last)
+            .fetch_all(&mut **conn)
+            .await?);
         let purposes: Vec<(Uuid, String)> = on_both!(self, conn => sqlx::query_as(PURPOSES)
             .bind(after)
             .bind(last)
@@ -245,6 +267,8 @@ impl RegisterTx {
             .await?);
         assemble(Batch {
             rows,
+            retention: retention.into_iter().map(RetentionRow::from).collect(),
+            destroyed,
             purposes,
             courses: courses.into_iter().collect(),
             subjects,
@@ -286,8 +310,8 @@ impl RegisterTx {
             return Ok(inserted == 1);
         };
         let changed = on_both!(self, conn => sqlx::query(
-            "UPDATE recording_retention SET due_on = $3, action = $4, governing_rule = $5, reason = $6,
-                 state = $7, state_digest = $8, computed_at = $9
+            "UPDATE recording_retention SET due_on = $3, action = $4, governing_rule = $5,
+                 state_digest = $6, computed_at = $7
              WHERE recording_id = $1 AND computed_at = $2",
         )
         .bind(recording.as_uuid())
@@ -295,12 +319,13 @@ impl RegisterTx {
         .bind(disposal.due_on)
         .bind(disposal.action)
         .bind(disposal.governing_rule)
-        .bind(disposal.reason)
-        .bind(disposal.state)
         .bind(disposal.state_digest)
         .bind(disposal.computed_at)
         .execute(&mut **conn)
         .await?.rows_affected());
+        if changed == 1 {
+            self.store_disposal_words(recording, disposal).await?;
+        }
         Ok(changed == 1)
     }
 
@@ -403,6 +428,8 @@ pub struct SweeperRow {
 /// The rows of a batch's queries.
 struct Batch {
     rows: Vec<RecordingRow>,
+    retention: Vec<RetentionRow>,
+    destroyed: Vec<Uuid>,
     purposes: Vec<(Uuid, String)>,
     courses: HashMap<Uuid, Uuid>,
     subjects: Vec<SubjectRow>,
@@ -414,11 +441,26 @@ struct Batch {
 /// withdrawals, which belong to people and are looked up by person, and courses, by session.
 fn assemble(batch: Batch) -> StoreResult<Vec<SweepRecord>> {
     let withdrawals = withdrawals_by_person(batch.withdrawals)?;
+    let mut retention = batch.retention.into_iter().peekable();
+    let mut destroyed = batch.destroyed.into_iter().peekable();
     let mut purposes = batch.purposes.into_iter().peekable();
     let mut subjects = batch.subjects.into_iter().peekable();
     let mut extensions = batch.extensions.into_iter().peekable();
     let mut records = Vec::with_capacity(batch.rows.len());
     for row in batch.rows {
+        let mut found = None;
+        while let Some(next) = retention.next_if(|r| r.recording_id <= row.id) {
+            if next.recording_id == row.id {
+                found = Some(next);
+            }
+        }
+        let mut is_destroyed = false;
+        while let Some(id) = destroyed.next_if(|id| *id <= row.id) {
+            is_destroyed |= id == row.id;
+        }
+        if is_destroyed {
+            continue;
+        }
         let mut set = PurposeSet::EMPTY;
         while let Some((recording, code)) = purposes.next_if(|(r, _)| *r <= row.id) {
             if recording == row.id {
@@ -458,14 +500,18 @@ fn assemble(batch: Batch) -> StoreResult<Vec<SweepRecord>> {
             .collect();
         derived_from.sort_unstable();
         derived_from.dedup();
-        let stored_state = match row.computed_at {
-            Some(computed_at) => Some(StoredState {
-                digest: row.state_digest,
-                computed_at,
-                noticed_due_on: row.noticed_due_on,
-            }),
-            _ => None,
-        };
+        let stored_state = found.as_ref().map(|r| StoredState {
+            digest: r.state_digest,
+            computed_at: r.computed_at,
+            noticed_due_on: r.noticed_due_on,
+        });
+        let facts = found.map_or_else(RecordingRetention::default, |r| RecordingRetention {
+            record_category: r.record_category,
+            transcript_made_on: r.transcript_made_on,
+            found_no_longer_relevant_on: r.found_no_longer_relevant_on,
+            superseded_on: r.superseded_on,
+            published_online: r.published_online,
+        });
         records.push(SweepRecord {
             id: RecordingId::from_uuid(row.id),
             made_at: row.made_at,
@@ -476,13 +522,7 @@ fn assemble(batch: Batch) -> StoreResult<Vec<SweepRecord>> {
                 .session_id
                 .and_then(|session| batch.courses.get(&session).copied()),
             purposes: set,
-            facts: RecordingRetention {
-                record_category: row.record_category,
-                transcript_made_on: row.transcript_made_on,
-                found_no_longer_relevant_on: row.found_no_longer_relevant_on,
-                superseded_on: row.superseded_on,
-                published_online: row.published_online.unwrap_or(false),
-            },
+            facts,
             subjects: people,
             extension,
             stored: stored_state,

@@ -1,5 +1,7 @@
 //! When one recording comes up for disposal and why: which rule governs, its trigger, the date and the action.
 
+use std::fmt::{self, Write as _};
+
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
@@ -289,8 +291,8 @@ fn combine(verdicts: &[(KeptFor, Verdict)], facts: &RecordingFacts, today: Date)
                     "it would allow {} on {} for {}, but {} still keeps it until {}",
                     f.rule.action.label(),
                     f.due_on,
-                    basis_words(*kept_for),
-                    basis_words(first.kept_for),
+                    BasisWords(*kept_for),
+                    BasisWords(first.kept_for),
                     first.trigger.label()
                 ),
             })
@@ -333,7 +335,7 @@ fn combine(verdicts: &[(KeptFor, Verdict)], facts: &RecordingFacts, today: Date)
                 "it would allow {} on {} for {}, but {} keeps the recording until {}",
                 f.rule.action.label(),
                 f.due_on,
-                basis_words(*basis),
+                BasisWords(*basis),
                 governing.rule.id,
                 governing.due_on
             ),
@@ -425,54 +427,66 @@ fn withdraw(state: &mut DisposalState, withdrawal: &WithdrawalFact, floor: Optio
     state.reason = reason;
 }
 
+// The words are written straight into one string each: the sweeper works out every recording's
+// state, and building them from intermediate strings was half of the core's share of a sweep.
+
 fn rule_reason(fired: &Fired) -> String {
     let rule = fired.rule;
-    let when = if rule.period.is_none() {
-        format!("when {} happens", rule.trigger.label())
-    } else {
-        format!("{} after {}", rule.period, rule.trigger.label())
-    };
-    format!(
-        "Due for {} on {}: rule {} acts {when} ({}). Source: {}.",
+    let mut words = String::with_capacity(256);
+    let _ = write!(
+        words,
+        "Due for {} on {}: rule {} acts ",
         rule.action.label(),
         fired.due_on,
-        rule.id,
-        fired.triggered_on,
-        rule.source
-    )
+        rule.id
+    );
+    let _ = if rule.period.is_none() {
+        write!(words, "when {} happens", rule.trigger.label())
+    } else {
+        write!(words, "{} after {}", rule.period, rule.trigger.label())
+    };
+    let _ = write!(words, " ({}). Source: {}.", fired.triggered_on, rule.source);
+    words
 }
 
 fn waiting_reason(pending: &[PendingRule]) -> String {
-    let mut groups: Vec<(KeptFor, Vec<String>)> = Vec::new();
+    let mut words = String::with_capacity(256);
+    words.push_str("Kept, with no date yet: ");
+    let mut bases: Vec<KeptFor> = Vec::with_capacity(pending.len());
     for p in pending {
-        let words = match p.missing {
-            Some(missing) => format!("{} (rule {}: {missing})", p.trigger.label(), p.rule),
-            None => format!("{} (rule {})", p.trigger.label(), p.rule),
-        };
-        match groups
-            .iter_mut()
-            .find(|(kept_for, _)| *kept_for == p.kept_for)
-        {
-            Some((_, each)) => each.push(words),
-            None => groups.push((p.kept_for, vec![words])),
+        if !bases.contains(&p.kept_for) {
+            bases.push(p.kept_for);
         }
     }
-    let clauses: Vec<String> = groups
-        .iter()
-        .map(|(kept_for, each)| {
-            format!(
-                "for {} until {}",
-                basis_words(*kept_for),
-                each.join(", or ")
-            )
-        })
-        .collect();
-    format!("Kept, with no date yet: {}.", clauses.join("; and "))
+    for (n, basis) in bases.iter().enumerate() {
+        if n > 0 {
+            words.push_str("; and ");
+        }
+        let _ = write!(words, "for {} until ", BasisWords(*basis));
+        for (m, p) in pending.iter().filter(|p| p.kept_for == *basis).enumerate() {
+            if m > 0 {
+                words.push_str(", or ");
+            }
+            let _ = match p.missing {
+                Some(missing) => {
+                    write!(words, "{} (rule {}: {missing})", p.trigger.label(), p.rule)
+                }
+                None => write!(words, "{} (rule {})", p.trigger.label(), p.rule),
+            };
+        }
+    }
+    words.push('.');
+    words
 }
 
-fn basis_words(basis: KeptFor) -> String {
-    match basis {
-        KeptFor::Category(category) => format!("the {}", category.label()),
-        KeptFor::Purpose(purpose) => format!("its use for {}", purpose.label()),
+/// What a recording is kept for, in words: "the adult care record", "its use for teaching".
+struct BasisWords(KeptFor);
+
+impl fmt::Display for BasisWords {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            KeptFor::Category(category) => write!(f, "the {}", category.label()),
+            KeptFor::Purpose(purpose) => write!(f, "its use for {}", purpose.label()),
+        }
     }
 }
