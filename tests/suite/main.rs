@@ -100,6 +100,7 @@ mod retention_holds;
 mod retention_pages;
 mod retention_pages_holds;
 mod retention_physical_media;
+mod retention_queue;
 mod schema;
 mod session_pages;
 mod sso;

@@ -1,6 +1,6 @@
 //! Benchmark: the retention sweep (D2) over ten million recordings on SQLite, printed beside a
-//! bare `SELECT` scan of the same rows in the same run, and one discharge's recalculation with
-//! all of them in the register.
+//! bare `SELECT` scan of the same rows in the same run, one discharge's recalculation with
+//! all of them in the register, and pages of the disposal queue they make.
 //!
 //! The register is the demo (`custodian demo load`) multiplied: each copy of a person or a
 //! recording keeps the first 12 bytes of its id (a valid v7 UUID, in the same place in id
@@ -14,10 +14,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use custodian_app::retention::PersonEvent;
+use custodian_app::retention::{PersonEvent, QueueRequest};
 use custodian_app::staff::NewStaff;
 use custodian_app::{Caller, Custodian, SignInStep, SystemClock};
 use custodian_core::ids::PersonId;
+use custodian_core::retention::QueueSection;
 use custodian_core::staff::{Role, Username};
 use custodian_core::text::{ServiceCode, ShortText};
 use custodian_store::{DatabaseLocation, Register};
@@ -33,6 +34,8 @@ const TARGET: Duration = Duration::from_secs(60);
 const DEFAULT_RECORDINGS: u64 = 10_000_000;
 const DEMO_PEOPLE: u32 = 2_000;
 const DISCHARGES: usize = 20;
+/// Pages of the due part read after the first, to time going on through the queue.
+const QUEUE_PAGES_READ: usize = 20;
 
 /// The tables copied, with the column each is copied in order of, and the columns holding a
 /// person's or a recording's id (mapped to the copy's ids).
@@ -81,6 +84,7 @@ async fn run(folder: &Path, wanted: u64) {
         started.elapsed().as_secs_f64()
     );
     let caller = practitioner(&custodian).await;
+    let manager = member(&custodian, "bench.records.manager", Role::RecordsManager).await;
     custodian.register().close().await;
 
     let started = Instant::now();
@@ -128,6 +132,49 @@ async fn run(folder: &Path, wanted: u64) {
         );
     }
     discharges(&custodian, &caller, folder).await;
+    queue_pages(&custodian, &manager).await;
+}
+
+/// Reads the disposal queue as a records manager: the first page of every part, then the due
+/// part a page at a time, and prints the times beside how many are due.
+async fn queue_pages(custodian: &Custodian, manager: &Caller) {
+    let started = Instant::now();
+    let first = custodian
+        .disposal_queue(manager, QueueRequest::first(90))
+        .await
+        .unwrap();
+    let first_took = started.elapsed();
+    let mut after = first.next.due_now;
+    let mut times = Vec::new();
+    while let Some(cursor) = after.filter(|_| times.len() < QUEUE_PAGES_READ) {
+        let started = Instant::now();
+        let page = custodian
+            .disposal_queue(
+                manager,
+                QueueRequest {
+                    section: Some(QueueSection::DueNow),
+                    after: Some(cursor),
+                    ..QueueRequest::first(90)
+                },
+            )
+            .await
+            .unwrap();
+        times.push(started.elapsed());
+        after = page.next.due_now;
+    }
+    times.sort();
+    let median = times.get(times.len() / 2).copied().unwrap_or_default();
+    println!(
+        "disposal queue, first page of each part ({} due now, {} within 90 days, {} held, {} waiting shown): {:.1} ms; the next {} pages of those due now: median {:.1} ms, worst {:.1} ms",
+        first.due_now.len(),
+        first.due_within.len(),
+        first.held.len(),
+        first.waiting.len(),
+        first_took.as_secs_f64() * 1e3,
+        times.len(),
+        median.as_secs_f64() * 1e3,
+        times.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
 }
 
 async fn open(folder: &Path) -> Custodian {
@@ -143,12 +190,17 @@ async fn open(folder: &Path) -> Custodian {
 
 /// A practitioner of the demo's services, who may record a discharge.
 async fn practitioner(custodian: &Custodian) -> Caller {
+    member(custodian, "bench.practitioner", Role::Practitioner).await
+}
+
+/// A member of the demo's services with `role`, signed in.
+async fn member(custodian: &Custodian, username: &str, role: Role) -> Caller {
     custodian
         .create_member_with_password(
             NewStaff {
-                username: Username::parse("bench.practitioner").unwrap(),
-                display_name: ShortText::parse("name", "Bench Practitioner").unwrap(),
-                roles: vec![Role::Practitioner],
+                username: Username::parse(username).unwrap(),
+                display_name: ShortText::parse("name", "Bench Member").unwrap(),
+                roles: vec![role],
                 services: ["ADULT-MH-EAST", "CARE-HOME-ELM", "COMMUNITY-NURSING"]
                     .iter()
                     .map(|s| ServiceCode::parse(s).unwrap())
@@ -159,11 +211,11 @@ async fn practitioner(custodian: &Custodian) -> Caller {
         .await
         .unwrap();
     let SignInStep::Complete(signed_in) = custodian
-        .sign_in("bench.practitioner", "benchmark pass phrase")
+        .sign_in(username, "benchmark pass phrase")
         .await
         .unwrap()
     else {
-        unreachable!("a practitioner without an authenticator app signs in at once")
+        unreachable!("a member without an authenticator app signs in at once")
     };
     signed_in.caller
 }

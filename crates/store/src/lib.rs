@@ -12,6 +12,7 @@ mod location;
 mod media;
 mod persons;
 mod physical_media;
+mod queue;
 mod recordings;
 mod retention;
 mod rows;
@@ -39,6 +40,7 @@ pub use group_commit::CommitStatistics;
 pub use location::DatabaseLocation;
 pub use media::{DestructionRecord, MediaRecord};
 pub use persons::PersonMatch;
+pub use queue::{DueRange, QueueKey};
 pub use retention::{
     DisposalReviewRecord, DisposalToStore, PeriodChangeRecord, PersonRetention, RecordingIdRow,
     RecordingRetention, StaffIdRow, StoredDisposal,

@@ -42,7 +42,7 @@ pub struct StoredDisposal {
 }
 
 /// A recording id as read from a row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RecordingIdRow(pub RecordingId);
 
 impl From<Uuid> for RecordingIdRow {
@@ -97,10 +97,10 @@ const ON_CONFLICT_REPLACE: &str = "DO UPDATE SET record_category = excluded.reco
 /// An existing row is left as it is.
 pub(crate) const ON_CONFLICT_KEEP: &str = "DO NOTHING";
 
-const DISPOSAL_COLUMNS: &str = "r.recording_id, r.due_on, r.action, r.governing_rule, w.reason, w.state, r.computed_at, r.noticed_due_on";
+pub(crate) const DISPOSAL_COLUMNS: &str = "r.recording_id, r.due_on, r.action, r.governing_rule, w.reason, w.state, r.computed_at, r.noticed_due_on";
 
 /// A retention row with its state's words, kept apart so the sweeper reads narrow rows.
-const DISPOSALS_WITH_WORDS: &str =
+pub(crate) const DISPOSALS_WITH_WORDS: &str =
     "recording_retention r JOIN recording_disposal_states w ON w.recording_id = r.recording_id";
 
 impl RegisterTx {
@@ -229,26 +229,6 @@ impl RegisterTx {
             on_both!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(recording.as_uuid())
             .fetch_optional(&mut **conn)
-            .await?),
-        )
-    }
-
-    /// Stored disposal states of recordings not yet destroyed: those due on or before
-    /// `due_by` (dated), or those waiting for a trigger (`due_by` `None`), by date then id.
-    pub async fn disposals(&mut self, due_by: Option<Date>) -> StoreResult<Vec<StoredDisposal>> {
-        let condition = match due_by {
-            Some(_) => "r.due_on IS NOT NULL AND r.due_on <= $1",
-            None => "r.due_on IS NULL AND $1 IS NULL",
-        };
-        let sql = format!(
-            "SELECT {DISPOSAL_COLUMNS} FROM {DISPOSALS_WITH_WORDS}
-             WHERE {condition} AND NOT EXISTS (SELECT 1 FROM destructions d WHERE d.recording_id = r.recording_id)
-             ORDER BY r.due_on, r.recording_id"
-        );
-        Ok(
-            on_both!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(due_by)
-            .fetch_all(&mut **conn)
             .await?),
         )
     }

@@ -1,67 +1,29 @@
-//! The disposal queue and its reviews (D2, D9): what is due, reviewing it (approve, or extend
-//! with a reason and a later date), and destroying what was approved, with a warrant that
-//! re-checks the legal holds at that moment (D7).
+//! Reviewing what the disposal queue shows (D2, D9): approve it, or extend it with a reason and
+//! a later date, and destroy what was approved, with a warrant that re-checks the legal holds
+//! at that moment (D7).
 
 use custodian_access::Action;
-use custodian_core::clock::utc_day;
 use custodian_core::ids::RecordingId;
 use custodian_core::recording::Recording;
 use custodian_core::retention::{
-    Approval, DisposalAction, HoldRef, HoldScope, QueueBucket, QueueEntry, ReviewDecision,
-    ReviewOutcome, SweepItem, review, sweep,
+    Approval, DisposalAction, HoldScope, QueueEntry, ReviewDecision, ReviewOutcome, SweepItem,
+    review, sweep,
 };
 use custodian_core::text::{Note, ShortText};
-use custodian_store::{
-    DisposalReviewRecord, RecordingIdRow, RegisterTx, StaffIdRow, StoredDisposal,
-};
+use custodian_store::{DisposalReviewRecord, RecordingIdRow, RegisterTx, StaffIdRow};
 use custodian_vault::certificate::Certificate;
 use serde::Serialize;
-use time::{Date, Duration, OffsetDateTime};
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
 use crate::retention::{
-    DisposalView, disposal_view, gather_facts, holds_over, name_the_rule, recalculate,
-    schedule_in_force, standing_holds,
+    DisposalView, disposal_view, gather_facts, name_the_rule, recalculate, schedule_in_force,
+    standing_holds,
 };
 use crate::{AppError, AppResult, Custodian};
-
-/// One recording in the queue.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct QueuedDisposal {
-    pub recording_id: RecordingId,
-    /// `photograph`, `audio` or `video`, and when it was made: to say which recording it is.
-    pub recording_kind: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub made_at: OffsetDateTime,
-    /// `due_now`, `within_30_days`, `within_60_days`, `within_90_days`, `later`, `waiting` or `held`.
-    pub bucket: String,
-    pub due_on: Option<Date>,
-    pub action: String,
-    pub rule: Option<String>,
-    pub reason: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
-    pub held_by: Vec<HoldRef>,
-    /// Whether a records manager has approved it and it waits to be carried out.
-    pub approved: bool,
-}
-
-/// The disposal queue: due now, due within the days asked, held, and waiting for a trigger.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct DisposalQueue {
-    /// Today, as the queue was worked out (UTC).
-    pub today: Date,
-    pub within_days: u32,
-    pub due_now: Vec<QueuedDisposal>,
-    pub due_within: Vec<QueuedDisposal>,
-    /// Due (now or within the days asked) or waiting, but under a legal hold (D7).
-    pub held: Vec<QueuedDisposal>,
-    pub waiting: Vec<QueuedDisposal>,
-}
 
 /// A review as asked for.
 #[derive(Clone, Debug)]
@@ -85,82 +47,10 @@ pub struct ReviewedDisposal {
 }
 
 /// The policy that lets records managers review disposals, and who holds it.
-const RULE: &str = "D4.records-manager-retention";
-const HOLDERS: &str = "records managers";
-
-/// The windows the queue may be asked for.
-pub const QUEUE_WINDOWS: [u32; 3] = [30, 60, 90];
+pub(super) const RULE: &str = "D4.records-manager-retention";
+pub(super) const HOLDERS: &str = "records managers";
 
 impl Custodian {
-    /// The disposal queue (D2): recordings due now, due within `within_days` (30, 60 or 90),
-    /// held, and waiting. Read from the stored states: a query, not a recalculation.
-    pub async fn disposal_queue(
-        &self,
-        caller: &Caller,
-        within_days: u32,
-    ) -> AppResult<DisposalQueue> {
-        self.authorize(caller, Action::ReviewDisposal, Target::Organisation)
-            .await
-            .map_err(|e| name_the_rule(e, &[RULE], HOLDERS, "review disposals"))?;
-        if !QUEUE_WINDOWS.contains(&within_days) {
-            return Err(AppError::Invalid(
-                custodian_core::DomainError::UnknownValue {
-                    what: "queue window",
-                    input: within_days.to_string(),
-                    known: "30, 60, 90".to_owned(),
-                },
-            ));
-        }
-        let today = utc_day(self.clock.now());
-        let due_by = today.saturating_add(Duration::days(i64::from(within_days)));
-        let mut tx = self.register.read().await?;
-        let mut queue = DisposalQueue {
-            today,
-            within_days,
-            due_now: Vec::new(),
-            due_within: Vec::new(),
-            held: Vec::new(),
-            waiting: Vec::new(),
-        };
-        let rows = tx.disposals(Some(due_by)).await?;
-        let waiting = tx.disposals(None).await?;
-        for row in rows.into_iter().chain(waiting) {
-            let Some(recording) = tx.recording(row.recording_id.0).await? else {
-                continue;
-            };
-            let entry = queued(&mut tx, &recording, row, today).await?;
-            match entry.bucket.as_str() {
-                "held" => queue.held.push(entry),
-                "waiting" => queue.waiting.push(entry),
-                "due_now" => queue.due_now.push(entry),
-                _ => queue.due_within.push(entry),
-            }
-        }
-        tx.rollback().await?;
-        Ok(queue)
-    }
-
-    /// One recording's place in the disposal queue, for its review page. Records managers only.
-    pub async fn queued_disposal(
-        &self,
-        caller: &Caller,
-        id: RecordingId,
-    ) -> AppResult<QueuedDisposal> {
-        self.authorize(caller, Action::ReviewDisposal, Target::Organisation)
-            .await
-            .map_err(|e| name_the_rule(e, &[RULE], HOLDERS, "review disposals"))?;
-        let today = utc_day(self.clock.now());
-        let mut tx = self.register.read().await?;
-        let recording = live_recording(&mut tx, id).await?;
-        let row = tx
-            .disposal(id)
-            .await?
-            .ok_or_else(|| AppError::not_found("disposal state of recording", id))?;
-        let entry = queued(&mut tx, &recording, row, today).await?;
-        tx.rollback().await?;
-        Ok(entry)
-    }
-
     /// Reviews a recording that came due (D2): approve it for its action, or extend it to a
     /// later date with a reason. Approval is refused while held (D7), before the date, or
     /// while waiting for a trigger. Records managers only.
@@ -318,7 +208,7 @@ impl Custodian {
 }
 
 /// A recording that exists and is not destroyed.
-async fn live_recording(tx: &mut RegisterTx, id: RecordingId) -> AppResult<Recording> {
+pub(super) async fn live_recording(tx: &mut RegisterTx, id: RecordingId) -> AppResult<Recording> {
     let recording = tx
         .recording(id)
         .await?
@@ -350,35 +240,4 @@ async fn current_entry(
         .entries
         .pop()
         .ok_or_else(|| AppError::Internal("no disposal state could be worked out".to_owned()))
-}
-
-async fn queued(
-    tx: &mut RegisterTx,
-    recording: &Recording,
-    row: StoredDisposal,
-    today: Date,
-) -> AppResult<QueuedDisposal> {
-    let held_by = holds_over(tx, recording).await?;
-    let bucket = if held_by.is_empty() {
-        QueueBucket::of(row.due_on, today)
-    } else {
-        QueueBucket::Held
-    };
-    let approved = tx
-        .disposal_reviews(recording.id)
-        .await?
-        .last()
-        .is_some_and(|r| r.outcome == "approved" && r.carried_out_at.is_none());
-    Ok(QueuedDisposal {
-        recording_id: recording.id,
-        recording_kind: recording.kind.as_str().to_owned(),
-        made_at: recording.made_at,
-        bucket: bucket.as_str().to_owned(),
-        due_on: row.due_on,
-        action: row.action,
-        rule: row.governing_rule,
-        reason: row.reason,
-        held_by,
-        approved,
-    })
 }

@@ -5,6 +5,7 @@
 mod disposals;
 mod holds;
 mod physical_media;
+mod queue;
 mod schedule;
 mod sweep;
 mod tasks;
@@ -32,9 +33,13 @@ use time::{Date, OffsetDateTime};
 
 use crate::{AppError, AppResult};
 
-pub use disposals::{DisposalQueue, QueuedDisposal, ReviewRequest, ReviewedDisposal};
+pub use disposals::{ReviewRequest, ReviewedDisposal};
 pub use holds::HoldRequest;
 pub use physical_media::{MediumDestructionRequest, MediumRequest};
+pub use queue::{
+    DisposalQueue, LARGEST_QUEUE_PAGE, NextPages, QUEUE_PAGE, QUEUE_WINDOWS, QueueCursor,
+    QueueRequest, QueuedDisposal,
+};
 pub use schedule::{ScheduleRule, ScheduleView};
 pub(crate) use sweep::Notices;
 pub use sweep::{SweepReport, SweepTimings};

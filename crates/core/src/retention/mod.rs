@@ -20,7 +20,9 @@ pub use medium::{
     DestructionForm, DestructionMethod, MediumDestruction, MediumForm, MediumKind, PhysicalMedium,
 };
 pub use period::{PeriodSpec, RetentionPeriod};
-pub use queue::{QueueBucket, QueueEntry, Sweep, SweepItem, check_sweep_clock, sweep};
+pub use queue::{
+    QueueBucket, QueueEntry, QueueSection, Sweep, SweepItem, check_sweep_clock, sweep,
+};
 pub use review::{Approval, DisposalWarrant, ReviewDecision, ReviewOutcome, review};
 pub use rule::{DisposalAction, RecordCategory, RetentionRule, RuleId, RuleSource, RuleSpec};
 pub use schedule::{PeriodChange, RetentionSchedule, ScheduleChange, ScheduleSpec};

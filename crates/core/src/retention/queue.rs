@@ -32,6 +32,20 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// A part of the disposal queue as records managers see it, each read a page at a time.
+    pub enum QueueSection ("queue section") {
+        /// Due today or earlier, and not held.
+        DueNow = "due_now", "due now";
+        /// Due within the window asked for (30, 60 or 90 days), and not held.
+        DueWithin = "due_within", "due within the window";
+        /// Due within the window or waiting, but under a legal hold (D7).
+        Held = "held", "under a legal hold";
+        /// Waiting for a trigger, and not held.
+        Waiting = "waiting", "waiting for an event";
+    }
+}
+
 /// One recording to sweep: what a hold can reach of it, and its facts, one set per person in
 /// it (a recording of no one has one, without a person's); see [`shared_disposal_state`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,10 +7,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use custodian_app::AppError;
 use custodian_app::london::london_time;
-use custodian_app::retention::{DisposalQueue, DisposalTaskView, QueuedDisposal};
+use custodian_app::retention::{
+    DisposalQueue, DisposalTaskView, QUEUE_PAGE, QUEUE_WINDOWS, QueueCursor, QueueRequest,
+    QueuedDisposal,
+};
 use custodian_core::ids::RecordingId;
 use custodian_core::recording::RecordingKind;
-use custodian_core::retention::{DisposalAction, HoldRef};
+use custodian_core::retention::{DisposalAction, HoldRef, QueueSection};
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
@@ -19,15 +22,17 @@ use crate::AppState;
 use crate::extract::Path;
 use crate::pages::checked::{Checked, NoFields};
 
-/// The windows the queue offers, in days.
-const WINDOWS: [u32; 3] = [30, 60, 90];
-
 #[derive(Deserialize, Default)]
 pub struct Shown {
     #[serde(default)]
     within: String,
     #[serde(default)]
     done: String,
+    /// A part of the queue to go on with, from `after`.
+    #[serde(default)]
+    section: String,
+    #[serde(default)]
+    after: String,
 }
 
 /// One recording in the queue, in words.
@@ -63,6 +68,9 @@ struct QueuePage {
     today: String,
     within: u32,
     windows: Vec<u32>,
+    /// Whether the page goes on with one part, rather than showing the whole queue.
+    continuing: bool,
+    page_size: u32,
     sections: Vec<Section>,
     tasks: Vec<TaskLine>,
 }
@@ -76,17 +84,14 @@ pub struct Section {
     /// Whether its recordings may be reviewed now.
     reviewable: bool,
     lines: Vec<QueueLine>,
-    /// How many more there are than shown.
-    more: usize,
+    /// The link to its next page, when there is more than shown.
+    next: Option<String>,
 }
 
-/// The most lines a part of the queue shows: most recordings wait for the end of care, and a
-/// page of thousands helps no one.
-const MOST_SHOWN: usize = 100;
-
-fn lines(entries: &[QueuedDisposal]) -> (Vec<QueueLine>, usize) {
-    let shown = entries.iter().take(MOST_SHOWN).map(line).collect();
-    (shown, entries.len().saturating_sub(MOST_SHOWN))
+/// Which part of the queue, if one, the page goes on with, and from where.
+struct Continuing {
+    section: QueueSection,
+    after: QueueCursor,
 }
 
 form_errors!(QueuePage);
@@ -101,8 +106,13 @@ pub async fn show(
         .within
         .parse::<u32>()
         .ok()
-        .filter(|days| WINDOWS.contains(days))
-        .unwrap_or(WINDOWS[0]);
+        .filter(|days| QUEUE_WINDOWS.contains(days))
+        .unwrap_or(QUEUE_WINDOWS[0]);
+    // A link that no longer parses shows the whole queue: there is nothing to fix by hand.
+    let continuing = QueueSection::parse(&shown.section)
+        .ok()
+        .zip(shown.after.parse::<QueueCursor>().ok())
+        .map(|(section, after)| Continuing { section, after });
     let done = match shown.done.as_str() {
         "approved" => Some(
             "Its disposal is approved. Once approved, a destruction is carried out from this page; other actions are done by hand.",
@@ -114,7 +124,23 @@ pub async fn show(
         "task" => Some("The task is marked done, in the recording's history."),
         _ => None,
     };
-    queue_page(&state, &staff, within, Vec::new(), done, StatusCode::OK).await
+    let view = QueueView { within, continuing };
+    queue_page(&state, &staff, view, Vec::new(), done, StatusCode::OK).await
+}
+
+/// The window and the part of the queue a page shows.
+struct QueueView {
+    within: u32,
+    continuing: Option<Continuing>,
+}
+
+impl QueueView {
+    fn whole(within: u32) -> Self {
+        Self {
+            within,
+            continuing: None,
+        }
+    }
 }
 
 /// Carries out an approved destruction; a hold, or no approval, is shown on the queue.
@@ -158,11 +184,27 @@ async fn refused_on_the_queue(
     match error {
         AppError::Conflict { message, .. } => {
             let errors = vec![FieldError::new(field, super::sentence(&message))];
-            queue_page(state, staff, WINDOWS[0], errors, None, StatusCode::CONFLICT).await
+            queue_page(
+                state,
+                staff,
+                QueueView::whole(QUEUE_WINDOWS[0]),
+                errors,
+                None,
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         AppError::Gone { message, .. } => {
             let errors = vec![FieldError::new(field, super::sentence(&message))];
-            queue_page(state, staff, WINDOWS[0], errors, None, StatusCode::GONE).await
+            queue_page(
+                state,
+                staff,
+                QueueView::whole(QUEUE_WINDOWS[0]),
+                errors,
+                None,
+                StatusCode::GONE,
+            )
+            .await
         }
         error => error_page(error, Some(staff.who())),
     }
@@ -171,13 +213,22 @@ async fn refused_on_the_queue(
 async fn queue_page(
     state: &AppState,
     staff: &SignedIn,
-    within: u32,
+    view: QueueView,
     errors: Vec<FieldError>,
     done: Option<&'static str>,
     status: StatusCode,
 ) -> Response {
     let custodian = &state.custodian;
-    let queue: DisposalQueue = match custodian.disposal_queue(&staff.0, within).await {
+    let within = view.within;
+    let request = match &view.continuing {
+        Some(continuing) => QueueRequest {
+            section: Some(continuing.section),
+            after: Some(continuing.after),
+            ..QueueRequest::first(within)
+        },
+        None => QueueRequest::first(within),
+    };
+    let queue: DisposalQueue = match custodian.disposal_queue(&staff.0, request).await {
         Ok(queue) => queue,
         Err(error) => return error_page(error, Some(staff.who())),
     };
@@ -185,12 +236,64 @@ async fn queue_page(
         Ok(tasks) => tasks,
         Err(error) => return error_page(error, Some(staff.who())),
     };
-    let (due_now, due_within, held, waiting) = (
-        lines(&queue.due_now),
-        lines(&queue.due_within),
-        lines(&queue.held),
-        lines(&queue.waiting),
-    );
+    let next_link = |section: QueueSection, anchor: &str, next: &Option<QueueCursor>| {
+        next.map(|after| {
+            format!(
+                "/disposals?within={within}&section={}&after={after}#{anchor}",
+                section.as_str()
+            )
+        })
+    };
+    let sections = vec![
+        Section {
+            id: "due-now",
+            heading: "Due now".to_owned(),
+            intro: "Review each: approve its disposal, or keep it longer with a reason.",
+            none: "Nothing is due.",
+            reviewable: true,
+            lines: lines(&queue.due_now),
+            next: next_link(QueueSection::DueNow, "due-now", &queue.next.due_now),
+        },
+        Section {
+            id: "due-soon",
+            heading: format!("Due within {within} days"),
+            intro: "These come up for review on the date shown; nothing needs doing yet.",
+            none: "Nothing comes due in this time.",
+            reviewable: false,
+            lines: lines(&queue.due_within),
+            next: next_link(QueueSection::DueWithin, "due-soon", &queue.next.due_within),
+        },
+        Section {
+            id: "held",
+            heading: "Under a legal hold".to_owned(),
+            intro: "Due or waiting, but held for a matter: nothing can be destroyed until every hold on it is lifted.",
+            none: "Nothing due is held.",
+            reviewable: false,
+            lines: lines(&queue.held),
+            next: next_link(QueueSection::Held, "held", &queue.next.held),
+        },
+        Section {
+            id: "waiting",
+            heading: "Waiting for an event".to_owned(),
+            intro: "Their period starts with an event not yet recorded, such as the end of care.",
+            none: "Nothing is waiting.",
+            reviewable: false,
+            lines: lines(&queue.waiting),
+            next: next_link(QueueSection::Waiting, "waiting", &queue.next.waiting),
+        },
+    ];
+    let shown_sections: Vec<Section> = match &view.continuing {
+        Some(continuing) => sections
+            .into_iter()
+            .zip(QueueSection::ALL)
+            .filter(|(_, section)| **section == continuing.section)
+            .map(|(mut part, _)| {
+                part.heading = format!("{}, continued", part.heading);
+                part
+            })
+            .collect(),
+        None => sections,
+    };
     let page = QueuePage {
         title: "Disposal queue",
         signed_in_as: Some(staff.who()),
@@ -198,48 +301,17 @@ async fn queue_page(
         done,
         today: super::long_date(queue.today),
         within,
-        windows: WINDOWS.to_vec(),
-        sections: vec![
-            Section {
-                id: "due-now",
-                heading: "Due now".to_owned(),
-                intro: "Review each: approve its disposal, or keep it longer with a reason.",
-                none: "Nothing is due.",
-                reviewable: true,
-                lines: due_now.0,
-                more: due_now.1,
-            },
-            Section {
-                id: "due-soon",
-                heading: format!("Due within {within} days"),
-                intro: "These come up for review on the date shown; nothing needs doing yet.",
-                none: "Nothing comes due in this time.",
-                reviewable: false,
-                lines: due_within.0,
-                more: due_within.1,
-            },
-            Section {
-                id: "held",
-                heading: "Under a legal hold".to_owned(),
-                intro: "Due or waiting, but held for a matter: nothing can be destroyed until every hold on it is lifted.",
-                none: "Nothing due is held.",
-                reviewable: false,
-                lines: held.0,
-                more: held.1,
-            },
-            Section {
-                id: "waiting",
-                heading: "Waiting for an event".to_owned(),
-                intro: "Their period starts with an event not yet recorded, such as the end of care.",
-                none: "Nothing is waiting.",
-                reviewable: false,
-                lines: waiting.0,
-                more: waiting.1,
-            },
-        ],
+        windows: QUEUE_WINDOWS.to_vec(),
+        continuing: view.continuing.is_some(),
+        page_size: QUEUE_PAGE,
+        sections: shown_sections,
         tasks: tasks.iter().map(task_line).collect(),
     };
     render(status, &page)
+}
+
+fn lines(entries: &[QueuedDisposal]) -> Vec<QueueLine> {
+    entries.iter().map(line).collect()
 }
 
 /// A recording as the queue names it: "Video recording made 3 March 2026 at 14:05 GMT".

@@ -4,12 +4,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use custodian_app::retention::{
-    DisposalQueue, DisposalView, HoldRequest, PersonEvent, Recalculated, RecordingEvent,
-    ReviewRequest, ReviewedDisposal, ScheduleView,
+    DisposalQueue, DisposalView, HoldRequest, PersonEvent, QUEUE_PAGE, QUEUE_WINDOWS, QueueRequest,
+    Recalculated, RecordingEvent, ReviewRequest, ReviewedDisposal, ScheduleView,
 };
 use custodian_core::DomainError;
 use custodian_core::ids::{LegalHoldId, PersonId, RecordingId, StaffId};
-use custodian_core::retention::{HoldLifted, LegalHold, Matter, MatterKind, PeriodSpec};
+use custodian_core::retention::{
+    HoldLifted, LegalHold, Matter, MatterKind, PeriodSpec, QueueSection,
+};
 use custodian_core::text::Note;
 use custodian_vault::certificate::Certificate;
 use serde::{Deserialize, Serialize};
@@ -200,9 +202,16 @@ async fn lift_hold(
 pub struct Window {
     /// 30, 60 or 90 (days); 30 when left out.
     within: Option<u32>,
+    /// One part of the queue only: `due_now`, `due_within`, `held` or `waiting`.
+    section: Option<String>,
+    /// Where that part goes on: the `next` value the page before gave for it.
+    after: Option<String>,
+    /// How many recordings each part shows, 1 to 500; 100 when left out.
+    limit: Option<u32>,
 }
 
-/// The disposal queue (D2): due now, due within 30, 60 or 90 days, held, and waiting.
+/// The disposal queue (D2): due now, due within 30, 60 or 90 days, held, and waiting, each a
+/// page at a time in due order; `next` says where each part goes on.
 #[utoipa::path(get, path = "/disposals", tag = "retention", params(Window),
     responses((status = OK, body = DisposalQueue), (status = FORBIDDEN, body = Problem),
         (status = UNPROCESSABLE_ENTITY, body = Problem)))]
@@ -211,11 +220,18 @@ async fn queue(
     Staff(caller): Staff,
     Query(window): Query<Window>,
 ) -> ApiResult<axum::Json<DisposalQueue>> {
+    let request = QueueRequest {
+        within_days: window.within.unwrap_or(QUEUE_WINDOWS[0]),
+        section: window
+            .section
+            .as_deref()
+            .map(QueueSection::parse)
+            .transpose()?,
+        after: window.after.as_deref().map(str::parse).transpose()?,
+        limit: window.limit.unwrap_or(QUEUE_PAGE),
+    };
     Ok(axum::Json(
-        state
-            .custodian
-            .disposal_queue(&caller, window.within.unwrap_or(30))
-            .await?,
+        state.custodian.disposal_queue(&caller, request).await?,
     ))
 }
 
