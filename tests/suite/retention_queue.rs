@@ -4,6 +4,7 @@
 
 use axum::http::{Method, StatusCode};
 use custodian_testkit::TestApp;
+use custodian_testkit::fixtures::minutes_from_now;
 use serde_json::{Value, json};
 
 use crate::access_pages::get;
@@ -83,6 +84,16 @@ async fn d2_the_queue_is_read_a_page_at_a_time_in_due_order_missing_nothing(app:
         json!({"recordings": [held_by_name]}),
     )
     .await;
+    // A copy carries the same evidence, so the hold on its source reaches it.
+    let copy = app
+        .post(
+            &format!("/api/v1/recordings/{held_by_name}/derivatives"),
+            json!({"kind": "redaction", "de_identified": true, "method": "Surname muted",
+                   "device": "EDIT-1", "made_at": minutes_from_now(-10)}),
+        )
+        .await;
+    assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.body);
+    let copy = copy.id();
     hold(
         &app,
         &ig,
@@ -108,10 +119,15 @@ async fn d2_the_queue_is_read_a_page_at_a_time_in_due_order_missing_nothing(app:
         read_through(&app, &manager, "waiting", 2).await,
         (waiting, 2)
     );
+    let mut held_waiting_too = vec![held_waiting.clone(), copy.clone()];
+    held_waiting_too.sort();
+    let expected_held: Vec<String> = std::iter::once(held_by_name.clone())
+        .chain(held_waiting_too)
+        .collect();
     assert_eq!(
         read_through(&app, &manager, "held", 1).await,
-        (vec![held_by_name.clone(), held_waiting.clone()], 2),
-        "dated before waiting, each held by its own hold"
+        (expected_held, 3),
+        "dated before waiting, then by id"
     );
 
     let whole = as_member(&app, &manager, Method::GET, "/api/v1/disposals", None).await;

@@ -144,6 +144,24 @@ async fn queue_pages(custodian: &Custodian, manager: &Caller) {
         .await
         .unwrap();
     let first_took = started.elapsed();
+    for section in QueueSection::ALL {
+        let started = Instant::now();
+        custodian
+            .disposal_queue(
+                manager,
+                QueueRequest {
+                    section: Some(*section),
+                    ..QueueRequest::first(90)
+                },
+            )
+            .await
+            .unwrap();
+        println!(
+            "disposal queue, first page of {} alone: {:.1} ms",
+            section.as_str(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
     let mut after = first.next.due_now;
     let mut times = Vec::new();
     while let Some(cursor) = after.filter(|_| times.len() < QUEUE_PAGES_READ) {

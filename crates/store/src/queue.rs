@@ -1,7 +1,9 @@
 //! The disposal queue's reads (D2, D7): one page of stored states at a time, in due order, and
 //! the recordings legal holds reach, so a queue of millions is never read whole.
 
-use custodian_core::ids::RecordingId;
+use std::collections::BTreeSet;
+
+use custodian_core::ids::{PersonId, RecordingId};
 use time::Date;
 use uuid::Uuid;
 
@@ -55,19 +57,6 @@ fn next(value: Bound, bound: &mut Vec<Bound>) -> String {
 /// Not yet destroyed: the register keeps a destroyed recording's state beside its stub.
 const NOT_DESTROYED: &str =
     "NOT EXISTS (SELECT 1 FROM destructions d WHERE d.recording_id = r.recording_id)";
-
-/// The recordings a standing hold reaches: those it names, copies made from them, and every
-/// recording of a person it names (as `HoldScope::may_destroy` decides in the core).
-const HELD_RECORDINGS: &str = "WITH named AS (
-        SELECT c.recording_id AS id FROM legal_hold_recordings c
-        JOIN legal_holds h ON h.id = c.hold_id WHERE h.lifted_at IS NULL),
-    reached AS (
-        SELECT id FROM named
-        UNION SELECT d.id FROM recordings d JOIN named n ON d.source_id = n.id
-        UNION SELECT d.id FROM recordings d JOIN named n ON d.original_id = n.id
-        UNION SELECT s.recording_id FROM recording_subjects s
-            JOIN legal_hold_persons p ON p.person_id = s.person_id
-            JOIN legal_holds h ON h.id = p.hold_id WHERE h.lifted_at IS NULL)";
 
 impl RegisterTx {
     /// Up to `limit` stored states of recordings not destroyed in `range`, in due order,
@@ -128,22 +117,51 @@ impl RegisterTx {
         }))
     }
 
-    /// Where each recording a standing hold reaches, not destroyed and due on or before
-    /// `due_by` or waiting, sits in the queue, in queue order. Holds name recordings and
-    /// people one by one, so this is as long as what they name, not as the register.
-    pub async fn held_queue_keys(&mut self, due_by: Date) -> StoreResult<Vec<QueueKey>> {
-        let sql = format!(
-            "{HELD_RECORDINGS}
-             SELECT r.due_on IS NULL AS waiting, r.due_on, r.recording_id
-             FROM reached x JOIN recording_retention r ON r.recording_id = x.id
-             WHERE (r.due_on IS NULL OR r.due_on <= $1) AND {NOT_DESTROYED}
-             ORDER BY r.due_on IS NULL, r.due_on, r.recording_id"
-        );
-        Ok(
-            on_both!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(due_by)
+    /// Where each recording that `recordings` and `persons` reach sits in the queue, if not
+    /// destroyed and due on or before `due_by` or waiting, in queue order: the recordings, the
+    /// copies made from them, and every recording of the people. For the held part: holds name
+    /// recordings and people one by one, so this is as long as what they name, and each step
+    /// is a lookup by key, whatever the register's size.
+    pub async fn queue_keys_reached(
+        &mut self,
+        recordings: &[RecordingId],
+        persons: &[PersonId],
+        due_by: Date,
+    ) -> StoreResult<Vec<QueueKey>> {
+        let mut reached: BTreeSet<Uuid> = recordings.iter().map(|r| r.as_uuid()).collect();
+        for recording in recordings {
+            let copies: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+                "SELECT id FROM recordings WHERE source_id = $1
+                 UNION SELECT id FROM recordings WHERE original_id = $1",
+            )
+            .bind(recording.as_uuid())
             .fetch_all(&mut **conn)
-            .await?),
-        )
+            .await?);
+            reached.extend(copies);
+        }
+        for person in persons {
+            let theirs: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+                "SELECT recording_id FROM recording_subjects WHERE person_id = $1",
+            )
+            .bind(person.as_uuid())
+            .fetch_all(&mut **conn)
+            .await?);
+            reached.extend(theirs);
+        }
+        let sql = format!(
+            "SELECT r.due_on IS NULL AS waiting, r.due_on, r.recording_id FROM recording_retention r
+             WHERE r.recording_id = $1 AND (r.due_on IS NULL OR r.due_on <= $2) AND {NOT_DESTROYED}"
+        );
+        let mut keys = Vec::new();
+        for id in reached {
+            let key: Option<QueueKey> = on_both!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(id)
+                .bind(due_by)
+                .fetch_optional(&mut **conn)
+                .await?);
+            keys.extend(key);
+        }
+        keys.sort_unstable();
+        Ok(keys)
     }
 }

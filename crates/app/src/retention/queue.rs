@@ -7,7 +7,7 @@ use std::str::FromStr;
 use custodian_access::Action;
 use custodian_core::DomainError;
 use custodian_core::clock::utc_day;
-use custodian_core::ids::RecordingId;
+use custodian_core::ids::{PersonId, RecordingId};
 use custodian_core::recording::Recording;
 use custodian_core::retention::{HoldRef, HoldScope, LegalHold, QueueBucket, QueueSection};
 use custodian_store::{DueRange, QueueKey, RegisterTx, StoredDisposal};
@@ -307,7 +307,17 @@ impl Page<'_> {
     ) -> AppResult<(Vec<QueuedDisposal>, Option<QueueCursor>)> {
         let wanted = self.limit as usize + 1;
         let mut entries = Vec::with_capacity(wanted);
-        let keys = tx.held_queue_keys(due_by).await?;
+        let recordings: Vec<RecordingId> = self
+            .holds
+            .iter()
+            .flat_map(|hold| hold.recordings.iter().copied())
+            .collect();
+        let persons: Vec<PersonId> = self
+            .holds
+            .iter()
+            .flat_map(|hold| hold.persons.iter().copied())
+            .collect();
+        let keys = tx.queue_keys_reached(&recordings, &persons, due_by).await?;
         for key in keys {
             if self.after.is_some_and(|after| key <= after) {
                 continue;
