@@ -145,6 +145,23 @@ async fn d2_the_queue_is_read_a_page_at_a_time_in_due_order_missing_nothing(app:
         "all of it fits on one page: {}",
         whole.body
     );
+
+    // How long each part is comes from the last sweep, not from counting on every page.
+    assert!(whole.body["at_last_sweep"].is_null(), "{}", whole.body);
+    app.custodian.sweep_retention().await.unwrap();
+    let whole = as_member(&app, &manager, Method::GET, "/api/v1/disposals", None).await;
+    let counted = &whole.body["at_last_sweep"];
+    assert_eq!(
+        [
+            &counted["due_now"],
+            &counted["due_within_90_days"],
+            &counted["held"],
+            &counted["waiting"]
+        ],
+        [&json!(5), &json!(0), &json!(3), &json!(3)],
+        "{}",
+        whole.body
+    );
 }
 
 async fn d2_a_queue_page_asked_for_wrongly_is_refused_saying_what_to_send(app: TestApp) {
@@ -214,6 +231,16 @@ async fn d2_the_queue_page_goes_on_from_where_the_last_stopped(app: TestApp) {
     assert!(
         !html.contains("Waiting for an event"),
         "one part only: {html}"
+    );
+
+    assert!(!html.contains("At the last sweep"), "no sweep yet: {html}");
+    app.custodian.sweep_retention().await.unwrap();
+    let (_, html) = get(&app, &cookie, "/disposals").await;
+    assert!(
+        html.contains(
+            ": 2 due now, 0 due within 90 days, 0 under a legal hold and 0 waiting for an event."
+        ),
+        "{html}"
     );
 
     // A link that no longer makes sense shows the start of the queue.

@@ -48,7 +48,8 @@ pub use retention::{
 pub use sso::PendingSsoLogin;
 pub use staff::{ApiToken, StaffAccount};
 pub use sweep::{
-    ExtensionRecord, StoredState, SweepRecord, SweepSubject, SweeperRow, WithdrawalRecord,
+    ExtensionRecord, StoredState, SweepCounts, SweepRecord, SweepSubject, SweeperRow,
+    WithdrawalRecord,
 };
 pub use tasks::DisposalTaskRecord;
 

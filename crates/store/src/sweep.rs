@@ -390,17 +390,54 @@ impl RegisterTx {
         Ok(())
     }
 
-    /// Records that `holder`'s sweep finished at `at` and gives up its lease.
-    pub async fn finish_sweep(&mut self, holder: Uuid, at: OffsetDateTime) -> StoreResult<()> {
+    /// Records that `holder`'s sweep finished at `at` having found `counts`, and gives up its
+    /// lease.
+    pub async fn finish_sweep(
+        &mut self,
+        holder: Uuid,
+        at: OffsetDateTime,
+        counts: &SweepCounts,
+    ) -> StoreResult<()> {
         on_both!(self, conn => sqlx::query(
-            "UPDATE retention_sweeps SET last_sweep_at = $2, lease_holder = NULL, lease_since = NULL, lease_until = NULL
+            "UPDATE retention_sweeps SET last_sweep_at = $2, lease_holder = NULL, lease_since = NULL,
+                 lease_until = NULL, due_now = $3, due_within_90_days = $4, later = $5,
+                 waiting = $6, held = $7
              WHERE id = 1 AND lease_holder = $1",
         )
         .bind(holder)
         .bind(at)
+        .bind(counts.due_now)
+        .bind(counts.due_within_90_days)
+        .bind(counts.later)
+        .bind(counts.waiting)
+        .bind(counts.held)
         .execute(&mut **conn)
         .await?.rows_affected());
         Ok(())
+    }
+
+    /// When the last sweep finished and what it counted; `None` before the first to count.
+    pub async fn last_sweep_counts(
+        &mut self,
+    ) -> StoreResult<Option<(OffsetDateTime, SweepCounts)>> {
+        let row: Option<LastSweepRow> = on_both!(self, conn => sqlx::query_as(
+            "SELECT last_sweep_at, due_now, due_within_90_days, later, waiting, held
+             FROM retention_sweeps WHERE id = 1 AND last_sweep_at IS NOT NULL AND due_now IS NOT NULL",
+        )
+        .fetch_optional(&mut **conn)
+        .await?);
+        Ok(row.and_then(|row| {
+            Some((
+                row.last_sweep_at?,
+                SweepCounts {
+                    due_now: row.due_now?,
+                    due_within_90_days: row.due_within_90_days?,
+                    later: row.later?,
+                    waiting: row.waiting?,
+                    held: row.held?,
+                },
+            ))
+        }))
     }
 
     /// Gives up `holder`'s lease without recording a finished sweep (it failed part-way).
@@ -414,6 +451,26 @@ impl RegisterTx {
         .await?.rows_affected());
         Ok(())
     }
+}
+
+/// How many recordings a sweep found in each part of the queue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SweepCounts {
+    pub due_now: i64,
+    pub due_within_90_days: i64,
+    pub later: i64,
+    pub waiting: i64,
+    pub held: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct LastSweepRow {
+    last_sweep_at: Option<OffsetDateTime>,
+    due_now: Option<i64>,
+    due_within_90_days: Option<i64>,
+    later: Option<i64>,
+    waiting: Option<i64>,
+    held: Option<i64>,
 }
 
 /// When the sweeper last finished, and which sweep holds its lease, since when and until when.

@@ -37,8 +37,8 @@ pub use disposals::{ReviewRequest, ReviewedDisposal};
 pub use holds::HoldRequest;
 pub use physical_media::{MediumDestructionRequest, MediumRequest};
 pub use queue::{
-    DisposalQueue, LARGEST_QUEUE_PAGE, NextPages, QUEUE_PAGE, QUEUE_WINDOWS, QueueCursor,
-    QueueRequest, QueuedDisposal,
+    DisposalQueue, LARGEST_QUEUE_PAGE, NextPages, QUEUE_PAGE, QUEUE_WINDOWS, QueueCounts,
+    QueueCursor, QueueRequest, QueuedDisposal,
 };
 pub use schedule::{ScheduleRule, ScheduleView};
 pub(crate) use sweep::Notices;

@@ -58,6 +58,23 @@ pub struct DisposalQueue {
     pub waiting: Vec<QueuedDisposal>,
     /// Where each part goes on: ask again with `section` and this as `after`.
     pub next: NextPages,
+    /// How long each part was at the last sweep; `null` before the first. Counting millions of
+    /// rows on every page would cost more than the page.
+    pub at_last_sweep: Option<QueueCounts>,
+}
+
+/// How many recordings the last sweep found in each part of the queue.
+#[derive(Clone, Copy, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueCounts {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub due_now: i64,
+    pub due_within_90_days: i64,
+    /// Due after 90 days.
+    pub later: i64,
+    pub waiting: i64,
+    pub held: i64,
 }
 
 /// For each part of the queue, where its next page starts; absent when nothing more is there.
@@ -174,6 +191,17 @@ impl Custodian {
             held: Vec::new(),
             waiting: Vec::new(),
             next: NextPages::default(),
+            at_last_sweep: tx
+                .last_sweep_counts()
+                .await?
+                .map(|(at, counts)| QueueCounts {
+                    at,
+                    due_now: counts.due_now,
+                    due_within_90_days: counts.due_within_90_days,
+                    later: counts.later,
+                    waiting: counts.waiting,
+                    held: counts.held,
+                }),
         };
         for &section in QueueSection::ALL {
             if request.section.is_some_and(|asked| asked != section) {

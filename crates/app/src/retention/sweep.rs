@@ -13,7 +13,7 @@ use custodian_core::retention::{
     DisposalState, HoldScope, LegalHold, QueueBucket, RetentionSchedule, SweepItem,
     check_sweep_clock, sweep,
 };
-use custodian_store::{Register, SweepRecord};
+use custodian_store::{Register, SweepCounts, SweepRecord};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -127,7 +127,7 @@ impl Custodian {
         let mut tx = self.register.write().await?;
         match outcome {
             Ok(report) => {
-                tx.finish_sweep(holder, now).await?;
+                tx.finish_sweep(holder, now, &report.counts()).await?;
                 tx.commit().await?;
                 Ok(report)
             }
@@ -259,6 +259,18 @@ struct Restated {
 }
 
 impl SweepReport {
+    /// What it counted in each part of the queue, to be stored with the sweep.
+    fn counts(&self) -> SweepCounts {
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        SweepCounts {
+            due_now: count(self.due_now),
+            due_within_90_days: count(self.due_within_90_days),
+            later: count(self.later),
+            waiting: count(self.waiting),
+            held: count(self.held),
+        }
+    }
+
     fn add(&mut self, batch: &Restated) {
         let counts = &batch.counts;
         self.recordings += counts.recordings;

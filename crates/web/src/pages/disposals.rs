@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use custodian_app::AppError;
 use custodian_app::london::london_time;
 use custodian_app::retention::{
-    DisposalQueue, DisposalTaskView, QUEUE_PAGE, QUEUE_WINDOWS, QueueCursor, QueueRequest,
-    QueuedDisposal,
+    DisposalQueue, DisposalTaskView, QUEUE_PAGE, QUEUE_WINDOWS, QueueCounts, QueueCursor,
+    QueueRequest, QueuedDisposal,
 };
 use custodian_core::ids::RecordingId;
 use custodian_core::recording::RecordingKind;
@@ -71,6 +71,8 @@ struct QueuePage {
     /// Whether the page goes on with one part, rather than showing the whole queue.
     continuing: bool,
     page_size: u32,
+    /// How long each part was at the last sweep, in a sentence.
+    counted: Option<String>,
     sections: Vec<Section>,
     tasks: Vec<TaskLine>,
 }
@@ -304,10 +306,39 @@ async fn queue_page(
         windows: QUEUE_WINDOWS.to_vec(),
         continuing: view.continuing.is_some(),
         page_size: QUEUE_PAGE,
+        counted: queue.at_last_sweep.as_ref().map(counted),
         sections: shown_sections,
         tasks: tasks.iter().map(task_line).collect(),
     };
     render(status, &page)
+}
+
+/// "At the last sweep, 28 November 2026 at 02:00 GMT: 1,204 due now, …".
+fn counted(counts: &QueueCounts) -> String {
+    format!(
+        "At the last sweep, {}: {} due now, {} due within 90 days, {} under a legal hold and {} waiting for an event.",
+        london_time(counts.at),
+        with_commas(counts.due_now),
+        with_commas(counts.due_within_90_days),
+        with_commas(counts.held),
+        with_commas(counts.waiting),
+    )
+}
+
+/// 1234567 as "1,234,567".
+fn with_commas(number: i64) -> String {
+    let digits = number.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if number < 0 {
+        grouped.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
 }
 
 fn lines(entries: &[QueuedDisposal]) -> Vec<QueueLine> {
@@ -361,5 +392,22 @@ fn task_line(task: &DisposalTaskView) -> TaskLine {
         },
         detail: super::sentence(&task.detail),
         raised: london_time(task.raised_at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_commas;
+
+    #[test]
+    fn d2_counts_on_the_queue_page_are_grouped_in_thousands() {
+        let shown: Vec<String> = [0, 7, 999, 1_000, 12_345, 5_132_971, -4_200]
+            .into_iter()
+            .map(with_commas)
+            .collect();
+        assert_eq!(
+            shown,
+            ["0", "7", "999", "1,000", "12,345", "5,132,971", "-4,200"]
+        );
     }
 }
