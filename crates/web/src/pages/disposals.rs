@@ -183,33 +183,14 @@ async fn refused_on_the_queue(
     error: AppError,
     field: &'static str,
 ) -> Response {
-    match error {
-        AppError::Conflict { message, .. } => {
-            let errors = vec![FieldError::new(field, super::sentence(&message))];
-            queue_page(
-                state,
-                staff,
-                QueueView::whole(QUEUE_WINDOWS[0]),
-                errors,
-                None,
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
-        AppError::Gone { message, .. } => {
-            let errors = vec![FieldError::new(field, super::sentence(&message))];
-            queue_page(
-                state,
-                staff,
-                QueueView::whole(QUEUE_WINDOWS[0]),
-                errors,
-                None,
-                StatusCode::GONE,
-            )
-            .await
-        }
-        error => error_page(error, Some(staff.who())),
-    }
+    let (message, status) = match error {
+        AppError::Conflict { message, .. } => (message, StatusCode::CONFLICT),
+        AppError::Gone { message, .. } => (message, StatusCode::GONE),
+        error => return error_page(error, Some(staff.who())),
+    };
+    let errors = vec![FieldError::new(field, super::sentence(&message))];
+    let view = QueueView::whole(QUEUE_WINDOWS[0]);
+    queue_page(state, staff, view, errors, None, status).await
 }
 
 async fn queue_page(
@@ -238,64 +219,20 @@ async fn queue_page(
         Ok(tasks) => tasks,
         Err(error) => return error_page(error, Some(staff.who())),
     };
-    let next_link = |section: QueueSection, anchor: &str, next: &Option<QueueCursor>| {
-        next.map(|after| {
-            format!(
-                "/disposals?within={within}&section={}&after={after}#{anchor}",
-                section.as_str()
-            )
+    let parts = match &view.continuing {
+        Some(continuing) => vec![continuing.section],
+        None => QueueSection::ALL.to_vec(),
+    };
+    let sections = parts
+        .into_iter()
+        .map(|part| {
+            let mut shown = section(&queue, part);
+            if view.continuing.is_some() {
+                shown.heading = format!("{}, continued", shown.heading);
+            }
+            shown
         })
-    };
-    let sections = vec![
-        Section {
-            id: "due-now",
-            heading: "Due now".to_owned(),
-            intro: "Review each: approve its disposal, or keep it longer with a reason.",
-            none: "Nothing is due.",
-            reviewable: true,
-            lines: lines(&queue.due_now),
-            next: next_link(QueueSection::DueNow, "due-now", &queue.next.due_now),
-        },
-        Section {
-            id: "due-soon",
-            heading: format!("Due within {within} days"),
-            intro: "These come up for review on the date shown; nothing needs doing yet.",
-            none: "Nothing comes due in this time.",
-            reviewable: false,
-            lines: lines(&queue.due_within),
-            next: next_link(QueueSection::DueWithin, "due-soon", &queue.next.due_within),
-        },
-        Section {
-            id: "held",
-            heading: "Under a legal hold".to_owned(),
-            intro: "Due or waiting, but held for a matter: nothing can be destroyed until every hold on it is lifted.",
-            none: "Nothing due is held.",
-            reviewable: false,
-            lines: lines(&queue.held),
-            next: next_link(QueueSection::Held, "held", &queue.next.held),
-        },
-        Section {
-            id: "waiting",
-            heading: "Waiting for an event".to_owned(),
-            intro: "Their period starts with an event not yet recorded, such as the end of care.",
-            none: "Nothing is waiting.",
-            reviewable: false,
-            lines: lines(&queue.waiting),
-            next: next_link(QueueSection::Waiting, "waiting", &queue.next.waiting),
-        },
-    ];
-    let shown_sections: Vec<Section> = match &view.continuing {
-        Some(continuing) => sections
-            .into_iter()
-            .zip(QueueSection::ALL)
-            .filter(|(_, section)| **section == continuing.section)
-            .map(|(mut part, _)| {
-                part.heading = format!("{}, continued", part.heading);
-                part
-            })
-            .collect(),
-        None => sections,
-    };
+        .collect();
     let page = QueuePage {
         title: "Disposal queue",
         signed_in_as: Some(staff.who()),
@@ -307,10 +244,63 @@ async fn queue_page(
         continuing: view.continuing.is_some(),
         page_size: QUEUE_PAGE,
         counted: queue.at_last_sweep.as_ref().map(counted),
-        sections: shown_sections,
+        sections,
         tasks: tasks.iter().map(task_line).collect(),
     };
     render(status, &page)
+}
+
+/// One part of the queue as the page shows it, with the link to its next page.
+fn section(queue: &DisposalQueue, part: QueueSection) -> Section {
+    let within = queue.within_days;
+    let (id, heading, intro, none, entries, next) = match part {
+        QueueSection::DueNow => (
+            "due-now",
+            "Due now".to_owned(),
+            "Review each: approve its disposal, or keep it longer with a reason.",
+            "Nothing is due.",
+            &queue.due_now,
+            queue.next.due_now,
+        ),
+        QueueSection::DueWithin => (
+            "due-soon",
+            format!("Due within {within} days"),
+            "These come up for review on the date shown; nothing needs doing yet.",
+            "Nothing comes due in this time.",
+            &queue.due_within,
+            queue.next.due_within,
+        ),
+        QueueSection::Held => (
+            "held",
+            "Under a legal hold".to_owned(),
+            "Due or waiting, but held for a matter: nothing can be destroyed until every hold on it is lifted.",
+            "Nothing due is held.",
+            &queue.held,
+            queue.next.held,
+        ),
+        QueueSection::Waiting => (
+            "waiting",
+            "Waiting for an event".to_owned(),
+            "Their period starts with an event not yet recorded, such as the end of care.",
+            "Nothing is waiting.",
+            &queue.waiting,
+            queue.next.waiting,
+        ),
+    };
+    Section {
+        id,
+        heading,
+        intro,
+        none,
+        reviewable: part == QueueSection::DueNow,
+        lines: entries.iter().map(line).collect(),
+        next: next.map(|after| {
+            format!(
+                "/disposals?within={within}&section={}&after={after}#{id}",
+                part.as_str()
+            )
+        }),
+    }
 }
 
 /// "At the last sweep, 28 November 2026 at 02:00 GMT: 1,204 due now, …".
@@ -339,10 +329,6 @@ fn with_commas(number: i64) -> String {
         grouped.push(digit);
     }
     grouped
-}
-
-fn lines(entries: &[QueuedDisposal]) -> Vec<QueueLine> {
-    entries.iter().map(line).collect()
 }
 
 /// A recording as the queue names it: "Video recording made 3 March 2026 at 14:05 GMT".
