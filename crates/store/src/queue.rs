@@ -128,18 +128,13 @@ impl RegisterTx {
         persons: &[PersonId],
         due_by: Date,
     ) -> StoreResult<Vec<QueueKey>> {
-        let mut reached: BTreeSet<Uuid> = recordings.iter().map(|r| r.as_uuid()).collect();
-        for recording in recordings {
-            let copies: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
-                "SELECT id FROM recordings WHERE source_id = $1
-                 UNION SELECT id FROM recordings WHERE original_id = $1",
-            )
-            .bind(recording.as_uuid())
-            .fetch_all(&mut **conn)
-            .await?);
-            reached.extend(copies);
+        let named: BTreeSet<RecordingId> = recordings.iter().copied().collect();
+        let mut reached: BTreeSet<Uuid> = named.iter().map(|r| r.as_uuid()).collect();
+        for recording in named {
+            reached.extend(self.derivative_ids(recording).await?);
         }
-        for person in persons {
+        // Several holds may name the same person.
+        for person in persons.iter().collect::<BTreeSet<_>>() {
             let theirs: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
                 "SELECT recording_id FROM recording_subjects WHERE person_id = $1",
             )

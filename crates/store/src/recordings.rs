@@ -107,13 +107,18 @@ impl RegisterTx {
 
     /// Items derived from `id`, directly or from its copies, oldest first.
     pub async fn derivatives_of(&mut self, id: RecordingId) -> StoreResult<Vec<Recording>> {
-        let ids: Vec<Uuid> = on_both!(self, conn => sqlx::query_scalar(
+        let ids = self.derivative_ids(id).await?;
+        self.recordings(ids).await
+    }
+
+    /// The ids of the items derived from `id`, directly or from its copies, oldest first.
+    pub(crate) async fn derivative_ids(&mut self, id: RecordingId) -> StoreResult<Vec<Uuid>> {
+        Ok(on_both!(self, conn => sqlx::query_scalar(
             "SELECT id FROM recordings WHERE source_id = $1 OR original_id = $1 ORDER BY made_at, id",
         )
         .bind(id.as_uuid())
         .fetch_all(&mut **conn)
-        .await?);
-        self.recordings(ids).await
+        .await?))
     }
 
     /// The recordings a person appears in, latest first.

@@ -203,16 +203,16 @@ impl Custodian {
                     held: counts.held,
                 }),
         };
+        let page = Page {
+            holds: &holds,
+            today,
+            after: request.after.map(|cursor| cursor.0),
+            limit: request.limit,
+        };
         for &section in QueueSection::ALL {
             if request.section.is_some_and(|asked| asked != section) {
                 continue;
             }
-            let page = Page {
-                holds: &holds,
-                today,
-                after: request.after.map(|cursor| cursor.0),
-                limit: request.limit,
-            };
             let (entries, next) = match section {
                 QueueSection::DueNow => page.unheld(&mut tx, DueRange::Through(today)).await?,
                 QueueSection::DueWithin => {

@@ -90,12 +90,6 @@ pub struct Section {
     next: Option<String>,
 }
 
-/// Which part of the queue, if one, the page goes on with, and from where.
-struct Continuing {
-    section: QueueSection,
-    after: QueueCursor,
-}
-
 form_errors!(QueuePage);
 
 /// The queue, for the window chosen (30 days unless 60 or 90 is asked for).
@@ -111,10 +105,15 @@ pub async fn show(
         .filter(|days| QUEUE_WINDOWS.contains(days))
         .unwrap_or(QUEUE_WINDOWS[0]);
     // A link that no longer parses shows the whole queue: there is nothing to fix by hand.
-    let continuing = QueueSection::parse(&shown.section)
+    let (section, after) = QueueSection::parse(&shown.section)
         .ok()
         .zip(shown.after.parse::<QueueCursor>().ok())
-        .map(|(section, after)| Continuing { section, after });
+        .unzip();
+    let request = QueueRequest {
+        section,
+        after,
+        ..QueueRequest::first(within)
+    };
     let done = match shown.done.as_str() {
         "approved" => Some(
             "Its disposal is approved. Once approved, a destruction is carried out from this page; other actions are done by hand.",
@@ -126,23 +125,7 @@ pub async fn show(
         "task" => Some("The task is marked done, in the recording's history."),
         _ => None,
     };
-    let view = QueueView { within, continuing };
-    queue_page(&state, &staff, view, Vec::new(), done, StatusCode::OK).await
-}
-
-/// The window and the part of the queue a page shows.
-struct QueueView {
-    within: u32,
-    continuing: Option<Continuing>,
-}
-
-impl QueueView {
-    fn whole(within: u32) -> Self {
-        Self {
-            within,
-            continuing: None,
-        }
-    }
+    queue_page(&state, &staff, request, Vec::new(), done, StatusCode::OK).await
 }
 
 /// Carries out an approved destruction; a hold, or no approval, is shown on the queue.
@@ -189,28 +172,22 @@ async fn refused_on_the_queue(
         error => return error_page(error, Some(staff.who())),
     };
     let errors = vec![FieldError::new(field, super::sentence(&message))];
-    let view = QueueView::whole(QUEUE_WINDOWS[0]);
-    queue_page(state, staff, view, errors, None, status).await
+    let request = QueueRequest::first(QUEUE_WINDOWS[0]);
+    queue_page(state, staff, request, errors, None, status).await
 }
 
 async fn queue_page(
     state: &AppState,
     staff: &SignedIn,
-    view: QueueView,
+    request: QueueRequest,
     errors: Vec<FieldError>,
     done: Option<&'static str>,
     status: StatusCode,
 ) -> Response {
     let custodian = &state.custodian;
-    let within = view.within;
-    let request = match &view.continuing {
-        Some(continuing) => QueueRequest {
-            section: Some(continuing.section),
-            after: Some(continuing.after),
-            ..QueueRequest::first(within)
-        },
-        None => QueueRequest::first(within),
-    };
+    let within = request.within_days;
+    // A page that goes on with one part shows that part alone.
+    let continuing = request.section.is_some();
     let queue: DisposalQueue = match custodian.disposal_queue(&staff.0, request).await {
         Ok(queue) => queue,
         Err(error) => return error_page(error, Some(staff.who())),
@@ -219,15 +196,14 @@ async fn queue_page(
         Ok(tasks) => tasks,
         Err(error) => return error_page(error, Some(staff.who())),
     };
-    let parts = match &view.continuing {
-        Some(continuing) => vec![continuing.section],
-        None => QueueSection::ALL.to_vec(),
-    };
+    let parts = request
+        .section
+        .map_or_else(|| QueueSection::ALL.to_vec(), |part| vec![part]);
     let sections = parts
         .into_iter()
         .map(|part| {
             let mut shown = section(&queue, part);
-            if view.continuing.is_some() {
+            if continuing {
                 shown.heading = format!("{}, continued", shown.heading);
             }
             shown
@@ -241,7 +217,7 @@ async fn queue_page(
         today: super::long_date(queue.today),
         within,
         windows: QUEUE_WINDOWS.to_vec(),
-        continuing: view.continuing.is_some(),
+        continuing,
         page_size: QUEUE_PAGE,
         counted: queue.at_last_sweep.as_ref().map(counted),
         sections,
