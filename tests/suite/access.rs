@@ -50,7 +50,7 @@ async fn s2_another_teams_ids_are_refused_named_and_audited(app: TestApp) {
     for path in [
         format!("/api/v1/persons/{person}"),
         format!("/api/v1/recordings/{recording}"),
-        format!("/api/v1/recordings/{recording}/media"),
+        format!("/api/v1/recordings/{recording}/media?purpose=clinical"),
         format!("/api/v1/recordings/{recording}/decision?purpose=clinical"),
     ] {
         let refused = as_member(&app, &other, Method::GET, &path, None).await;
@@ -125,7 +125,7 @@ async fn s3_a_declared_connection_keeps_its_maker_out_everywhere_whatever_their_
         format!("/api/v1/persons/{person}"),
         format!("/api/v1/persons/{person}/recordings"),
         format!("/api/v1/recordings/{recording}"),
-        format!("/api/v1/recordings/{recording}/media"),
+        format!("/api/v1/recordings/{recording}/media?purpose=clinical"),
     ] {
         let refused = app.get(&path).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
@@ -364,7 +364,7 @@ async fn s2_c8_a_withdrawn_persons_ids_are_no_way_in(app: TestApp) {
         format!("/api/v1/persons/{person}"),
         format!("/api/v1/persons/{person}/consents"),
         format!("/api/v1/recordings/{recording}"),
-        format!("/api/v1/recordings/{recording}/media"),
+        format!("/api/v1/recordings/{recording}/media?purpose=clinical"),
         format!("/api/v1/recordings/{recording}/decision?purpose=clinical"),
     ] {
         let refused = as_member(&app, &other, Method::GET, &path, None).await;

@@ -24,6 +24,17 @@ async fn ask_the_panel(browser: &Browser, purpose: &str) -> String {
     answer
 }
 
+/// Answers the recording page's "What are you opening this for?" with `purpose`.
+async fn open_for(browser: &Browser, purpose: &str) {
+    let here = browser.path().await;
+    let recording = here.split('?').next().unwrap_or_default().to_owned();
+    browser.choose("#open-purpose", purpose).await;
+    browser.click("#open-button").await;
+    browser
+        .wait_for_path_starting(&format!("{recording}?open={purpose}"))
+        .await;
+}
+
 async fn x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_withdrawal(
     app: TestApp,
 ) {
@@ -107,7 +118,24 @@ async fn x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_
         .await;
     assert_eq!(kept, json!(0));
 
-    // Playback, and seeking into the middle of it, through ranged reads of the vault.
+    // X1: nothing plays before the page asks what it is opened for; for its own care team,
+    // clinical use is offered as the obvious answer.
+    assert!(browser.find_all("#player").await.is_empty());
+    let asked = browser.text("#open").await;
+    assert!(asked.contains("What are you opening this for?"), "{asked}");
+    assert_eq!(
+        browser
+            .run("arguments[0](document.getElementById('open-purpose').value)")
+            .await,
+        json!("clinical")
+    );
+    browser.click("#open-button").await;
+    browser
+        .wait_for_path_starting(&format!("{recording_page}?open=clinical"))
+        .await;
+    check_page(&browser).await;
+
+    // Playback, and seeking into the middle of it, through ranged reads under one grant.
     let played = browser
         .run(
             r#"const done = arguments[arguments.length - 1];
@@ -130,7 +158,10 @@ async fn x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_
         history.contains("they said they are happy with it"),
         "{history}"
     );
-    assert!(history.contains("Played or downloaded"), "{history}");
+    assert!(
+        history.contains("Opened for clinical or therapeutic use"),
+        "{history}"
+    );
     assert!(
         history.contains("Made in the browser: no copy was kept on the device"),
         "{history}"
@@ -194,6 +225,26 @@ async fn x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_
         "{after}"
     );
     assert!(after.contains("C8"), "{after}");
+
+    // C8, X1: trying to play it now is refused, with the rule and what to do next.
+    browser.visit(&recording_page).await;
+    browser.click("#open-button").await;
+    browser
+        .wait_for_path_starting(&format!("{recording_page}?open=clinical"))
+        .await;
+    assert!(
+        browser.find_all("#player").await.is_empty(),
+        "nothing plays"
+    );
+    let refused = browser.text("#open-refused + ul").await;
+    let headline = browser.text("#open-refused").await;
+    assert!(
+        headline.contains("No, you may not open this recording for clinical"),
+        "{headline}"
+    );
+    assert!(refused.contains("C8"), "{refused}");
+    assert!(refused.contains("What to do"), "{refused}");
+    check_page(&browser).await;
 
     // The dashboard shows today's session, with everyone asked.
     browser.visit("/").await;
@@ -261,6 +312,14 @@ async fn x5_a_file_uploaded_in_the_browser_survives_a_dropped_connection(app: Te
 
 async fn x5_a_photograph_and_a_sound_recording_made_with_the_device(app: TestApp) {
     let person = app.person("Lou", "has_capacity").await;
+    consent(
+        &app,
+        &person,
+        &["health_and_wellbeing"],
+        json!({"kind": "service", "service": "CAMHS-NORTH"}),
+        30,
+    )
+    .await;
     let session = session_today(&app, "individual", "Dressing change", &[&person]).await;
     let capture = format!("/sessions/{session}/capture");
     let browser = Browser::open(&app.serve().await).await;
@@ -286,6 +345,7 @@ async fn x5_a_photograph_and_a_sound_recording_made_with_the_device(app: TestApp
     browser.wait_for_path_starting("/recordings/").await;
     assert!(browser.text("h1").await.starts_with("Photograph made"));
     assert!(browser.text("main").await.contains("image/jpeg"));
+    open_for(&browser, "health_and_wellbeing").await;
     assert_eq!(browser.find_all("img#player").await.len(), 1);
     check_page(&browser).await;
 
@@ -299,6 +359,7 @@ async fn x5_a_photograph_and_a_sound_recording_made_with_the_device(app: TestApp
     browser.click("#save").await;
     browser.wait_for_path_starting("/recordings/").await;
     assert!(browser.text("h1").await.starts_with("Audio recording made"));
+    open_for(&browser, "health_and_wellbeing").await;
     assert_eq!(browser.find_all("audio#player").await.len(), 1);
     check_page(&browser).await;
     browser.close().await;

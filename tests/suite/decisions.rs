@@ -169,7 +169,7 @@ async fn x1_a_course_of_sessions_from_consent_to_withdrawal(app: TestApp) {
     let copy = app
         .post(
             &format!("/api/v1/recordings/{video}/derivatives"),
-            json!({"kind": "redaction", "de_identified": true, "device": "EDIT-SUITE-1", "made_at": minutes_from_now(-10)}),
+            json!({"kind": "redaction", "de_identified": true, "device": "EDIT-SUITE-1", "made_at": minutes_from_now(-10), "purpose": "teaching"}),
         )
         .await;
     assert_eq!(copy.status, 201, "{}", copy.body);
@@ -281,7 +281,7 @@ async fn c7_a_group_member_withdrawing_allows_only_a_copy_without_them(app: Test
     let copy = app
         .post(
             &format!("/api/v1/recordings/{video}/derivatives"),
-            json!({"kind": "redaction", "removed_persons": [members[0]], "device": "EDIT-SUITE-1", "made_at": minutes_from_now(-1)}),
+            json!({"kind": "redaction", "removed_persons": [members[0]], "device": "EDIT-SUITE-1", "made_at": minutes_from_now(-1), "purpose": "clinical"}),
         )
         .await;
     assert_eq!(copy.status, 201, "{}", copy.body);

@@ -91,6 +91,7 @@ mod cli_vault;
 mod consent_pages;
 mod decisions;
 mod input;
+mod media_gate;
 mod openapi;
 mod pages;
 mod register;

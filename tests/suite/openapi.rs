@@ -112,7 +112,7 @@ async fn the_api_answers_in_the_shapes_its_document_describes(app: TestApp) {
     check("post", "/api/v1/recordings", &recording);
     let recording_id = recording.id();
     let copy = app
-        .post(&format!("/api/v1/recordings/{recording_id}/derivatives"), json!({"kind": "redaction", "de_identified": true, "method": "Surname muted", "device": "EDIT-1", "made_at": minutes_from_now(-10)}))
+        .post(&format!("/api/v1/recordings/{recording_id}/derivatives"), json!({"kind": "redaction", "de_identified": true, "method": "Surname muted", "device": "EDIT-1", "made_at": minutes_from_now(-10), "purpose": "clinical"}))
         .await;
     check("post", "/api/v1/recordings/{id}/derivatives", &copy);
     let withdrawal = app

@@ -118,7 +118,9 @@ async fn d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_ce
     )
     .await;
     assert_eq!(kept.status, StatusCode::OK, "{}", kept.body);
-    let media = app.get(&format!("/api/v1/recordings/{id}/media")).await;
+    let media = app
+        .get(&format!("/api/v1/recordings/{id}/media?purpose=clinical"))
+        .await;
     assert_eq!(media.status, StatusCode::GONE, "{}", media.body);
     let queue = as_member(
         &app,

@@ -127,8 +127,12 @@ async fn d7_a_held_recording_is_refused_by_every_destruction_path(app: TestApp) 
             .unwrap()
             .contains("CLAIM-QB-2026-0007")
     );
-    let media = app.get(&format!("/api/v1/recordings/{id}/media")).await;
-    assert_eq!(media.status, StatusCode::OK, "the media is still there");
+    let record = app.get(&format!("/api/v1/recordings/{id}")).await;
+    assert_eq!(
+        record.body["media"]["destroyed"], false,
+        "the media is still there: {}",
+        record.body
+    );
 }
 
 async fn d7_lifting_a_hold_needs_the_records_manager_and_is_audited(app: TestApp) {

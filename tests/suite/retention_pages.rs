@@ -201,14 +201,20 @@ async fn d9_a_records_manager_approves_then_destroys_from_the_queue_page_but_not
         summary.contains("CLAIM-2026-0007") && summary.contains("D7"),
         "{summary}"
     );
-    let media = app.get(&format!("/api/v1/recordings/{held}/media")).await;
-    assert_eq!(media.status, StatusCode::OK, "the held recording is kept");
+    let record = app.get(&format!("/api/v1/recordings/{held}")).await;
+    assert_eq!(
+        record.body["media"]["destroyed"], false,
+        "the held recording is kept: {}",
+        record.body
+    );
 
     let (status, location, _) =
         post(&app, &cookie, &format!("/disposals/{id}/destruction"), &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, "/disposals?done=destroyed");
-    let media = app.get(&format!("/api/v1/recordings/{id}/media")).await;
+    let media = app
+        .get(&format!("/api/v1/recordings/{id}/media?purpose=clinical"))
+        .await;
     assert_eq!(media.status, StatusCode::GONE);
     let certificate = as_member(
         &app,

@@ -84,12 +84,27 @@ async fn d2_the_queue_is_read_a_page_at_a_time_in_due_order_missing_nothing(app:
         json!({"recordings": [held_by_name]}),
     )
     .await;
-    // A copy carries the same evidence, so the hold on its source reaches it.
+    // A copy carries the same evidence, so the hold on its source reaches it. Making it is a
+    // clinical use of the original, which the person consents to.
+    let tam = app
+        .get(&format!("/api/v1/recordings/{held_by_name}"))
+        .await
+        .body["subjects"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.consent(
+        &tam,
+        &["clinical"],
+        json!({"kind": "service", "service": "CAMHS-NORTH"}),
+        60,
+    )
+    .await;
     let copy = app
         .post(
             &format!("/api/v1/recordings/{held_by_name}/derivatives"),
             json!({"kind": "redaction", "de_identified": true, "method": "Surname muted",
-                   "device": "EDIT-1", "made_at": minutes_from_now(-10)}),
+                   "device": "EDIT-1", "made_at": minutes_from_now(-10), "purpose": "clinical"}),
         )
         .await;
     assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.body);

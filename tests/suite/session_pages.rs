@@ -268,7 +268,7 @@ async fn r1_a_recording_whose_media_never_arrived_is_on_the_dashboard(app: TestA
 async fn r6_a_recording_failing_its_integrity_check_shows_on_its_page_and_the_dashboard(
     app: TestApp,
 ) {
-    let ivy = app.person("Ivy", "has_capacity").await;
+    let ivy = app.consenting_person("Ivy", &["clinical"]).await;
     let reply = app
         .upload(
             &json!({
@@ -311,7 +311,7 @@ async fn r6_a_recording_failing_its_integrity_check_shows_on_its_page_and_the_da
         .send_raw(
             app.request(
                 axum::http::Method::GET,
-                &format!("/api/v1/recordings/{recording}/media"),
+                &format!("/api/v1/recordings/{recording}/media?purpose=clinical"),
             )
             .body(Body::empty())
             .unwrap(),
@@ -431,7 +431,7 @@ fn multipart_as_sent(
 async fn x5_r8_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_not_at_all(
     app: TestApp,
 ) {
-    let max = app.person("Max", "has_capacity").await;
+    let max = app.consenting_person("Max", &["clinical"]).await;
     let session = session_today(&app, "individual", "Family work, week 2", &[&max]).await;
     let cookie = signed_in(&app).await;
     let path = format!("/sessions/{session}/upload");
@@ -538,7 +538,7 @@ async fn x5_r8_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_
         let request = app
             .request(
                 axum::http::Method::GET,
-                &format!("/api/v1/recordings/{recording}/media"),
+                &format!("/api/v1/recordings/{recording}/media?purpose=clinical"),
             )
             .header(header::RANGE, "bytes=0-99")
             .body(Body::empty())

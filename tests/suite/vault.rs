@@ -51,7 +51,7 @@ fn video(subject: &str) -> Value {
 
 /// Uploads `bytes` as a video of a new person; returns the recording's id.
 async fn upload_video(app: &TestApp, bytes: Vec<u8>) -> String {
-    let person = app.person("Ada", "has_capacity").await;
+    let person = app.consenting_person("Ada", &["clinical"]).await;
     let reply = app.upload(&video(&person), bytes).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     reply.headers["custodian-recording-id"]
@@ -60,19 +60,13 @@ async fn upload_video(app: &TestApp, bytes: Vec<u8>) -> String {
         .to_owned()
 }
 
+/// Reads a recording's media for clinical use, as the clinician.
 async fn media(
     app: &TestApp,
     recording: &str,
     range: Option<&str>,
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let mut request = app.request(
-        Method::GET,
-        &format!("/api/v1/recordings/{recording}/media"),
-    );
-    if let Some(range) = range {
-        request = request.header(header::RANGE, range);
-    }
-    app.send_raw(request.body(Body::empty()).unwrap()).await
+    app.media(recording, "clinical", range).await
 }
 
 /// How many objects storage holds.
@@ -131,16 +125,15 @@ async fn s1_uploads_are_stored_encrypted_and_read_back_exactly(app: TestApp) {
     );
     assert_eq!(staged(&app), 0, "nothing left in staging");
 
-    // Every access is audited (S2).
+    // Every use is audited with its purpose (S2, X1).
     let trail = app.get(&format!("/api/v1/recordings/{id}/audit")).await;
-    assert!(
-        trail
-            .body
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["action"] == "media.accessed")
-    );
+    assert!(trail.body.as_array().unwrap().iter().any(|e| {
+        e["action"] == "media.use_granted"
+            && e["detail"]
+                .as_str()
+                .unwrap()
+                .contains("\"purpose\":\"clinical\"")
+    }));
 }
 
 async fn r6_playback_seeks_across_chunk_boundaries(app: TestApp) {
@@ -203,7 +196,7 @@ async fn ranges_that_are_malformed_or_out_of_bounds_are_refused(app: TestApp) {
 
 async fn uploads_resume_after_an_interruption(app: TestApp) {
     let original = mp4(300_000, 4);
-    let person = app.person("Ada", "has_capacity").await;
+    let person = app.consenting_person("Ada", &["clinical"]).await;
     use base64::Engine;
     let metadata = format!(
         "recording {}",
@@ -436,7 +429,7 @@ async fn r6_derived_items_are_new_recordings_and_the_original_is_untouched(app: 
     let redacted = mp4(150_000, 11);
     let reply = app
         .upload(
-            &json!({"derived_from": id, "derivation": "redaction", "de_identified": true, "method": "Surname muted", "device": "EDIT-1", "made_at": minutes_from_now(-5)}),
+            &json!({"derived_from": id, "derivation": "redaction", "de_identified": true, "method": "Surname muted", "device": "EDIT-1", "made_at": minutes_from_now(-5), "purpose": "clinical"}),
             redacted.clone(),
         )
         .await;
@@ -459,7 +452,7 @@ async fn r6_derived_items_are_new_recordings_and_the_original_is_untouched(app: 
     );
     let transcript = app
         .upload(
-            &json!({"derived_from": id, "derivation": "transcript", "device": "DICTATION-1", "made_at": minutes_from_now(-1)}),
+            &json!({"derived_from": id, "derivation": "transcript", "device": "DICTATION-1", "made_at": minutes_from_now(-1), "purpose": "clinical"}),
             "Clinician: How have you been?\nAda: Better.".as_bytes().to_vec(),
         )
         .await;

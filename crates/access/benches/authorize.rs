@@ -101,14 +101,19 @@ fn latencies(policies: &AccessPolicies) -> Vec<Duration> {
     let ours = ["CAMHS-NORTH"];
     let theirs = ["ADULT-MH-EAST"];
     let purposes = ["clinical", "supervision_and_training"];
+    let clinical_use = Circumstances {
+        purpose: Some("clinical"),
+        consented: true,
+        ..Circumstances::default()
+    };
     let cases = [
-        (ours.as_slice(), Circumstances::default()),
-        (theirs.as_slice(), Circumstances::default()),
+        (ours.as_slice(), clinical_use),
+        (theirs.as_slice(), clinical_use),
         (
             ours.as_slice(),
             Circumstances {
                 connected: true,
-                emergency: false,
+                ..clinical_use
             },
         ),
     ];
@@ -117,6 +122,7 @@ fn latencies(policies: &AccessPolicies) -> Vec<Duration> {
             id: Uuid::from_u128(n as u128),
             services,
             purposes: &purposes,
+            de_identified: false,
         };
         black_box(
             policies
@@ -139,6 +145,7 @@ fn latencies(policies: &AccessPolicies) -> Vec<Duration> {
                 id: Uuid::from_u128(n as u128),
                 services,
                 purposes: &purposes,
+                de_identified: false,
             };
             let start = Instant::now();
             black_box(

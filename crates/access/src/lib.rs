@@ -171,7 +171,7 @@ impl AccessPolicies {
         principal: &Principal<'_>,
         action: Action,
         resource: &Resource<'_>,
-        circumstances: Circumstances,
+        circumstances: Circumstances<'_>,
     ) -> Result<Verdict, AccessError> {
         if action.resource_kind() != resource.kind() {
             return Err(AccessError::Request(format!(

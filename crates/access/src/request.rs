@@ -99,7 +99,7 @@ actions! {
     RunSession = "run_session" on Session;
     /// See a recording's details, history and decisions.
     ViewRecording = "view_recording" on Recording;
-    /// Play or download a recording's media.
+    /// Use a recording's content for a named purpose: play, download, derive from it (X1).
     PlayRecording = "play_recording" on Recording;
     /// Change a recording: derived items, confirmations.
     UpdateRecording = "update_recording" on Recording;
@@ -131,6 +131,8 @@ pub enum Resource<'a> {
         id: Uuid,
         services: &'a [&'a str],
         purposes: &'a [&'a str],
+        /// A de-identified copy (C11).
+        de_identified: bool,
     },
 }
 
@@ -148,11 +150,16 @@ impl Resource<'_> {
 
 /// What is known about the member of staff and the people concerned at the moment of asking.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Circumstances {
+pub struct Circumstances<'a> {
     /// They declared a personal connection to someone the resource concerns (S3).
     pub connected: bool,
     /// They hold emergency access to someone the resource concerns.
     pub emergency: bool,
+    /// For a use of a recording's content (`play_recording`): the purpose it is for, as a
+    /// purpose code. Such a use is never asked without one.
+    pub purpose: Option<&'a str>,
+    /// For a use of a recording's content: whether the consent decision allows it (X1).
+    pub consented: bool,
 }
 
 /// Entity type names, parsed once.
@@ -203,7 +210,7 @@ impl Names {
         principal: &Principal<'_>,
         action: Action,
         resource: &Resource<'_>,
-        circumstances: Circumstances,
+        circumstances: Circumstances<'_>,
     ) -> Result<(Request, Entities), AccessError> {
         let failed = |error: &dyn std::fmt::Display| AccessError::Request(error.to_string());
         let principal_uid = Self::uid(&self.staff, &principal.id.to_string());
@@ -242,6 +249,7 @@ impl Names {
                 id,
                 services,
                 purposes,
+                de_identified,
             } => {
                 let uid = Self::uid(&self.recording, &id.to_string());
                 let entity = Entity::new(
@@ -249,6 +257,10 @@ impl Names {
                     HashMap::from([
                         ("services".to_owned(), strings(services)),
                         ("purposes".to_owned(), strings(purposes)),
+                        (
+                            "de_identified".to_owned(),
+                            RestrictedExpression::new_bool(*de_identified),
+                        ),
                     ]),
                     HashSet::new(),
                 )
@@ -256,7 +268,7 @@ impl Names {
                 (uid, entity)
             }
         };
-        let context = Context::from_pairs([
+        let mut context = vec![
             (
                 "connected".to_owned(),
                 RestrictedExpression::new_bool(circumstances.connected),
@@ -265,8 +277,25 @@ impl Names {
                 "emergency".to_owned(),
                 RestrictedExpression::new_bool(circumstances.emergency),
             ),
-        ])
-        .map_err(|e| failed(&e))?;
+        ];
+        if action == Action::PlayRecording {
+            // A policy reading a missing attribute errs, and an erring forbid does not apply:
+            // so a use is never put to the policies without its purpose.
+            let purpose = circumstances.purpose.ok_or_else(|| {
+                AccessError::Request(
+                    "a use of a recording's content is asked with the purpose it is for".to_owned(),
+                )
+            })?;
+            context.push((
+                "purpose".to_owned(),
+                RestrictedExpression::new_string(purpose.to_owned()),
+            ));
+            context.push((
+                "consented".to_owned(),
+                RestrictedExpression::new_bool(circumstances.consented),
+            ));
+        }
+        let context = Context::from_pairs(context).map_err(|e| failed(&e))?;
         let request = Request::new(
             principal_uid,
             Self::uid(&self.action, action.as_str()),

@@ -26,7 +26,19 @@ fn resource(kind: ResourceKind, services: &'static [&'static str]) -> Resource<'
             id,
             services,
             purposes: &["clinical"],
+            de_identified: false,
         },
+    }
+}
+
+/// The circumstances of asking `action`: a use of content is always asked with its purpose.
+fn asked(action: Action, connected: bool, emergency: bool) -> Circumstances<'static> {
+    let use_of_content = action == Action::PlayRecording;
+    Circumstances {
+        connected,
+        emergency,
+        purpose: use_of_content.then_some("clinical"),
+        consented: use_of_content,
     }
 }
 
@@ -41,7 +53,7 @@ fn allowed(roles: &[Role], action: Action, services: &'static [&'static str]) ->
             &principal,
             action,
             &resource(action.resource_kind(), services),
-            Circumstances::default(),
+            asked(action, false, false),
         )
         .unwrap()
         .is_allowed()
@@ -57,7 +69,7 @@ fn s2_every_action_in_code_is_an_action_of_the_schema() {
             ResourceKind::Session => "Session",
             ResourceKind::Recording => "Recording",
         };
-        let context = Context::from_pairs([
+        let mut pairs = vec![
             (
                 "connected".to_owned(),
                 RestrictedExpression::new_bool(false),
@@ -66,8 +78,15 @@ fn s2_every_action_in_code_is_an_action_of_the_schema() {
                 "emergency".to_owned(),
                 RestrictedExpression::new_bool(false),
             ),
-        ])
-        .unwrap();
+        ];
+        if *action == Action::PlayRecording {
+            pairs.push((
+                "purpose".to_owned(),
+                RestrictedExpression::new_string("clinical".to_owned()),
+            ));
+            pairs.push(("consented".to_owned(), RestrictedExpression::new_bool(true)));
+        }
+        let context = Context::from_pairs(pairs).unwrap();
         let request = Request::new(
             EntityUid::from_str(r#"Custodian::Staff::"a""#).unwrap(),
             EntityUid::from_str(&format!(r#"Custodian::Action::"{}""#, action.as_str())).unwrap(),
@@ -160,8 +179,9 @@ fn s2_communications_see_only_recordings_made_for_publication() {
                     id: Uuid::nil(),
                     services: THEIRS,
                     purposes,
+                    de_identified: false,
                 },
-                Circumstances::default(),
+                asked(Action::PlayRecording, false, false),
             )
             .unwrap()
             .is_allowed()
@@ -183,10 +203,7 @@ fn s3_a_connection_refuses_every_role_and_names_the_rule() {
             &principal,
             Action::ViewPerson,
             &resource(ResourceKind::Person, MINE),
-            Circumstances {
-                connected: true,
-                emergency: false,
-            },
+            asked(Action::ViewPerson, true, false),
         )
         .unwrap();
     let Verdict::Refused(refusal) = verdict else {
@@ -204,10 +221,7 @@ fn s3_emergency_access_lets_its_holder_see_but_not_change() {
         roles: &[Role::Practitioner],
         services: MINE,
     };
-    let emergency = Circumstances {
-        connected: true,
-        emergency: true,
-    };
+    let emergency = asked(Action::ViewPerson, true, true);
     let decide = |action| {
         policies()
             .decide(
@@ -333,7 +347,7 @@ proptest! {
             &principal,
             action,
             &resource(action.resource_kind(), MINE),
-            Circumstances { connected: true, emergency: false },
+            asked(action, true, false),
         ).unwrap();
         if action != Action::BreakGlass {
             prop_assert!(!verdict.is_allowed(), "{action:?} allowed to {roles:?}");
@@ -365,8 +379,12 @@ fn local_policy_strategy() -> impl Strategy<Value = String> {
         let on_recordings = acts
             .iter()
             .all(|act| act.resource_kind() == ResourceKind::Recording);
+        let only_use = acts.iter().all(|act| *act == Action::PlayRecording);
         let condition = match (shape, on_record) {
             (0, _) => "true".to_owned(),
+            (2, true) if only_use => format!(
+                r#"context.purpose == "{purpose}" && (context.consented || resource.de_identified)"#
+            ),
             (3, true) if on_recordings => format!(
                 r#"resource.services.contains("{service}") && (context.connected || resource.purposes.contains("{purpose}")) && resource.purposes.contains("{purpose}")"#
             ),
@@ -394,6 +412,7 @@ proptest! {
         theirs in any::<bool>(),
         connected in any::<bool>(),
         emergency in any::<bool>(),
+        consented in any::<bool>(),
     ) {
         let local: Vec<LocalPolicy> = texts.iter().enumerate().map(|(n, text)| LocalPolicy {
             name: format!("local-{n}"),
@@ -401,10 +420,10 @@ proptest! {
         }).collect();
         let policies = AccessPolicies::with_local(&local).unwrap();
         let principal = Principal { id: Uuid::nil(), roles: &roles, services: MINE };
-        let asked = resource(action.resource_kind(), if theirs { THEIRS } else { MINE });
-        let circumstances = Circumstances { connected, emergency };
-        let sliced = policies.decide(&principal, action, &asked, circumstances).unwrap();
-        let (request, entities) = policies.names.request(&principal, action, &asked, circumstances).unwrap();
+        let target = resource(action.resource_kind(), if theirs { THEIRS } else { MINE });
+        let circumstances = Circumstances { consented, ..asked(action, connected, emergency) };
+        let sliced = policies.decide(&principal, action, &target, circumstances).unwrap();
+        let (request, entities) = policies.names.request(&principal, action, &target, circumstances).unwrap();
         let whole = policies.authorizer.is_authorized(&request, &policies.policies, &entities);
         prop_assert_eq!(sliced.is_allowed(), whole.decision() == Decision::Allow, "{:?}", texts);
         if let Verdict::Allowed { policies: mut reasons } = sliced {

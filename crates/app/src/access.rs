@@ -9,9 +9,10 @@ use custodian_access::{
 };
 use custodian_core::audit::AuditOutcome;
 use custodian_core::ids::PersonId;
+use custodian_core::purpose::Purpose;
 use custodian_core::recording::Recording;
 use custodian_core::session::Session;
-use custodian_store::{PersonAccess, Register};
+use custodian_store::{PersonAccess, Register, RegisterTx};
 use uuid::Uuid;
 
 use crate::accounts::Caller;
@@ -25,6 +26,13 @@ pub enum Target<'a> {
     Person(PersonId),
     Session(&'a Session),
     Recording(&'a Recording),
+    /// A recording's content, used for `purpose`; `consented` is the consent decision's answer
+    /// (X1). Only the gate (`crate::uses`) asks about content.
+    Content {
+        recording: &'a Recording,
+        purpose: Purpose,
+        consented: bool,
+    },
 }
 
 impl Target<'_> {
@@ -34,7 +42,17 @@ impl Target<'_> {
             Self::Organisation => Vec::new(),
             Self::Person(id) => vec![*id],
             Self::Session(session) => session.participants.clone(),
-            Self::Recording(recording) => recording.subjects.clone(),
+            Self::Recording(recording) | Self::Content { recording, .. } => {
+                recording.subjects.clone()
+            }
+        }
+    }
+
+    /// The recording the target is, or whose content it is.
+    fn recording(&self) -> Option<&Recording> {
+        match self {
+            Self::Recording(recording) | Self::Content { recording, .. } => Some(recording),
+            Self::Organisation | Self::Person(_) | Self::Session(_) => None,
         }
     }
 }
@@ -222,6 +240,23 @@ impl Custodian {
         Ok(known)
     }
 
+    /// What access needs to know about each of `persons`, for `caller`, at `now`, read in `tx`
+    /// (for a use case that gathers everything it decides on in one snapshot).
+    pub(crate) async fn person_access_in(
+        tx: &mut RegisterTx,
+        caller: &Caller,
+        persons: impl IntoIterator<Item = PersonId>,
+        now: time::OffsetDateTime,
+    ) -> AppResult<HashMap<PersonId, PersonAccess>> {
+        let mut known = HashMap::new();
+        for person in persons {
+            if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(person) {
+                slot.insert(tx.person_access(caller.member.id, person, now).await?);
+            }
+        }
+        Ok(known)
+    }
+
     async fn verdict(
         &self,
         caller: &Caller,
@@ -233,7 +268,7 @@ impl Custodian {
     }
 
     /// The verdict, given what access needs to know about every person `target` concerns.
-    fn verdict_knowing(
+    pub(crate) fn verdict_knowing(
         &self,
         caller: &Caller,
         action: Action,
@@ -254,20 +289,24 @@ impl Custodian {
             circumstances.emergency |= access.emergency;
         }
         circumstances.connected = unresolved_connection;
-        match target {
-            Target::Session(session) => {
-                services.insert(session.service.as_str().to_owned());
-            }
-            Target::Recording(recording) => {
-                services.insert(recording.service.as_str().to_owned());
-            }
-            Target::Organisation | Target::Person(_) => {}
+        if let Target::Content {
+            purpose, consented, ..
+        } = target
+        {
+            circumstances.purpose = Some(purpose.as_str());
+            circumstances.consented = *consented;
+        }
+        if let Target::Session(session) = target {
+            services.insert(session.service.as_str().to_owned());
+        }
+        if let Some(recording) = target.recording() {
+            services.insert(recording.service.as_str().to_owned());
         }
         let services: Vec<&str> = services.iter().map(String::as_str).collect();
-        let purposes: Vec<&str> = match target {
-            Target::Recording(recording) => recording.purposes.iter().map(|p| p.as_str()).collect(),
-            _ => Vec::new(),
-        };
+        let purposes: Vec<&str> = target
+            .recording()
+            .map(|recording| recording.purposes.iter().map(|p| p.as_str()).collect())
+            .unwrap_or_default();
         let staff_services: Vec<&str> = caller.member.services.iter().map(|s| s.as_str()).collect();
         let principal = Principal {
             id: caller.member.id.as_uuid(),
@@ -284,11 +323,14 @@ impl Custodian {
                 id: session.id.as_uuid(),
                 services: &services,
             },
-            Target::Recording(recording) => Resource::Recording {
-                id: recording.id.as_uuid(),
-                services: &services,
-                purposes: &purposes,
-            },
+            Target::Recording(recording) | Target::Content { recording, .. } => {
+                Resource::Recording {
+                    id: recording.id.as_uuid(),
+                    services: &services,
+                    purposes: &purposes,
+                    de_identified: recording.is_de_identified(),
+                }
+            }
         };
         Ok(self
             .access
@@ -296,7 +338,7 @@ impl Custodian {
             .decide(&principal, action, &resource, circumstances)?)
     }
 
-    async fn record_refusal(
+    pub(crate) async fn record_refusal(
         &self,
         caller: &Caller,
         action: Action,
@@ -309,7 +351,9 @@ impl Custodian {
             Target::Organisation => ("organisation", None),
             Target::Person(id) => ("person", Some(id.as_uuid())),
             Target::Session(session) => ("session", Some(session.id.as_uuid())),
-            Target::Recording(recording) => ("recording", Some(recording.id.as_uuid())),
+            Target::Recording(recording) | Target::Content { recording, .. } => {
+                ("recording", Some(recording.id.as_uuid()))
+            }
         };
         let mut audit = Audit::change("access.refused")
             .outcome(AuditOutcome::Refused)
@@ -324,7 +368,7 @@ impl Custodian {
         if let Some(person) = persons.first() {
             audit = audit.person(*person);
         }
-        if let Target::Recording(recording) = target {
+        if let Some(recording) = target.recording() {
             audit = audit.recording(recording.id);
         }
         let mut tx = self.register.write().await?;

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::uses::{GrantsResting, revoke_grants};
 use crate::{AppError, AppResult, Custodian};
 use custodian_access::Action;
 
@@ -93,6 +94,16 @@ impl Custodian {
         check_scope(&mut tx, &form.scope, person).await?;
         let consent = Consent::new(id, &subject, representative.as_ref(), form, now)?;
         tx.insert_consent(&consent, caller.member.id, now).await?;
+        if consent.answer == custodian_core::consent::ConsentAnswer::Refused {
+            // A refusal cancels the grants signed before it (C4, X1).
+            revoke_grants(
+                &mut tx,
+                GrantsResting::On(person),
+                now,
+                "consent was refused",
+            )
+            .await?;
+        }
         Audit::change("consent.recorded")
             .person(person)
             .outcome(AuditOutcome::Succeeded)
@@ -160,6 +171,13 @@ impl Custodian {
         )?;
         tx.insert_withdrawal(&withdrawal, caller.member.id, now)
             .await?;
+        revoke_grants(
+            &mut tx,
+            GrantsResting::On(withdrawal.person_id),
+            now,
+            "consent was withdrawn",
+        )
+        .await?;
         // Withdrawal brings the person's recordings up for disposal with their choice (C8).
         let schedule = crate::retention::schedule_in_force(&mut tx).await?;
         crate::retention::recalculate_person(&mut tx, &schedule, withdrawal.person_id, now).await?;

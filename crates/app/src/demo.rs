@@ -26,6 +26,7 @@ use crate::consents::{WithdrawalRequest, WithdrawnBy};
 use crate::persons::PersonForm;
 use crate::sessions::SessionRequest;
 use crate::staff::NewStaff;
+use crate::uses::UseAsked;
 use crate::{AppError, AppResult, Custodian};
 
 const GIVEN: &[&str] = &[
@@ -721,8 +722,13 @@ impl Loader<'_> {
                     device: text("EDIT-SUITE-1")?,
                     made_at: at + Duration::days(2),
                 };
+                let asked = UseAsked {
+                    recording,
+                    purpose: Purpose::Teaching,
+                    study: None,
+                };
                 self.custodian
-                    .register_derivative(&self.caller, recording, form)
+                    .register_derivative(&self.caller, &asked, form)
                     .await?;
                 self.summary.recordings += 1;
             }
@@ -798,8 +804,13 @@ impl Loader<'_> {
                 device: text("EDIT-SUITE-1")?,
                 made_at: start + Duration::days(18),
             };
+            let asked = UseAsked {
+                recording,
+                purpose: Purpose::Clinical,
+                study: None,
+            };
             self.custodian
-                .register_derivative(&self.caller, recording, form)
+                .register_derivative(&self.caller, &asked, form)
                 .await?;
             self.summary.recordings += 1;
         }

@@ -52,6 +52,14 @@ pub enum AppError {
     #[error("{}", refused_message(.0))]
     Refused(custodian_access::Refusal),
 
+    /// A use of a recording's content refused by access, consent or both, with every reason (X1).
+    #[error("{}", .0.summary())]
+    UseRefused(Box<crate::uses::UseRefused>),
+
+    /// A request under a grant that the grant does not admit (X1).
+    #[error(transparent)]
+    Grant(#[from] custodian_core::grant::GrantRefusal),
+
     /// An organisation's access policy does not parse or fit the schema (X6): Cedar's words.
     #[error("{0}")]
     InvalidPolicy(String),
@@ -121,6 +129,10 @@ impl AppError {
             Self::WrongCode(_) => "auth.wrong_code".to_owned(),
             Self::WeakPassword(_) => "auth.weak_password".to_owned(),
             Self::Refused(_) => "access.refused".to_owned(),
+            // Refused by access, it is an access refusal like any other; by consent, a use refusal.
+            Self::UseRefused(refused) if refused.access.is_some() => "access.refused".to_owned(),
+            Self::UseRefused(_) => "use.refused".to_owned(),
+            Self::Grant(refusal) => refusal.code().to_owned(),
             Self::InvalidPolicy(_) => "access.invalid_policy".to_owned(),
             Self::AuditBroken(_) => "audit.broken".to_owned(),
             Self::Store(StoreError::Duplicate { .. }) => "register.duplicate".to_owned(),

@@ -21,6 +21,7 @@ pub mod retention;
 pub mod sessions;
 pub mod sso;
 pub mod staff;
+pub mod uses;
 pub mod vault;
 
 use std::sync::Arc;

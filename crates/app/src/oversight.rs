@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::uses::{GrantsResting, revoke_grants};
 use crate::{AppError, AppResult, Custodian};
 
 /// How long emergency access lasts once taken.
@@ -73,6 +74,13 @@ impl Custodian {
             })
             .await?;
         if added {
+            revoke_grants(
+                &mut tx,
+                GrantsResting::HeldByOn(caller.member.id, person),
+                now,
+                "a personal connection was declared",
+            )
+            .await?;
             Audit::change("access.connection_declared")
                 .person(person)
                 .detail(serde_json::json!({ "kind": kind }))
@@ -245,6 +253,13 @@ impl Custodian {
                 "access.policy_removed"
             }
         };
+        revoke_grants(
+            &mut tx,
+            GrantsResting::Anywhere,
+            now,
+            "the organisation's access policies changed",
+        )
+        .await?;
         Audit::change(action)
             .detail(serde_json::json!({
                 "name": name,

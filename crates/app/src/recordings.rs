@@ -87,16 +87,17 @@ impl Custodian {
         Ok(recording)
     }
 
-    /// Registers an item derived from `source`, which stays untouched (R6).
-    #[tracing::instrument(skip(self, caller, form), fields(staff = %caller.member.id))]
+    /// Registers an item derived from `asked.recording`, which stays untouched (R6), made for
+    /// `asked.purpose`: a use of the original's content, decided by the gate (X1).
+    #[tracing::instrument(skip(self, caller, asked, form), fields(staff = %caller.member.id))]
     pub async fn register_derivative(
         &self,
         caller: &Caller,
-        source: RecordingId,
+        asked: &crate::uses::UseAsked,
         form: DerivationForm,
     ) -> AppResult<Recording> {
-        self.recording_for(caller, Action::UpdateRecording, source)
-            .await?;
+        let source = asked.recording;
+        let use_of_source = self.authorize_derivation(caller, asked, &form).await?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         let original = tx
@@ -109,7 +110,11 @@ impl Custodian {
         crate::retention::on_registered(&mut tx, &derived, now).await?;
         Audit::change("recording.derived")
             .recording(derived.id)
-            .detail(serde_json::json!({ "source": source, "derivation": derived.derivation }))
+            .detail(serde_json::json!({
+                "source": source,
+                "derivation": derived.derivation,
+                "use_of_source": use_of_source,
+            }))
             .write(&mut tx, caller.actor(), now)
             .await?;
         tx.commit().await?;

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::uses::{GrantsResting, revoke_grants};
 use crate::{AppError, AppResult, Custodian};
 use custodian_access::Action;
 
@@ -264,6 +265,15 @@ impl Custodian {
         )?;
         tx.insert_confirmation(&confirmation, caller.member.id, now)
             .await?;
+        if !willing {
+            revoke_grants(
+                &mut tx,
+                GrantsResting::On(person),
+                now,
+                "they said they are not willing to be recorded in this session",
+            )
+            .await?;
+        }
         Audit::change("session.confirmation_recorded")
             .person(person)
             .detail(serde_json::json!({ "session_id": session, "willing": willing }))
@@ -302,6 +312,16 @@ impl Custodian {
             now,
         )?;
         tx.insert_stop(&stop, caller.member.id, now).await?;
+        // A stop may delete what was recorded (C9): whatever the choice, decide afresh.
+        for person in &found.participants {
+            revoke_grants(
+                &mut tx,
+                GrantsResting::On(*person),
+                now,
+                "the session was stopped",
+            )
+            .await?;
+        }
         for person in &found.participants {
             Audit::change("session.stopped")
                 .person(*person)

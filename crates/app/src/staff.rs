@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::access::Target;
 use crate::accounts::{Caller, Secret, hash_password};
 use crate::audit_trail::Audit;
+use crate::uses::{GrantsResting, revoke_grants};
 use crate::{AppError, AppResult, Custodian};
 
 /// A new colleague's account as an administrator enters it.
@@ -84,6 +85,13 @@ impl Custodian {
             });
         }
         tx.set_staff_access(id, &roles, &services).await?;
+        revoke_grants(
+            &mut tx,
+            GrantsResting::HeldBy(id),
+            now,
+            "their roles or services changed",
+        )
+        .await?;
         Audit::change("staff.access_changed")
             .detail(serde_json::json!({
                 "staff_id": id,

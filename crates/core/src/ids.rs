@@ -111,6 +111,10 @@ identifier!(
     PhysicalMediumId
 );
 identifier!(
+    /// A grant to use one recording's content for one purpose, for a few minutes (X1).
+    UseGrantId
+);
+identifier!(
     /// An event in the audit trail.
     AuditEventId
 );

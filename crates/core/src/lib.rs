@@ -8,6 +8,7 @@ pub mod decision;
 pub mod error;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
+pub mod grant;
 pub mod ids;
 pub mod nhs_number;
 pub mod person;

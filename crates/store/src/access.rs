@@ -156,6 +156,25 @@ impl RegisterTx {
             .collect())
     }
 
+    /// When `staff`'s emergency access to `person` in force at `now` ends, if they hold any.
+    pub async fn emergency_access_ends(
+        &mut self,
+        staff: StaffId,
+        person: PersonId,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<OffsetDateTime>> {
+        let ends: Vec<(OffsetDateTime,)> = on_both!(self, conn => sqlx::query_as(
+            "SELECT ends_at FROM emergency_access
+             WHERE person_id = $1 AND staff_id = $2 AND started_at <= $3 AND ends_at > $3",
+        )
+        .bind(person.as_uuid())
+        .bind(staff.as_uuid())
+        .bind(now)
+        .fetch_all(&mut **conn)
+        .await?);
+        Ok(ends.into_iter().map(|(end,)| end).max())
+    }
+
     /// Records a grant of emergency access.
     pub async fn insert_emergency_access(&mut self, grant: &EmergencyAccess) -> StoreResult<()> {
         on_both!(self, conn => sqlx::query(

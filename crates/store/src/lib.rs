@@ -6,6 +6,7 @@ mod audit;
 mod batch;
 mod consents;
 mod error;
+mod grants;
 mod group_commit;
 mod holds;
 mod location;

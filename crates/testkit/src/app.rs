@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use custodian_app::vault::{StorageChoice, VaultSettings};
 use custodian_app::{Custodian, SystemClock};
 use custodian_core::totp::{TimeStep, TotpSecret};
@@ -627,5 +627,102 @@ impl TestApp {
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         reply.id()
+    }
+
+    /// Records a consent given by the person themself for `purposes`, with `scope` (such as
+    /// `{"kind": "service", "service": "CAMHS-NORTH"}`), signed `minutes_ago`; returns its id.
+    pub async fn consent(
+        &self,
+        person: &str,
+        purposes: &[&str],
+        scope: Value,
+        minutes_ago: i64,
+    ) -> String {
+        let reply = self
+            .post(
+                &format!("/api/v1/persons/{person}/consents"),
+                json!({
+                    "answer": "given",
+                    "purposes": purposes,
+                    "given_by": {"kind": "person"},
+                    "scope": scope,
+                    "signed_at": crate::fixtures::minutes_from_now(-minutes_ago),
+                    "signature": {"method": "typed_with_witness", "signed_by": "Testperson", "witness": "Nurse Witness"},
+                    "told_refusal_does_not_affect_care": true,
+                }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.id()
+    }
+
+    /// Registers a person who consented, two hours ago, to `purposes` across CAMHS-NORTH (the
+    /// clinician's service); returns their id.
+    pub async fn consenting_person(&self, given: &str, purposes: &[&str]) -> String {
+        let person = self.person(given, "has_capacity").await;
+        self.consent(
+            &person,
+            purposes,
+            json!({"kind": "service", "service": "CAMHS-NORTH"}),
+            120,
+        )
+        .await;
+        person
+    }
+
+    /// Reads a recording's media for `purpose` as the clinician (whole, or the `Range` given):
+    /// the status, headers and body.
+    pub async fn media(
+        &self,
+        recording: &str,
+        purpose: &str,
+        range: Option<&str>,
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let mut request = self.request(
+            Method::GET,
+            &format!("/api/v1/recordings/{recording}/media?purpose={purpose}"),
+        );
+        if let Some(range) = range {
+            request = request.header(header::RANGE, range);
+        }
+        self.send_raw(request.body(Body::empty()).expect("a request"))
+            .await
+    }
+
+    /// A second server on the same register and vault, as a second node behind a load balancer
+    /// would be: its own connection pool, its own application state and router, the same clock.
+    pub async fn second_server(&self) -> axum::Router {
+        let register = custodian_store::Register::connect(&self.db.location)
+            .await
+            .expect("the second server connects");
+        let custodian = Custodian::start(
+            register,
+            self.clock.clone(),
+            VaultSettings::local(self.data.path()),
+        )
+        .await
+        .expect("the second server starts");
+        custodian_web::router(custodian_web::AppState::new(custodian))
+    }
+
+    /// Sends a request to `server` (see [`Self::second_server`]) and returns the raw answer.
+    pub async fn send_raw_to(
+        server: &axum::Router,
+        request: Request<Body>,
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let response = server
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes().to_vec())
+            .unwrap_or_default();
+        (status, headers, bytes)
     }
 }

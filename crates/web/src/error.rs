@@ -3,7 +3,9 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use custodian_app::AppError;
+use custodian_app::uses::{AccessRefusal, UseRefused};
 use custodian_core::DomainError;
+use custodian_core::decision::Explanation;
 use custodian_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -26,6 +28,13 @@ pub struct Problem {
     /// The input field at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a refused use of a recording: why access refused it (S2, S3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessRefusal>,
+    /// For a refused use of a recording: the consent decision's reasons (X1), each with its
+    /// rule and what would make the use allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<Explanation>>,
 }
 
 /// An error on its way to becoming a problem response.
@@ -38,6 +47,8 @@ pub struct ApiError {
     field: Option<String>,
     /// A header the status needs, such as `Content-Range` with 416.
     header: Option<Box<(axum::http::HeaderName, String)>>,
+    /// A refused use's reasons.
+    refusal: Option<Box<UseRefused>>,
 }
 
 impl ApiError {
@@ -50,6 +61,7 @@ impl ApiError {
             requirement: None,
             field: None,
             header: None,
+            refusal: None,
         }
     }
 
@@ -68,6 +80,7 @@ impl ApiError {
                 header::RETRY_AFTER,
                 retry_after_seconds.to_string(),
             ))),
+            refusal: None,
         }
     }
 
@@ -91,6 +104,11 @@ impl ApiError {
         self.field = field.map(str::to_owned);
         self
     }
+
+    /// A required input left out: 400, naming the field and what to send.
+    pub fn missing(field: &str, code: &str, detail: impl Into<String>) -> Self {
+        Self::bad_request(code, detail).with_field(Some(field))
+    }
 }
 
 impl From<DomainError> for ApiError {
@@ -102,6 +120,7 @@ impl From<DomainError> for ApiError {
             requirement: error.requirement().map(|r| r.to_string()),
             field: error.field().map(str::to_owned),
             header: None,
+            refusal: None,
         }
     }
 }
@@ -143,6 +162,7 @@ impl From<AppError> for ApiError {
                 requirement: requirement.map(str::to_owned),
                 field: None,
                 header: None,
+                refusal: None,
             };
         }
         let status = match &error {
@@ -160,10 +180,33 @@ impl From<AppError> for ApiError {
                     requirement: None,
                     field: None,
                     header: None,
+                    refusal: None,
                 }
                 .with_field(Some("code"));
             }
             AppError::Forbidden { .. } | AppError::SignInRefused { .. } => StatusCode::FORBIDDEN,
+            AppError::UseRefused(refused) => {
+                return Self {
+                    status: StatusCode::FORBIDDEN,
+                    code,
+                    detail: refused.summary(),
+                    requirement: Some(refused.requirement().to_owned()),
+                    field: None,
+                    header: None,
+                    refusal: Some(refused.clone()),
+                };
+            }
+            AppError::Grant(_) => {
+                return Self {
+                    status: StatusCode::FORBIDDEN,
+                    code,
+                    detail: error.to_string(),
+                    requirement: Some("X1".to_owned()),
+                    field: Some("grant".to_owned()),
+                    header: None,
+                    refusal: None,
+                };
+            }
             AppError::Provider(_) => StatusCode::BAD_GATEWAY,
             AppError::Refused(refusal) => {
                 return Self {
@@ -173,6 +216,7 @@ impl From<AppError> for ApiError {
                     requirement: Some(refusal.requirement.clone()),
                     field: None,
                     header: None,
+                    refusal: None,
                 };
             }
             AppError::InvalidPolicy(_) => {
@@ -183,6 +227,7 @@ impl From<AppError> for ApiError {
                     requirement: Some("X6".to_owned()),
                     field: Some("text".to_owned()),
                     header: None,
+                    refusal: None,
                 };
             }
             AppError::WeakPassword(_) => {
@@ -193,6 +238,7 @@ impl From<AppError> for ApiError {
                     requirement: None,
                     field: None,
                     header: None,
+                    refusal: None,
                 }
                 .with_field(Some("new_password"));
             }
@@ -245,6 +291,7 @@ impl From<AppError> for ApiError {
             detail,
             field,
             header,
+            refusal: None,
         }
     }
 }
@@ -271,6 +318,8 @@ impl IntoResponse for ApiError {
             code: self.code,
             requirement: self.requirement,
             field: self.field,
+            access: self.refusal.as_ref().and_then(|r| r.access.clone()),
+            reasons: self.refusal.map(|r| r.reasons),
         };
         let status = self.status;
         let body = serde_json::to_vec(&problem).unwrap_or_default();

@@ -32,6 +32,36 @@ pub fn date(field: &'static str, text: &str) -> Result<Date, DomainError> {
 }
 
 /// A list of purpose codes; unknown codes are refused (C1).
+/// A use of a recording's content as asked: the purpose is required (X1); a study, for
+/// research, is optional (C10). Without a purpose it is a 400 naming the field.
+pub fn use_asked(
+    recording: custodian_core::ids::RecordingId,
+    purpose: Option<&str>,
+    study: Option<&str>,
+) -> Result<custodian_app::uses::UseAsked, crate::error::ApiError> {
+    let purpose = match purpose.map(str::trim) {
+        Some(code) if !code.is_empty() => custodian_core::purpose::Purpose::parse(code)?,
+        _ => {
+            return Err(crate::error::ApiError::missing(
+                "purpose",
+                "use.purpose_missing",
+                "say what the recording is used for: send `purpose` with a purpose code such as `clinical` (the same codes the decision takes); nothing is used without one (X1)",
+            ));
+        }
+    };
+    let study = match study.map(str::trim) {
+        Some(study) if !study.is_empty() => {
+            Some(custodian_core::consent::EthicsReference::parse(study)?)
+        }
+        _ => None,
+    };
+    Ok(custodian_app::uses::UseAsked {
+        recording,
+        purpose,
+        study,
+    })
+}
+
 pub fn purposes(codes: &[String]) -> Result<PurposeSet, DomainError> {
     PurposeSet::parse(codes.iter().map(String::as_str))
 }

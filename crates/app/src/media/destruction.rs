@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::uses::{GrantsResting, revoke_grants};
 use crate::{AppError, AppResult, Custodian};
 
 /// A destruction committed in the register, whose object is still to be deleted.
@@ -84,6 +85,13 @@ impl Custodian {
             });
         }
         tx.destroy_key(id).await?;
+        revoke_grants(
+            tx,
+            GrantsResting::ToUse(id),
+            now,
+            "the recording was destroyed",
+        )
+        .await?;
         let certificate = vault
             .signer
             .sign(Destruction {

@@ -25,11 +25,36 @@ pub enum UploadTarget {
         form: RecordingForm,
         session: Option<SessionId>,
     },
-    /// An item derived from `source` (R6): a redacted copy, a still, a transcript.
+    /// An item derived from `source` (R6): a redacted copy, a still, a transcript, made for
+    /// `purpose` (decided by the gate when the upload starts and again when it completes).
     Derivative {
         source: RecordingId,
         form: DerivationForm,
+        purpose: custodian_core::purpose::Purpose,
+        study: Option<custodian_core::consent::EthicsReference>,
     },
+}
+
+impl UploadTarget {
+    /// For a derived item: the use of its source's content that making it is.
+    pub(crate) fn derivation(&self) -> Option<(crate::uses::UseAsked, &DerivationForm)> {
+        match self {
+            Self::Derivative {
+                source,
+                form,
+                purpose,
+                study,
+            } => Some((
+                crate::uses::UseAsked {
+                    recording: *source,
+                    purpose: *purpose,
+                    study: study.clone(),
+                },
+                form,
+            )),
+            Self::Recording { .. } => None,
+        }
+    }
 }
 
 /// Where an upload stands.
@@ -55,6 +80,10 @@ pub struct MediaDownload {
     pub partial: bool,
     /// A file name for the download, made from the id, never from user input.
     pub filename: String,
+    /// What the content is being used for.
+    pub purpose: custodian_core::purpose::Purpose,
+    /// The grant issued with this first request, for the requests that follow it.
+    pub grant: Option<crate::uses::IssuedGrant>,
     /// The first piece, already decrypted and checked before anything is sent.
     pub first: Bytes,
     /// The rest, decrypted as it is sent; an error means the stored media failed its check.

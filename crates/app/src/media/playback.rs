@@ -1,4 +1,4 @@
-//! Reading media back: checked, ranged, audited.
+//! Reading media back, only as the gate permits: checked, ranged, audited.
 
 use std::sync::Arc;
 
@@ -8,30 +8,49 @@ use custodian_core::ids::RecordingId;
 use custodian_vault::VaultError;
 
 use super::{MediaDownload, RangeRequest};
-use crate::accounts::Caller;
+use crate::accounts::{Caller, Secret};
 use crate::audit_trail::Audit;
+use crate::uses::{Permit, UseAsked};
 use crate::{AppError, AppResult, Custodian};
 
 impl Custodian {
-    /// Opens a recording's media for reading, whole or a range. The access is audited (S2); the
-    /// first piece is decrypted and checked before anything is sent, and every later piece as it
-    /// goes. A failed check is audited and never served silently.
-    #[tracing::instrument(skip(self, caller), fields(staff = %caller.member.id))]
+    /// Opens a recording's content for `asked.purpose`, whole or a range: under `grant` when
+    /// one is presented, otherwise after the gate decides the use and issues a grant (returned
+    /// with the download). This is the one function that turns a request for content into
+    /// bytes. The first piece is decrypted and checked before anything is sent, and every later
+    /// piece as it goes; a failed check is audited and never served silently.
+    #[tracing::instrument(skip(self, caller, asked, grant), fields(staff = %caller.member.id, recording = %asked.recording))]
     pub async fn open_media(
         &self,
         caller: &Caller,
-        recording: RecordingId,
+        asked: &UseAsked,
+        grant: Option<&Secret>,
         range: Option<RangeRequest>,
     ) -> AppResult<MediaDownload> {
-        self.recording_for(caller, custodian_access::Action::PlayRecording, recording)
-            .await?;
-        let vault = self.vault();
-        let media = {
-            let mut tx = self.register.read().await?;
-            tx.media(recording)
-                .await?
-                .ok_or_else(|| AppError::not_found("media of recording", recording))?
+        let permit = match grant {
+            Some(secret) => self.use_under_grant(caller, asked, secret).await?,
+            None => self.authorize_use(caller, asked).await?,
         };
+        self.read_permitted(permit, range).await
+    }
+
+    /// Reads the content a permit allows: only the gate makes permits.
+    async fn read_permitted(
+        &self,
+        permit: Permit,
+        range: Option<RangeRequest>,
+    ) -> AppResult<MediaDownload> {
+        let recording = permit.recording;
+        let media = match permit.media {
+            Some(media) => media,
+            None => {
+                let mut tx = self.register.read().await?;
+                tx.media(recording)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("media of recording", recording))?
+            }
+        };
+        let vault = self.vault();
         let Some(wrapped) = media.wrapped_key.as_deref() else {
             return Err(AppError::Gone {
                 code: "recording.destroyed",
@@ -46,15 +65,6 @@ impl Custodian {
             None => 0..media.size,
         };
         let whole = span == (0..media.size);
-        let now = self.clock.now();
-        let mut tx = self.register.write().await?;
-        Audit::change("media.accessed")
-            .recording(recording)
-            .outcome(AuditOutcome::Allowed)
-            .detail(serde_json::json!({ "range": [span.start, span.end], "size": media.size }))
-            .write(&mut tx, caller.actor(), now)
-            .await?;
-        tx.commit().await?;
 
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
         let storage = Arc::clone(&vault.storage);
@@ -104,6 +114,8 @@ impl Custodian {
             range: span,
             partial: range.is_some(),
             filename: format!("recording-{recording}.{extension}"),
+            purpose: permit.purpose,
+            grant: permit.grant,
             first,
             rest: receiver,
         })

@@ -123,9 +123,10 @@ impl Custodian {
                         .await?;
                 }
             }
-            UploadTarget::Derivative { source, .. } => {
-                self.recording_for(caller, custodian_access::Action::UpdateRecording, *source)
-                    .await?;
+            UploadTarget::Derivative { .. } => {
+                if let Some((asked, form)) = target.derivation() {
+                    self.authorize_derivation(caller, &asked, form).await?;
+                }
             }
         }
         let now = self.clock.now();
@@ -348,7 +349,7 @@ impl Custodian {
                 }
                 Ok(Recording::new(id, form.clone(), session.as_ref(), now)?)
             }
-            UploadTarget::Derivative { source, form } => {
+            UploadTarget::Derivative { source, form, .. } => {
                 let original = tx
                     .recording(*source)
                     .await?
@@ -394,6 +395,17 @@ impl Custodian {
                     return Err(error);
                 }
             };
+        // Decided again now the bytes are here: consent may have changed during a long upload.
+        let use_of_source = match target.derivation() {
+            Some((asked, form)) => match self.authorize_derivation(caller, &asked, form).await {
+                Ok(decided) => Some(decided),
+                Err(error) => {
+                    staged.discard();
+                    return Err(error);
+                }
+            },
+            None => None,
+        };
         let wrapped = match vault.wrap(&staged.key) {
             Ok(wrapped) => wrapped,
             Err(error) => {
@@ -417,7 +429,7 @@ impl Custodian {
             stored_at: now,
         };
         match self
-            .register_with_media(caller, &recording, &media, now)
+            .register_with_media(caller, &recording, &media, use_of_source, now)
             .await
         {
             Ok(()) => Ok(recording),
@@ -435,6 +447,7 @@ impl Custodian {
         caller: &Caller,
         recording: &Recording,
         media: &MediaRecord,
+        use_of_source: Option<serde_json::Value>,
         now: OffsetDateTime,
     ) -> AppResult<()> {
         let mut tx = self.register.write().await?;
@@ -446,6 +459,7 @@ impl Custodian {
             "kind": recording.kind,
             "purposes": recording.purposes,
             "derivation": recording.derivation,
+            "use_of_source": use_of_source,
             "media": { "content_type": media.content_type, "size": media.size, "sha256": hex::encode(media.sha256) },
         });
         for person in &recording.subjects {

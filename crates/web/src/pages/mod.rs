@@ -175,6 +175,7 @@ fn pages() -> Pages {
     )
     .route("/assets/media.js", get(capture::media_script))
     .route("/assets/signature.js", get(signature_script))
+    .route("/assets/player.js", get(player_script))
 }
 
 /// A date as people write it: 29 February 1980.
@@ -192,6 +193,19 @@ async fn signature_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         SIGNATURE_SCRIPT,
+    )
+}
+
+/// The recording page's player: says so when its grant lapses.
+const PLAYER_SCRIPT: &str = include_str!("../../assets/player.js");
+
+async fn player_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        PLAYER_SCRIPT,
     )
 }
 

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use custodian_app::london::london_time;
 use custodian_app::recordings::DEVICE_COPY_DELETED;
+use custodian_app::uses::{GRANT_REFUSED, USE_GRANTED, USE_REFUSED, UseAsked};
 use custodian_app::{AppError, HistoryEntry};
 use custodian_core::consent::EthicsReference;
 use custodian_core::decision::Outcome;
@@ -13,6 +14,7 @@ use custodian_core::ids::RecordingId;
 use custodian_core::purpose::Purpose;
 use custodian_core::recording::{Recording, RecordingKind};
 use custodian_core::retention::PhysicalMedium;
+use custodian_core::staff::Role;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
@@ -24,13 +26,31 @@ use crate::pages::checked::{Checked, NoFields};
 /// How many events of its history the page shows.
 const HISTORY: u32 = 50;
 
-/// The question asked of the decision panel, if any.
+/// The questions asked of the page, if any: what to check the use of (the decision panel) and
+/// what to open it for (the player).
 #[derive(Deserialize, Default)]
 pub struct Question {
     #[serde(default)]
     purpose: String,
     #[serde(default)]
     study: String,
+    /// The purpose to open the recording for: the player loads only once it is chosen (X1).
+    #[serde(default)]
+    open: String,
+}
+
+/// The player: what the viewer may open it for, and, once asked, the content or the refusal.
+pub struct Player {
+    /// The purposes the viewer's role may open it for, as (code, label), its own first.
+    offered: Vec<(&'static str, String)>,
+    /// The purpose chosen, or offered as the obvious one.
+    chosen: String,
+    /// The content's address under the grant the gate issued, once opened.
+    src: Option<String>,
+    /// What it was opened for, in words.
+    opened_for: String,
+    /// Why it may not be opened for the purpose chosen.
+    refusal: Option<Answer>,
 }
 
 /// The decision panel's answer in words.
@@ -42,7 +62,7 @@ pub struct Answer {
 
 pub struct AnswerReason {
     blocks: bool,
-    requirement: &'static str,
+    requirement: String,
     message: String,
     remedy: Option<String>,
     alternative: Option<String>,
@@ -72,6 +92,7 @@ struct RecordingPage {
     derived_from: Option<String>,
     derivatives: Vec<(String, String)>,
     media: Option<MediaFacts>,
+    player: Player,
     disposal: Option<DisposalFacts>,
     /// The physical media it is on, each in a sentence (D9).
     physical_media: Vec<String>,
@@ -153,6 +174,18 @@ pub async fn show(
             .collect(),
         Err(error) => return error_page(error, Some(staff.who())),
     };
+    let player = match open(&state, &staff, &record, &question).await {
+        Ok(player) => player,
+        Err(Asked::Invalid(error)) => {
+            errors.push(error);
+            match open(&state, &staff, &record, &Question::default()).await {
+                Ok(player) => player,
+                Err(Asked::Invalid(_)) => Player::closed(),
+                Err(Asked::Failed(error)) => return error_page(error, Some(staff.who())),
+            }
+        }
+        Err(Asked::Failed(error)) => return error_page(error, Some(staff.who())),
+    };
     let may_place_hold = match custodian
         .offers_to_organisation(&staff.0, custodian_access::Action::PlaceLegalHold)
         .await
@@ -193,6 +226,7 @@ pub async fn show(
             destroyed: media.destroyed,
             integrity_failures: checks.integrity_failures,
         }),
+        player,
         disposal: record.disposal.as_ref().map(|d| DisposalFacts {
             due: d.due_on.map_or_else(
                 || "Not yet: it waits for an event".to_owned(),
@@ -227,6 +261,157 @@ enum Asked {
     Failed(AppError),
 }
 
+impl Player {
+    /// A player offering nothing: no media, or destroyed.
+    fn closed() -> Self {
+        Self {
+            offered: Vec::new(),
+            chosen: String::new(),
+            src: None,
+            opened_for: String::new(),
+            refusal: None,
+        }
+    }
+}
+
+/// What the player offers and, if a purpose was chosen, opens: through the gate, which decides
+/// access and consent for that purpose and audits it (X1). Nothing loads before a purpose is
+/// chosen; clinical or therapeutic use is offered as the obvious choice only to the recording's
+/// own care team when it was made for that.
+async fn open(
+    state: &AppState,
+    staff: &SignedIn,
+    record: &custodian_app::recordings::RecordingRecord,
+    question: &Question,
+) -> Result<Player, Asked> {
+    let recording = &record.recording;
+    if record.media.as_ref().is_none_or(|media| media.destroyed) {
+        return Ok(Player::closed());
+    }
+    let offered = state
+        .custodian
+        .purposes_to_open(&staff.0, recording)
+        .await
+        .map_err(Asked::Failed)?;
+    let member = &staff.0.member;
+    let obvious = (member.has_role(Role::Practitioner) || member.has_role(Role::TeamManager))
+        && member.services.contains(&recording.service)
+        && recording.purposes.contains(Purpose::Clinical)
+        && offered.contains(&Purpose::Clinical);
+    let mut player = Player {
+        offered: offered
+            .iter()
+            .map(|p| (p.as_str(), super::sentence(p.label())))
+            .collect(),
+        chosen: if obvious {
+            Purpose::Clinical.as_str().to_owned()
+        } else {
+            String::new()
+        },
+        src: None,
+        opened_for: String::new(),
+        refusal: None,
+    };
+    if question.open.is_empty() {
+        return Ok(player);
+    }
+    let purpose = Purpose::parse(&question.open)
+        .ok()
+        .filter(|p| offered.contains(p))
+        .ok_or_else(|| {
+            Asked::Invalid(FieldError::new(
+                "open",
+                "Choose what you are opening it for from the list",
+            ))
+        })?;
+    player.chosen = purpose.as_str().to_owned();
+    let study = study_of(question)?;
+    let asked = UseAsked {
+        recording: recording.id,
+        purpose,
+        study: study.clone(),
+    };
+    match state.custodian.authorize_use(&staff.0, &asked).await {
+        Ok(permit) => {
+            let grant = permit.grant.as_ref().ok_or_else(|| {
+                Asked::Failed(AppError::Internal(
+                    "the gate allowed a use without issuing a grant".to_owned(),
+                ))
+            })?;
+            let study = study
+                .map(|s| format!("&study={}", urlencoding(s.as_str())))
+                .unwrap_or_default();
+            player.src = Some(format!(
+                "/api/v1/recordings/{}/media?purpose={}{study}&grant={}",
+                recording.id,
+                purpose.as_str(),
+                grant.secret.expose()
+            ));
+            player.opened_for = purpose.label().to_owned();
+        }
+        Err(AppError::UseRefused(refused)) => {
+            let mut reasons: Vec<AnswerReason> = refused
+                .access
+                .iter()
+                .map(|access| AnswerReason {
+                    blocks: true,
+                    requirement: access.requirement.clone(),
+                    message: super::sentence(&access.reason),
+                    remedy: Some(super::sentence(&access.remedy)),
+                    alternative: None,
+                })
+                .collect();
+            reasons.extend(refused.reasons.into_iter().map(answer_reason));
+            player.refusal = Some(Answer {
+                allowed: false,
+                headline: format!(
+                    "No, you may not open this recording for {}.",
+                    purpose.label()
+                ),
+                reasons,
+            });
+        }
+        Err(error) => return Err(Asked::Failed(error)),
+    }
+    Ok(player)
+}
+
+/// The study named for research, if any (C10).
+fn study_of(question: &Question) -> Result<Option<EthicsReference>, Asked> {
+    match question.study.trim() {
+        "" => Ok(None),
+        study => EthicsReference::parse(study).map(Some).map_err(|error| {
+            Asked::Invalid(FieldError::new(
+                "study",
+                super::sentence(&error.to_string().replace('_', " ")),
+            ))
+        }),
+    }
+}
+
+fn answer_reason(reason: custodian_core::decision::Explanation) -> AnswerReason {
+    AnswerReason {
+        blocks: reason.effect == "blocks",
+        requirement: reason.requirement.to_owned(),
+        message: reason.message,
+        remedy: reason.remedy,
+        alternative: reason.alternative.map(|id| id.to_string()),
+    }
+}
+
+/// Percent-encodes a value for a query string (an ethics reference holds `/` and spaces).
+fn urlencoding(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(byte).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// Asks the decision function, if a purpose was chosen. Every question is audited by the app.
 async fn ask(
     state: &AppState,
@@ -240,15 +425,7 @@ async fn ask(
     let purpose = Purpose::parse(&question.purpose).map_err(|_| {
         Asked::Invalid(FieldError::new("purpose", "Choose a purpose from the list"))
     })?;
-    let study = match question.study.trim() {
-        "" => None,
-        study => Some(EthicsReference::parse(study).map_err(|error| {
-            Asked::Invalid(FieldError::new(
-                "study",
-                super::sentence(&error.to_string().replace('_', " ")),
-            ))
-        })?),
-    };
+    let study = study_of(question)?;
     let report = state
         .custodian
         .decide(&staff.0, id, purpose, study)
@@ -266,17 +443,7 @@ async fn ask(
     Ok(Some(Answer {
         allowed,
         headline,
-        reasons: report
-            .reasons
-            .into_iter()
-            .map(|reason| AnswerReason {
-                blocks: reason.effect == "blocks",
-                requirement: reason.requirement,
-                message: reason.message,
-                remedy: reason.remedy,
-                alternative: reason.alternative.map(|id| id.to_string()),
-            })
-            .collect(),
+        reasons: report.reasons.into_iter().map(answer_reason).collect(),
     }))
 }
 
@@ -362,6 +529,11 @@ fn history_line(entry: &HistoryEntry) -> HistoryLine {
         "recording.derived" => "A derived copy was made".to_owned(),
         "recording.destroyed" => "Destroyed".to_owned(),
         "media.accessed" => "Played or downloaded".to_owned(),
+        USE_GRANTED => format!("Opened for {purpose}"),
+        USE_REFUSED => format!("Refused opening for {purpose}"),
+        GRANT_REFUSED => {
+            "A request to play it under a grant that no longer stands was refused".to_owned()
+        }
         "physical_medium.registered" => format!(
             "Copied onto a physical medium, {}",
             detail

@@ -6,22 +6,23 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use custodian_app::media::{RangeRequest, UploadStatus, UploadTarget};
-use custodian_core::DomainError;
+use custodian_app::Secret;
+use custodian_app::media::{MediaDownload, RangeRequest, UploadStatus, UploadTarget};
+use custodian_app::uses::UseAsked;
 use custodian_core::ids::{PersonId, RecordingId, SessionId};
 use custodian_core::recording::{DerivationForm, DerivationKind, RecordingForm, RecordingKind};
 use custodian_core::text::{Note, ServiceCode, ShortText};
 use custodian_vault::certificate::Certificate;
 use futures_util::StreamExt;
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Body as JsonBody, Path, Staff};
+use crate::extract::{Body as JsonBody, Path, Query, Staff};
 use crate::input::{moment, optional_note, purposes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -111,15 +112,23 @@ pub struct UploadMetadata {
     #[serde(default)]
     removed_persons: Vec<PersonId>,
     method: Option<String>,
+    /// With `derived_from`: the purpose the item is made for (required), and for research
+    /// the study's ethics approval reference.
+    purpose: Option<String>,
+    study: Option<String>,
 }
 
 impl UploadMetadata {
-    fn target(self, made_by: custodian_core::ids::StaffId) -> Result<UploadTarget, DomainError> {
+    fn target(self, made_by: custodian_core::ids::StaffId) -> Result<UploadTarget, ApiError> {
         let made_at = moment("made_at", &self.made_at)?;
         let device = ShortText::parse("device", &self.device)?;
         if let Some(source) = self.derived_from {
+            let asked =
+                crate::input::use_asked(source, self.purpose.as_deref(), self.study.as_deref())?;
             return Ok(UploadTarget::Derivative {
                 source,
+                purpose: asked.purpose,
+                study: asked.study,
                 form: DerivationForm {
                     kind: DerivationKind::parse(self.derivation.as_deref().unwrap_or("redaction"))?,
                     de_identified: self.de_identified,
@@ -342,22 +351,66 @@ fn range(headers: &HeaderMap) -> Result<Option<RangeRequest>, ApiError> {
     Ok(Some(request))
 }
 
-/// Play or download a recording, whole or a range (`Range: bytes=…`), decrypted and checked as
-/// it streams. Every access is audited.
-#[utoipa::path(get, path = "/recordings/{id}/media", tag = "media", params(("id" = RecordingId, Path),
+/// What a use of a recording's content is for, and the grant it is made under, if any.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UseQuery {
+    /// Required: the purpose code the content is used for, as the decision takes it
+    /// (`clinical`, `teaching`, …). Without it nothing is served (400).
+    purpose: Option<String>,
+    /// For research: the study's ethics approval reference (C10).
+    study: Option<String>,
+    /// The grant the first request returned in `Custodian-Grant`: later requests (byte ranges
+    /// while playing) made under it are served without deciding again, until it expires or a
+    /// change revokes it.
+    grant: Option<String>,
+}
+
+impl UseQuery {
+    /// The use asked for, parsed: the purpose is required.
+    fn asked(&self, recording: RecordingId) -> Result<UseAsked, ApiError> {
+        crate::input::use_asked(recording, self.purpose.as_deref(), self.study.as_deref())
+    }
+}
+
+/// Play or download a recording, whole or a range (`Range: bytes=…`), for a named purpose,
+/// decrypted and checked as it streams. The first request is decided — access and consent for
+/// the purpose — and audited, and returns a grant in `Custodian-Grant` (with
+/// `Custodian-Grant-Expires`); requests under the grant (`grant=`) are served without deciding
+/// again. A refused use is a 403 problem with every reason and what would make it allowed.
+#[utoipa::path(get, path = "/recordings/{id}/media", tag = "media", params(("id" = RecordingId, Path), UseQuery,
         ("Range" = Option<String>, Header, description = "`bytes=START-END`, `bytes=START-` or `bytes=-COUNT`")),
-    responses((status = OK, description = "The whole recording", content_type = "application/octet-stream"),
+    responses((status = OK, description = "The whole recording", content_type = "application/octet-stream",
+            headers(("Custodian-Grant" = String, description = "A grant for the requests that follow, when this request was decided"),
+                    ("Custodian-Grant-Expires" = String, description = "When the grant expires (RFC 3339)"))),
         (status = PARTIAL_CONTENT, description = "The range asked for; Content-Range says which", content_type = "application/octet-stream"),
+        (status = BAD_REQUEST, body = Problem, description = "No purpose named", content_type = "application/problem+json"),
+        (status = FORBIDDEN, body = Problem, description = "The use is refused (access or consent), or the grant does not admit it", content_type = "application/problem+json"),
         (status = NOT_FOUND, body = Problem), (status = GONE, body = Problem),
+        (status = UNPROCESSABLE_ENTITY, body = Problem),
         (status = RANGE_NOT_SATISFIABLE, body = Problem), (status = INTERNAL_SERVER_ERROR, body = Problem)))]
 async fn media(
     State(state): State<AppState>,
     Staff(caller): Staff,
     Path(id): Path<RecordingId>,
+    Query(query): Query<UseQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let asked = query.asked(id)?;
     let requested = range(&headers)?;
-    let download = state.custodian.open_media(&caller, id, requested).await?;
+    let grant = query
+        .grant
+        .as_deref()
+        .map(|secret| Secret::from(secret.to_owned()));
+    let download = state
+        .custodian
+        .open_media(&caller, &asked, grant.as_ref(), requested)
+        .await?;
+    Ok(media_response(download))
+}
+
+/// The response carrying content the gate allowed.
+fn media_response(download: MediaDownload) -> Response {
     let length = download.range.end - download.range.start;
     let first = futures_util::stream::once(async move { Ok::<_, std::io::Error>(download.first) });
     let rest = futures_util::stream::unfold(download.rest, |mut receiver| async move {
@@ -387,6 +440,23 @@ async fn media(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("sandbox; default-src 'none'"),
     );
+    set(
+        response_headers,
+        HeaderName::from_static("custodian-purpose"),
+        download.purpose.as_str().to_owned(),
+    );
+    if let Some(grant) = &download.grant {
+        set(
+            response_headers,
+            HeaderName::from_static("custodian-grant"),
+            grant.secret.expose().to_owned(),
+        );
+        set(
+            response_headers,
+            HeaderName::from_static("custodian-grant-expires"),
+            custodian_core::clock::Shown(grant.expires_at).to_string(),
+        );
+    }
     if download.partial {
         *response.status_mut() = StatusCode::PARTIAL_CONTENT;
         let content_range = format!(
@@ -397,7 +467,7 @@ async fn media(
         );
         set(response.headers_mut(), header::CONTENT_RANGE, content_range);
     }
-    Ok(response)
+    response
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -148,18 +148,25 @@ pub struct NewDerivative {
     device: String,
     /// RFC 3339.
     made_at: String,
+    /// Required: the purpose the item is made for (a purpose code such as `teaching`). Making
+    /// it is a use of the original's content, decided like playing it (X1).
+    purpose: Option<String>,
+    /// For research: the study's ethics approval reference (C10).
+    study: Option<String>,
 }
 
 /// Register an item derived from this recording; the original is untouched (R6).
 #[utoipa::path(post, path = "/recordings/{id}/derivatives", tag = "recordings", params(("id" = RecordingId, Path)),
     request_body = NewDerivative,
-    responses((status = CREATED, body = Recording), (status = UNPROCESSABLE_ENTITY, body = Problem), (status = NOT_FOUND, body = Problem)))]
+    responses((status = CREATED, body = Recording), (status = BAD_REQUEST, body = Problem), (status = FORBIDDEN, body = Problem),
+        (status = UNPROCESSABLE_ENTITY, body = Problem), (status = NOT_FOUND, body = Problem)))]
 async fn derive(
     State(state): State<AppState>,
     Staff(caller): Staff,
     Path(id): Path<RecordingId>,
     Body(request): Body<NewDerivative>,
 ) -> ApiResult<(StatusCode, axum::Json<Recording>)> {
+    let asked = crate::input::use_asked(id, request.purpose.as_deref(), request.study.as_deref())?;
     let form = DerivationForm {
         kind: DerivationKind::parse(&request.kind)?,
         de_identified: request.de_identified,
@@ -174,7 +181,7 @@ async fn derive(
         axum::Json(
             state
                 .custodian
-                .register_derivative(&caller, id, form)
+                .register_derivative(&caller, &asked, form)
                 .await?,
         ),
     ))
