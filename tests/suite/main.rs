@@ -92,6 +92,7 @@ mod consent_pages;
 mod decisions;
 mod input;
 mod media_gate;
+mod media_gate_properties;
 mod openapi;
 mod pages;
 mod register;

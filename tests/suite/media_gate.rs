@@ -738,3 +738,49 @@ app_on_both_backends!(
     s3_a_connection_an_access_change_or_a_destruction_revokes_grants_at_once,
     c11_c7_an_item_made_from_a_recording_is_judged_as_the_item_it_will_be,
 );
+
+/// X1: there is one function that turns a request for content into bytes — the app's
+/// `read_permitted`, which takes a permit only the gate makes — and it alone reads a
+/// recording's content out of the vault for anyone. (`vault verify` reads objects to check
+/// their fingerprints and hands no byte out.)
+#[test]
+fn x1_one_function_alone_reads_content_out_of_the_vault() {
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates");
+    let mut readers = Vec::new();
+    let mut stack = vec![crates];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("vault") && !path.ends_with("target") {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                if text.contains("read::read_range(") || text.contains("read_range(storage") {
+                    readers.push(path);
+                }
+            }
+        }
+    }
+    assert_eq!(readers.len(), 1, "{readers:?}");
+    assert!(
+        readers[0].ends_with("app/src/media/playback.rs"),
+        "{readers:?}"
+    );
+    let playback = std::fs::read_to_string(&readers[0]).unwrap();
+    assert_eq!(
+        playback.matches("read_range(").count(),
+        1,
+        "one call, in one function"
+    );
+    assert!(playback.contains("async fn read_permitted(\n        &self,\n        permit: Permit,"));
+    let gate = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/app/src/uses.rs"),
+    )
+    .unwrap();
+    assert!(
+        gate.contains("pub struct Permit {\n    recording: RecordingId,"),
+        "a permit's fields stay private to the gate"
+    );
+}

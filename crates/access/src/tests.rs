@@ -164,13 +164,13 @@ fn s2_auditors_read_the_audit_trail_and_nothing_else() {
 }
 
 #[test]
-fn s2_communications_see_only_recordings_made_for_publication() {
+fn s2_communications_see_only_recordings_made_for_publication_and_use_them_only_for_it() {
     let principal = Principal {
         id: Uuid::nil(),
         roles: &[Role::Communications],
         services: &[],
     };
-    let decide = |purposes: &'static [&'static str]| {
+    let decide = |purposes: &'static [&'static str], purpose: &'static str| {
         policies()
             .decide(
                 &principal,
@@ -181,13 +181,20 @@ fn s2_communications_see_only_recordings_made_for_publication() {
                     purposes,
                     de_identified: false,
                 },
-                asked(Action::PlayRecording, false, false),
+                Circumstances {
+                    purpose: Some(purpose),
+                    ..asked(Action::PlayRecording, false, false)
+                },
             )
             .unwrap()
             .is_allowed()
     };
-    assert!(decide(&["newsletters", "clinical"]));
-    assert!(!decide(&["clinical", "teaching"]));
+    assert!(decide(&["newsletters", "clinical"], "newsletters"));
+    assert!(
+        !decide(&["newsletters", "clinical"], "clinical"),
+        "a recording made for publication too is used by communications only for publication"
+    );
+    assert!(!decide(&["clinical", "teaching"], "social_media"));
 }
 
 #[test]

@@ -11,20 +11,21 @@
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use custodian_app::retention::{PersonEvent, QueueRequest};
-use custodian_app::staff::NewStaff;
-use custodian_app::{Caller, Custodian, SignInStep, SystemClock};
+use custodian_app::{Caller, Custodian};
 use custodian_core::ids::PersonId;
 use custodian_core::retention::QueueSection;
-use custodian_core::staff::{Role, Username};
-use custodian_core::text::{ServiceCode, ShortText};
-use custodian_store::{DatabaseLocation, Register};
+use custodian_core::staff::Role;
 use futures_util::TryStreamExt;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{Connection, Row, SqliteConnection};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Connection, SqliteConnection};
+
+#[path = "common/large_register.rs"]
+mod large_register;
+
+use large_register::{member, multiply, open, practitioner, raw_connection};
 
 /// The allocator the `custodian` binary uses.
 #[global_allocator]
@@ -36,27 +37,6 @@ const DEMO_PEOPLE: u32 = 2_000;
 const DISCHARGES: usize = 20;
 /// Pages of the due part read after the first, to time going on through the queue.
 const QUEUE_PAGES_READ: usize = 20;
-
-/// The tables copied, with the column each is copied in order of, and the columns holding a
-/// person's or a recording's id (mapped to the copy's ids).
-const COPIED: &[(&str, &str, &[&str])] = &[
-    ("persons", "id", &["id"]),
-    ("person_services", "person_id", &["person_id"]),
-    ("person_retention", "person_id", &["person_id"]),
-    ("recordings", "id", &["id", "source_id", "original_id"]),
-    (
-        "recording_subjects",
-        "recording_id",
-        &["recording_id", "person_id"],
-    ),
-    ("recording_purposes", "recording_id", &["recording_id"]),
-    ("recording_retention", "recording_id", &["recording_id"]),
-    (
-        "recording_disposal_states",
-        "recording_id",
-        &["recording_id"],
-    ),
-];
 
 fn main() {
     let wanted: u64 = std::env::var("CUSTODIAN_BENCH_RECORDINGS")
@@ -195,60 +175,6 @@ async fn queue_pages(custodian: &Custodian, manager: &Caller) {
     );
 }
 
-async fn open(folder: &Path) -> Custodian {
-    let register = Register::connect(&DatabaseLocation::Sqlite(folder.join("register.db")))
-        .await
-        .unwrap();
-    register.migrate().await.unwrap();
-    let vault = custodian_app::vault::VaultSettings::local(folder);
-    Custodian::start(register, Arc::new(SystemClock), vault)
-        .await
-        .unwrap()
-}
-
-/// A practitioner of the demo's services, who may record a discharge.
-async fn practitioner(custodian: &Custodian) -> Caller {
-    member(custodian, "bench.practitioner", Role::Practitioner).await
-}
-
-/// A member of the demo's services with `role`, signed in.
-async fn member(custodian: &Custodian, username: &str, role: Role) -> Caller {
-    custodian
-        .create_member_with_password(
-            NewStaff {
-                username: Username::parse(username).unwrap(),
-                display_name: ShortText::parse("name", "Bench Member").unwrap(),
-                roles: vec![role],
-                services: ["ADULT-MH-EAST", "CARE-HOME-ELM", "COMMUNITY-NURSING"]
-                    .iter()
-                    .map(|s| ServiceCode::parse(s).unwrap())
-                    .collect(),
-            },
-            "benchmark pass phrase",
-        )
-        .await
-        .unwrap();
-    let SignInStep::Complete(signed_in) = custodian
-        .sign_in(username, "benchmark pass phrase")
-        .await
-        .unwrap()
-    else {
-        unreachable!("a member without an authenticator app signs in at once")
-    };
-    signed_in.caller
-}
-
-async fn raw_connection(database: &Path) -> SqliteConnection {
-    let options = SqliteConnectOptions::new()
-        .filename(database)
-        .journal_mode(SqliteJournalMode::Wal)
-        // Loading only: a crash loses the benchmark, nothing else.
-        .synchronous(SqliteSynchronous::Off)
-        .foreign_keys(false)
-        .pragma("cache_size", "-1000000");
-    SqliteConnection::connect_with(&options).await.unwrap()
-}
-
 /// A third of the people ended care some day in the last 15 years, a tenth of those died:
 /// recordings whose clocks have started, spread across the queue's buckets.
 async fn give_some_people_an_end_of_care(raw: &mut SqliteConnection) {
@@ -262,90 +188,6 @@ async fn give_some_people_an_end_of_care(raw: &mut SqliteConnection) {
     .execute(&mut *raw)
     .await
     .unwrap();
-}
-
-/// Adds `copies` copies of every person and recording, table by table, in id order so each
-/// statement appends to the tables' b-trees rather than scattering across them.
-async fn multiply(raw: &mut SqliteConnection, copies: u64) {
-    sqlx::query("CREATE TEMP TABLE copies (k INTEGER PRIMARY KEY, k4 TEXT NOT NULL)")
-        .execute(&mut *raw)
-        .await
-        .unwrap();
-    sqlx::query(
-        "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < $1)
-         INSERT INTO copies SELECT k, printf('%08X', k) FROM n",
-    )
-    .bind(i64::try_from(copies).unwrap())
-    .execute(&mut *raw)
-    .await
-    .unwrap();
-    for (table, order, mapped) in COPIED {
-        copy_table(raw, table, order, mapped, copies).await;
-    }
-}
-
-async fn copy_table(
-    raw: &mut SqliteConnection,
-    table: &str,
-    order: &str,
-    mapped: &[&str],
-    copies: u64,
-) {
-    let template = format!("template_{table}");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE TEMP TABLE {template} AS SELECT * FROM main.{table}"
-    )))
-    .execute(&mut *raw)
-    .await
-    .unwrap();
-    let columns: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT name FROM pragma_table_info('{table}')"
-    )))
-    .fetch_all(&mut *raw)
-    .await
-    .unwrap()
-    .iter()
-    .map(|row| row.get::<String, _>(0))
-    .collect();
-    let values: Vec<String> = columns
-        .iter()
-        .map(|column| match column.as_str() {
-            c if mapped.contains(&c) => {
-                // Through hex: `||` on blobs makes text, which a STRICT blob column refuses.
-                format!(
-                    "CASE WHEN t.{c} IS NULL THEN NULL ELSE unhex(hex(substr(t.{c}, 1, 12)) || c.k4) END"
-                )
-            }
-            "nhs_number" => "NULL".to_owned(),
-            "local_identifier" => "'BENCH-' || hex(substr(t.id, 1, 12)) || c.k4".to_owned(),
-            c => format!("t.{c}"),
-        })
-        .collect();
-    let keys: Vec<Vec<u8>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT DISTINCT {order} FROM {template} ORDER BY {order}"
-    )))
-    .fetch_all(&mut *raw)
-    .await
-    .unwrap();
-    // About 100,000 rows per statement.
-    let per_statement = usize::try_from((100_000 / copies.max(1)).max(1)).unwrap();
-    let sql = format!(
-        "INSERT INTO main.{table} ({}) SELECT {} FROM {template} t CROSS JOIN copies c
-         WHERE t.{order} >= $1 AND t.{order} <= $2 ORDER BY t.{order}, c.k",
-        columns.join(", "),
-        values.join(", ")
-    );
-    for chunk in keys.chunks(per_statement) {
-        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
-            continue;
-        };
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(first)
-            .bind(last)
-            .execute(&mut *raw)
-            .await
-            .unwrap();
-    }
 }
 
 /// Reads every recording's id and time made, as plainly as SQLite can: the floor any pass

@@ -46,15 +46,36 @@ pub struct IssuedGrant {
     pub expires_at: OffsetDateTime,
 }
 
-/// A use the gate allowed. Only the gate makes one, so holding one proves the use was decided.
+/// A use the gate allowed. Its fields are private to this module, so only the gate makes one,
+/// and holding one proves the use was decided.
 #[derive(Debug)]
 pub struct Permit {
-    pub(crate) recording: RecordingId,
-    pub(crate) purpose: Purpose,
+    recording: RecordingId,
+    purpose: Purpose,
     /// The grant issued with the decision; `None` for a request made under an existing grant.
-    pub grant: Option<IssuedGrant>,
+    grant: Option<IssuedGrant>,
     /// The media as read with the grant, for a request under one (saves a second read).
-    pub(crate) media: Option<custodian_store::MediaRecord>,
+    media: Option<custodian_store::MediaRecord>,
+}
+
+impl Permit {
+    /// The grant issued with the decision, if this permit came from one.
+    pub fn grant(&self) -> Option<&IssuedGrant> {
+        self.grant.as_ref()
+    }
+
+    /// What the permit lets be read: the recording, for what, the grant issued with it, and
+    /// its media if already read.
+    pub(crate) fn into_parts(
+        self,
+    ) -> (
+        RecordingId,
+        Purpose,
+        Option<IssuedGrant>,
+        Option<custodian_store::MediaRecord>,
+    ) {
+        (self.recording, self.purpose, self.grant, self.media)
+    }
 }
 
 /// Why a use was refused: by access, by consent, or both, with every reason and remedy.
@@ -405,6 +426,16 @@ impl Custodian {
                 "a grant was admitted without being found".to_owned(),
             )),
         }
+    }
+
+    /// Deletes grants that expired over a day ago: they admit nothing, and the audit trail
+    /// keeps each one's issue with the decision it rested on. `serve` calls this hourly.
+    pub async fn forget_expired_grants(&self) -> AppResult<u64> {
+        let cutoff = self.clock.now() - time::Duration::days(1);
+        let mut tx = self.register.write().await?;
+        let forgotten = tx.delete_use_grants_expired_before(cutoff).await?;
+        tx.commit().await?;
+        Ok(forgotten)
     }
 
     #[allow(clippy::too_many_arguments)]

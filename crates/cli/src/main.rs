@@ -490,8 +490,9 @@ async fn refresh_access_policies(custodian: Custodian) {
 /// How often `serve` sweeps the register for recordings that came due (D2).
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
-/// Sweeps at start and then every [`SWEEP_EVERY`]. A failed sweep is logged and tried again at
-/// the next tick: nothing is lost, because a sweep is idempotent and notices are given once.
+/// Sweeps at start and then every [`SWEEP_EVERY`], and forgets grants long expired. A failed
+/// sweep is logged and tried again at the next tick: nothing is lost, because a sweep is
+/// idempotent and notices are given once.
 async fn sweep_periodically(custodian: Custodian) {
     let mut ticks = tokio::time::interval(SWEEP_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -511,6 +512,10 @@ async fn sweep_periodically(custodian: Custodian) {
                 "retention sweep"
             ),
             Err(error) => tracing::error!(%error, "the retention sweep failed"),
+        }
+        match custodian.forget_expired_grants().await {
+            Ok(forgotten) => tracing::info!(forgotten, "expired grants to use recordings"),
+            Err(error) => tracing::error!(%error, "expired grants could not be forgotten"),
         }
     }
 }

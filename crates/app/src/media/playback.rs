@@ -40,8 +40,8 @@ impl Custodian {
         permit: Permit,
         range: Option<RangeRequest>,
     ) -> AppResult<MediaDownload> {
-        let recording = permit.recording;
-        let media = match permit.media {
+        let (recording, purpose, grant, media) = permit.into_parts();
+        let media = match media {
             Some(media) => media,
             None => {
                 let mut tx = self.register.read().await?;
@@ -114,8 +114,8 @@ impl Custodian {
             range: span,
             partial: range.is_some(),
             filename: format!("recording-{recording}.{extension}"),
-            purpose: permit.purpose,
-            grant: permit.grant,
+            purpose,
+            grant,
             first,
             rest: receiver,
         })

@@ -333,7 +333,7 @@ async fn open(
     };
     match state.custodian.authorize_use(&staff.0, &asked).await {
         Ok(permit) => {
-            let grant = permit.grant.as_ref().ok_or_else(|| {
+            let grant = permit.grant().ok_or_else(|| {
                 Asked::Failed(AppError::Internal(
                     "the gate allowed a use without issuing a grant".to_owned(),
                 ))
