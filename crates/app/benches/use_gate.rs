@@ -64,6 +64,16 @@ async fn run(folder: &Path, wanted: u64) {
         .div_ceil(u64::from(summary.recordings))
         .saturating_sub(1);
     large_register::multiply(&mut raw, copies).await;
+    // The demo registers recordings without media; a request under a grant reads the grant and
+    // the media's row (not the vault), so each gets a row to find.
+    sqlx::query(
+        "INSERT INTO recording_media (recording_id, object_key, content_type, size, sha256, wrapped_key, stored_at, stored_by)
+         SELECT r.id, 'bench/' || hex(r.id), 'video/mp4', 1, zeroblob(32), zeroblob(64), r.made_at, r.made_by
+         FROM recordings r WHERE NOT EXISTS (SELECT 1 FROM recording_media m WHERE m.recording_id = r.id)",
+    )
+    .execute(&mut raw)
+    .await
+    .unwrap();
     let recordings: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recordings")
         .fetch_one(&mut raw)
         .await

@@ -692,6 +692,7 @@ impl Loader<'_> {
                     "Therapy room 3",
                 )
                 .await?;
+            let mut deleted = false;
             if self.dice.chance(6) {
                 let index =
                     usize::try_from(self.dice.below(StopChoice::ALL.len() as u64)).unwrap_or(0);
@@ -709,8 +710,10 @@ impl Loader<'_> {
                         None,
                     )
                     .await?;
+                deleted = choice.deletes(at + Duration::minutes(2), at + Duration::minutes(25));
             }
-            if teaching && number == 1 {
+            // A recording the person asked to be deleted is never copied (C9, X1).
+            if teaching && number == 1 && !deleted {
                 let form = DerivationForm {
                     kind: DerivationKind::Redaction,
                     de_identified: true,

@@ -182,12 +182,6 @@ impl Custodian {
             }
             (evidence, known, ends)
         };
-        if evidence.destroyed_at.is_some() {
-            return Err(AppError::Gone {
-                code: "recording.destroyed",
-                message: "this recording was destroyed: its key is gone and nothing can be read; see its destruction certificate".to_owned(),
-            });
-        }
         let requester = Requester {
             staff_id: caller.member.id,
             study: asked.study.clone(),
@@ -224,6 +218,11 @@ impl Custodian {
                     },
                 })))
             }
+            // Said only to those access lets in, so a refusal never tells others it existed.
+            Verdict::Allowed { .. } if evidence.destroyed_at.is_some() => Err(AppError::Gone {
+                code: "recording.destroyed",
+                message: "this recording was destroyed: its key is gone and nothing can be read; see its destruction certificate".to_owned(),
+            }),
             Verdict::Allowed { .. } if !decision.is_allowed() => {
                 self.audit_use_refused(caller, asked, &evidence, &decision, now)
                     .await?;
@@ -387,13 +386,18 @@ impl Custodian {
     ) -> AppResult<Permit> {
         caller.ready()?;
         let now = self.clock.now();
-        let found = {
+        let (found, media) = {
             let mut tx = self.register.read().await?;
-            tx.use_grant_with_media(&secret.digest()).await?
+            let found = tx.use_grant(&secret.digest()).await?;
+            let media = match &found {
+                Some(grant) => tx.media(grant.recording_id).await?,
+                None => None,
+            };
+            (found, media)
         };
         let admitted = match &found {
             None => Err(custodian_core::grant::GrantRefusal::Unknown),
-            Some((grant, _)) => grant.admits(&UnderGrant {
+            Some(grant) => grant.admits(&UnderGrant {
                 staff_id: caller.member.id,
                 recording_id: asked.recording,
                 purpose: asked.purpose,
@@ -401,11 +405,13 @@ impl Custodian {
             }),
         };
         match (admitted, found) {
-            (Ok(()), Some((grant, media))) => Ok(Permit {
+            (Ok(()), Some(grant)) => Ok(Permit {
                 recording: grant.recording_id,
                 purpose: grant.purpose,
                 grant: None,
-                media: Some(media),
+                media: Some(media.ok_or_else(|| {
+                    AppError::not_found("media of recording", grant.recording_id)
+                })?),
             }),
             (Err(refusal), found) => {
                 let mut tx = self.register.write().await?;
@@ -415,7 +421,7 @@ impl Custodian {
                     .detail(serde_json::json!({
                         "code": refusal.code(),
                         "purpose": asked.purpose,
-                        "grant": found.as_ref().map(|(grant, _)| grant.id),
+                        "grant": found.as_ref().map(|grant| grant.id),
                     }))
                     .write(&mut tx, caller.actor(), now)
                     .await?;

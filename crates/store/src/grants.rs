@@ -7,22 +7,19 @@ use custodian_core::purpose::Purpose;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::media::MediaRow;
 use crate::rows::stored;
-use crate::{MediaRecord, RegisterTx, StoreResult, on_both};
+use crate::{RegisterTx, StoreResult, on_both};
 
 #[derive(sqlx::FromRow)]
-struct GrantWithMediaRow {
+struct GrantRow {
     id: Uuid,
     staff_id: Uuid,
-    grant_recording_id: Uuid,
+    recording_id: Uuid,
     purpose: String,
     issued_at: OffsetDateTime,
     expires_at: OffsetDateTime,
     revoked_at: Option<OffsetDateTime>,
     revoked_because: Option<String>,
-    #[sqlx(flatten)]
-    media: MediaRow,
 }
 
 impl RegisterTx {
@@ -61,19 +58,12 @@ impl RegisterTx {
         Ok(())
     }
 
-    /// The grant whose secret hashes to `token_hash`, with its recording's media, in one read:
-    /// every byte-range request under a grant makes this read and no other.
-    pub async fn use_grant_with_media(
-        &mut self,
-        token_hash: &[u8; 32],
-    ) -> StoreResult<Option<(UseGrant, MediaRecord)>> {
-        let row: Option<GrantWithMediaRow> = on_both!(self, conn => sqlx::query_as(
-            "SELECT g.id, g.staff_id, g.recording_id AS grant_recording_id, g.purpose, g.issued_at,
-                    g.expires_at, g.revoked_at, g.revoked_because,
-                    m.recording_id, m.object_key, m.content_type, m.size, m.sha256, m.wrapped_key,
-                    m.filename, m.stored_at
-             FROM use_grants g JOIN recording_media m ON m.recording_id = g.recording_id
-             WHERE g.token_hash = $1",
+    /// The grant whose secret hashes to `token_hash`, by its unique index: every byte-range
+    /// request under a grant makes this read and its media's.
+    pub async fn use_grant(&mut self, token_hash: &[u8; 32]) -> StoreResult<Option<UseGrant>> {
+        let row: Option<GrantRow> = on_both!(self, conn => sqlx::query_as(
+            "SELECT id, staff_id, recording_id, purpose, issued_at, expires_at, revoked_at, revoked_because
+             FROM use_grants WHERE token_hash = $1",
         )
         .bind(token_hash.as_slice())
         .fetch_optional(&mut **conn)
@@ -81,23 +71,21 @@ impl RegisterTx {
         let Some(row) = row else {
             return Ok(None);
         };
-        let revoked = match (row.revoked_at, row.revoked_because) {
-            (Some(at), because) => Some(Revocation {
-                at,
-                because: because.unwrap_or_else(|| "the register changed".to_owned()),
-            }),
-            (None, _) => None,
-        };
-        let grant = UseGrant {
+        let revoked = row.revoked_at.map(|at| Revocation {
+            at,
+            because: row
+                .revoked_because
+                .unwrap_or_else(|| "the register changed".to_owned()),
+        });
+        Ok(Some(UseGrant {
             id: UseGrantId::from_uuid(row.id),
             staff_id: StaffId::from_uuid(row.staff_id),
-            recording_id: RecordingId::from_uuid(row.grant_recording_id),
+            recording_id: RecordingId::from_uuid(row.recording_id),
             purpose: stored("purpose", Purpose::parse(&row.purpose))?,
             issued_at: row.issued_at,
             expires_at: row.expires_at,
             revoked,
-        };
-        Ok(Some((grant, MediaRecord::try_from(row.media)?)))
+        }))
     }
 
     /// Revokes every live grant resting on `person`: their consent or access changed.

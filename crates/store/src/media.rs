@@ -33,15 +33,15 @@ pub struct DestructionRecord {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct MediaRow {
-    pub(crate) recording_id: Uuid,
-    pub(crate) object_key: String,
-    pub(crate) content_type: String,
-    pub(crate) size: i64,
-    pub(crate) sha256: Vec<u8>,
-    pub(crate) wrapped_key: Option<Vec<u8>>,
-    pub(crate) filename: Option<String>,
-    pub(crate) stored_at: OffsetDateTime,
+struct MediaRow {
+    recording_id: Uuid,
+    object_key: String,
+    content_type: String,
+    size: i64,
+    sha256: Vec<u8>,
+    wrapped_key: Option<Vec<u8>>,
+    filename: Option<String>,
+    stored_at: OffsetDateTime,
 }
 
 impl TryFrom<MediaRow> for MediaRecord {
