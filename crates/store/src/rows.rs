@@ -61,11 +61,11 @@ pub(crate) fn purposes_of(sets: &[(Uuid, PurposeSet)], owner: Uuid) -> PurposeSe
 /// Which rows to read: those the register held at a moment (recorded at or before it), or all.
 ///
 /// Queries filter with `($n IS NULL OR recorded_at <= $n)` bound to [`KnownBy::bound`], then keep
-/// the rows [`KnownBy::holds`]. The bound is the next whole second, not the moment itself,
-/// because SQLite keeps moments as RFC 3339 text without the fraction's trailing zeros, so text
-/// order is not time order within a second (`…09:00:00Z` sorts after `…09:00:00.5Z`); against a
-/// whole second, text order is right for every stored moment. The bound leaves out everything
-/// recorded a second or more later, and the exact check drops the rest.
+/// the rows [`KnownBy::holds`]. The bound is the whole second after the moment's own, not the
+/// moment itself, because SQLite keeps moments as RFC 3339 text without the fraction's trailing
+/// zeros, so text order is not time order within a second (`…09:00:00Z` sorts after
+/// `…09:00:00.5Z`); against a whole second, text order is right for every stored moment. The
+/// query then returns at most a second or two of rows too many, which the exact check drops.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct KnownBy(Option<OffsetDateTime>);
 
