@@ -3,6 +3,7 @@
 use custodian_testkit::TestApp;
 use custodian_testkit::fixtures::minutes_from_now;
 use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
 
 /// Gives consent for `purposes` through the API, signed `minutes_ago`; returns its id.
 pub(crate) async fn consent(
@@ -64,6 +65,17 @@ async fn recording(
     subjects: &[&str],
     purposes: &[&str],
 ) -> String {
+    recording_made(app, session, subjects, purposes, 50).await
+}
+
+/// Registers a video of `subjects` made `minutes_ago`; returns its id.
+async fn recording_made(
+    app: &TestApp,
+    session: Option<&str>,
+    subjects: &[&str],
+    purposes: &[&str],
+    minutes_ago: i64,
+) -> String {
     let reply = app
         .post(
             "/api/v1/recordings",
@@ -74,7 +86,7 @@ async fn recording(
                 "subjects": subjects,
                 "purposes": purposes,
                 "device": "TAB-0042",
-                "made_at": minutes_from_now(-50),
+                "made_at": minutes_from_now(-minutes_ago),
                 "location": "Therapy room 2",
             }),
         )
@@ -384,7 +396,229 @@ async fn c12_staff_meetings_need_no_consent_but_personal_meetings_do(app: TestAp
     assert!(has(&reasons, "consent.missing_for_personal_meeting", "C12"));
 }
 
+async fn c5_a_still_willing_answer_covers_only_recordings_started_after_it(app: TestApp) {
+    let ada = app.person("Ada", "has_capacity").await;
+    let course = app
+        .post(
+            "/api/v1/courses",
+            json!({"service": "CAMHS-NORTH", "title": "CBT"}),
+        )
+        .await
+        .id();
+    consent(
+        &app,
+        &ada,
+        &["clinical"],
+        json!({"kind": "course", "course_id": course}),
+        120,
+    )
+    .await;
+    let session_id = session(&app, "individual", Some(&course), &[&ada], false).await;
+    let early = recording_made(&app, Some(&session_id), &[&ada], &["clinical"], 50).await;
+    // "Still willing" was asked only after the first recording had started.
+    let confirmed = app
+        .post(
+            &format!("/api/v1/sessions/{session_id}/confirmations"),
+            json!({"person_id": ada, "willing": true, "at": minutes_from_now(-40)}),
+        )
+        .await;
+    assert_eq!(confirmed.status, 201, "{}", confirmed.body);
+    let late = recording_made(&app, Some(&session_id), &[&ada], &["clinical"], 30).await;
+
+    let (outcome, reasons, body) = decide(&app, &early, "purpose=clinical").await;
+    assert_eq!(outcome, "refused", "{body}");
+    assert!(
+        has(&reasons, "session.confirmed_after_recording", "C5"),
+        "{reasons:?}"
+    );
+    assert!(!has(&reasons, "consent.given", "C1"), "{reasons:?}");
+    let message = body["reasons"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("after this recording started"),
+        "{message}"
+    );
+    let remedy = body["reasons"][0]["remedy"].as_str().unwrap();
+    assert!(
+        remedy.contains("consent to this recording itself"),
+        "{remedy}"
+    );
+
+    let (outcome, reasons, body) = decide(&app, &late, "purpose=clinical").await;
+    assert_eq!(outcome, "allowed", "{body}");
+    assert!(has(&reasons, "consent.given", "C1"), "{reasons:?}");
+
+    // As the remedy says, consent to the early recording itself covers it.
+    consent(
+        &app,
+        &ada,
+        &["clinical"],
+        json!({"kind": "recording", "recording_id": early}),
+        5,
+    )
+    .await;
+    assert_eq!(decide(&app, &early, "purpose=clinical").await.0, "allowed");
+}
+
+/// An RFC 3339 moment `days` before now.
+fn days_ago(days: i64) -> String {
+    minutes_from_now(-days * 24 * 60)
+}
+
+async fn x1_a_decision_as_at_a_moment_rests_on_what_the_register_held_then(app: TestApp) {
+    // Ten days ago: Ada is registered, her consent entered and a recording made of her.
+    app.clock.rewind(time::Duration::days(10));
+    let ada = app.person("Ada", "has_capacity").await;
+    let consent_id = consent(
+        &app,
+        &ada,
+        &["clinical"],
+        json!({"kind": "service", "service": "CAMHS-NORTH"}),
+        20 * 24 * 60,
+    )
+    .await;
+    let video = recording_made(&app, None, &[&ada], &["clinical"], 15 * 24 * 60).await;
+    app.clock.advance(time::Duration::days(10));
+
+    // Today: a withdrawal is entered, dated last week.
+    let withdrawn = app
+        .post(
+            &format!("/api/v1/consents/{consent_id}/withdrawals"),
+            json!({"at": days_ago(7), "withdrawn_by": {"kind": "person"}, "existing_recordings": "destroy"}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, 201, "{}", withdrawn.body);
+
+    // Three days ago the register did not know of it yet: the use was allowed then.
+    let three_days_ago = days_ago(3);
+    let (outcome, reasons, body) = decide(
+        &app,
+        &video,
+        &format!("purpose=clinical&at={three_days_ago}"),
+    )
+    .await;
+    assert_eq!(outcome, "allowed", "{body}");
+    assert!(has(&reasons, "consent.given", "C1"), "{reasons:?}");
+    let answered_at = time::OffsetDateTime::parse(body["at"].as_str().unwrap(), &Rfc3339).unwrap();
+    let asked_at = time::OffsetDateTime::parse(&three_days_ago, &Rfc3339).unwrap();
+    assert!(
+        (answered_at - asked_at).abs() < time::Duration::milliseconds(1),
+        "the answer is about the moment asked: {body}"
+    );
+
+    // Asked about now, the withdrawal counts from the date it bears.
+    let (outcome, reasons, body) = decide(&app, &video, "purpose=clinical").await;
+    assert_eq!(outcome, "refused", "{body}");
+    assert!(has(&reasons, "consent.withdrawn", "C8"), "{reasons:?}");
+
+    // Each question's audit event says which moment it was about.
+    let trail = app.get(&format!("/api/v1/recordings/{video}/audit")).await;
+    let asked: Vec<Value> = trail
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "decision.asked")
+        .map(|e| serde_json::from_str(e["detail"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(asked.len(), 2);
+    let audited: Vec<time::OffsetDateTime> = asked
+        .iter()
+        .map(|d| time::OffsetDateTime::parse(d["at"].as_str().unwrap(), &Rfc3339).unwrap())
+        .collect();
+    assert!(
+        audited
+            .iter()
+            .any(|at| (*at - asked_at).abs() < time::Duration::milliseconds(1)),
+        "{asked:?}"
+    );
+    assert!(
+        audited
+            .iter()
+            .any(|at| *at > asked_at + time::Duration::days(2)),
+        "{asked:?}"
+    );
+}
+
+async fn x1_a_decision_is_not_asked_about_the_future(app: TestApp) {
+    let ada = app.person("Ada", "has_capacity").await;
+    consent(
+        &app,
+        &ada,
+        &["clinical"],
+        json!({"kind": "service", "service": "CAMHS-NORTH"}),
+        120,
+    )
+    .await;
+    let video = recording(&app, None, &[&ada], &["clinical"]).await;
+    for (at, code) in [
+        (minutes_from_now(5), "input.in_the_future"),
+        ("yesterday".to_owned(), "input.bad_format"),
+    ] {
+        let reply = app
+            .get(&format!(
+                "/api/v1/recordings/{video}/decision?purpose=clinical&at={at}"
+            ))
+            .await;
+        assert_eq!(reply.status, 422, "{at}: {}", reply.body);
+        assert_eq!(reply.code(), code, "{}", reply.body);
+        assert_eq!(reply.body["field"], "at", "{}", reply.body);
+    }
+    // Nothing was decided, so nothing was audited.
+    let trail = app.get(&format!("/api/v1/recordings/{video}/audit")).await;
+    assert!(
+        !trail
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "decision.asked"),
+        "{}",
+        trail.body
+    );
+    assert_eq!(decide(&app, &video, "purpose=clinical").await.0, "allowed");
+}
+
+async fn r1_a_decision_as_at_before_the_recording_was_made_refuses_it(app: TestApp) {
+    let ada = app.person("Ada", "has_capacity").await;
+    consent(
+        &app,
+        &ada,
+        &["clinical"],
+        json!({"kind": "service", "service": "CAMHS-NORTH"}),
+        120,
+    )
+    .await;
+    let video = recording_made(&app, None, &[&ada], &["clinical"], 50).await;
+    let (outcome, reasons, body) = decide(
+        &app,
+        &video,
+        &format!("purpose=clinical&at={}", minutes_from_now(-55)),
+    )
+    .await;
+    assert_eq!(outcome, "refused", "{body}");
+    assert!(has(&reasons, "recording.not_yet_made", "R1"), "{reasons:?}");
+    // Once it was made, that reason goes; the consent, dated earlier, was entered only now, so
+    // as the register stood then there was none.
+    let (outcome, reasons, body) = decide(
+        &app,
+        &video,
+        &format!("purpose=clinical&at={}", minutes_from_now(-45)),
+    )
+    .await;
+    assert_eq!(outcome, "refused", "{body}");
+    assert!(
+        !has(&reasons, "recording.not_yet_made", "R1"),
+        "{reasons:?}"
+    );
+    assert!(has(&reasons, "consent.missing", "C1"), "{reasons:?}");
+    assert_eq!(decide(&app, &video, "purpose=clinical").await.0, "allowed");
+}
+
 app_on_both_backends!(
+    c5_a_still_willing_answer_covers_only_recordings_started_after_it,
+    x1_a_decision_as_at_a_moment_rests_on_what_the_register_held_then,
+    x1_a_decision_is_not_asked_about_the_future,
+    r1_a_decision_as_at_before_the_recording_was_made_refuses_it,
     x1_a_course_of_sessions_from_consent_to_withdrawal,
     c7_one_family_member_withdrawing_revokes_the_session,
     c7_a_group_member_withdrawing_allows_only_a_copy_without_them,

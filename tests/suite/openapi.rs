@@ -166,6 +166,13 @@ async fn the_api_answers_in_the_shapes_its_document_describes(app: TestApp) {
             "/api/v1/recordings/{id}/decision",
         ),
         (
+            format!(
+                "/api/v1/recordings/{recording_id}/decision?purpose=clinical&at={}",
+                minutes_from_now(-1)
+            ),
+            "/api/v1/recordings/{id}/decision",
+        ),
+        (
             format!("/api/v1/recordings/{recording_id}/audit"),
             "/api/v1/recordings/{id}/audit",
         ),
@@ -301,7 +308,42 @@ async fn the_openapi_document_matches_what_the_server_does(app: TestApp) {
     );
 }
 
+/// The decision's question is asked in its query string, and the document says so.
+async fn x1_the_decision_documents_its_query_parameters(app: TestApp) {
+    let document = app.get("/api/v1/openapi.json").await.body;
+    let parameters = document["paths"]["/api/v1/recordings/{id}/decision"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let parameter = |name: &str| {
+        parameters
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is not documented: {parameters:?}"))
+            .clone()
+    };
+    assert_eq!(parameter("id")["in"], "path");
+    for (name, required) in [("purpose", true), ("study", false), ("at", false)] {
+        let documented = parameter(name);
+        assert_eq!(documented["in"], "query", "{documented}");
+        assert_eq!(
+            documented["required"].as_bool().unwrap_or(false),
+            required,
+            "{documented}"
+        );
+    }
+    assert!(
+        parameter("at")["description"]
+            .as_str()
+            .unwrap()
+            .contains("RFC 3339"),
+        "{}",
+        parameter("at")
+    );
+}
+
 app_on_both_backends!(
     the_api_answers_in_the_shapes_its_document_describes,
     the_openapi_document_matches_what_the_server_does,
+    x1_the_decision_documents_its_query_parameters,
 );

@@ -246,6 +246,157 @@ async fn stories_round_trip_every_entity(db: TestDatabase) {
     );
 }
 
+/// X1, as at a moment: each kind of evidence is read as the register held it, to the
+/// microsecond, including moments in the same second as a row (SQLite keeps moments as text, in
+/// which `…00Z` sorts after `…00.5Z`).
+async fn x1_evidence_is_read_as_the_register_held_it_to_the_microsecond(db: TestDatabase) {
+    let by = staff(&db).await;
+    let alex = person("9990000018", Capacity::HasCapacity);
+    let session = Session {
+        id: id(),
+        kind: SessionKind::Individual,
+        personal_meeting_kind: None,
+        service: ServiceCode::parse("CAMHS-NORTH").unwrap(),
+        course_id: None,
+        title: short("Session 1"),
+        starts_at: NOW,
+        participants: vec![alex.id],
+        attendees_informed_at: None,
+    };
+    let recording = Recording {
+        id: id(),
+        kind: RecordingKind::Video,
+        service: session.service.clone(),
+        session_id: Some(session.id),
+        subjects: vec![alex.id],
+        purposes: PurposeSet::parse(["clinical"]).unwrap(),
+        made_by: by,
+        device: short("TAB-0042"),
+        made_at: NOW,
+        captured_at: NOW,
+        location: short("Therapy room 2"),
+        derivation: None,
+    };
+    // Whole, short, longer and half fractions of one second, then the next second.
+    let second = datetime!(2026-11-24 10:00:00 UTC);
+    let recorded = [
+        second,
+        datetime!(2026-11-24 10:00:00.12 UTC),
+        datetime!(2026-11-24 10:00:00.123 UTC),
+        datetime!(2026-11-24 10:00:00.5 UTC),
+        datetime!(2026-11-24 10:00:01 UTC),
+    ];
+    let mut tx = db.register.write().await.unwrap();
+    tx.insert_person(&alex, by, NOW).await.unwrap();
+    tx.insert_session(&session, by, NOW).await.unwrap();
+    tx.insert_recording(&recording, by, NOW).await.unwrap();
+    for at in recorded {
+        let consent = Consent {
+            id: id(),
+            person_id: alex.id,
+            answer: ConsentAnswer::Given,
+            purposes: PurposeSet::parse(["clinical"]).unwrap(),
+            given_by: ConsentGiver::Person,
+            scope: Scope::Service {
+                service: session.service.clone(),
+            },
+            signed_at: NOW,
+            signature: Signature {
+                method: SignatureMethod::TypedWithWitness,
+                signed_by: short("Alex Testperson"),
+                witness: Some(short("Nurse Witness")),
+                drawing: None,
+            },
+            representatives_may_have_copies: false,
+            research: None,
+            notes: None,
+        };
+        tx.insert_consent(&consent, by, at).await.unwrap();
+        let withdrawal = Withdrawal {
+            id: id(),
+            consent_id: consent.id,
+            person_id: alex.id,
+            at: NOW,
+            purposes: PurposeSet::only(Purpose::Clinical),
+            withdrawn_by: Withdrawer::Person { had_capacity: true },
+            existing_recordings: Disposition::Destroy,
+            note: None,
+        };
+        tx.insert_withdrawal(&withdrawal, by, at).await.unwrap();
+        let confirmation = Confirmation {
+            id: id(),
+            session_id: session.id,
+            person_id: alex.id,
+            willing: true,
+            at: NOW,
+            confirmed_by: Confirmer::Person,
+            note: None,
+        };
+        tx.insert_confirmation(&confirmation, by, at).await.unwrap();
+        let stop = Stop {
+            id: id(),
+            session_id: session.id,
+            at: NOW,
+            choice: StopChoice::PauseAndResume,
+            requested_by: None,
+            note: None,
+        };
+        tx.insert_stop(&stop, by, at).await.unwrap();
+        let copy = Recording {
+            id: id(),
+            derivation: Some(Derivation {
+                source: recording.id,
+                original: recording.id,
+                kind: DerivationKind::Redaction,
+                de_identified: true,
+                removed_persons: Vec::new(),
+                method: None,
+            }),
+            ..recording.clone()
+        };
+        tx.insert_recording(&copy, by, at).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let micro = time::Duration::microseconds(1);
+    let mut tx = db.register.read().await.unwrap();
+    for known_at in [
+        second - micro,
+        second,
+        second + micro,
+        datetime!(2026-11-24 10:00:00.1 UTC),
+        datetime!(2026-11-24 10:00:00.12 UTC),
+        datetime!(2026-11-24 10:00:00.120001 UTC),
+        datetime!(2026-11-24 10:00:00.123 UTC),
+        datetime!(2026-11-24 10:00:00.2 UTC),
+        datetime!(2026-11-24 10:00:00.5 UTC) - micro,
+        datetime!(2026-11-24 10:00:00.5 UTC),
+        datetime!(2026-11-24 10:00:00.999999 UTC),
+        datetime!(2026-11-24 10:00:01 UTC),
+        datetime!(2026-11-24 10:00:01.5 UTC),
+    ] {
+        let held = recorded.iter().filter(|at| **at <= known_at).count();
+        let read = [
+            tx.consents_known_at(alex.id, known_at).await.unwrap().len(),
+            tx.withdrawals_known_at(alex.id, known_at)
+                .await
+                .unwrap()
+                .len(),
+            tx.confirmations_known_at(session.id, known_at)
+                .await
+                .unwrap()
+                .len(),
+            tx.stops_known_at(session.id, known_at).await.unwrap().len(),
+            tx.derivatives_known_at(recording.id, known_at)
+                .await
+                .unwrap()
+                .len(),
+        ];
+        assert_eq!(read, [held; 5], "as known at {known_at}");
+    }
+    assert_eq!(tx.consents_of(alex.id).await.unwrap().len(), recorded.len());
+}
+
 async fn r1_a_duplicate_nhs_number_is_refused_and_nothing_is_half_written(db: TestDatabase) {
     let by = staff(&db).await;
     let first = person("9990000018", Capacity::HasCapacity);
@@ -445,6 +596,7 @@ async fn s2_concurrent_writers_keep_exactly_what_was_committed(db: TestDatabase)
 on_both_backends!(
     s2_concurrent_writers_keep_exactly_what_was_committed,
     stories_round_trip_every_entity,
+    x1_evidence_is_read_as_the_register_held_it_to_the_microsecond,
     r1_a_duplicate_nhs_number_is_refused_and_nothing_is_half_written,
     s2_a_change_and_its_audit_event_commit_together_or_not_at_all,
     s2_concurrent_writers_build_one_unbroken_chain,

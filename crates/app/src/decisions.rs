@@ -1,6 +1,7 @@
 //! Asking the decision function about a recording (X1), with the evidence from the register.
 
 use custodian_core::audit::AuditOutcome;
+use custodian_core::clock::{Shown, normalise, not_after_now};
 use custodian_core::consent::{ConsentTerms, EthicsReference};
 use custodian_core::decision::{
     Explanation, Outcome, PersonEvidence, RecordingEvidence, Requester, SessionEvidence, decide,
@@ -24,13 +25,16 @@ pub struct DecisionReport {
     pub recording_id: RecordingId,
     pub purpose: Purpose,
     pub outcome: Outcome,
+    /// The moment the question is about: now, or the `at` asked for. The answer rests on the
+    /// evidence the register held at that moment.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub reasons: Vec<Explanation>,
 }
 
 impl Custodian {
-    /// May `recording` be used for `purpose` by the caller, now? Every answer is audited.
+    /// May `recording` be used for `purpose` by the caller, now or, for an investigation, as at
+    /// `at` — answered from what the register held then? Every answer is audited.
     #[tracing::instrument(skip(self, caller), fields(staff = %caller.member.id))]
     pub async fn decide(
         &self,
@@ -38,20 +42,25 @@ impl Custodian {
         recording: RecordingId,
         purpose: Purpose,
         study: Option<EthicsReference>,
+        at: Option<OffsetDateTime>,
     ) -> AppResult<DecisionReport> {
         // Access says who may ask; the decision says whether the recording may be used (X1).
         self.recording_for(caller, custodian_access::Action::ViewRecording, recording)
             .await?;
         let now = self.clock.now();
+        let at = match at {
+            Some(at) => not_after_now("at", normalise(at), now)?,
+            None => now,
+        };
         let evidence = {
             let mut tx = self.register.read().await?;
-            gather_evidence(&mut tx, recording).await?
+            gather_evidence(&mut tx, recording, at).await?
         };
         let requester = Requester {
             staff_id: caller.member.id,
             study: study.clone(),
         };
-        let decision = decide(&evidence, purpose, &requester, now);
+        let decision = decide(&evidence, purpose, &requester, at);
         let reasons = decision.explain(&evidence, &london_time);
 
         let mut tx = self.register.write().await?;
@@ -65,6 +74,7 @@ impl Custodian {
             .detail(serde_json::json!({
                 "purpose": purpose,
                 "study": study,
+                "at": Shown(at).to_string(),
                 "reasons": decision.reasons.iter().map(|r| r.code).collect::<Vec<_>>(),
             }))
             .write(&mut tx, caller.actor(), now)
@@ -75,16 +85,20 @@ impl Custodian {
             recording_id: recording,
             purpose,
             outcome: decision.outcome,
-            at: now,
+            at,
             reasons,
         })
     }
 }
 
-/// Gathers everything the decision function reads about `recording`, in one snapshot.
+/// Gathers everything the decision function reads about `recording`, in one snapshot, as the
+/// register held it at `known_at`: consents, withdrawals, "still willing" answers and stops
+/// recorded after it, copies registered after it and a destruction after it are left out. Ask
+/// about now with now; an investigation asks about the moment of the use.
 pub async fn gather_evidence(
     tx: &mut RegisterTx,
     recording: RecordingId,
+    known_at: OffsetDateTime,
 ) -> AppResult<RecordingEvidence> {
     let recording = tx
         .recording(recording)
@@ -96,8 +110,8 @@ pub async fn gather_evidence(
                 .session(id)
                 .await?
                 .ok_or_else(|| AppError::not_found("session", id))?;
-            let confirmations = tx.confirmations_in(id).await?;
-            let stops = tx.stops_in(id).await?;
+            let confirmations = tx.confirmations_known_at(id, known_at).await?;
+            let stops = tx.stops_known_at(id, known_at).await?;
             Some(SessionEvidence::new(session, confirmations, stops))
         }
         None => None,
@@ -122,12 +136,12 @@ pub async fn gather_evidence(
             .await?
             .ok_or_else(|| AppError::not_found("person", person))?;
         let consents = tx
-            .consents_of(person)
+            .consents_known_at(person, known_at)
             .await?
             .iter()
             .map(ConsentTerms::from)
             .collect();
-        let withdrawals = tx.withdrawals_of(person).await?;
+        let withdrawals = tx.withdrawals_known_at(person, known_at).await?;
         people.push(PersonEvidence::new(
             person,
             found.name,
@@ -135,8 +149,13 @@ pub async fn gather_evidence(
             withdrawals,
         ));
     }
-    let derivatives = tx.derivatives_of(recording.id).await?;
-    let destroyed_at = tx.destruction(recording.id).await?.map(|d| d.destroyed_at);
+    let derivatives = tx.derivatives_known_at(recording.id, known_at).await?;
+    // A destruction is registered as it happens, so its time is when the register learned of it.
+    let destroyed_at = tx
+        .destruction(recording.id)
+        .await?
+        .map(|d| d.destroyed_at)
+        .filter(|destroyed| *destroyed <= known_at);
     Ok(RecordingEvidence {
         recording,
         session,

@@ -24,6 +24,23 @@ pub fn not_in_future(
     Ok(value)
 }
 
+/// Refuses `value` if it is later than `now` at all. For moments the server is asked about, such
+/// as when a decision is asked as at: no device's clock is involved, so no drift is allowed.
+pub fn not_after_now(
+    field: &'static str,
+    value: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime, DomainError> {
+    if value > now {
+        return Err(DomainError::InTheFuture {
+            field,
+            value: Shown(value),
+            now: Shown(now),
+        });
+    }
+    Ok(value)
+}
+
 /// Normalises a timestamp to UTC with microsecond precision, the precision both databases keep, so
 /// a value reads back exactly as it was hashed into the audit trail.
 pub fn normalise(value: OffsetDateTime) -> OffsetDateTime {
@@ -105,5 +122,16 @@ mod tests {
         let now = datetime!(2026-06-01 10:00 UTC);
         assert!(not_in_future("signed_at", now + Duration::minutes(1), now).is_ok());
         assert!(not_in_future("signed_at", now + Duration::minutes(3), now).is_err());
+    }
+
+    #[test]
+    fn a_moment_asked_about_may_not_be_even_a_little_in_the_future() {
+        let now = datetime!(2026-06-01 10:00 UTC);
+        assert!(not_after_now("at", now, now).is_ok());
+        let error = not_after_now("at", now + Duration::seconds(1), now).unwrap_err();
+        assert_eq!(
+            (error.code(), error.field()),
+            ("input.in_the_future", Some("at"))
+        );
     }
 }

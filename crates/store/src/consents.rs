@@ -12,7 +12,9 @@ use custodian_core::text::ServiceCode;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::rows::{note, present, purposes_by_owner, purposes_of, short, short_opt, stored};
+use crate::rows::{
+    KnownBy, note, present, purposes_by_owner, purposes_of, short, short_opt, stored,
+};
 use crate::{RegisterTx, StoreError, StoreResult, on_both};
 
 #[derive(sqlx::FromRow)]
@@ -40,6 +42,7 @@ struct ConsentRow {
     research_study: Option<String>,
     research_ethics_reference: Option<String>,
     notes: Option<String>,
+    recorded_at: OffsetDateTime,
 }
 
 impl ConsentRow {
@@ -179,6 +182,7 @@ struct WithdrawalRow {
     representative_id: Option<Uuid>,
     existing_recordings: String,
     note: Option<String>,
+    recorded_at: OffsetDateTime,
 }
 
 impl WithdrawalRow {
@@ -299,18 +303,42 @@ impl RegisterTx {
 
     /// A person's consents, in the order they were signed.
     pub async fn consents_of(&mut self, person: PersonId) -> StoreResult<Vec<Consent>> {
-        let rows: Vec<ConsentRow> = on_both!(self, conn => sqlx::query_as("SELECT * FROM consents WHERE person_id = $1 ORDER BY signed_at, id")
-                .bind(person.as_uuid())
-                .fetch_all(&mut **conn)
-                .await?);
-        let purposes: Vec<(Uuid, String)> = on_both!(self, conn => sqlx::query_as(
-            "SELECT cp.consent_id, cp.purpose FROM consent_purposes cp JOIN consents c ON c.id = cp.consent_id WHERE c.person_id = $1",
+        self.consents_known_by(person, KnownBy::EVERYTHING).await
+    }
+
+    /// The consents of a person that the register held at `known_at` (recorded at or before
+    /// it), in the order they were signed.
+    pub async fn consents_known_at(
+        &mut self,
+        person: PersonId,
+        known_at: OffsetDateTime,
+    ) -> StoreResult<Vec<Consent>> {
+        self.consents_known_by(person, KnownBy::at(known_at)).await
+    }
+
+    async fn consents_known_by(
+        &mut self,
+        person: PersonId,
+        known: KnownBy,
+    ) -> StoreResult<Vec<Consent>> {
+        let rows: Vec<ConsentRow> = on_both!(self, conn => sqlx::query_as(
+            "SELECT * FROM consents WHERE person_id = $1 AND ($2 IS NULL OR recorded_at <= $2) ORDER BY signed_at, id",
         )
         .bind(person.as_uuid())
+        .bind(known.bound())
+        .fetch_all(&mut **conn)
+        .await?);
+        let purposes: Vec<(Uuid, String)> = on_both!(self, conn => sqlx::query_as(
+            "SELECT cp.consent_id, cp.purpose FROM consent_purposes cp JOIN consents c ON c.id = cp.consent_id
+             WHERE c.person_id = $1 AND ($2 IS NULL OR c.recorded_at <= $2)",
+        )
+        .bind(person.as_uuid())
+        .bind(known.bound())
         .fetch_all(&mut **conn)
         .await?);
         let purposes = purposes_by_owner(purposes)?;
         rows.into_iter()
+            .filter(|row| known.holds(row.recorded_at))
             .map(|row| {
                 let set = purposes_of(&purposes, row.id);
                 row.into_consent(set)
@@ -363,21 +391,44 @@ impl RegisterTx {
 
     /// A person's withdrawals, in the order they happened.
     pub async fn withdrawals_of(&mut self, person: PersonId) -> StoreResult<Vec<Withdrawal>> {
+        self.withdrawals_known_by(person, KnownBy::EVERYTHING).await
+    }
+
+    /// The withdrawals of a person that the register held at `known_at` (recorded at or
+    /// before it), in the order they happened.
+    pub async fn withdrawals_known_at(
+        &mut self,
+        person: PersonId,
+        known_at: OffsetDateTime,
+    ) -> StoreResult<Vec<Withdrawal>> {
+        self.withdrawals_known_by(person, KnownBy::at(known_at))
+            .await
+    }
+
+    async fn withdrawals_known_by(
+        &mut self,
+        person: PersonId,
+        known: KnownBy,
+    ) -> StoreResult<Vec<Withdrawal>> {
         let rows: Vec<WithdrawalRow> = on_both!(self, conn => sqlx::query_as(
-            "SELECT id, consent_id, person_id, at, withdrawn_by_kind, had_capacity, representative_id, existing_recordings, note
-             FROM withdrawals WHERE person_id = $1 ORDER BY at, id",
+            "SELECT id, consent_id, person_id, at, withdrawn_by_kind, had_capacity, representative_id, existing_recordings, note, recorded_at
+             FROM withdrawals WHERE person_id = $1 AND ($2 IS NULL OR recorded_at <= $2) ORDER BY at, id",
         )
         .bind(person.as_uuid())
+        .bind(known.bound())
         .fetch_all(&mut **conn)
         .await?);
         let purposes: Vec<(Uuid, String)> = on_both!(self, conn => sqlx::query_as(
-            "SELECT wp.withdrawal_id, wp.purpose FROM withdrawal_purposes wp JOIN withdrawals w ON w.id = wp.withdrawal_id WHERE w.person_id = $1",
+            "SELECT wp.withdrawal_id, wp.purpose FROM withdrawal_purposes wp JOIN withdrawals w ON w.id = wp.withdrawal_id
+             WHERE w.person_id = $1 AND ($2 IS NULL OR w.recorded_at <= $2)",
         )
         .bind(person.as_uuid())
+        .bind(known.bound())
         .fetch_all(&mut **conn)
         .await?);
         let purposes = purposes_by_owner(purposes)?;
         rows.into_iter()
+            .filter(|row| known.holds(row.recorded_at))
             .map(|row| {
                 let set = purposes_of(&purposes, row.id);
                 row.into_withdrawal(set)

@@ -6,7 +6,7 @@ use custodian_core::text::ServiceCode;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::rows::{note, present, purposes_by_owner, purposes_of, short, stored};
+use crate::rows::{KnownBy, note, present, purposes_by_owner, purposes_of, short, stored};
 use crate::{RegisterTx, StoreError, StoreResult, on_both};
 
 #[derive(sqlx::FromRow)]
@@ -111,14 +111,43 @@ impl RegisterTx {
         self.recordings(ids).await
     }
 
+    /// The items derived from `id`, directly or from its copies, that the register held at
+    /// `known_at` (registered at or before it), oldest first.
+    pub async fn derivatives_known_at(
+        &mut self,
+        id: RecordingId,
+        known_at: OffsetDateTime,
+    ) -> StoreResult<Vec<Recording>> {
+        let ids = self
+            .derivative_ids_known_by(id, KnownBy::at(known_at))
+            .await?;
+        self.recordings(ids).await
+    }
+
     /// The ids of the items derived from `id`, directly or from its copies, oldest first.
     pub(crate) async fn derivative_ids(&mut self, id: RecordingId) -> StoreResult<Vec<Uuid>> {
-        Ok(on_both!(self, conn => sqlx::query_scalar(
-            "SELECT id FROM recordings WHERE source_id = $1 OR original_id = $1 ORDER BY made_at, id",
+        self.derivative_ids_known_by(id, KnownBy::EVERYTHING).await
+    }
+
+    async fn derivative_ids_known_by(
+        &mut self,
+        id: RecordingId,
+        known: KnownBy,
+    ) -> StoreResult<Vec<Uuid>> {
+        let rows: Vec<(Uuid, OffsetDateTime)> = on_both!(self, conn => sqlx::query_as(
+            "SELECT id, registered_at FROM recordings
+             WHERE (source_id = $1 OR original_id = $1) AND ($2 IS NULL OR registered_at <= $2)
+             ORDER BY made_at, id",
         )
         .bind(id.as_uuid())
+        .bind(known.bound())
         .fetch_all(&mut **conn)
-        .await?))
+        .await?);
+        Ok(rows
+            .into_iter()
+            .filter(|(_, registered_at)| known.holds(*registered_at))
+            .map(|(id, _)| id)
+            .collect())
     }
 
     /// The recordings a person appears in, latest first.

@@ -3,6 +3,7 @@
 use custodian_core::DomainError;
 use custodian_core::purpose::{Purpose, PurposeSet};
 use custodian_core::text::{Note, ShortText};
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -55,6 +56,42 @@ pub(crate) fn purposes_of(sets: &[(Uuid, PurposeSet)], owner: Uuid) -> PurposeSe
     sets.iter()
         .find(|(id, _)| *id == owner)
         .map_or(PurposeSet::EMPTY, |(_, set)| *set)
+}
+
+/// Which rows to read: those the register held at a moment (recorded at or before it), or all.
+///
+/// Queries filter with `($n IS NULL OR recorded_at <= $n)` bound to [`KnownBy::bound`], then keep
+/// the rows [`KnownBy::holds`]. The bound is the whole second after the moment's own, not the
+/// moment itself, because SQLite keeps moments as RFC 3339 text without the fraction's trailing
+/// zeros, so text order is not time order within a second (`…09:00:00Z` sorts after
+/// `…09:00:00.5Z`); against a whole second, text order is right for every stored moment. The
+/// query then returns at most a second or two of rows too many, which the exact check drops.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KnownBy(Option<OffsetDateTime>);
+
+impl KnownBy {
+    /// Every row, whenever it was recorded.
+    pub(crate) const EVERYTHING: Self = Self(None);
+
+    /// The rows recorded at or before `known_at`.
+    pub(crate) const fn at(known_at: OffsetDateTime) -> Self {
+        Self(Some(known_at))
+    }
+
+    /// The value to bind for `$n` in `($n IS NULL OR recorded_at <= $n)`.
+    pub(crate) fn bound(self) -> Option<OffsetDateTime> {
+        self.0.map(|known_at| {
+            let utc = known_at.to_offset(time::UtcOffset::UTC);
+            utc.replace_nanosecond(0)
+                .unwrap_or(utc)
+                .saturating_add(Duration::SECOND)
+        })
+    }
+
+    /// Whether the register held a row recorded at `recorded_at`.
+    pub(crate) fn holds(self, recorded_at: OffsetDateTime) -> bool {
+        self.0.is_none_or(|known_at| recorded_at <= known_at)
+    }
 }
 
 /// `INSERT INTO table (owner, value) VALUES ($1, $2), ($1, $3), …` for `count` values: one

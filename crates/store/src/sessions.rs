@@ -10,7 +10,7 @@ use custodian_core::text::ServiceCode;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::rows::{note, present, short, stored};
+use crate::rows::{KnownBy, note, present, short, stored};
 use crate::{RegisterTx, StoreError, StoreResult, on_both};
 
 #[derive(sqlx::FromRow)]
@@ -54,6 +54,7 @@ struct ConfirmationRow {
     confirmed_by_kind: String,
     representative_id: Option<Uuid>,
     note: Option<String>,
+    recorded_at: OffsetDateTime,
 }
 
 impl TryFrom<ConfirmationRow> for Confirmation {
@@ -90,6 +91,7 @@ struct StopRow {
     choice: String,
     requested_by: Option<Uuid>,
     note: Option<String>,
+    recorded_at: OffsetDateTime,
 }
 
 impl TryFrom<StopRow> for Stop {
@@ -299,14 +301,38 @@ impl RegisterTx {
 
     /// A session's "still willing" answers, in the order they were given.
     pub async fn confirmations_in(&mut self, session: SessionId) -> StoreResult<Vec<Confirmation>> {
+        self.confirmations_known_by(session, KnownBy::EVERYTHING)
+            .await
+    }
+
+    /// The "still willing" answers in a session that the register held at `known_at`
+    /// (recorded at or before it), in the order they were given.
+    pub async fn confirmations_known_at(
+        &mut self,
+        session: SessionId,
+        known_at: OffsetDateTime,
+    ) -> StoreResult<Vec<Confirmation>> {
+        self.confirmations_known_by(session, KnownBy::at(known_at))
+            .await
+    }
+
+    async fn confirmations_known_by(
+        &mut self,
+        session: SessionId,
+        known: KnownBy,
+    ) -> StoreResult<Vec<Confirmation>> {
         let rows: Vec<ConfirmationRow> = on_both!(self, conn => sqlx::query_as(
-            "SELECT id, session_id, person_id, willing, at, confirmed_by_kind, representative_id, note
-             FROM confirmations WHERE session_id = $1 ORDER BY at, id",
+            "SELECT id, session_id, person_id, willing, at, confirmed_by_kind, representative_id, note, recorded_at
+             FROM confirmations WHERE session_id = $1 AND ($2 IS NULL OR recorded_at <= $2) ORDER BY at, id",
         )
         .bind(session.as_uuid())
+        .bind(known.bound())
         .fetch_all(&mut **conn)
         .await?);
-        rows.into_iter().map(Confirmation::try_from).collect()
+        rows.into_iter()
+            .filter(|row| known.holds(row.recorded_at))
+            .map(Confirmation::try_from)
+            .collect()
     }
 
     /// Records a stop or pause.
@@ -335,12 +361,35 @@ impl RegisterTx {
 
     /// A session's stops, in the order they happened.
     pub async fn stops_in(&mut self, session: SessionId) -> StoreResult<Vec<Stop>> {
+        self.stops_known_by(session, KnownBy::EVERYTHING).await
+    }
+
+    /// The stops in a session that the register held at `known_at` (recorded at or before it),
+    /// in the order they happened.
+    pub async fn stops_known_at(
+        &mut self,
+        session: SessionId,
+        known_at: OffsetDateTime,
+    ) -> StoreResult<Vec<Stop>> {
+        self.stops_known_by(session, KnownBy::at(known_at)).await
+    }
+
+    async fn stops_known_by(
+        &mut self,
+        session: SessionId,
+        known: KnownBy,
+    ) -> StoreResult<Vec<Stop>> {
         let rows: Vec<StopRow> = on_both!(self, conn => sqlx::query_as(
-            "SELECT id, session_id, at, choice, requested_by, note FROM session_stops WHERE session_id = $1 ORDER BY at, id",
+            "SELECT id, session_id, at, choice, requested_by, note, recorded_at
+             FROM session_stops WHERE session_id = $1 AND ($2 IS NULL OR recorded_at <= $2) ORDER BY at, id",
         )
         .bind(session.as_uuid())
+        .bind(known.bound())
         .fetch_all(&mut **conn)
         .await?);
-        rows.into_iter().map(Stop::try_from).collect()
+        rows.into_iter()
+            .filter(|row| known.holds(row.recorded_at))
+            .map(Stop::try_from)
+            .collect()
     }
 }

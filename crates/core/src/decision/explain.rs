@@ -150,6 +150,15 @@ fn explain_reason(
                 "Record {name}'s answer to \"are you still willing for this session to be recorded?\"; it must be asked at every session."
             )),
         ),
+        ReasonCode::ConfirmedAfterRecording => (
+            format!(
+                "{name}'s consent covers the course of sessions. They confirmed they were still willing for this session to be recorded on {since}, after this recording started on {}, so the confirmation covers only recordings started after it.",
+                when(recording.captured_at)
+            ),
+            Some(format!(
+                "Ask {name} (or their representative, if they lack capacity) for consent to this recording itself: a consent for this recording covers it. In future sessions, ask \"are you still willing for this session to be recorded?\" at the start, before recording."
+            )),
+        ),
         ReasonCode::SessionNotWilling => (
             format!("On {since} {name} said they were not willing, or not sure, for this session to be recorded."),
             Some("Do not use it: uncertainty means no recording. Talk with them about their concerns before any future session.".to_owned()),

@@ -390,6 +390,16 @@ proptest! {
     }
 
     #[test]
+    fn c5_a_still_willing_answer_after_the_recording_started_never_allows_it(recipe in recipe(), who in 0usize..4, after in 1..HORIZON) {
+        let mut story = recipe.story();
+        let before = recipe.decide(story.evidence());
+        let captured = (story.evidence().recording.captured_at - at(0)).whole_minutes();
+        recipe.apply(&mut story, &Step::Confirm { who, willing: true, minutes: captured + after }, 0);
+        let after = recipe.decide(story.evidence());
+        prop_assert!(before.is_allowed() || !after.is_allowed(), "a late confirmation turned a refusal into an allowance: {:?}", after.reasons);
+    }
+
+    #[test]
     fn x1_the_order_events_are_stored_in_never_changes_a_decision(recipe in recipe(), seed in any::<u64>()) {
         let story = recipe.story();
         let mut reordered = story.evidence().clone();

@@ -51,6 +51,8 @@ vocabulary! {
         GroupMemberWithdrawn = "consent.group_member_withdrawn", "group member withdrew";
         /// A course consent without this session's "still willing" confirmation.
         SessionNotConfirmed = "session.not_confirmed", "session not confirmed";
+        /// A course consent whose "still willing" answer came only after this recording started.
+        ConfirmedAfterRecording = "session.confirmed_after_recording", "confirmed only after recording started";
         /// The person said they were not willing (or not sure) for this session.
         SessionNotWilling = "session.not_willing", "not willing to be recorded";
         /// The session was stopped with a choice that deletes this recording.
@@ -83,7 +85,9 @@ impl ReasonCode {
             Self::ChangeOfUse => Requirement::C6,
             Self::ConsentRefused => Requirement::C4,
             Self::FamilySessionRevoked | Self::GroupMemberWithdrawn => Requirement::C7,
-            Self::SessionNotConfirmed | Self::SessionNotWilling => Requirement::C5,
+            Self::SessionNotConfirmed | Self::ConfirmedAfterRecording | Self::SessionNotWilling => {
+                Requirement::C5
+            }
             Self::DeletionRequested => Requirement::C9,
             Self::NeedsDeIdentifiedCopy => Requirement::C11,
             Self::StudyNotNamed | Self::NoConsentForStudy => Requirement::C10,

@@ -86,7 +86,12 @@ impl Question<'_> {
         };
         let may_be_withdrawn = evidence.may_have_withdrawn(self.purpose)
             && withdrawals.iter().any(|w| withdraws_this(&w));
-        let confirmed = || answered(true).is_some();
+        // C5: "still willing" is asked at the start of a session, before recording; an answer
+        // given only after this recording started covers later recordings, not this one. Copies
+        // share their source's capture time, so they are covered exactly when it is.
+        let willing = answered(true);
+        let captured = sort_key(self.evidence.recording.captured_at);
+        let confirmed = willing.is_some_and(|c| sort_key(c.at) <= captured);
 
         // Grants are visited earliest first, so the first valid one is the one to cite; what
         // blocked the earlier ones matters only if none is valid.
@@ -117,7 +122,7 @@ impl Question<'_> {
                 }
                 continue;
             }
-            if matches!(consent.scope, Scope::Course { .. }) && !confirmed() {
+            if matches!(consent.scope, Scope::Course { .. }) && !confirmed {
                 unconfirmed = unconfirmed.or(Some(consent));
                 continue;
             }
@@ -164,7 +169,13 @@ impl Question<'_> {
                 reason
             }
         } else if let Some(consent) = unconfirmed {
-            Reason::new(ReasonCode::SessionNotConfirmed).resting_on(consent.id)
+            match willing {
+                // The earliest willing answer is the one after the recording started: none came before.
+                Some(late) => Reason::new(ReasonCode::ConfirmedAfterRecording)
+                    .resting_on(consent.id)
+                    .since(late.at),
+                None => Reason::new(ReasonCode::SessionNotConfirmed).resting_on(consent.id),
+            }
         } else if let Some(refusal) = refusal {
             Reason::new(ReasonCode::ConsentRefused)
                 .resting_on(refusal.id)

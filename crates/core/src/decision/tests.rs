@@ -3,6 +3,7 @@
 use crate::decision::{ReasonCode, decide, explain_utc};
 use crate::fixtures::{Covering, Story, at, requester, researcher};
 use crate::purpose::Purpose::{self, *};
+use crate::requirement::Requirement;
 use crate::session::{SessionKind, StopChoice};
 
 fn codes(story: &Story, purpose: Purpose, minutes: i64) -> Vec<ReasonCode> {
@@ -134,6 +135,112 @@ fn c5_a_course_consent_needs_a_still_willing_confirmation_for_the_session() {
     assert!(
         !allowed(&story, Clinical, 54),
         "the confirmation counts only from when it was given"
+    );
+}
+
+#[test]
+fn c5_a_confirmation_after_the_recording_does_not_cover_it() {
+    let mut story = Story::recording(&["Alex"], &[Clinical])
+        .in_session(SessionKind::Individual, &[])
+        .in_course();
+    story.consents("Alex", &[Clinical], Covering::Course, 10);
+    // The recording started at 60; "still willing" was asked only at 65.
+    story.confirms("Alex", true, 65);
+    let decision = decide(story.evidence(), Clinical, &requester(), at(100));
+    assert!(!decision.is_allowed());
+    let reason = decision.reasons[0];
+    assert_eq!(
+        (reason.code, reason.since, reason.person),
+        (
+            ReasonCode::ConfirmedAfterRecording,
+            Some(at(65)),
+            Some(story.person("Alex"))
+        )
+    );
+    assert_eq!(reason.requirement(), Requirement::C5);
+    let words = decision.explain(story.evidence(), &explain_utc);
+    assert!(
+        words[0].message.contains(&explain_utc(at(65)))
+            && words[0].message.contains(&explain_utc(at(60)))
+            && words[0].message.contains("after this recording started"),
+        "{}",
+        words[0].message
+    );
+    assert!(
+        words[0]
+            .remedy
+            .as_deref()
+            .unwrap()
+            .contains("consent to this recording itself"),
+        "{:?}",
+        words[0].remedy
+    );
+    // What the remedy says works: a consent for this recording covers it.
+    story.consents("Alex", &[Clinical], Covering::Recording, 110);
+    assert!(allowed(&story, Clinical, 120));
+}
+
+#[test]
+fn c5_a_confirmation_covers_recordings_started_at_or_after_it() {
+    let mut story = Story::recording(&["Alex"], &[Clinical])
+        .in_session(SessionKind::Individual, &[])
+        .in_course();
+    story.consents("Alex", &[Clinical], Covering::Course, 10);
+    story.confirms("Alex", true, 60);
+    assert!(
+        allowed(&story, Clinical, 100),
+        "asked as the recording started"
+    );
+
+    let mut later = Story::recording(&["Alex"], &[Clinical])
+        .in_session(SessionKind::Individual, &[])
+        .in_course();
+    later.consents("Alex", &[Clinical], Covering::Course, 10);
+    later.confirms("Alex", true, 65);
+    later.evidence_mut().recording.made_at = at(70);
+    later.evidence_mut().recording.captured_at = at(70);
+    assert!(
+        allowed(&later, Clinical, 100),
+        "a recording started after it"
+    );
+}
+
+#[test]
+fn c5_a_copy_is_covered_only_when_its_source_was() {
+    let mut story = Story::recording(&["Alex"], &[Clinical])
+        .in_session(SessionKind::Individual, &[])
+        .in_course();
+    story.consents("Alex", &[Clinical], Covering::Course, 10);
+    let mut late = story.clone();
+    story.confirms("Alex", true, 55);
+    let copy = story.derives(true, &[], 110);
+    assert!(decide(&story.about_copy(copy), Clinical, &requester(), at(120)).is_allowed());
+
+    // A copy made after a late confirmation was still captured before it, with its source.
+    late.confirms("Alex", true, 65);
+    let copy = late.derives(true, &[], 110);
+    let decision = decide(&late.about_copy(copy), Clinical, &requester(), at(120));
+    assert!(
+        decision
+            .blocking()
+            .any(|r| r.code == ReasonCode::ConfirmedAfterRecording),
+        "{:?}",
+        decision.reasons
+    );
+}
+
+#[test]
+fn c5_a_not_willing_answer_after_the_recording_still_blocks() {
+    let mut story = Story::recording(&["Alex"], &[Clinical])
+        .in_session(SessionKind::Individual, &[])
+        .in_course();
+    story.consents("Alex", &[Clinical], Covering::Course, 10);
+    story.confirms("Alex", true, 55);
+    assert!(allowed(&story, Clinical, 69));
+    story.confirms("Alex", false, 70);
+    assert_eq!(
+        codes(&story, Clinical, 100),
+        vec![ReasonCode::SessionNotWilling, ReasonCode::ConsentGiven]
     );
 }
 

@@ -428,7 +428,7 @@ async fn ask(
     let study = study_of(question)?;
     let report = state
         .custodian
-        .decide(&staff.0, id, purpose, study)
+        .decide(&staff.0, id, purpose, study, None)
         .await
         .map_err(Asked::Failed)?;
     let allowed = report.outcome == Outcome::Allowed;

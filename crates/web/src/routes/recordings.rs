@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Body, Path, Query, Staff};
-use crate::input::{moment, optional_note, purposes};
+use crate::input::{moment, optional_moment, optional_note, purposes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -188,15 +188,20 @@ async fn derive(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DecisionQuery {
     /// The purpose to use the recording for, such as `teaching`.
     purpose: String,
     /// For research: the ethics approval reference of the study (C10).
     study: Option<String>,
+    /// The moment to ask about, RFC 3339 (such as `2026-03-02T09:00:00Z`); now when left out.
+    /// Answered from the evidence as the register held it then: anything recorded later is
+    /// left out, even if dated earlier. Must not be in the future.
+    at: Option<String>,
 }
 
-/// May this recording be used for this purpose, by you, now? Every reason is given, with its rule
-/// and what would make the use allowed. Every question is audited.
+/// May this recording be used for this purpose, by you, now (or as at `at`)? Every reason is
+/// given, with its rule and what would make the use allowed. Every question is audited.
 #[utoipa::path(get, path = "/recordings/{id}/decision", tag = "recordings", params(("id" = RecordingId, Path), DecisionQuery),
     responses((status = OK, body = DecisionReport), (status = UNPROCESSABLE_ENTITY, body = Problem), (status = NOT_FOUND, body = Problem)))]
 async fn decision(
@@ -210,8 +215,12 @@ async fn decision(
         Some(study) if !study.is_empty() => Some(EthicsReference::parse(study)?),
         _ => None,
     };
+    let at = optional_moment("at", query.at.as_deref())?;
     Ok(axum::Json(
-        state.custodian.decide(&caller, id, purpose, study).await?,
+        state
+            .custodian
+            .decide(&caller, id, purpose, study, at)
+            .await?,
     ))
 }
 
