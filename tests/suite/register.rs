@@ -377,17 +377,23 @@ async fn x1_evidence_is_read_as_the_register_held_it_to_the_microsecond(db: Test
     ] {
         let held = recorded.iter().filter(|at| **at <= known_at).count();
         let read = [
-            tx.consents_known_at(alex.id, known_at).await.unwrap().len(),
-            tx.withdrawals_known_at(alex.id, known_at)
+            tx.consents_known_at(alex.id, Some(known_at))
                 .await
                 .unwrap()
                 .len(),
-            tx.confirmations_known_at(session.id, known_at)
+            tx.withdrawals_known_at(alex.id, Some(known_at))
                 .await
                 .unwrap()
                 .len(),
-            tx.stops_known_at(session.id, known_at).await.unwrap().len(),
-            tx.derivatives_known_at(recording.id, known_at)
+            tx.confirmations_known_at(session.id, Some(known_at))
+                .await
+                .unwrap()
+                .len(),
+            tx.stops_known_at(session.id, Some(known_at))
+                .await
+                .unwrap()
+                .len(),
+            tx.derivatives_known_at(recording.id, Some(known_at))
                 .await
                 .unwrap()
                 .len(),

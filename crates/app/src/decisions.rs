@@ -48,13 +48,18 @@ impl Custodian {
         self.recording_for(caller, custodian_access::Action::ViewRecording, recording)
             .await?;
         let now = self.clock.now();
-        let at = match at {
-            Some(at) => not_after_now("at", normalise(at), now)?,
-            None => now,
+        // About now, everything the register holds counts, even what a server whose clock runs
+        // ahead recorded a moment "later"; about a past moment, only what it held then.
+        let (at, known_at) = match at {
+            Some(at) => {
+                let at = not_after_now("at", normalise(at), now)?;
+                (at, Some(at))
+            }
+            None => (now, None),
         };
         let evidence = {
             let mut tx = self.register.read().await?;
-            gather_evidence(&mut tx, recording, at).await?
+            gather_evidence(&mut tx, recording, known_at).await?
         };
         let requester = Requester {
             staff_id: caller.member.id,
@@ -94,11 +99,12 @@ impl Custodian {
 /// Gathers everything the decision function reads about `recording`, in one snapshot, as the
 /// register held it at `known_at`: consents, withdrawals, "still willing" answers and stops
 /// recorded after it, copies registered after it and a destruction after it are left out. Ask
-/// about now with now; an investigation asks about the moment of the use.
+/// about now with `None` (everything held, whatever another server's clock said when it was
+/// recorded); an investigation asks about the moment of the use.
 pub async fn gather_evidence(
     tx: &mut RegisterTx,
     recording: RecordingId,
-    known_at: OffsetDateTime,
+    known_at: Option<OffsetDateTime>,
 ) -> AppResult<RecordingEvidence> {
     let recording = tx
         .recording(recording)
@@ -155,7 +161,7 @@ pub async fn gather_evidence(
         .destruction(recording.id)
         .await?
         .map(|d| d.destroyed_at)
-        .filter(|destroyed| *destroyed <= known_at);
+        .filter(|destroyed| known_at.is_none_or(|known_at| *destroyed <= known_at));
     Ok(RecordingEvidence {
         recording,
         session,

@@ -166,7 +166,7 @@ impl Custodian {
         let now = self.clock.now();
         let (evidence, known, emergency_ends) = {
             let mut tx = self.register.read().await?;
-            let evidence = gather_evidence(&mut tx, asked.recording).await?;
+            let evidence = gather_evidence(&mut tx, asked.recording, None).await?;
             let known =
                 Self::person_access_in(&mut tx, caller, evidence.recording.subjects.clone(), now)
                     .await?;
@@ -274,7 +274,7 @@ impl Custodian {
         let now = self.clock.now();
         let (mut evidence, known) = {
             let mut tx = self.register.read().await?;
-            let evidence = gather_evidence(&mut tx, asked.recording).await?;
+            let evidence = gather_evidence(&mut tx, asked.recording, None).await?;
             let known =
                 Self::person_access_in(&mut tx, caller, evidence.recording.subjects.clone(), now)
                     .await?;

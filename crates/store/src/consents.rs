@@ -311,9 +311,10 @@ impl RegisterTx {
     pub async fn consents_known_at(
         &mut self,
         person: PersonId,
-        known_at: OffsetDateTime,
+        known_at: Option<OffsetDateTime>,
     ) -> StoreResult<Vec<Consent>> {
-        self.consents_known_by(person, KnownBy::at(known_at)).await
+        self.consents_known_by(person, KnownBy::as_of(known_at))
+            .await
     }
 
     async fn consents_known_by(
@@ -399,9 +400,9 @@ impl RegisterTx {
     pub async fn withdrawals_known_at(
         &mut self,
         person: PersonId,
-        known_at: OffsetDateTime,
+        known_at: Option<OffsetDateTime>,
     ) -> StoreResult<Vec<Withdrawal>> {
-        self.withdrawals_known_by(person, KnownBy::at(known_at))
+        self.withdrawals_known_by(person, KnownBy::as_of(known_at))
             .await
     }
 

@@ -116,10 +116,10 @@ impl RegisterTx {
     pub async fn derivatives_known_at(
         &mut self,
         id: RecordingId,
-        known_at: OffsetDateTime,
+        known_at: Option<OffsetDateTime>,
     ) -> StoreResult<Vec<Recording>> {
         let ids = self
-            .derivative_ids_known_by(id, KnownBy::at(known_at))
+            .derivative_ids_known_by(id, KnownBy::as_of(known_at))
             .await?;
         self.recordings(ids).await
     }

@@ -73,9 +73,9 @@ impl KnownBy {
     /// Every row, whenever it was recorded.
     pub(crate) const EVERYTHING: Self = Self(None);
 
-    /// The rows recorded at or before `known_at`.
-    pub(crate) const fn at(known_at: OffsetDateTime) -> Self {
-        Self(Some(known_at))
+    /// The rows recorded at or before `known_at`; every row when it is `None`.
+    pub(crate) const fn as_of(known_at: Option<OffsetDateTime>) -> Self {
+        Self(known_at)
     }
 
     /// The value to bind for `$n` in `($n IS NULL OR recorded_at <= $n)`.

@@ -310,9 +310,9 @@ impl RegisterTx {
     pub async fn confirmations_known_at(
         &mut self,
         session: SessionId,
-        known_at: OffsetDateTime,
+        known_at: Option<OffsetDateTime>,
     ) -> StoreResult<Vec<Confirmation>> {
-        self.confirmations_known_by(session, KnownBy::at(known_at))
+        self.confirmations_known_by(session, KnownBy::as_of(known_at))
             .await
     }
 
@@ -369,9 +369,9 @@ impl RegisterTx {
     pub async fn stops_known_at(
         &mut self,
         session: SessionId,
-        known_at: OffsetDateTime,
+        known_at: Option<OffsetDateTime>,
     ) -> StoreResult<Vec<Stop>> {
-        self.stops_known_by(session, KnownBy::at(known_at)).await
+        self.stops_known_by(session, KnownBy::as_of(known_at)).await
     }
 
     async fn stops_known_by(
