@@ -147,13 +147,13 @@ async fn s3_a_declared_connection_keeps_its_maker_out_everywhere_whatever_their_
     // The connection is theirs to see.
     let mine = app.get("/api/v1/connections").await;
     assert_eq!(mine.body[0]["person_id"], person.as_str());
-    // No local policy can lift it: a permit for everyone changes nothing.
+    // No local policy can lift it: a permit of everything to practitioners changes nothing.
     let policy = app
         .call(
             Method::PUT,
-            "/api/v1/policies/everyone-sees-everything",
+            "/api/v1/policies/practitioners-see-everything",
             Some(&app.admin_token),
-            Some(json!({"text": "permit (principal, action, resource);"})),
+            Some(json!({"text": "permit (principal in Custodian::Role::\"practitioner\", action, resource);"})),
         )
         .await;
     assert_eq!(policy.status, StatusCode::NO_CONTENT, "{}", policy.body);

@@ -101,6 +101,12 @@ async fn s3_a_practitioner_declares_a_connection_on_the_person_page_and_is_then_
     assert!(html.contains("Rule S3"), "{html}");
     assert!(html.contains("personal connection"), "{html}");
     assert!(!html.contains("Gale"), "{html}");
+    // Emergency access is not offered to them: a colleague without the connection takes it.
+    assert!(!html.contains("emergency-access\""), "{html}");
+    assert!(
+        html.contains("a colleague without one can take emergency access"),
+        "{html}"
+    );
     // Search leaves them out, and the API refuses them too.
     let (_, html) = get(&app, &cookie, "/persons?q=Gale").await;
     assert!(!html.contains(&person), "{html}");
@@ -180,7 +186,7 @@ async fn s3_emergency_access_is_offered_only_to_those_a_policy_lets_take_it(app:
         .await;
     let (status, html) = get(&app, &communications, &format!("/persons/{person}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(html.contains("(S2)"), "{html}");
+    assert!(html.contains("Rule S2"), "{html}");
     assert!(!html.contains(&action), "{html}");
 
     // Nor anyone, once the organisation forbids it.

@@ -315,7 +315,8 @@ fn late_api_rows() -> Vec<Row> {
             &format!("/physical-media/{}/destruction", i.0.get("medium").map_or("00000000-0000-0000-0000-000000000000", String::as_str)), w,
             Some(json!({"method": "wiped", "witness": "Table Witness"})))),
         row!(GET "/connections" "YYYYYYYYY", |i, w| api(Method::GET, "/connections", w, None)),
-        row!(POST "/persons/{id}/emergency-access" "YYYNNNNNY", |i, w| api(Method::POST, &format!("/persons/{}/emergency-access", i.get("person")), w,
+        // Never by the connected member: a connection is not lifted by emergency access (S3).
+        row!(POST "/persons/{id}/emergency-access" "YYYNNNNNN", |i, w| api(Method::POST, &format!("/persons/{}/emergency-access", i.get("person")), w,
             Some(json!({"reason": "Called to an incident on the ward at night"})))),
         row!(POST "/persons/{id}/connection" "YYYYYYYYY", |i, w| api(Method::POST, &format!("/persons/{}/connection", i.get("person")), w,
             Some(json!({"kind": "neighbour"})))),
@@ -400,11 +401,12 @@ fn page_rows() -> Vec<Row> {
         // Managing access. A form that changes who sees whom works on `bystander`, a person
         // of the practitioner's service no other row uses, so later rows see what they expect.
         row!(GET "/persons/{id}/connection" "YYNYYNNNN", |i, w| page(Method::GET, &format!("/persons/{}/connection", i.get("person")), w, &[])),
+        // Emergency access before the connection: once connected, nothing lifts it (S3).
+        row!(POST "/persons/{id}/emergency-access" "YYYNNNNNY", |i, w| page(Method::POST, &format!("/persons/{}/emergency-access", i.get("bystander")), w,
+            &[("reason", "Called to an incident on the ward at night")])),
         row!(POST "/persons/{id}/connection" "YYYYYYYYY", |i, w| page(Method::POST, &format!("/persons/{}/connection", i.get("bystander")), w,
             &[("kind", "neighbour")])),
         row!(GET "/connections" "YYYYYYYYY", |i, w| page(Method::GET, "/connections", w, &[])),
-        row!(POST "/persons/{id}/emergency-access" "YYYNNNNNY", |i, w| page(Method::POST, &format!("/persons/{}/emergency-access", i.get("bystander")), w,
-            &[("reason", "Called to an incident on the ward at night")])),
         row!(GET "/persons/{id}/services/new" "NYNYNNNNN", |i, w| page(Method::GET, &format!("/persons/{}/services/new", i.get("person")), w, &[])),
         row!(POST "/persons/{id}/services/new" "NYNYNNNNN", |i, w| page(Method::POST, &format!("/persons/{}/services/new", i.get("person")), w,
             &[("service", "SPEECH-THERAPY")])),
@@ -664,6 +666,12 @@ async fn s2_every_route_answers_every_role_as_the_table_says(app: TestApp) {
         99,
     )
     .await;
+    let bystander = credentials(
+        &app,
+        &Asker::new("bystander", &["practitioner"], &["ADULT-MH-EAST"]),
+        98,
+    )
+    .await;
     let breaker_id = app
         .call(Method::GET, "/api/v1/auth/me", Some(&breaker.token), None)
         .await
@@ -675,13 +683,16 @@ async fn s2_every_route_answers_every_role_as_the_table_says(app: TestApp) {
     let mut asked = 0;
     for (column, asker) in ASKERS.iter().enumerate() {
         let who = credentials(&app, asker, column).await;
+        // Someone declares a connection to the fixture person in every round; the one who
+        // takes emergency access to them must not be that someone (S3: nothing lifts it).
         let connected = if asker.label == "connected" {
             &who
         } else {
-            &breaker
+            &bystander
         };
         let mut ids = fixtures(&app, connected, &breaker).await;
         ids.0.insert("breaker", breaker_id.clone());
+        let fixture_upload = ids.get("upload").to_owned();
         let (early_api, late_api) = api.split_at(early);
         let in_order = early_api
             .iter()
@@ -725,6 +736,17 @@ async fn s2_every_route_answers_every_role_as_the_table_says(app: TestApp) {
                 };
                 ids.0.insert(name, kept);
             }
+        }
+        // A member may hold only a few unfinished uploads (ASVS 12.1.3): the round's own
+        // are cancelled before the next round makes more.
+        for upload in [fixture_upload.as_str(), ids.get("upload")] {
+            app.call(
+                Method::DELETE,
+                &format!("/api/v1/uploads/{upload}"),
+                Some(&app.token),
+                None,
+            )
+            .await;
         }
     }
     assert!(

@@ -90,6 +90,7 @@ mod cli;
 mod cli_vault;
 mod consent_pages;
 mod decisions;
+mod hardening;
 mod input;
 mod media_gate;
 mod media_gate_properties;

@@ -485,6 +485,22 @@ async fn x5_r8_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_
         "nothing half-registered"
     );
 
+    // A text field is read only so far: a huge one is refused, not held in memory whole.
+    let huge_device = "D".repeat(2 * 1024 * 1024);
+    let mut oversized = complete;
+    oversized[2] = ("device", huge_device.as_str());
+    let (status, _, html) = page(&app, multipart(&path, &cookie, &oversized, &video)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("This is longer than the 4 KiB a field may hold"),
+        "{}",
+        &html[..html.len().min(4000)]
+    );
+    let many: Vec<(&str, &str)> = (0..100).map(|_| ("location", "Clinic room 3")).collect();
+    let (status, _, html) = page(&app, multipart(&path, &cookie, &many, &video)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("more fields than"), "{html}");
+
     // A form from elsewhere, without the sign-in's token, stores nothing.
     let (status, _, _) = page(&app, multipart_as_sent(&path, &cookie, &complete, &video)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

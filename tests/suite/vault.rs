@@ -698,6 +698,35 @@ async fn r6_corrupted_media_is_refused_audited_and_found_by_verification() {
     );
     assert_eq!(report.orphaned, vec!["0000orphan.age".to_owned()]);
     assert!(!report.is_sound());
+    // The server removes it by itself once it is too old to be a finishing upload's, and says so.
+    assert!(app.custodian.remove_orphans().await.unwrap().is_empty());
+    app.clock
+        .advance(custodian_app::media::ORPHANS_KEPT_FOR + time::Duration::MINUTE);
+    assert_eq!(
+        app.custodian.remove_orphans().await.unwrap(),
+        vec!["0000orphan.age".to_owned()]
+    );
+    let mut tx = app.db.register.read().await.unwrap();
+    let trail = tx.audit_events_after(0, 10_000).await.unwrap();
+    drop(tx);
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "vault.orphans_removed" && e.detail.contains("0000orphan.age"))
+    );
+    let after = app.custodian.verify_vault(false).await.unwrap();
+    assert!(after.orphaned.is_empty());
+    // `verify --remove` removes what is left over at once, whatever its age.
+    app.custodian
+        .vault()
+        .storage()
+        .store("0001orphan.age", &{
+            let again = app.data.path().join("vault/staging-orphan-2.age");
+            std::fs::write(&again, b"age-encryption.org/v1\nleft by a crash").unwrap();
+            again
+        })
+        .await
+        .unwrap();
     let cleaned = app.custodian.verify_vault(true).await.unwrap();
     assert_eq!(cleaned.removed, 1);
     assert!(

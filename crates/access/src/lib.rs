@@ -22,6 +22,16 @@ pub const SCHEMA: &str = include_str!("../policies/custodian.cedarschema");
 /// The policies shipped with Custodian, read at start and never changed at run time.
 pub const SHIPPED: &str = include_str!("../policies/shipped.cedar");
 
+/// Roles whose work is not the care of the people recorded: no local policy may let them play
+/// clinical recordings.
+const NOT_CLINICAL: [custodian_core::staff::Role; 5] = [
+    custodian_core::staff::Role::RecordsManager,
+    custodian_core::staff::Role::InformationGovernanceLead,
+    custodian_core::staff::Role::Communications,
+    custodian_core::staff::Role::Auditor,
+    custodian_core::staff::Role::Administrator,
+];
+
 /// What went wrong with policies.
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
@@ -152,6 +162,44 @@ impl AccessPolicies {
                 .collect();
             Err(AccessError::InvalidPolicy(messages.join("; ")))
         }
+    }
+
+    /// What these policies allow that no organisation's own policy may, in words for refusing
+    /// the change that made them: a role whose work is not clinical care playing recordings made
+    /// for clinical care (as `permit (principal, action, resource);` would). Empty when none.
+    /// Asked of the whole set, so it catches a grant however it is written.
+    pub fn beyond_guard_rails(&self) -> Result<Vec<String>, AccessError> {
+        let services: &[&str] = &["GUARD-RAIL-SERVICE"];
+        let recording = Resource::Recording {
+            id: uuid::Uuid::nil(),
+            services,
+            purposes: &["clinical"],
+            de_identified: false,
+        };
+        let mut breaches = Vec::new();
+        for role in NOT_CLINICAL {
+            let roles = [role];
+            let principal = Principal {
+                id: uuid::Uuid::nil(),
+                roles: &roles,
+                services,
+            };
+            let asked = Circumstances {
+                purpose: Some("clinical"),
+                consented: true,
+                ..Circumstances::default()
+            };
+            if self
+                .decide(&principal, Action::PlayRecording, &recording, asked)?
+                .is_allowed()
+            {
+                breaches.push(format!(
+                    "it would let the {} play recordings made for clinical care, which only the care team may (S2)",
+                    role.label()
+                ));
+            }
+        }
+        Ok(breaches)
     }
 
     /// How many policies are loaded, shipped and local.

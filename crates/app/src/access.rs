@@ -277,7 +277,6 @@ impl Custodian {
     ) -> AppResult<Verdict> {
         let mut services = BTreeSet::new();
         let mut circumstances = Circumstances::default();
-        let mut unresolved_connection = false;
         for person in target.persons() {
             let access = known.get(&person).ok_or_else(|| {
                 AppError::Internal(format!(
@@ -285,10 +284,10 @@ impl Custodian {
                 ))
             })?;
             services.extend(access.services.iter().map(|s| s.as_str().to_owned()));
-            unresolved_connection |= access.connected && !access.emergency;
+            // A connection to anyone this concerns refuses it; emergency access does not lift it (S3).
+            circumstances.connected |= access.connected;
             circumstances.emergency |= access.emergency;
         }
-        circumstances.connected = unresolved_connection;
         if let Target::Content {
             purpose, consented, ..
         } = target

@@ -32,6 +32,26 @@ pub const LOCKOUT_AFTER: u64 = 5;
 /// …for this long after the last of them; it is counted over the same span.
 pub const LOCKOUT_FOR: Duration = Duration::minutes(15);
 
+/// The refusal after `failures` wrong passwords or codes since the lockout's span began, the
+/// last at `last`, if they lock: the same words for every name, real or not.
+fn locked_out(
+    failures: u64,
+    last: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Option<AppError> {
+    let last = last.filter(|_| failures >= LOCKOUT_AFTER)?;
+    let ends = last + LOCKOUT_FOR + Duration::MINUTE;
+    let until = crate::london::london_time(ends);
+    Some(AppError::LockedOut {
+        message: format!(
+            "after {LOCKOUT_AFTER} wrong passwords or codes this account is locked until {until}; an administrator can set a one-time password if it cannot wait"
+        ),
+        retry_after_seconds: u64::try_from((ends - now).whole_seconds())
+            .unwrap_or(0)
+            .max(1),
+    })
+}
+
 /// How long a half sign-in (password right, code still to come) waits for its code.
 pub const PENDING_SIGN_IN_LIFETIME: Duration = Duration::minutes(5);
 
@@ -265,8 +285,32 @@ pub fn check_new_password(password: &str, username: &Username) -> AppResult<()> 
             "that password is one of the most common ones, which are tried first; a few ordinary words of your own make a better one".to_owned(),
         ));
     }
+    // Long is not enough: "aaaaaaaaaaaa" and "123456789012" are long. zxcvbn estimates the
+    // guesses a cracker would need, knowing the username too.
+    let estimate = zxcvbn::zxcvbn(password, &[username.as_str()]);
+    if estimate.score() < STRONG_ENOUGH {
+        let mut advice: Vec<String> = Vec::new();
+        if let Some(feedback) = estimate.feedback() {
+            advice.extend(feedback.warning().map(|warning| warning.to_string()));
+            advice.extend(feedback.suggestions().iter().map(ToString::to_string));
+        }
+        let advice = advice
+            .iter()
+            .map(|words| words.trim_end_matches('.'))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(AppError::WeakPassword(if advice.is_empty() {
+            "that password would be guessed too easily; a few ordinary words of your own make a better one".to_owned()
+        } else {
+            format!("that password would be guessed too easily: {advice}")
+        }));
+    }
     Ok(())
 }
+
+/// The least zxcvbn score a new password must have: 3, "safely unguessable", which a password
+/// cracker with a stolen hash would need some 10^10 guesses to reach.
+const STRONG_ENOUGH: zxcvbn::Score = zxcvbn::Score::Three;
 
 impl Custodian {
     /// On first start, creates the administrator account `admin`: with `password` if given (for
@@ -342,9 +386,7 @@ impl Custodian {
         let Some(account) = account.filter(|a| a.disabled_at.is_none()) else {
             // Spend the time a real check would, so response times do not reveal which accounts exist.
             password_matches(password, &self.decoy_hash);
-            self.audit_refused_sign_in(None, now, "no such account")
-                .await?;
-            return Err(refused);
+            return Err(self.refuse_unknown_name(username, now).await?);
         };
         if let Some(locked) = self.lockout(account.member.id, now).await? {
             self.audit_refused_sign_in(Some(account.member.id), now, "locked out")
@@ -515,15 +557,36 @@ impl Custodian {
             let mut tx = self.register.read().await?;
             tx.sign_in_failures_since(staff, now - LOCKOUT_FOR).await?
         };
-        Ok(match (failures >= LOCKOUT_AFTER, last) {
-            (true, Some(last)) => {
-                let until = crate::london::london_time(last + LOCKOUT_FOR + Duration::MINUTE);
-                Some(AppError::LockedOut(format!(
-                    "after {LOCKOUT_AFTER} wrong passwords or codes this account is locked until {until}; an administrator can set a one-time password if it cannot wait"
-                )))
-            }
-            _ => None,
-        })
+        Ok(locked_out(failures, last, now))
+    }
+
+    /// A sign-in under a name no account has: refused as a wrong password is, and locked after
+    /// as many tries as a real account, in the same words, so the answers do not tell which names
+    /// exist (ASVS 2.2.1). Only the name's digest is kept.
+    async fn refuse_unknown_name(
+        &self,
+        username: &str,
+        now: OffsetDateTime,
+    ) -> AppResult<AppError> {
+        let digest: [u8; 32] = Sha256::digest(username.trim().to_lowercase().as_bytes()).into();
+        let (failures, last) = {
+            let mut tx = self.register.read().await?;
+            tx.unknown_sign_in_failures_since(&digest, now - LOCKOUT_FOR)
+                .await?
+        };
+        if let Some(locked) = locked_out(failures, last, now) {
+            self.audit_refused_sign_in(None, now, "locked out").await?;
+            return Ok(locked);
+        }
+        let mut tx = self.register.write().await?;
+        tx.insert_unknown_sign_in_failure(&digest, now, now - LOCKOUT_FOR)
+            .await?;
+        tx.commit().await?;
+        self.audit_refused_sign_in(None, now, "no such account")
+            .await?;
+        Ok(AppError::Unauthenticated(
+            "the username or password is wrong",
+        ))
     }
 
     fn open_totp_secret(&self, sealed: &[u8]) -> AppResult<TotpSecret> {
@@ -747,8 +810,10 @@ impl Custodian {
     }
 
     /// Records that a request sent with this sign-in's cookie lacked its anti-forgery token and
-    /// was refused (S5): who it was sent as, and where, are evidence of an attempt.
-    pub async fn record_forged_request(&self, secret: &Secret, path: &str) -> AppResult<()> {
+    /// was refused (S5): who it was sent as, and where, are evidence of an attempt. A cookie that
+    /// belongs to no live sign-in is no one's and writes nothing, or anyone could fill the trail
+    /// with made-up cookies; says whether the attempt was written down.
+    pub async fn record_forged_request(&self, secret: &Secret, path: &str) -> AppResult<bool> {
         let now = self.clock.now();
         let staff = {
             let mut tx = self.register.read().await?;
@@ -756,15 +821,18 @@ impl Custodian {
                 .await?
                 .map(|(account, _)| account.member.id)
         };
+        let Some(staff) = staff else {
+            return Ok(false);
+        };
         let path: String = path.chars().take(200).collect();
         let mut tx = self.register.write().await?;
         Audit::change("auth.forged_request_refused")
             .outcome(AuditOutcome::Refused)
             .detail(serde_json::json!({ "path": path, "rule": "ASVS 4.2.2" }))
-            .write(&mut tx, staff.map_or(Actor::System, Actor::Staff), now)
+            .write(&mut tx, Actor::Staff(staff), now)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     /// Ends every sign-in of the caller, on every computer and tablet (ASVS 3.3.4).
@@ -865,7 +933,8 @@ impl Custodian {
         Ok(())
     }
 
-    /// Changes the caller's password after checking the current one; ends their other sign-ins.
+    /// Changes the caller's password after checking the current one; ends their sign-ins and
+    /// revokes their API tokens, which the old password may have let someone else make.
     #[tracing::instrument(skip_all, fields(staff = %caller.member.id))]
     pub async fn change_password(
         &self,
@@ -894,7 +963,10 @@ impl Custodian {
         tx.set_password(caller.member.id, &hash_password(new)?, false)
             .await?;
         tx.revoke_all_sign_ins(caller.member.id, now).await?;
+        // A token made while the old password was known to someone else must not outlive it.
+        let tokens_revoked = tx.revoke_all_tokens(caller.member.id, now).await?;
         Audit::change("auth.password_changed")
+            .detail(serde_json::json!({ "tokens_revoked": tokens_revoked }))
             .write(&mut tx, caller.actor(), now)
             .await?;
         tx.commit().await?;

@@ -31,9 +31,13 @@ pub enum AppError {
     #[error("{0}")]
     WrongCode(String),
 
-    /// Too many wrong passwords in a row: the account refuses to sign in until `message` says.
-    #[error("{0}")]
-    LockedOut(String),
+    /// Too many wrong passwords in a row: the account refuses to sign in until `message` says,
+    /// `retry_after_seconds` from now.
+    #[error("{message}")]
+    LockedOut {
+        message: String,
+        retry_after_seconds: u64,
+    },
 
     /// A single sign-on came back but does not sign anyone in: a forged or stale return, a token
     /// that fails its checks, or a subject linked to no account.
@@ -76,6 +80,15 @@ pub enum AppError {
     #[error("the file is larger than the {max} bytes allowed")]
     TooLarge { max: u64 },
 
+    /// Too many uploads are unfinished: the member's own (`everyone` false: 429) or the
+    /// server's in all (`everyone` true: 507, its staging is full for now).
+    #[error("{message}")]
+    UploadsFull {
+        code: &'static str,
+        message: String,
+        everyone: bool,
+    },
+
     /// A range outside the recording.
     #[error("the range asked for is outside the recording's {size} bytes")]
     RangeNotSatisfiable { size: u64 },
@@ -117,14 +130,15 @@ impl AppError {
             Self::Conflict { code, .. }
             | Self::Forbidden { code, .. }
             | Self::SignInRefused { code, .. }
-            | Self::Gone { code, .. } => (*code).to_owned(),
+            | Self::Gone { code, .. }
+            | Self::UploadsFull { code, .. } => (*code).to_owned(),
             Self::Vault(error) => error.code().to_owned(),
             Self::TooLarge { .. } => "media.too_large".to_owned(),
             Self::RangeNotSatisfiable { .. } => "media.range_not_satisfiable".to_owned(),
             Self::Startup(_) => "startup".to_owned(),
             Self::Provider(_) => "sso.provider_failed".to_owned(),
             Self::Unauthenticated(_) => "auth.unauthenticated".to_owned(),
-            Self::LockedOut(_) => "auth.locked_out".to_owned(),
+            Self::LockedOut { .. } => "auth.locked_out".to_owned(),
             Self::CodeRequired(_) => "auth.code_required".to_owned(),
             Self::WrongCode(_) => "auth.wrong_code".to_owned(),
             Self::WeakPassword(_) => "auth.weak_password".to_owned(),

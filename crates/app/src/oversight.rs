@@ -234,6 +234,14 @@ impl Custodian {
             });
         }
         let policies = AccessPolicies::with_local(&local)?;
+        // One administrator must not be able to hand clinical media to anyone (S2).
+        let breaches = policies.beyond_guard_rails()?;
+        if !breaches.is_empty() {
+            return Err(AppError::InvalidPolicy(format!(
+                "this change is refused: {}; grant such access only to practitioners and team managers, for the services that care for the person",
+                breaches.join("; ")
+            )));
+        }
         let in_force = local.clone();
         let action = match text {
             Some(text) => {

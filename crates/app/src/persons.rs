@@ -39,6 +39,14 @@ pub struct PersonRecord {
     pub representatives: Vec<Representative>,
 }
 
+/// Name matches read at a time when searching, before access leaves out those the caller may
+/// not see.
+const SEARCH_PAGE: u32 = 200;
+
+/// Name matches read at most for one search: a query as broad as "a" must not read the whole
+/// register of a large organisation.
+const SEARCH_SCANS_AT_MOST: u32 = 5_000;
+
 impl Custodian {
     /// Registers a person, refusing a second registration of the same NHS number or local identifier.
     #[tracing::instrument(skip_all, fields(staff = %caller.member.id))]
@@ -66,7 +74,7 @@ impl Custodian {
         ];
         for (label, value) in identifiers.into_iter().flatten() {
             let clash =
-                tx.search_persons(&value, 5)
+                tx.search_persons(&value, 5, 0)
                     .await?
                     .into_iter()
                     .find(|(matched, existing)| match matched {
@@ -84,13 +92,10 @@ impl Custodian {
                         PersonMatch::Name => false,
                     });
             if let Some((_, existing)) = clash {
-                return Err(AppError::Conflict {
-                    code: "person.already_registered",
-                    message: format!(
-                        "a person with this {label} is already registered (id {}); open their record instead",
-                        existing.id
-                    ),
-                });
+                drop(tx);
+                return Err(self
+                    .already_registered(caller, label, existing.id, now)
+                    .await?);
             }
         }
         tx.insert_person(&person, caller.member.id, now).await?;
@@ -103,6 +108,46 @@ impl Custodian {
             .await?;
         tx.commit().await?;
         Ok(person)
+    }
+
+    /// The refusal of a second registration of `existing`. Its id opens a record only to those
+    /// who may see it: to anyone else it would say who is cared for where, and name the record to
+    /// take emergency access to, so they are told less and the attempt is audited.
+    async fn already_registered(
+        &self,
+        caller: &Caller,
+        label: &str,
+        existing: PersonId,
+        now: time::OffsetDateTime,
+    ) -> AppResult<AppError> {
+        if self
+            .allows(caller, Action::ViewPerson, Target::Person(existing))
+            .await?
+        {
+            return Ok(AppError::Conflict {
+                code: "person.already_registered",
+                message: format!(
+                    "a person with this {label} is already registered (id {existing}); open their record instead"
+                ),
+            });
+        }
+        let mut tx = self.register.write().await?;
+        Audit::change("person.registration_refused")
+            .person(existing)
+            .outcome(AuditOutcome::Refused)
+            .detail(serde_json::json!({
+                "identifier": label,
+                "reason": "already registered in a service the member does not work in",
+            }))
+            .write(&mut tx, caller.actor(), now)
+            .await?;
+        tx.commit().await?;
+        Ok(AppError::Conflict {
+            code: "person.registered_elsewhere",
+            message: format!(
+                "a person with this {label} is already registered in a service you do not work in; ask your team manager to have them added to your service, or the information-governance lead if you think the {label} is wrong"
+            ),
+        })
     }
 
     /// A person and their representatives.
@@ -136,16 +181,39 @@ impl Custodian {
     ) -> AppResult<Vec<Person>> {
         self.authorize(caller, Action::FindPersons, Target::Organisation)
             .await?;
-        let found = {
-            let mut tx = self.register.read().await?;
-            tx.search_persons(query, limit.clamp(1, 200)).await?
-        };
-        // Only people the caller may see: a personal connection hides someone entirely (S3).
-        let found: Vec<Person> = found.into_iter().map(|(_, person)| person).collect();
-        self.visible(caller, Action::ViewPerson, found, |person: &Person| {
-            Target::Person(person.id)
-        })
-        .await
+        // Access is asked of each person found, so the limit is applied to those the caller may
+        // see, page after page, rather than to the matches (which may all be other teams').
+        let wanted = usize::try_from(limit.clamp(1, 200)).unwrap_or(200);
+        let mut visible: Vec<Person> = Vec::with_capacity(wanted);
+        let mut skip = 0;
+        while visible.len() < wanted && skip < SEARCH_SCANS_AT_MOST {
+            let found = {
+                let mut tx = self.register.read().await?;
+                tx.search_persons(query, SEARCH_PAGE, skip).await?
+            };
+            let names_read = found
+                .iter()
+                .filter(|(matched, _)| *matched == PersonMatch::Name)
+                .count();
+            // Only people the caller may see: a personal connection hides someone entirely (S3).
+            let found: Vec<Person> = found
+                .into_iter()
+                .map(|(_, person)| person)
+                .filter(|person| visible.iter().all(|seen| seen.id != person.id))
+                .collect();
+            visible.extend(
+                self.visible(caller, Action::ViewPerson, found, |person: &Person| {
+                    Target::Person(person.id)
+                })
+                .await?,
+            );
+            if names_read < SEARCH_PAGE as usize {
+                break;
+            }
+            skip += SEARCH_PAGE;
+        }
+        visible.truncate(wanted);
+        Ok(visible)
     }
 
     /// Records a new capacity decision for a person (C3).

@@ -88,7 +88,8 @@ enum RetentionCommand {
 #[derive(Subcommand)]
 enum VaultCommand {
     /// Decrypt every stored object and check it against its registered hash; report missing,
-    /// corrupted and orphaned objects. Exits 1 if anything registered is missing or corrupted.
+    /// corrupted and orphaned objects. Exits 1 if anything registered is missing or corrupted, or
+    /// an orphaned object remains.
     Verify {
         /// Delete orphaned objects (failed uploads) and leftovers of destroyed recordings.
         #[arg(long)]
@@ -333,6 +334,11 @@ async fn vault(command: VaultCommand, settings: &Settings) -> Result<ExitCode, C
             }
             if report.removed > 0 {
                 println!("Removed {} orphaned or leftover objects.", report.removed);
+            } else if !report.orphaned.is_empty() {
+                println!(
+                    "Orphaned objects remain: `serve` removes those older than {} minutes, or run `custodian vault verify --remove`.",
+                    custodian_app::media::ORPHANS_KEPT_FOR.whole_minutes()
+                );
             }
             if report.is_sound() {
                 println!("Every registered recording is present and intact.");
@@ -490,9 +496,9 @@ async fn refresh_access_policies(custodian: Custodian) {
 /// How often `serve` sweeps the register for recordings that came due (D2).
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
-/// Sweeps at start and then every [`SWEEP_EVERY`], and forgets grants long expired. A failed
-/// sweep is logged and tried again at the next tick: nothing is lost, because a sweep is
-/// idempotent and notices are given once.
+/// Sweeps at start and then every [`SWEEP_EVERY`], removes objects interrupted uploads left, and
+/// forgets grants long expired. A failed sweep is logged and tried again at the next tick:
+/// nothing is lost, because a sweep is idempotent and notices are given once.
 async fn sweep_periodically(custodian: Custodian) {
     let mut ticks = tokio::time::interval(SWEEP_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -512,6 +518,13 @@ async fn sweep_periodically(custodian: Custodian) {
                 "retention sweep"
             ),
             Err(error) => tracing::error!(%error, "the retention sweep failed"),
+        }
+        match custodian.remove_orphans().await {
+            Ok(removed) if !removed.is_empty() => {
+                tracing::info!(removed = removed.len(), "orphaned objects removed");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "orphaned objects could not be removed"),
         }
         match custodian.forget_expired_grants().await {
             Ok(forgotten) => tracing::info!(forgotten, "expired grants to use recordings"),

@@ -25,7 +25,7 @@ pub enum DomainError {
     #[error("{field} is too short: at least {min} characters are needed")]
     TooShort { field: &'static str, min: usize },
 
-    #[error("{field} contains `{character}`, which is not allowed here; {allowed}")]
+    #[error("{field} contains {}, which is not allowed here; {allowed}", shown(*.character))]
     BadCharacter {
         field: &'static str,
         character: char,
@@ -421,5 +421,17 @@ impl DomainError {
             | Self::NotYetDue { .. }
             | Self::DisposalWaiting { .. } => None,
         }
+    }
+}
+
+/// A character as an error message shows it: invisible ones by their code point.
+fn shown(character: char) -> String {
+    if character.is_control()
+        || character.is_whitespace()
+        || crate::text::is_invisible_format(character)
+    {
+        format!("the invisible character U+{:04X}", u32::from(character))
+    } else {
+        format!("`{character}`")
     }
 }

@@ -31,7 +31,31 @@ pub(crate) fn checked_text(
             allowed: "control characters are not allowed",
         });
     }
+    if let Some(character) = trimmed.chars().find(|c| is_invisible_format(*c)) {
+        return Err(DomainError::BadCharacter {
+            field,
+            character,
+            allowed: "invisible characters that change how text is shown (direction overrides, zero-width and tag characters) are not allowed; type the text again",
+        });
+    }
     Ok(trimmed.to_owned())
+}
+
+/// Characters that show nothing themselves but change how the text around them is shown or
+/// compared: direction marks, embeddings, overrides and isolates (so "Smith" could read as
+/// "htimS"), zero-width characters (two names that look the same but differ) and tag characters.
+pub(crate) fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
 }
 
 /// A short single-line text such as a name, a device label or a place.
@@ -160,6 +184,30 @@ mod tests {
             ShortText::parse("name", "a\u{0}b"),
             Err(DomainError::BadCharacter { .. })
         ));
+    }
+
+    #[test]
+    fn invisible_direction_zero_width_and_tag_characters_are_refused_everywhere() {
+        for spoof in [
+            "Alex \u{202E}nworB",
+            "Al\u{200B}ex",
+            "Alex\u{2066}Brown\u{2069}",
+            "Alex\u{E0041}",
+            "\u{FEFF}Alex",
+        ] {
+            assert!(
+                matches!(
+                    ShortText::parse("name", spoof),
+                    Err(DomainError::BadCharacter { .. })
+                ),
+                "{spoof:?}"
+            );
+            assert!(Note::parse("note", spoof).is_err(), "{spoof:?}");
+        }
+        // Accents and other scripts are names like any other.
+        for name in ["Zoë", "Siân", "Nguyễn", "محمد", "O'Neill-Smith"] {
+            assert!(ShortText::parse("name", name).is_ok(), "{name}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub enum StoreError {
     )]
     BadLocation { location: String },
 
-    #[error("cannot create the data folder `{}`: {source}", path.display())]
+    #[error("cannot create the register's file or folder `{}`, readable by Custodian alone: {source}", path.display())]
     Folder {
         path: PathBuf,
         source: std::io::Error,

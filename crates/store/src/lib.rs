@@ -106,6 +106,31 @@ enum Conn {
     Postgres(Transaction<'static, Postgres>),
 }
 
+/// Makes `path` readable and writable by its owner only (`mode` 0700 for folders, 0600 files).
+fn owner_only(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
+/// Creates the file at `path` if it is missing, never readable by others even for a moment,
+/// and makes an existing one its owner's only.
+fn create_owner_only(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?;
+    owner_only(path, 0o600)
+}
+
 impl Register {
     /// Connects to the register at `location`, creating an SQLite file (and its folder) if needed.
     /// Does not migrate: call [`Register::migrate`].
@@ -113,11 +138,19 @@ impl Register {
         let backend = match location {
             DatabaseLocation::Sqlite(path) => {
                 if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
-                        path: folder.to_path_buf(),
-                        source,
-                    })?;
+                    std::fs::create_dir_all(folder)
+                        .and_then(|()| owner_only(folder, 0o700))
+                        .map_err(|source| StoreError::Folder {
+                            path: folder.to_path_buf(),
+                            source,
+                        })?;
                 }
+                // Names and NHS numbers are for Custodian's own account only, not every local
+                // user's; SQLite gives its -wal and -shm files the database file's permissions.
+                create_owner_only(path).map_err(|source| StoreError::Folder {
+                    path: path.clone(),
+                    source,
+                })?;
                 // WAL with full synchronisation: a commit is on disk before it is acknowledged.
                 let options = SqliteConnectOptions::new()
                     .filename(path)

@@ -122,14 +122,19 @@ impl RegisterTx {
     }
 
     /// Finds people by NHS number, local identifier, or the start of their family or given name
-    /// (case-insensitive), best matches first.
+    /// (case-insensitive), best matches first: identifier matches (on the first page only, when
+    /// `skip` is 0), then name matches in name order, skipping `skip` and taking up to `limit`.
     pub async fn search_persons(
         &mut self,
         query: &str,
         limit: u32,
+        skip: u32,
     ) -> StoreResult<Vec<(PersonMatch, Person)>> {
         let query = query.trim();
         let mut found: Vec<(PersonMatch, Person)> = Vec::new();
+        if skip > 0 {
+            return self.persons_named(query, limit, skip, found).await;
+        }
         if let Ok(nhs) = NhsNumber::parse(query) {
             let sql = "SELECT id, given_name, family_name, date_of_birth, nhs_number, local_identifier, capacity FROM persons WHERE nhs_number = $1";
             let rows: Vec<PersonRow> = on_both!(self, conn => sqlx::query_as(sql).bind(nhs.digits()).fetch_all(&mut **conn).await?);
@@ -143,6 +148,18 @@ impl RegisterTx {
         for row in rows {
             found.push((PersonMatch::LocalIdentifier, row.try_into()?));
         }
+        self.persons_named(query, limit, 0, found).await
+    }
+
+    /// `found`, then the people whose names match `query` in name order, skipping the first
+    /// `skip` of them and taking at most `limit`.
+    async fn persons_named(
+        &mut self,
+        query: &str,
+        limit: u32,
+        skip: u32,
+        mut found: Vec<(PersonMatch, Person)>,
+    ) -> StoreResult<Vec<(PersonMatch, Person)>> {
         let words: Vec<String> = query
             .split_whitespace()
             .filter(|w| {
@@ -161,15 +178,16 @@ impl RegisterTx {
             };
             let sql = if words.len() == 1 {
                 "SELECT id, given_name, family_name, date_of_birth, nhs_number, local_identifier, capacity FROM persons
-                 WHERE lower(given_name) LIKE $1 OR lower(family_name) LIKE $2 ORDER BY family_name, given_name, id LIMIT $3"
+                 WHERE lower(given_name) LIKE $1 OR lower(family_name) LIKE $2 ORDER BY family_name, given_name, id LIMIT $3 OFFSET $4"
             } else {
                 "SELECT id, given_name, family_name, date_of_birth, nhs_number, local_identifier, capacity FROM persons
-                 WHERE lower(given_name) LIKE $1 AND lower(family_name) LIKE $2 ORDER BY family_name, given_name, id LIMIT $3"
+                 WHERE lower(given_name) LIKE $1 AND lower(family_name) LIKE $2 ORDER BY family_name, given_name, id LIMIT $3 OFFSET $4"
             };
             let rows: Vec<PersonRow> = on_both!(self, conn => sqlx::query_as(sql)
                 .bind(given)
                 .bind(family)
                 .bind(i64::from(limit))
+                .bind(i64::from(skip))
                 .fetch_all(&mut **conn)
                 .await?);
             for row in rows {
@@ -179,7 +197,6 @@ impl RegisterTx {
                 }
             }
         }
-        found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         Ok(found)
     }
 

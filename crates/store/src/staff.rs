@@ -351,6 +351,43 @@ impl RegisterTx {
         Ok((u64::try_from(count).unwrap_or(0), last))
     }
 
+    /// Notes a sign-in at `at` under a name no account has (by the name's digest), forgetting
+    /// such notes from before `forget_before`.
+    pub async fn insert_unknown_sign_in_failure(
+        &mut self,
+        name_digest: &[u8; 32],
+        at: OffsetDateTime,
+        forget_before: OffsetDateTime,
+    ) -> StoreResult<()> {
+        on_both!(self, conn => sqlx::query("DELETE FROM unknown_sign_in_failures WHERE at < $1")
+            .bind(forget_before)
+            .execute(&mut **conn)
+            .await?.rows_affected());
+        on_both!(self, conn => sqlx::query("INSERT INTO unknown_sign_in_failures (name_digest, at) VALUES ($1, $2)")
+            .bind(name_digest.as_slice())
+            .bind(at)
+            .execute(&mut **conn)
+            .await?.rows_affected());
+        Ok(())
+    }
+
+    /// How many sign-ins under the unknown name with this digest failed since `since`, and when
+    /// the last did.
+    pub async fn unknown_sign_in_failures_since(
+        &mut self,
+        name_digest: &[u8; 32],
+        since: OffsetDateTime,
+    ) -> StoreResult<(u64, Option<OffsetDateTime>)> {
+        let (count, last): (i64, Option<OffsetDateTime>) = on_both!(self, conn => sqlx::query_as(
+            "SELECT COUNT(*), MAX(at) FROM unknown_sign_in_failures WHERE name_digest = $1 AND at > $2",
+        )
+        .bind(name_digest.as_slice())
+        .bind(since)
+        .fetch_one(&mut **conn)
+        .await?);
+        Ok((u64::try_from(count).unwrap_or(0), last))
+    }
+
     /// Forgets `staff`'s wrong passwords, after they sign in.
     pub async fn clear_sign_in_failures(&mut self, staff: StaffId) -> StoreResult<()> {
         on_both!(self, conn => sqlx::query("DELETE FROM sign_in_failures WHERE staff_id = $1")
@@ -386,6 +423,20 @@ impl RegisterTx {
             .execute(&mut **conn)
             .await?.rows_affected());
         Ok(())
+    }
+
+    /// Revokes every live API token of a member of staff (after a password change); how many.
+    pub async fn revoke_all_tokens(
+        &mut self,
+        staff: StaffId,
+        at: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        let revoked = on_both!(self, conn => sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE staff_id = $2 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(staff.as_uuid())
+            .execute(&mut **conn)
+            .await?.rows_affected());
+        Ok(revoked)
     }
 
     /// Adds an API token, identified by the hash of its secret.

@@ -170,7 +170,39 @@ impl From<AppError> for ApiError {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            AppError::LockedOut(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::UploadsFull { everyone, .. } => {
+                // Shown in full, 507 though it is: the client can act on it.
+                return Self {
+                    status: if *everyone {
+                        StatusCode::INSUFFICIENT_STORAGE
+                    } else {
+                        StatusCode::TOO_MANY_REQUESTS
+                    },
+                    code,
+                    detail: error.to_string(),
+                    requirement: None,
+                    field: None,
+                    header: Some(Box::new((header::RETRY_AFTER, "60".to_owned()))),
+                    refusal: None,
+                };
+            }
+            AppError::LockedOut {
+                retry_after_seconds,
+                ..
+            } => {
+                return Self {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    code,
+                    detail: error.to_string(),
+                    requirement: None,
+                    field: None,
+                    header: Some(Box::new((
+                        header::RETRY_AFTER,
+                        (*retry_after_seconds).max(1).to_string(),
+                    ))),
+                    refusal: None,
+                };
+            }
             AppError::CodeRequired(_) => StatusCode::UNAUTHORIZED,
             AppError::WrongCode(_) => {
                 return Self {

@@ -2,8 +2,8 @@
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use custodian_app::{Caller, Secret};
 use serde::de::DeserializeOwned;
 
@@ -34,7 +34,13 @@ impl FromRequestParts<AppState> for Staff {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
                 if !form_token_matches(&cookie, sent) {
-                    audit_forgery(state, &cookie, parts.uri.path()).await;
+                    audit_forgery(
+                        state,
+                        (&parts.headers, &parts.extensions),
+                        &cookie,
+                        parts.uri.path(),
+                    )
+                    .await;
                     return Err(ApiError::bad_request(
                         "auth.form_token",
                         format!("send the page's `{FORM_TOKEN_HEADER}` header with requests made with the sign-in cookie, or use an API token"),
@@ -127,11 +133,31 @@ pub fn session_cookie(parts: &Parts) -> Option<String> {
 }
 
 /// Writes down a request sent with the sign-in `cookie` to `path` but without its anti-forgery
-/// token: it was refused, and the attempt is evidence (S5). A failure to write is logged.
-pub async fn audit_forgery(state: &AppState, cookie: &str, path: &str) {
+/// token: it was refused, and the attempt is evidence (S5) when the cookie is a live sign-in's.
+/// Beyond a few a minute from one address nothing is even looked up, and cookies that are no
+/// one's are only counted and logged, sampled, so a flood costs the register nothing.
+pub async fn audit_forgery(
+    state: &AppState,
+    request: (&axum::http::HeaderMap, &axum::http::Extensions),
+    cookie: &str,
+    path: &str,
+) {
+    let (headers, extensions) = request;
+    if state
+        .forgery_limit
+        .attempt_from(headers, extensions)
+        .is_err()
+    {
+        return;
+    }
     let secret = Secret::from(cookie.to_owned());
-    if let Err(error) = state.custodian.record_forged_request(&secret, path).await {
-        tracing::error!(%error, path, "a refused request could not be audited");
+    match state.custodian.record_forged_request(&secret, path).await {
+        Ok(true) => {}
+        Ok(false) => tracing::debug!(
+            path,
+            "a forged request with no live sign-in's cookie was refused"
+        ),
+        Err(error) => tracing::error!(%error, path, "a refused request could not be audited"),
     }
 }
 
@@ -148,6 +174,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                 "input.not_json",
                 "send the body as JSON with `Content-Type: application/json`",
             )),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::bad_request(
+                    "input.too_large",
+                    format!(
+                        "the body is larger than the {} KiB a JSON request may be; media goes by upload (`/api/v1/uploads`)",
+                        crate::MAX_BODY_BYTES / 1024
+                    ),
+                )
+                .with_status(StatusCode::PAYLOAD_TOO_LARGE))
+            }
             Err(rejection) => Err(ApiError::bad_request(
                 "input.malformed",
                 rejection.body_text(),

@@ -33,7 +33,9 @@ pub use pages::paths as page_paths;
 pub struct AppState {
     pub custodian: Custodian,
     /// Sign-in attempts per client address (ASVS 2.2.1).
-    sign_in_limit: std::sync::Arc<limit::SignInLimiter>,
+    sign_in_limit: std::sync::Arc<limit::AddressLimiter>,
+    /// Refused forgeries per client address, so they cannot flood the audit trail.
+    forgery_limit: std::sync::Arc<limit::AddressLimiter>,
 }
 
 impl AppState {
@@ -46,7 +48,8 @@ impl AppState {
     pub fn with_sign_in_limit(custodian: Custodian, limit: SignInLimit) -> Self {
         Self {
             custodian,
-            sign_in_limit: std::sync::Arc::new(limit::SignInLimiter::new(limit)),
+            sign_in_limit: std::sync::Arc::new(limit::AddressLimiter::sign_ins(limit)),
+            forgery_limit: std::sync::Arc::new(limit::AddressLimiter::forgeries(limit)),
         }
     }
 }
@@ -167,24 +170,28 @@ fn document() -> OpenApi {
 /// The whole HTTP application: tests drive it without a network; `serve` gives it a listener.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api();
-    let openapi_json = serde_json::to_vec(&openapi).unwrap_or_default();
-    let document = move |extract::Staff(caller): extract::Staff| {
+    let mut described = serde_json::to_value(&openapi).unwrap_or_default();
+    errors_as_problem_details(&mut described);
+    let openapi_json = serde_json::to_vec(&described).unwrap_or_default();
+    // The document holds no one's data, and tools (schemathesis, client generators) read it
+    // before they hold a token.
+    let document = move || {
         let body = openapi_json.clone();
         async move {
-            caller.ready().map_err(ApiError::from)?;
-            Ok::<_, ApiError>((
+            (
                 [(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/json"),
                 )],
                 body,
-            ))
+            )
         }
     };
     let request_id = HeaderName::from_static("x-request-id");
     api.route("/api/v1/openapi.json", axum::routing::get(document))
         .merge(pages::routes())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(
             ServiceBuilder::new()
@@ -211,6 +218,43 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)))
                 .layer(axum::middleware::from_fn(strict_transport_security)),
         )
+}
+
+/// Says of every error response in the OpenAPI document what it is served as: an RFC 9457
+/// problem detail, `application/problem+json`, not plain JSON.
+fn errors_as_problem_details(document: &mut serde_json::Value) {
+    let Some(paths) = document
+        .get_mut("paths")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(serde_json::Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(serde_json::Value::as_object_mut)
+        else {
+            continue;
+        };
+        for (status, response) in responses.iter_mut() {
+            if !status.starts_with('4') && !status.starts_with('5') {
+                continue;
+            }
+            let Some(content) = response
+                .get_mut("content")
+                .and_then(serde_json::Value::as_object_mut)
+            else {
+                continue;
+            };
+            if let Some(json) = content.remove("application/json") {
+                content.insert("application/problem+json".to_owned(), json);
+            }
+        }
+    }
 }
 
 /// The content security policy of every response that does not set its own.
@@ -243,6 +287,14 @@ async fn strict_transport_security(
         );
     }
     response
+}
+
+async fn method_not_allowed(method: axum::http::Method) -> impl IntoResponse {
+    ApiError::bad_request(
+        "http.method_not_allowed",
+        format!("this address does not take {method}; see /api/v1/openapi.json for what it takes"),
+    )
+    .with_status(StatusCode::METHOD_NOT_ALLOWED)
 }
 
 async fn not_found() -> impl IntoResponse {

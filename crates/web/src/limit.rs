@@ -1,4 +1,5 @@
-//! Sign-in attempts limited per client address (ASVS 2.2.1), on the password and code steps alike.
+//! Requests limited per client address: sign-in attempts (ASVS 2.2.1), on the password and code
+//! steps alike, and refused forgeries, so that neither can flood the register.
 //!
 //! Built on `governor` (GCRA, one small cell per address, no background task) rather than
 //! `tower_governor`: the limit applies to three handlers only (the sign-in form, the code form and
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -37,57 +39,97 @@ impl Default for SignInLimit {
     }
 }
 
-/// Counts sign-in attempts per client address.
-pub struct SignInLimiter {
+/// Refused forgeries (requests whose anti-forgery token is missing or wrong) one client address
+/// may have looked up and, for a live sign-in, audited in a minute; beyond it they are refused
+/// unread (ASVS 4.2.2 without an audit trail anyone can flood).
+const FORGERIES_PER_MINUTE: NonZeroU32 = match NonZeroU32::new(30) {
+    Some(n) => n,
+    None => NonZeroU32::MIN,
+};
+
+/// Counts requests of one kind per client address.
+pub struct AddressLimiter {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// One log line a minute per address: the log must not become the flood.
+    log_sample: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
     trust_forwarded_for: bool,
+    /// What is counted, for the log: "sign-in attempts".
+    counted: &'static str,
 }
 
-impl std::fmt::Debug for SignInLimiter {
+impl std::fmt::Debug for AddressLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignInLimiter")
+        f.debug_struct("AddressLimiter")
+            .field("counted", &self.counted)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .finish_non_exhaustive()
     }
 }
 
-impl SignInLimiter {
-    pub fn new(limit: SignInLimit) -> Self {
+impl AddressLimiter {
+    /// Sign-in attempts, as `limit` says.
+    pub fn sign_ins(limit: SignInLimit) -> Self {
+        Self::new(
+            limit.attempts_per_minute,
+            limit.trust_forwarded_for,
+            "sign-in attempts",
+        )
+    }
+
+    /// Refused forgeries, with the client's address found as for sign-ins.
+    pub fn forgeries(limit: SignInLimit) -> Self {
+        Self::new(
+            FORGERIES_PER_MINUTE,
+            limit.trust_forwarded_for,
+            "forged requests",
+        )
+    }
+
+    fn new(per_minute: NonZeroU32, trust_forwarded_for: bool, counted: &'static str) -> Self {
         Self {
-            limiter: RateLimiter::keyed(Quota::per_minute(limit.attempts_per_minute)),
+            limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            log_sample: RateLimiter::keyed(Quota::per_minute(NonZeroU32::MIN)),
             clock: DefaultClock::default(),
-            trust_forwarded_for: limit.trust_forwarded_for,
+            trust_forwarded_for,
+            counted,
         }
     }
 
-    /// Counts an attempt from the client sending `parts`; if it has made too many, how long it
+    /// Counts a request from the client sending `parts`; if it has sent too many, how long it
     /// must wait (whole seconds, at least one).
     pub fn attempt(&self, parts: &Parts) -> Result<(), u64> {
-        let client = self.client(parts);
+        self.attempt_from(&parts.headers, &parts.extensions)
+    }
+
+    /// As [`Self::attempt`], for a handler that holds the request's headers and extensions.
+    pub fn attempt_from(&self, headers: &HeaderMap, extensions: &Extensions) -> Result<(), u64> {
+        let client = self.client(headers, extensions);
         let result = self.limiter.check_key(&client).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
             wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
         });
         if self.limiter.len() > FORGET_AFTER {
             self.limiter.retain_recent();
+            self.log_sample.retain_recent();
         }
         match result {
             Ok(()) => Ok(()),
             Err(seconds) => {
-                tracing::warn!(%client, seconds, "sign-in attempts refused: too many from one address");
+                if self.log_sample.check_key(&client).is_ok() {
+                    tracing::warn!(%client, counted = self.counted, "refused: too many from one address (logged once a minute per address)");
+                }
                 Err(seconds.max(1))
             }
         }
     }
 
     /// The client's address: the connection's peer, or the proxy's word for it when trusted.
-    fn client(&self, parts: &Parts) -> IpAddr {
+    fn client(&self, headers: &HeaderMap, extensions: &Extensions) -> IpAddr {
         let forwarded = self
             .trust_forwarded_for
             .then(|| {
-                parts
-                    .headers
+                headers
                     .get_all("x-forwarded-for")
                     .iter()
                     .filter_map(|value| value.to_str().ok())
@@ -97,8 +139,7 @@ impl SignInLimiter {
             })
             .flatten();
         forwarded.unwrap_or_else(|| {
-            parts
-                .extensions
+            extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| {
                     peer.ip()
@@ -137,7 +178,7 @@ mod tests {
 
     #[test]
     fn asvs_2_2_1_attempts_beyond_the_limit_wait_and_other_addresses_do_not() {
-        let limiter = SignInLimiter::new(SignInLimit {
+        let limiter = AddressLimiter::sign_ins(SignInLimit {
             attempts_per_minute: NonZeroU32::new(3).unwrap(),
             trust_forwarded_for: false,
         });
@@ -157,7 +198,7 @@ mod tests {
 
     #[test]
     fn a_trusted_proxy_names_the_client_in_the_last_forwarded_address() {
-        let limiter = SignInLimiter::new(SignInLimit {
+        let limiter = AddressLimiter::sign_ins(SignInLimit {
             attempts_per_minute: NonZeroU32::new(1).unwrap(),
             trust_forwarded_for: true,
         });

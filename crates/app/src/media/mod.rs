@@ -5,6 +5,9 @@ mod playback;
 mod upkeep;
 mod upload;
 
+pub use upkeep::ORPHANS_KEPT_FOR;
+pub use upload::{UPLOADS_IN_ALL, UPLOADS_PER_MEMBER};
+
 use std::ops::Range;
 
 use bytes::Bytes;
@@ -159,9 +162,12 @@ pub struct VaultReport {
 }
 
 impl VaultReport {
-    /// Whether everything registered is present and intact.
+    /// Whether everything registered is present and intact, and no orphan remains: an orphan
+    /// harms no recording, but it is media nobody accounts for.
     pub fn is_sound(&self) -> bool {
-        self.missing.is_empty() && self.corrupted.is_empty()
+        // With removal asked for, every orphan listed was deleted or the check failed.
+        let orphans_remain = !self.orphaned.is_empty() && self.removed == 0;
+        self.missing.is_empty() && self.corrupted.is_empty() && !orphans_remain
     }
 }
 

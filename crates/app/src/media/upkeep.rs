@@ -11,6 +11,10 @@ use super::{MediaInfo, VaultReport};
 use crate::audit_trail::Audit;
 use crate::{AppError, AppResult, Custodian};
 
+/// How long an object the register does not know is left alone before it is taken for an
+/// orphan: a finishing upload registers its object within seconds of storing it.
+pub const ORPHANS_KEPT_FOR: time::Duration = time::Duration::minutes(10);
+
 impl Custodian {
     /// Checks every registered object against storage and its registered hash, and finds objects
     /// the register does not know. With `remove`, deletes orphaned and leftover objects.
@@ -75,6 +79,64 @@ impl Custodian {
             }
         }
         Ok(report)
+    }
+
+    /// Deletes objects the register does not know that were written more than
+    /// [`ORPHANS_KEPT_FOR`] ago: what an upload left when its server stopped between storing the
+    /// object and registering it. Younger ones may be a finishing upload's on another server, so
+    /// they wait for the next sweep. Returns the keys deleted; audited when there are any.
+    #[tracing::instrument(skip(self))]
+    pub async fn remove_orphans(&self) -> AppResult<Vec<String>> {
+        let vault = self.vault();
+        let cutoff = self.clock.now() - ORPHANS_KEPT_FOR;
+        let mut candidates: HashMap<String, ()> = vault
+            .storage
+            .list()
+            .await
+            .map_err(AppError::Vault)?
+            .into_iter()
+            .filter(|object| {
+                object
+                    .modified
+                    .is_some_and(|modified| time::OffsetDateTime::from(modified) < cutoff)
+            })
+            .map(|object| (object.key, ()))
+            .collect();
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        {
+            let mut tx = self.register.read().await?;
+            let mut after = None;
+            loop {
+                let page = tx.media_after(after, 500).await?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.recording_id);
+                for media in page {
+                    candidates.remove(&media.object_key);
+                }
+            }
+            tx.rollback().await?;
+        }
+        let mut removed: Vec<String> = candidates.into_keys().collect();
+        removed.sort();
+        if removed.is_empty() {
+            return Ok(removed);
+        }
+        for key in &removed {
+            vault.storage.delete(key).await.map_err(AppError::Vault)?;
+        }
+        tracing::warn!(
+            count = removed.len(),
+            "removed objects no recording owns (left by interrupted uploads)"
+        );
+        let mut tx = self.register.write().await?;
+        Audit::change("vault.orphans_removed")
+            .detail(serde_json::json!({ "objects": removed }))
+            .write(&mut tx, Actor::System, self.clock.now())
+            .await?;
+        tx.commit().await?;
+        Ok(removed)
     }
 
     /// A recording's content key as an age identity file, for emergency recovery with the `age`

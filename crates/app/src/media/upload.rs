@@ -19,15 +19,29 @@ use crate::accounts::Caller;
 use crate::audit_trail::Audit;
 use crate::{AppError, AppResult, Custodian};
 
-/// An upload nobody has touched for this long is abandoned, and its staged bytes deleted.
-const UPLOAD_IDLE_LIMIT: Duration = Duration::hours(24);
+/// An upload nobody has sent bytes to for this long is abandoned, and its staged bytes deleted:
+/// long enough for a phone to find a signal again, short enough that abandoned ones do not pile
+/// up (each holds an open file and its first megabyte).
+const UPLOAD_IDLE_LIMIT: Duration = Duration::hours(1);
+
+/// Unfinished uploads one member of staff may have at once (ASVS 12.1.3): a few files on the go
+/// from a phone and a computer, not hundreds.
+pub const UPLOADS_PER_MEMBER: usize = 8;
+
+/// Unfinished uploads the server holds at once, for everyone: well below a common limit of 1,024
+/// open files, so that sign-ins, reads and media keep theirs however many are abandoned.
+pub const UPLOADS_IN_ALL: usize = 256;
 
 /// Uploads in progress. Their state lives in memory: a restart ends them (their staged bytes
 /// are cleared at start-up) and clients start again.
 #[derive(Default)]
 pub(crate) struct Uploads {
-    uploads: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<Upload>>>>,
+    /// Each upload with its owner, who is known without waiting for a busy upload's lock.
+    uploads: Mutex<HashMap<Uuid, (StaffId, SharedUpload)>>,
 }
+
+/// An upload as requests share it: one writes to it at a time.
+type SharedUpload = Arc<tokio::sync::Mutex<Upload>>;
 
 struct Upload {
     id: Uuid,
@@ -41,13 +55,28 @@ struct Upload {
 }
 
 impl Uploads {
-    fn get(&self, id: Uuid) -> Option<Arc<tokio::sync::Mutex<Upload>>> {
-        self.uploads.lock().ok()?.get(&id).cloned()
+    fn get(&self, id: Uuid) -> Option<SharedUpload> {
+        self.uploads
+            .lock()
+            .ok()?
+            .get(&id)
+            .map(|(_, upload)| upload.clone())
+    }
+
+    /// How many uploads are open: `owner`'s, and everyone's.
+    fn open(&self, owner: StaffId) -> (usize, usize) {
+        self.uploads.lock().map_or((0, 0), |uploads| {
+            let theirs = uploads.values().filter(|(of, _)| *of == owner).count();
+            (theirs, uploads.len())
+        })
     }
 
     fn insert(&self, upload: Upload) {
         if let Ok(mut uploads) = self.uploads.lock() {
-            uploads.insert(upload.id, Arc::new(tokio::sync::Mutex::new(upload)));
+            uploads.insert(
+                upload.id,
+                (upload.owner, Arc::new(tokio::sync::Mutex::new(upload))),
+            );
         }
     }
 
@@ -60,7 +89,7 @@ impl Uploads {
     /// Forgets uploads idle since before `cutoff`; dropping one deletes its staged bytes.
     fn expire(&self, cutoff: OffsetDateTime) {
         if let Ok(mut uploads) = self.uploads.lock() {
-            uploads.retain(|_, upload| {
+            uploads.retain(|_, (_, upload)| {
                 upload
                     .try_lock()
                     .map_or(true, |upload| upload.last_active >= cutoff)
@@ -138,6 +167,27 @@ impl Custodian {
         if length > vault.max_upload_bytes {
             return Err(AppError::TooLarge {
                 max: vault.max_upload_bytes,
+            });
+        }
+        let (theirs, everyone) = vault.uploads.open(caller.member.id);
+        if theirs >= UPLOADS_PER_MEMBER {
+            return Err(AppError::UploadsFull {
+                code: "upload.too_many_unfinished",
+                message: format!(
+                    "you have {theirs} uploads unfinished, the most one person may have; finish or cancel one (an upload nobody sends to for an hour ends by itself) and try again"
+                ),
+                everyone: false,
+            });
+        }
+        if everyone >= UPLOADS_IN_ALL {
+            tracing::warn!(
+                everyone,
+                "uploads refused: the server holds as many unfinished as it may"
+            );
+            return Err(AppError::UploadsFull {
+                code: "upload.server_full",
+                message: "the server is holding as many unfinished uploads as it can; try again in a few minutes, and tell the service desk if this goes on".to_owned(),
+                everyone: true,
             });
         }
         {

@@ -19,6 +19,17 @@ impl LocalStorage {
             doing: "creating the vault folder",
             source,
         })?;
+        // Sealed or not, recordings are for Custodian's own account only.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&root, fs::Permissions::from_mode(0o700)).map_err(|source| {
+                VaultError::Io {
+                    doing: "making the vault folder Custodian's alone",
+                    source,
+                }
+            })?;
+        }
         Ok(Self { root })
     }
 
@@ -107,10 +118,11 @@ impl Storage for LocalStorage {
                 }
                 for entry in fs::read_dir(folder.path()).map_err(io("listing the vault"))? {
                     let entry = entry.map_err(io("listing the vault"))?;
-                    let size = entry.metadata().map_err(io("listing the vault"))?.len();
+                    let metadata = entry.metadata().map_err(io("listing the vault"))?;
                     objects.push(StoredObject {
                         key: entry.file_name().to_string_lossy().into_owned(),
-                        size,
+                        size: metadata.len(),
+                        modified: metadata.modified().ok(),
                     });
                 }
             }

@@ -22,6 +22,8 @@ impl<T: Read + Seek + Send> ReadSeek for T {}
 pub struct StoredObject {
     pub key: String,
     pub size: u64,
+    /// When it was last written, where storage says.
+    pub modified: Option<std::time::SystemTime>,
 }
 
 /// Somewhere to keep encrypted objects. Objects are written once and never changed (R6).

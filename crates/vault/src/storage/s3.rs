@@ -160,6 +160,7 @@ impl Storage for S3Storage {
             .map_ok(|meta| StoredObject {
                 key: meta.location.filename().unwrap_or_default().to_owned(),
                 size: meta.size,
+                modified: Some(meta.last_modified.into()),
             })
             .try_collect()
             .await

@@ -168,6 +168,7 @@ pub async fn receive(
     staff: SignedIn,
     Path(id): Path<SessionId>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     mut multipart: Multipart,
 ) -> Response {
     let session = match state
@@ -183,7 +184,7 @@ pub async fn receive(
     let signed_in_with = cookie(&headers, SESSION_COOKIE);
     let genuine = match multipart.next_field().await {
         Ok(Some(field)) if field.name() == Some("csrf") => {
-            let sent = field.text().await.unwrap_or_default();
+            let sent = bounded_text(field).await.unwrap_or_default();
             signed_in_with
                 .as_deref()
                 .is_some_and(|cookie| form_token_matches(cookie, &sent))
@@ -192,7 +193,13 @@ pub async fn receive(
     };
     if !genuine {
         if let Some(cookie) = &signed_in_with {
-            audit_forgery(&state, cookie, &format!("/sessions/{id}/upload")).await;
+            audit_forgery(
+                &state,
+                (&headers, &extensions),
+                cookie,
+                &format!("/sessions/{id}/upload"),
+            )
+            .await;
         }
         return error_page(
             AppError::Unauthenticated(
@@ -201,7 +208,15 @@ pub async fn receive(
             Some(staff.who()),
         );
     }
+    let mut fields_read = 1;
     let outcome = loop {
+        fields_read += 1;
+        if fields_read > MOST_FIELDS {
+            break Err(vec![FieldError::new(
+                "file",
+                "The form has more fields than Custodian's upload form sends; reload the page and send it again",
+            )]);
+        }
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break Err(vec![FieldError::new("file", "Choose the file to upload")]),
@@ -221,9 +236,9 @@ pub async fn receive(
                 .unwrap_or_else(|| state.custodian.vault_limit());
             break store(&state, &staff, target, filename, at_most, field).await;
         }
-        let value = match field.text().await {
+        let value = match bounded_text(field).await {
             Ok(value) => value,
-            Err(error) => break Err(vec![FieldError::new("file", sentence_of(&error))]),
+            Err(problem) => break Err(vec![FieldError::new(field_for(&name), problem)]),
         };
         match name.as_str() {
             "kind" => fields.kind = value,
@@ -244,6 +259,41 @@ pub async fn receive(
             ));
             page(&state, &staff, id, false, fields, errors).await
         }
+    }
+}
+
+/// The most any text field of the upload form may hold: a device's or a place's name is short,
+/// and only the file is streamed rather than read whole (a huge field must not fill memory).
+const TEXT_FIELD_BYTES: usize = 4 * 1024;
+
+/// The most parts the upload form may have (its own are fewer than 20, with every purpose).
+const MOST_FIELDS: usize = 40;
+
+/// A text field read to its end, refused once it outgrows [`TEXT_FIELD_BYTES`].
+async fn bounded_text(mut field: axum::extract::multipart::Field<'_>) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|error| sentence_of(&error))? {
+        if bytes.len() + chunk.len() > TEXT_FIELD_BYTES {
+            return Err(format!(
+                "This is longer than the {} KiB a field may hold; shorten it and send the form again.",
+                TEXT_FIELD_BYTES / 1024
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| "This is not text; type it again and send the form again.".to_owned())
+}
+
+/// The form field a problem with the part `name` is shown beside.
+fn field_for(name: &str) -> &'static str {
+    match name {
+        "kind" => "kind",
+        "purposes" => "purposes",
+        "device" => "device",
+        "location" => "location",
+        "date" | "time" => "date",
+        _ => "file",
     }
 }
 

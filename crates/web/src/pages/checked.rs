@@ -47,7 +47,13 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Checked<T> {
         if !genuine {
             tracing::warn!(path = %parts.uri.path(), "a form without its sign-in's token was refused");
             if let Some(cookie) = cookie {
-                audit_forgery(state, &cookie, parts.uri.path()).await;
+                audit_forgery(
+                    state,
+                    (&parts.headers, &parts.extensions),
+                    &cookie,
+                    parts.uri.path(),
+                )
+                .await;
             }
             return Err(refused(
                 StatusCode::FORBIDDEN,

@@ -28,6 +28,8 @@ struct RefusedPage {
     /// Why the record was refused, naming the rule, and what to do; none when the page comes
     /// back from the emergency access form with a problem.
     refusal: Option<RefusalWords>,
+    /// Whether a policy lets the member take emergency access to this person.
+    offer_emergency: bool,
     reason: String,
 }
 
@@ -47,9 +49,9 @@ pub struct EmergencyForm {
     reason: String,
 }
 
-/// The answer to a person's page that the app refused: for a refusal of the access policies,
-/// and a member of staff a policy lets take emergency access, the refusal with its form; for
-/// anything else, the error page.
+/// The answer to a person's page that the app refused: for a refusal of the access policies, the
+/// rule and what to do, with the emergency access form where a policy lets the member take it
+/// (never to someone they have a connection to); for anything else, the error page.
 pub async fn refused_person(
     state: &AppState,
     staff: &SignedIn,
@@ -59,15 +61,14 @@ pub async fn refused_person(
     let AppError::Refused(refusal) = &error else {
         return error_page(error, Some(staff.who()));
     };
-    match state
+    let offer_emergency = match state
         .custodian
         .offers(&staff.0, Action::BreakGlass, id)
         .await
     {
-        Ok(true) => {}
-        Ok(false) => return error_page(error, Some(staff.who())),
+        Ok(offered) => offered,
         Err(other) => return error_page(other, Some(staff.who())),
-    }
+    };
     let page = RefusedPage {
         title: "You cannot see this person's record",
         signed_in_as: Some(staff.who()),
@@ -79,6 +80,7 @@ pub async fn refused_person(
             reason: super::sentence(refusal.reason.trim_end_matches('.')),
             remedy: super::sentence(refusal.remedy.trim_end_matches('.')),
         }),
+        offer_emergency,
         reason: String::new(),
     };
     render(StatusCode::FORBIDDEN, &page)
@@ -114,6 +116,7 @@ pub async fn take(
         errors: vec![FieldError::new("reason", super::sentence(&problem))],
         person_id: id.to_string(),
         refusal: None,
+        offer_emergency: true,
         reason: form.reason,
     };
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)

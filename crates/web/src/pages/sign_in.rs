@@ -239,7 +239,7 @@ pub async fn submit(
             let page = SignInPage::new(form.username, return_to, errors);
             show(&state, StatusCode::UNAUTHORIZED, page)
         }
-        Err(AppError::LockedOut(message)) => {
+        Err(AppError::LockedOut { message, .. }) => {
             let errors = vec![FieldError {
                 field: "username",
                 message: super::sentence(&message),
@@ -358,7 +358,7 @@ pub async fn code_submit(
             let page = CodePage::new(&pending, return_to, errors, ended);
             render(StatusCode::UNAUTHORIZED, &page)
         }
-        Err(AppError::LockedOut(message)) => {
+        Err(AppError::LockedOut { message, .. }) => {
             let errors = vec![FieldError::new("code", super::sentence(&message))];
             let page = CodePage::new(&pending, return_to, errors, true);
             render(StatusCode::TOO_MANY_REQUESTS, &page)

@@ -34,6 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StaffAccess {
     /// Role codes, as for a new account.
     #[schema(value_type = Vec<String>, example = json!(["practitioner", "team_manager"]))]
@@ -63,6 +64,7 @@ async fn set_staff_access(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ServiceAssignment {
     #[schema(example = "CAMHS-NORTH")]
     service: String,
@@ -85,6 +87,7 @@ async fn assign_service(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewConnection {
     /// `family`, `friend`, `neighbour`, `partner`, `colleague` or `other`.
     #[schema(value_type = String, example = "neighbour")]
@@ -139,6 +142,7 @@ async fn my_connections(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EmergencyRequest {
     /// Why you need it now; the information-governance lead reads it. At least 10 characters.
     reason: String,
@@ -260,10 +264,11 @@ async fn local_policies(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PolicyText {
     /// Cedar policies, checked against the schema before they take effect.
     #[schema(
-        example = "permit (principal in Custodian::Role::\"team_manager\", action == Custodian::Action::\"view_recording\", resource);"
+        example = "forbid (principal, action == Custodian::Action::\"break_glass\", resource) when { principal.services.contains(\"AGENCY-BANK\") };"
     )]
     text: String,
 }
@@ -301,6 +306,7 @@ async fn delete_local_policy(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Since {
     /// RFC 3339; 30 days ago when left out.
     since: Option<String>,

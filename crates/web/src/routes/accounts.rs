@@ -33,6 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SignInRequest {
     username: String,
     password: String,
@@ -129,6 +130,7 @@ async fn me(Staff(caller): Staff) -> axum::Json<SignedInView> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     current_password: String,
     new_password: String,
@@ -179,6 +181,7 @@ impl From<custodian_store::ApiToken> for TokenView {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// What the token is for, such as "reporting script".
     name: String,
@@ -253,6 +256,7 @@ async fn list_staff(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewStaff {
     username: String,
     display_name: String,
@@ -363,6 +367,7 @@ async fn start_totp_enrolment(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TotpCode {
     /// The 6-digit code the authenticator app shows now.
     code: String,

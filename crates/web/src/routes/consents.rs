@@ -31,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CapacityDecisionInput {
     /// `YYYY-MM-DD`.
     assessed_on: String,
@@ -71,6 +72,7 @@ pub enum ScopeInput {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SignatureInput {
     /// `drawn`, `typed_with_witness` or `paper`.
     method: String,
@@ -82,6 +84,7 @@ pub struct SignatureInput {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ResearchInput {
     study: String,
     #[schema(example = "23/NE/0123")]
@@ -89,6 +92,7 @@ pub struct ResearchInput {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewConsent {
     /// `given` or `refused`.
     answer: String,
@@ -231,6 +235,7 @@ pub enum WithdrawerInput {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewWithdrawal {
     /// When the person withdrew (RFC 3339); not before the consent was signed, not in the future.
     at: String,

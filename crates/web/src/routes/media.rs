@@ -90,6 +90,7 @@ fn status_headers(status: &UploadStatus) -> HeaderMap {
 /// What an upload will become, sent base64-encoded as the `recording` key of `Upload-Metadata`
 /// (JSON), with optionally `filename`.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UploadMetadata {
     /// `photograph`, `audio`, `video` or `other`; the bytes must agree.
     kind: Option<String>,
@@ -471,6 +472,7 @@ fn media_response(download: MediaDownload) -> Response {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DestructionRequest {
     /// Why, in words that will stand in the certificate.
     reason: String,

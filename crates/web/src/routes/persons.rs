@@ -34,6 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewPerson {
     given_name: String,
     family_name: String,
@@ -90,6 +91,7 @@ async fn register_person(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Search {
     /// An NHS number, a local identifier, or the start of a name ("alex bro").
     q: String,
@@ -123,6 +125,7 @@ async fn person(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CapacityDecisionRequest {
     /// `has_capacity` or `lacks_capacity`.
     capacity: String,
@@ -147,6 +150,7 @@ async fn record_capacity(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewRepresentative {
     name: String,
     /// `next_of_kin`, `lasting_power_of_attorney`, `delegated_person` or `parental_responsibility`.

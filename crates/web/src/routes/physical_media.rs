@@ -62,12 +62,14 @@ impl From<PhysicalMedium> for Medium {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Holding {
     /// Only the media holding this recording.
     recording: Option<RecordingId>,
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewMedium {
     /// `tape`, `dvd` (a DVD or CD), `usb_stick`, `print` or `other`.
     #[serde(default)]
@@ -88,6 +90,7 @@ pub struct NewMedium {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewDestruction {
     /// `wiped`, `degaussed`, `shredded`, `crushed` or `incinerated`, as fits the kind: a DVD or
     /// a print cannot be wiped, and only tape can be degaussed.

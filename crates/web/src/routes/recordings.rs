@@ -34,6 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DeviceCopyDeleted {
     /// Made in the browser, so never kept on the device (the capture page says so itself).
     #[serde(default)]
@@ -58,6 +59,7 @@ async fn device_copy_deleted(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EndConfirmation {
     /// Whether the people in it said they are happy with the recording.
     happy: bool,
@@ -81,6 +83,7 @@ async fn end_confirmation(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewRecording {
     /// `photograph`, `audio`, `video` or `other`.
     kind: String,
@@ -135,6 +138,7 @@ async fn recording(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewDerivative {
     /// `redaction`, `transcript` or `still`.
     kind: String,

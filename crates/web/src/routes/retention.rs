@@ -50,6 +50,7 @@ async fn schedule(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewPeriod {
     #[serde(default)]
     years: i64,
@@ -116,6 +117,7 @@ impl From<LegalHold> for Hold {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MatterBody {
     /// `litigation`, `complaint`, `inquiry`, `court_direction` or `police_investigation`.
     kind: String,
@@ -125,6 +127,7 @@ pub struct MatterBody {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewHold {
     /// The matter the hold is for; required (D7).
     matter: Option<MatterBody>,
@@ -176,6 +179,7 @@ async fn place_hold(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Lifting {
     /// Why the hold no longer needs to stand; kept in the audit trail.
     reason: String,
@@ -199,6 +203,7 @@ async fn lift_hold(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Window {
     /// 30, 60 or 90 (days); 30 when left out.
     within: Option<u32>,
@@ -236,6 +241,7 @@ async fn queue(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Review {
     /// `approve`, or `extend` with `until` and `reason`.
     outcome: String,
@@ -308,6 +314,7 @@ async fn carry_out(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PersonEventBody {
     /// `end_of_care`, `death`, `left_service` or `deletion_requested`.
     trigger: String,
@@ -340,6 +347,7 @@ async fn person_event(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RecordingEventBody {
     /// `transcript_made`, `no_longer_relevant` or `superseded`, with `on`.
     trigger: Option<String>,

@@ -30,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewCourse {
     #[schema(example = "CAMHS-NORTH")]
     service: String,
@@ -69,6 +70,7 @@ async fn course(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewSession {
     /// `individual`, `family`, `group`, `case_conference`, `staff_meeting` or `personal_staff_meeting`.
     kind: String,
@@ -134,6 +136,7 @@ async fn session(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewConfirmation {
     person_id: PersonId,
     /// Their answer; "not sure" is `false` (C4).
@@ -173,6 +176,7 @@ async fn confirm(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewStop {
     /// RFC 3339.
     at: String,
@@ -204,6 +208,7 @@ async fn stop(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AttendeesInformed {
     /// RFC 3339.
     at: String,

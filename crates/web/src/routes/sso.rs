@@ -18,6 +18,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SsoLink {
     /// The provider's subject identifier (`sub`) for this member of staff; `null` unlinks.
     subject: Option<String>,
