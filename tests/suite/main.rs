@@ -105,6 +105,7 @@ mod retention_pages_holds;
 mod retention_physical_media;
 mod retention_queue;
 mod schema;
+mod schemathesis;
 mod session_pages;
 mod sso;
 mod totp;

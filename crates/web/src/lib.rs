@@ -86,7 +86,8 @@ fn api() -> (Router<AppState>, OpenApi) {
 }
 
 /// Adds the responses every operation can give, so the document lists every status the server
-/// can return: 400 for malformed input, and 401 and 403 wherever signing in is required.
+/// can return: 400 for malformed input, 422 for input that breaks a rule wherever there is input,
+/// and 401 and 403 wherever signing in is required.
 fn document_common_responses(openapi: &mut OpenApi) {
     let problem = |description: &str| {
         utoipa::openapi::ResponseBuilder::new()
@@ -106,10 +107,17 @@ fn document_common_responses(openapi: &mut OpenApi) {
             &mut item.post,
             &mut item.delete,
             &mut item.patch,
+            &mut item.head,
+            &mut item.options,
         ]
         .into_iter()
         .flatten()
         {
+            let takes_input = operation.request_body.is_some()
+                || operation
+                    .parameters
+                    .as_ref()
+                    .is_some_and(|parameters| !parameters.is_empty());
             let public = operation.security.as_ref().is_some_and(|requirements| {
                 requirements
                     .iter()
@@ -119,6 +127,11 @@ fn document_common_responses(openapi: &mut OpenApi) {
             responses
                 .entry("400".to_owned())
                 .or_insert_with(|| problem("The request is malformed: not JSON, a missing field, or an id that is not a UUID").into());
+            if takes_input {
+                responses.entry("422".to_owned()).or_insert_with(|| {
+                    problem("The input breaks a rule: the problem names the field and, for a policy rule, the requirement").into()
+                });
+            }
             if !public {
                 responses.entry("401".to_owned()).or_insert_with(|| {
                     problem("Not signed in, or the API token is unknown, expired or revoked").into()

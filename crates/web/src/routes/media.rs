@@ -229,7 +229,9 @@ async fn tus_options(State(state): State<AppState>, Staff(_caller): Staff) -> im
     responses((status = CREATED, body = UploadStatus, description = "Location names the upload; Upload-Offset says how much arrived"),
         (status = PAYLOAD_TOO_LARGE, body = Problem), (status = UNSUPPORTED_MEDIA_TYPE, body = Problem),
         (status = UNPROCESSABLE_ENTITY, body = Problem), (status = NOT_FOUND, body = Problem), (status = CONFLICT, body = Problem),
-        (status = PRECONDITION_FAILED, body = Problem)))]
+        (status = PRECONDITION_FAILED, body = Problem),
+        (status = TOO_MANY_REQUESTS, body = Problem, description = "The member has as many unfinished uploads as one may (`upload.too_many_unfinished`)"),
+        (status = INSUFFICIENT_STORAGE, body = Problem, description = "The server holds as many unfinished uploads as it may (`upload.server_full`)")))]
 async fn create_upload(
     State(state): State<AppState>,
     Staff(caller): Staff,
