@@ -149,11 +149,9 @@ async fn s3_a_declared_connection_keeps_its_maker_out_everywhere_whatever_their_
     assert_eq!(mine.body[0]["person_id"], person.as_str());
     // No local policy can lift it: a permit of everything to practitioners changes nothing.
     let policy = app
-        .call(
-            Method::PUT,
-            "/api/v1/policies/practitioners-see-everything",
-            Some(&app.admin_token),
-            Some(json!({"text": "permit (principal in Custodian::Role::\"practitioner\", action, resource);"})),
+        .adopt_policy(
+            "practitioners-see-everything",
+            "permit (principal in Custodian::Role::\"practitioner\", action, resource);",
         )
         .await;
     assert_eq!(policy.status, StatusCode::NO_CONTENT, "{}", policy.body);
@@ -282,7 +280,9 @@ async fn x6_the_organisations_own_policy_is_checked_audited_and_takes_effect(app
     // Practitioners of this organisation may not take emergency access.
     let forbid = "@refusal(\"this organisation does not allow emergency access\")\n\
         forbid (principal, action == Custodian::Action::\"break_glass\", resource);";
-    let put = app
+    // Proposed, it changes nothing yet: an information-governance lead must approve it, and
+    // not the one who proposed it.
+    let proposed = app
         .call(
             Method::PUT,
             "/api/v1/policies/no-break-glass",
@@ -290,6 +290,27 @@ async fn x6_the_organisations_own_policy_is_checked_audited_and_takes_effect(app
             Some(json!({"text": forbid})),
         )
         .await;
+    assert_eq!(proposed.status, StatusCode::ACCEPTED, "{}", proposed.body);
+    assert_eq!(proposed.body["removal"], false);
+    let waiting = app
+        .call(
+            Method::GET,
+            "/api/v1/policies",
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(waiting.body["local"].as_array().map(Vec::len), Some(0));
+    let practitioner_approves = app
+        .call(
+            Method::POST,
+            "/api/v1/policy-proposals/no-break-glass/approval",
+            Some(&app.token),
+            None,
+        )
+        .await;
+    assert_eq!(practitioner_approves.status, StatusCode::FORBIDDEN);
+    let put = app.approve_policy("no-break-glass").await;
     assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
     let refused = app
         .post(
@@ -322,6 +343,8 @@ async fn x6_the_organisations_own_policy_is_checked_audited_and_takes_effect(app
         .find(|e| e.action == "access.policy_changed")
         .expect("audited");
     assert!(changed.detail.contains("sha256"), "{}", changed.detail);
+    assert!(changed.detail.contains("approved_by"), "{}", changed.detail);
+    assert!(events.iter().any(|e| e.action == "access.policy_proposed"));
 }
 
 /// Insecure direct object references: the ids of a person who has withdrawn consent are no
@@ -441,14 +464,7 @@ async fn x6_a_policy_changed_on_one_server_is_taken_up_by_another_sharing_the_re
     let second_router = custodian_web::router(custodian_web::AppState::new(second.clone()));
     assert_eq!(search_status(&app, &second_router).await, StatusCode::OK);
     let forbid = "forbid (principal, action == Custodian::Action::\"find_persons\", resource);";
-    let put = app
-        .call(
-            Method::PUT,
-            "/api/v1/policies/no-search",
-            Some(&app.admin_token),
-            Some(json!({"text": forbid})),
-        )
-        .await;
+    let put = app.adopt_policy("no-search", forbid).await;
     assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
     // The server that made the change applies it at once; the other at its next refresh,
     // which `serve` runs every 10 seconds.
@@ -470,14 +486,7 @@ async fn x6_a_policy_changed_on_one_server_is_taken_up_by_another_sharing_the_re
         !app.custodian.refresh_access_policies().await.unwrap(),
         "the server that made the change already holds it"
     );
-    let removed = app
-        .call(
-            Method::DELETE,
-            "/api/v1/policies/no-search",
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
+    let removed = app.drop_policy("no-search").await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
     assert!(second.refresh_access_policies().await.unwrap());
     assert_eq!(search_status(&app, &second_router).await, StatusCode::OK);

@@ -2,7 +2,9 @@
 //! authenticator app, and the organisation's own access policies.
 
 use axum::http::{Method, StatusCode};
-use custodian_testkit::{ADMIN_PASSWORD, CLINICIAN, CLINICIAN_PASSWORD, TestApp};
+use custodian_testkit::{
+    ADMIN_PASSWORD, CLINICIAN, CLINICIAN_PASSWORD, IG_LEAD, IG_LEAD_PASSWORD, TestApp,
+};
 use serde_json::json;
 
 use crate::access_pages::{FORBID_BREAK_GLASS, get, post, staff_id, textarea};
@@ -153,6 +155,32 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_sees_cedars_words_then
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, "/policies?done=saved");
     let (_, html) = get(&app, &cookie, &location).await;
+    assert!(html.contains("sent for approval"), "{html}");
+    assert!(html.contains("Changes waiting for approval: 1"), "{html}");
+    assert!(
+        !html.contains("id=\"policy-no-break-glass\""),
+        "not in force yet: {html}"
+    );
+    // The administrator may withdraw it, not approve it.
+    let (status, html) = get(&app, &cookie, "/policy-proposals").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"reject-no-break-glass\""), "{html}");
+    assert!(!html.contains("id=\"approve-no-break-glass\""), "{html}");
+    // An information-governance lead approves it from their page.
+    app.ig_lead().await;
+    let ig = app.cookie_for(IG_LEAD, IG_LEAD_PASSWORD).await;
+    let (_, html) = get(&app, &ig, "/").await;
+    assert!(html.contains("href=\"/policy-proposals\""), "{html}");
+    let (_, html) = get(&app, &ig, "/policy-proposals").await;
+    assert!(
+        html.contains("Add or replace the policy no-break-glass"),
+        "{html}"
+    );
+    let (status, location, _) =
+        post(&app, &ig, "/policy-proposals/no-break-glass/approval", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/policy-proposals?done=approved");
+    let (_, html) = get(&app, &cookie, "/policies").await;
     assert!(html.contains("id=\"policy-no-break-glass\""), "{html}");
     let taken = app
         .post(
@@ -199,6 +227,10 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_sees_cedars_words_then
     let (status, location, _) = post(&app, &cookie, "/policies/no-break-glass/delete", &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, "/policies?done=deleted");
+    assert_eq!(
+        app.approve_policy("no-break-glass").await.status,
+        StatusCode::NO_CONTENT
+    );
     let listed = app
         .call(
             Method::GET,

@@ -190,14 +190,7 @@ async fn s3_emergency_access_is_offered_only_to_those_a_policy_lets_take_it(app:
     assert!(!html.contains(&action), "{html}");
 
     // Nor anyone, once the organisation forbids it.
-    let put = app
-        .call(
-            Method::PUT,
-            "/api/v1/policies/no-break-glass",
-            Some(&app.admin_token),
-            Some(json!({"text": FORBID_BREAK_GLASS})),
-        )
-        .await;
+    let put = app.adopt_policy("no-break-glass", FORBID_BREAK_GLASS).await;
     assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
     let (status, html) = get(&app, &other, &format!("/persons/{person}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

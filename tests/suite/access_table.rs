@@ -202,7 +202,13 @@ fn api_rows() -> Vec<Row> {
         row!(GET "/policies" "NNNNNNNYN", |i, w| api(Method::GET, "/policies", w, None)),
         row!(PUT "/policies/{name}" "NNNNNNNYN", |i, w| api(Method::PUT, "/policies/table", w, Some(json!({
             "text": "forbid (principal, action == Custodian::Action::\"break_glass\", resource) when { principal.services.contains(\"NOWHERE\") };"})))),
-        row!(DELETE "/policies/{name}" "NNNNNNNYN", |i, w| api(Method::DELETE, "/policies/table", w, None)),
+        // Proposed only: `table` is not in force, so removing it is not found (`y`).
+        row!(DELETE "/policies/{name}" "NNNNNNNyN", |i, w| api(Method::DELETE, "/policies/table", w, None)),
+        // Proposals: administrators propose and may withdraw, IG leads approve or reject. The
+        // administrator's round proposes after the IG lead's, so the IG lead finds none (`y`).
+        row!(GET "/policy-proposals" "NNNNYNNYN", |i, w| api(Method::GET, "/policy-proposals", w, None)),
+        row!(POST "/policy-proposals/{name}/approval" "NNNNyNNNN", |i, w| api(Method::POST, "/policy-proposals/nothing-proposed/approval", w, None)),
+        row!(DELETE "/policy-proposals/{name}" "NNNNyNNyN", |i, w| api(Method::DELETE, "/policy-proposals/nothing-proposed", w, None)),
         // Oversight: the information-governance lead; the audit trail also the auditor.
         row!(GET "/audit/verify" "NNNNYNYNN", |i, w| api(Method::GET, "/audit/verify", w, None)),
         row!(GET "/reports/refusals" "NNNNYNNNN", |i, w| api(Method::GET, "/reports/refusals", w, None)),
@@ -422,10 +428,14 @@ fn page_rows() -> Vec<Row> {
             &[("subject", "synthetic-subject-0002")])),
         row!(GET "/policies" "NNNNNNNYN", |i, w| page(Method::GET, "/policies", w, &[])),
         row!(POST "/policies" "NNNNNNNYN", |i, w| page(Method::POST, "/policies", w, &[("name", "paged"), ("text", HARMLESS_POLICY)])),
-        row!(GET "/policies/{name}" "NNNNNNNYN", |i, w| page(Method::GET, "/policies/paged", w, &[])),
+        // `paged` is proposed, not in force: its own pages are not found (`y`).
+        row!(GET "/policies/{name}" "NNNNNNNyN", |i, w| page(Method::GET, "/policies/paged", w, &[])),
         row!(POST "/policies/{name}" "NNNNNNNYN", |i, w| page(Method::POST, "/policies/paged", w, &[("text", HARMLESS_POLICY)])),
-        row!(GET "/policies/{name}/delete" "NNNNNNNYN", |i, w| page(Method::GET, "/policies/paged/delete", w, &[])),
-        row!(POST "/policies/{name}/delete" "NNNNNNNYN", |i, w| page(Method::POST, "/policies/paged/delete", w, &[])),
+        row!(GET "/policies/{name}/delete" "NNNNNNNyN", |i, w| page(Method::GET, "/policies/paged/delete", w, &[])),
+        row!(POST "/policies/{name}/delete" "NNNNNNNyN", |i, w| page(Method::POST, "/policies/paged/delete", w, &[])),
+        row!(GET "/policy-proposals" "NNNNYNNYN", |i, w| page(Method::GET, "/policy-proposals", w, &[])),
+        row!(POST "/policy-proposals/{name}/approval" "NNNNyNNNN", |i, w| page(Method::POST, "/policy-proposals/nothing-proposed/approval", w, &[])),
+        row!(POST "/policy-proposals/{name}/rejection" "NNNNyNNyN", |i, w| page(Method::POST, "/policy-proposals/nothing-proposed/rejection", w, &[])),
         // Retention (D2, D4, D7). A review of the fixture recording (not yet due) and its
         // destruction (not approved) answer for themselves once access allows them; the hold
         // placed from the page is on `bystander`, so later rows may still destroy `recording`.

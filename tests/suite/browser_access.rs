@@ -181,15 +181,27 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_then_a_valid_one_in_a_
     browser.fill("#text", valid).await;
     browser.click("#save-policy").await;
     browser.wait_for_path_starting("/policies?done=saved").await;
+    assert!(browser.text("#done").await.contains("sent for approval"));
+    check_page(&browser).await;
+    // Waiting for an information-governance lead: the administrator may only withdraw it.
+    browser.click("#waiting a").await;
+    browser.wait_for_path("/policy-proposals").await;
+    assert!(browser.find_all("#approve-no-flying").await.is_empty());
+    assert!(!browser.find_all("#reject-no-flying").await.is_empty());
+    check_page(&browser).await;
+    assert_eq!(
+        app.approve_policy("no-flying").await.status,
+        axum::http::StatusCode::NO_CONTENT
+    );
+    browser.visit("/policies").await;
     assert!(
         browser
             .text("#policy-no-flying")
             .await
             .contains("break_glass")
     );
-    check_page(&browser).await;
 
-    // Deleted after confirming.
+    // Deleted after confirming, and approved.
     browser.click("a[href='/policies/no-flying/delete']").await;
     browser.wait_for_path("/policies/no-flying/delete").await;
     check_page(&browser).await;
@@ -197,6 +209,11 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_then_a_valid_one_in_a_
     browser
         .wait_for_path_starting("/policies?done=deleted")
         .await;
+    assert_eq!(
+        app.approve_policy("no-flying").await.status,
+        axum::http::StatusCode::NO_CONTENT
+    );
+    browser.visit("/policies").await;
     assert!(browser.find_all("#policy-no-flying").await.is_empty());
 
     // The staff pages pass the same checks.

@@ -583,15 +583,42 @@ async fn s2_one_administrator_cannot_hand_clinical_media_to_anyone(app: TestApp)
         .pointer("/components/schemas/PolicyText/properties/text/example")
         .and_then(serde_json::Value::as_str)
         .expect("the document gives an example policy");
-    let adopted = app
+    let adopted = app.adopt_policy("example", example).await;
+    assert_eq!(adopted.status, StatusCode::NO_CONTENT, "{}", adopted.body);
+
+    // Nor can one person put a policy in force alone, even holding both roles: the one who
+    // proposed a change may not approve it.
+    let both = app
+        .staff_member(
+            "admin.and.ig",
+            "a pass phrase for two hats",
+            &["administrator", "information_governance_lead"],
+            &[],
+        )
+        .await;
+    let proposed = app
         .call(
             Method::PUT,
-            "/api/v1/policies/example",
-            Some(&app.admin_token),
+            "/api/v1/policies/alone",
+            Some(&both),
             Some(json!({ "text": example })),
         )
         .await;
-    assert_eq!(adopted.status, StatusCode::NO_CONTENT, "{}", adopted.body);
+    assert_eq!(proposed.status, StatusCode::ACCEPTED, "{}", proposed.body);
+    let approved = app
+        .call(
+            Method::POST,
+            "/api/v1/policy-proposals/alone/approval",
+            Some(&both),
+            None,
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::FORBIDDEN, "{}", approved.body);
+    assert_eq!(approved.code(), "access.own_proposal");
+    assert_eq!(
+        app.approve_policy("alone").await.status,
+        StatusCode::NO_CONTENT
+    );
 }
 
 app_on_both_backends!(

@@ -61,8 +61,11 @@ actions! {
     OverseeAccess = "oversee_access" on Organisation;
     /// Create and change staff accounts.
     ManageAccounts = "manage_accounts" on Organisation;
-    /// Add or change the organisation's own access policies.
+    /// Propose changes to the organisation's own access policies.
     ManagePolicies = "manage_policies" on Organisation;
+    /// Approve or reject a proposed change to the organisation's own access policies, which
+    /// takes effect only then: a second person, not the one who proposed it.
+    ApprovePolicies = "approve_policies" on Organisation;
     /// See the retention schedule: its rules, periods and sources (D4).
     ViewRetention = "view_retention" on Organisation;
     /// Change a retention rule's period (D4).

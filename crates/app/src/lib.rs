@@ -16,6 +16,7 @@ pub mod london;
 pub mod media;
 pub mod oversight;
 pub mod persons;
+pub mod policies;
 pub mod recordings;
 pub mod retention;
 pub mod sessions;

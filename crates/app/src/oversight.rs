@@ -1,16 +1,14 @@
-//! Personal connections and emergency access (S3), the organisation's own access policies
-//! (X6), and the report of refused attempts (S5).
+//! Personal connections and emergency access (S3) and the report of refused attempts (S5).
 
 use std::collections::BTreeMap;
 
-use custodian_access::{AccessPolicies, Action, LocalPolicy};
+use custodian_access::Action;
 use custodian_core::audit::AuditEvent;
 use custodian_core::ids::PersonId;
 use custodian_core::staff::ConnectionKind;
 use custodian_core::text::Note;
-use custodian_store::{EmergencyAccess, PersonalConnection, StoredPolicy};
+use custodian_store::{EmergencyAccess, PersonalConnection};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -182,103 +180,6 @@ impl Custodian {
             .write(&mut tx, caller.actor(), now)
             .await?;
         tx.commit().await?;
-        Ok(())
-    }
-
-    /// The organisation's own access policies.
-    pub async fn local_policies(&self, caller: &Caller) -> AppResult<Vec<StoredPolicy>> {
-        self.authorize(caller, Action::ManagePolicies, Target::Organisation)
-            .await?;
-        let mut tx = self.register.read().await?;
-        Ok(tx.local_policies().await?)
-    }
-
-    /// Adds or replaces a local policy (X6). The whole set is validated against the schema
-    /// first: an invalid policy is refused with the validator's words and changes nothing.
-    /// Every change is audited with the text and its SHA-256.
-    #[tracing::instrument(skip(self, caller, text), fields(staff = %caller.member.id))]
-    pub async fn put_local_policy(&self, caller: &Caller, name: &str, text: &str) -> AppResult<()> {
-        self.change_local_policies(caller, name, Some(text)).await
-    }
-
-    /// Removes a local policy; audited.
-    #[tracing::instrument(skip(self, caller), fields(staff = %caller.member.id))]
-    pub async fn delete_local_policy(&self, caller: &Caller, name: &str) -> AppResult<()> {
-        self.change_local_policies(caller, name, None).await
-    }
-
-    async fn change_local_policies(
-        &self,
-        caller: &Caller,
-        name: &str,
-        text: Option<&str>,
-    ) -> AppResult<()> {
-        self.authorize(caller, Action::ManagePolicies, Target::Organisation)
-            .await?;
-        let now = self.clock.now();
-        let mut tx = self.register.write().await?;
-        let mut local: Vec<LocalPolicy> = tx
-            .local_policies()
-            .await?
-            .into_iter()
-            .filter(|stored| stored.name != name)
-            .map(|stored| LocalPolicy {
-                name: stored.name,
-                text: stored.text,
-            })
-            .collect();
-        if let Some(text) = text {
-            local.push(LocalPolicy {
-                name: name.to_owned(),
-                text: text.to_owned(),
-            });
-        }
-        let policies = AccessPolicies::with_local(&local)?;
-        // One administrator must not be able to hand clinical media to anyone (S2).
-        let breaches = policies.beyond_guard_rails()?;
-        if !breaches.is_empty() {
-            return Err(AppError::InvalidPolicy(format!(
-                "this change is refused: {}; grant such access only to practitioners and team managers, for the services that care for the person",
-                breaches.join("; ")
-            )));
-        }
-        let in_force = local.clone();
-        let action = match text {
-            Some(text) => {
-                tx.put_local_policy(&StoredPolicy {
-                    name: name.to_owned(),
-                    text: text.to_owned(),
-                    changed_at: now,
-                    changed_by: caller.member.id.as_uuid(),
-                })
-                .await?;
-                "access.policy_changed"
-            }
-            None => {
-                if !tx.delete_local_policy(name).await? {
-                    return Err(AppError::not_found("local policy", name));
-                }
-                "access.policy_removed"
-            }
-        };
-        revoke_grants(
-            &mut tx,
-            GrantsResting::Anywhere,
-            now,
-            "the organisation's access policies changed",
-        )
-        .await?;
-        Audit::change(action)
-            .detail(serde_json::json!({
-                "name": name,
-                "text": text,
-                "sha256": text.map(|t| hex::encode(Sha256::digest(t.as_bytes()))),
-                "policies_in_force": policies.len(),
-            }))
-            .write(&mut tx, caller.actor(), now)
-            .await?;
-        tx.commit().await?;
-        self.access.replace(in_force, policies)?;
         Ok(())
     }
 

@@ -56,6 +56,16 @@ pub struct StoredPolicy {
     pub changed_by: Uuid,
 }
 
+/// A change to a local policy waiting for a second person's approval.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PolicyProposal {
+    pub name: String,
+    /// The new text; none to remove the policy.
+    pub text: Option<String>,
+    pub proposed_at: OffsetDateTime,
+    pub proposed_by: Uuid,
+}
+
 impl RegisterTx {
     /// What `staff` needs known about `person` at `now`, in one query.
     pub async fn person_access(
@@ -250,6 +260,51 @@ impl RegisterTx {
     /// Removes a local policy; false if there was none by that name.
     pub async fn delete_local_policy(&mut self, name: &str) -> StoreResult<bool> {
         let removed = on_both!(self, conn => sqlx::query("DELETE FROM local_policies WHERE name = $1")
+            .bind(name)
+            .execute(&mut **conn)
+            .await?
+            .rows_affected());
+        Ok(removed == 1)
+    }
+
+    /// Changes to local policies waiting for approval, by name.
+    pub async fn policy_proposals(&mut self) -> StoreResult<Vec<PolicyProposal>> {
+        Ok(on_both!(self, conn => sqlx::query_as(
+            "SELECT name, text, proposed_at, proposed_by FROM policy_proposals ORDER BY name",
+        )
+        .fetch_all(&mut **conn)
+        .await?))
+    }
+
+    /// The change waiting for approval to the local policy `name`, if any.
+    pub async fn policy_proposal(&mut self, name: &str) -> StoreResult<Option<PolicyProposal>> {
+        Ok(on_both!(self, conn => sqlx::query_as(
+            "SELECT name, text, proposed_at, proposed_by FROM policy_proposals WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(&mut **conn)
+        .await?))
+    }
+
+    /// Proposes a change to a local policy, replacing any waiting for the same name.
+    pub async fn put_policy_proposal(&mut self, proposal: &PolicyProposal) -> StoreResult<()> {
+        on_both!(self, conn => sqlx::query(
+            "INSERT INTO policy_proposals (name, text, proposed_at, proposed_by) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (name) DO UPDATE SET text = excluded.text, proposed_at = excluded.proposed_at, proposed_by = excluded.proposed_by",
+        )
+        .bind(&proposal.name)
+        .bind(&proposal.text)
+        .bind(proposal.proposed_at)
+        .bind(proposal.proposed_by)
+        .execute(&mut **conn)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// Forgets the proposal for `name`; false if there was none.
+    pub async fn delete_policy_proposal(&mut self, name: &str) -> StoreResult<bool> {
+        let removed = on_both!(self, conn => sqlx::query("DELETE FROM policy_proposals WHERE name = $1")
             .bind(name)
             .execute(&mut **conn)
             .await?

@@ -35,7 +35,7 @@ use sqlx::{Connection, Postgres, Sqlite, Transaction};
 
 use crate::group_commit::{GroupWriter, WriteJob};
 
-pub use access::{EmergencyAccess, PersonAccess, PersonalConnection, StoredPolicy};
+pub use access::{EmergencyAccess, PersonAccess, PersonalConnection, PolicyProposal, StoredPolicy};
 pub use error::StoreError;
 pub use group_commit::CommitStatistics;
 pub use location::DatabaseLocation;

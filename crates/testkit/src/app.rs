@@ -119,6 +119,8 @@ pub struct TestApp {
     pub admin_token: String,
     /// The authenticator apps this test holds, by username, with the last time-step each used.
     authenticators: Mutex<HashMap<String, (TotpSecret, i64)>>,
+    /// The information-governance lead's token, once [`Self::ig_lead`] has made them.
+    ig_lead: tokio::sync::OnceCell<String>,
 }
 
 impl TestApp {
@@ -179,6 +181,7 @@ impl TestApp {
             token: String::new(),
             admin_token: String::new(),
             authenticators: Mutex::new(HashMap::new()),
+            ig_lead: tokio::sync::OnceCell::new(),
         };
         app.admin_token = app.token_for("admin", ADMIN_PASSWORD).await;
         app.token = app
@@ -272,11 +275,61 @@ impl TestApp {
     /// A token for a new information-governance lead ([`IG_LEAD`], in no service), whose
     /// authenticator app this test holds, as their role requires.
     pub async fn ig_lead(&self) -> String {
-        self.staff_member(
-            IG_LEAD,
-            IG_LEAD_PASSWORD,
-            &["information_governance_lead"],
-            &[],
+        self.ig_lead
+            .get_or_init(|| {
+                self.staff_member(
+                    IG_LEAD,
+                    IG_LEAD_PASSWORD,
+                    &["information_governance_lead"],
+                    &[],
+                )
+            })
+            .await
+            .clone()
+    }
+
+    /// Puts the local policy `name` in force as an organisation does: the administrator
+    /// proposes it, the information-governance lead approves it. The proposal's reply, if it
+    /// was refused; otherwise the approval's.
+    pub async fn adopt_policy(&self, name: &str, text: &str) -> Reply {
+        let proposed = self
+            .call(
+                Method::PUT,
+                &format!("/api/v1/policies/{name}"),
+                Some(&self.admin_token),
+                Some(json!({ "text": text })),
+            )
+            .await;
+        if proposed.status != StatusCode::ACCEPTED {
+            return proposed;
+        }
+        self.approve_policy(name).await
+    }
+
+    /// Removes the local policy `name`: proposed by the administrator, approved by the IG lead.
+    pub async fn drop_policy(&self, name: &str) -> Reply {
+        let proposed = self
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/policies/{name}"),
+                Some(&self.admin_token),
+                None,
+            )
+            .await;
+        if proposed.status != StatusCode::ACCEPTED {
+            return proposed;
+        }
+        self.approve_policy(name).await
+    }
+
+    /// The information-governance lead approves the change proposed to `name`.
+    pub async fn approve_policy(&self, name: &str) -> Reply {
+        let ig = self.ig_lead().await;
+        self.call(
+            Method::POST,
+            &format!("/api/v1/policy-proposals/{name}/approval"),
+            Some(&ig),
+            None,
         )
         .await
     }

@@ -63,6 +63,7 @@ fn api() -> (Router<AppState>, OpenApi) {
     let v1 = OpenApiRouter::new()
         .merge(routes::accounts::routes())
         .merge(routes::access::routes())
+        .merge(routes::policies::routes())
         .merge(routes::persons::routes())
         .merge(routes::consents::routes())
         .merge(routes::sessions::routes())

@@ -38,6 +38,7 @@ struct DashboardPage {
     may_oversee_access: bool,
     may_manage_accounts: bool,
     may_manage_policies: bool,
+    may_approve_policies: bool,
     /// The retention pages, for records managers, IG leads and administrators (D2, D4, D7).
     may_review_disposals: bool,
     may_view_legal_holds: bool,
@@ -90,6 +91,10 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
             return error_page(error, Some(staff.who()));
         }
     };
+    let may_approve_policies = match offered(Action::ApprovePolicies).await {
+        Ok(approve) => approve,
+        Err(error) => return error_page(error, Some(staff.who())),
+    };
     let (may_review_disposals, may_view_legal_holds, may_view_retention) = match (
         offered(Action::ReviewDisposal).await,
         offered(Action::ViewLegalHolds).await,
@@ -125,6 +130,7 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
         may_oversee_access,
         may_manage_accounts,
         may_manage_policies,
+        may_approve_policies,
         may_review_disposals,
         may_view_legal_holds,
         may_view_retention,

@@ -18,6 +18,7 @@ mod oversight;
 mod password;
 mod persons;
 mod policies;
+mod policy_proposals;
 mod recording;
 mod schedule;
 mod services;
@@ -152,6 +153,15 @@ fn pages() -> Pages {
     .route(
         "/policies/{name}/delete",
         get(policies::confirm_delete).post(policies::delete),
+    )
+    .route("/policy-proposals", get(policy_proposals::list))
+    .route(
+        "/policy-proposals/{name}/approval",
+        post(policy_proposals::approve),
+    )
+    .route(
+        "/policy-proposals/{name}/rejection",
+        post(policy_proposals::reject),
     )
     .route("/disposals", get(disposals::show))
     .route(

@@ -1,6 +1,6 @@
-//! The organisation's own access policies for administrators (X6): the list, adding or
-//! replacing one (an invalid one comes back with Cedar's words and the text as typed), and
-//! deleting one after confirming.
+//! The organisation's own access policies for administrators (X6): the list, proposing to add
+//! or replace one (an invalid one comes back with Cedar's words and the text as typed) or to
+//! delete one after confirming; each takes effect when an information-governance lead approves.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -40,6 +40,12 @@ pub struct Done {
     done: String,
 }
 
+impl Done {
+    pub fn as_str(&self) -> &str {
+        &self.done
+    }
+}
+
 #[derive(Template)]
 #[template(path = "policies.html")]
 struct PoliciesPage {
@@ -50,6 +56,8 @@ struct PoliciesPage {
     shipped: Vec<String>,
     form: PolicyForm,
     done: Option<String>,
+    /// Changes proposed and not yet approved.
+    waiting: usize,
 }
 
 form_errors!(PoliciesPage);
@@ -81,8 +89,8 @@ pub async fn list(
     Query(done): Query<Done>,
 ) -> Response {
     let done = match done.done.as_str() {
-        "saved" => Some("The policy is checked and in force.".to_owned()),
-        "deleted" => Some("The policy is deleted.".to_owned()),
+        "saved" => Some("The policy is checked and sent for approval: it takes effect when an information-governance lead approves it.".to_owned()),
+        "deleted" => Some("Its removal is sent for approval: the policy stays in force until an information-governance lead approves it.".to_owned()),
         _ => None,
     };
     list_page(&state, &staff, PolicyForm::default(), Vec::new(), done)
@@ -173,7 +181,7 @@ pub async fn delete(
     Checked(NoFields {}): Checked<NoFields>,
 ) -> Response {
     match state.custodian.delete_local_policy(&staff.0, &name).await {
-        Ok(()) => Redirect::to("/policies?done=deleted").into_response(),
+        Ok(_) => Redirect::to("/policies?done=deleted").into_response(),
         Err(error) => error_page(error, Some(staff.who())),
     }
 }
@@ -212,7 +220,7 @@ async fn save(state: &AppState, staff: &SignedIn, form: &PolicyForm) -> Result<(
         .put_local_policy(&staff.0, name, &form.text)
         .await
     {
-        Ok(()) => Ok(()),
+        Ok(_) => Ok(()),
         Err(AppError::InvalidPolicy(message)) => {
             // The access crate checks the name first, then Cedar the text.
             let field = if message.starts_with("a local policy's name") {
@@ -255,6 +263,7 @@ async fn list_page(
 ) -> Result<Response, AppError> {
     let custodian = &state.custodian;
     let local = custodian.local_policies(&staff.0).await?;
+    let waiting = custodian.policy_proposals(&staff.0).await?.len();
     // Who changed each, named for those who may list accounts (administrators); someone a
     // local policy lets change policies without managing accounts sees no names.
     let members = if custodian
@@ -295,6 +304,7 @@ async fn list_page(
             .unwrap_or_default(),
         form,
         done,
+        waiting,
     };
     Ok(render(StatusCode::OK, &page))
 }

@@ -1,5 +1,5 @@
 //! Who may do what: staff roles and services, personal connections and emergency access (S3),
-//! the organisation's own policies (X6) and the report of refused attempts (S5).
+//! and the report of refused attempts (S5).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -28,8 +28,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(take_emergency_access))
         .routes(routes!(emergency_access_to_review))
         .routes(routes!(review_emergency_access))
-        .routes(routes!(local_policies))
-        .routes(routes!(put_local_policy, delete_local_policy))
         .routes(routes!(refusal_report))
 }
 
@@ -219,89 +217,6 @@ async fn review_emergency_access(
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     state.custodian.review_emergency_access(&caller, id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// The access policies in force: the shipped ones by id, and the organisation's own in full.
-#[derive(Serialize, ToSchema)]
-pub struct PoliciesView {
-    shipped: Vec<String>,
-    local: Vec<LocalPolicyView>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct LocalPolicyView {
-    name: String,
-    /// Cedar policy text.
-    text: String,
-    #[serde(with = "time::serde::rfc3339")]
-    changed_at: OffsetDateTime,
-    changed_by: Uuid,
-}
-
-/// The access policies in force.
-#[utoipa::path(get, path = "/policies", tag = "access",
-    responses((status = OK, body = PoliciesView), (status = FORBIDDEN, body = Problem)))]
-async fn local_policies(
-    State(state): State<AppState>,
-    Staff(caller): Staff,
-) -> ApiResult<axum::Json<PoliciesView>> {
-    let local = state.custodian.local_policies(&caller).await?;
-    Ok(axum::Json(PoliciesView {
-        shipped: custodian_access::AccessPolicies::shipped()
-            .map(|policies| policies.policy_ids())
-            .unwrap_or_default(),
-        local: local
-            .into_iter()
-            .map(|policy| LocalPolicyView {
-                name: policy.name,
-                text: policy.text,
-                changed_at: policy.changed_at,
-                changed_by: policy.changed_by,
-            })
-            .collect(),
-    }))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyText {
-    /// Cedar policies, checked against the schema before they take effect.
-    #[schema(
-        example = "forbid (principal, action == Custodian::Action::\"break_glass\", resource) when { principal.services.contains(\"AGENCY-BANK\") };"
-    )]
-    text: String,
-}
-
-/// Add or replace one of the organisation's own policies (X6). An invalid policy is refused
-/// with the validator's message and changes nothing; every change is audited.
-#[utoipa::path(put, path = "/policies/{name}", tag = "access", params(("name" = String, Path)),
-    request_body = PolicyText,
-    responses((status = NO_CONTENT, description = "In force"), (status = FORBIDDEN, body = Problem),
-        (status = UNPROCESSABLE_ENTITY, body = Problem)))]
-async fn put_local_policy(
-    State(state): State<AppState>,
-    Staff(caller): Staff,
-    Path(name): Path<String>,
-    Body(policy): Body<PolicyText>,
-) -> ApiResult<StatusCode> {
-    state
-        .custodian
-        .put_local_policy(&caller, &name, &policy.text)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Remove one of the organisation's own policies; audited.
-#[utoipa::path(delete, path = "/policies/{name}", tag = "access", params(("name" = String, Path)),
-    responses((status = NO_CONTENT, description = "Removed"), (status = FORBIDDEN, body = Problem),
-        (status = NOT_FOUND, body = Problem)))]
-async fn delete_local_policy(
-    State(state): State<AppState>,
-    Staff(caller): Staff,
-    Path(name): Path<String>,
-) -> ApiResult<StatusCode> {
-    state.custodian.delete_local_policy(&caller, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -9,6 +9,7 @@ pub mod health;
 pub mod media;
 pub mod persons;
 pub mod physical_media;
+pub mod policies;
 pub mod recordings;
 pub mod retention;
 pub mod sessions;
