@@ -227,6 +227,8 @@ fn api_rows() -> Vec<Row> {
         row!(GET "/persons/{id}/sessions" "YYNYYNNNN", |i, w| api(Method::GET, &format!("/persons/{}/sessions", i.get("person")), w, None)),
         row!(GET "/persons/{id}/recordings" "YYNYYNNNN", |i, w| api(Method::GET, &format!("/persons/{}/recordings", i.get("person")), w, None)),
         row!(GET "/persons/{id}/audit" "YYNYYNNNN", |i, w| api(Method::GET, &format!("/persons/{}/audit", i.get("person")), w, None)),
+        // Who looked at a record: the information-governance lead (S2, S5).
+        row!(GET "/persons/{id}/accesses" "NNNNYNNNN", |i, w| api(Method::GET, &format!("/persons/{}/accesses", i.get("person")), w, None)),
         row!(GET "/consents/{id}" "YYNYYNNNN", |i, w| api(Method::GET, &format!("/consents/{}", i.get("consent")), w, None)),
         row!(PUT "/persons/{id}/capacity" "YYNNNNNNN", |i, w| api(Method::PUT, &format!("/persons/{}/capacity", i.get("person")), w,
             Some(json!({"capacity": "has_capacity"})))),
@@ -371,6 +373,7 @@ fn page_rows() -> Vec<Row> {
             ("given_name", "Paged"), ("family_name", "Testperson"), ("day", "1"), ("month", "1"), ("year", "1990"),
             ("capacity", "has_capacity"), ("nhs_number", &nhs_number())])),
         row!(GET "/persons/{id}" "YYNYYNNNN", |i, w| page(Method::GET, &format!("/persons/{}", i.get("person")), w, &[])),
+        row!(GET "/persons/{id}/looks" "NNNNYNNNN", |i, w| page(Method::GET, &format!("/persons/{}/looks", i.get("person")), w, &[])),
         row!(GET "/persons/{id}/consents/new" "YYNNNNNNN", |i, w| page(Method::GET, &format!("/persons/{}/consents/new", i.get("person")), w, &[])),
         row!(POST "/persons/{id}/consents/new" "yyNNNNNNN", |i, w| page(Method::POST, &format!("/persons/{}/consents/new", i.get("person")), w, &[])),
         row!(GET "/consents/{id}" "YYNYYNNNN", |i, w| page(Method::GET, &format!("/consents/{}", i.get("consent")), w, &[])),

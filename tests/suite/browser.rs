@@ -264,6 +264,10 @@ async fn c2_consent_with_a_drawn_signature_and_the_persons_copy(app: TestApp) {
         "Teaching",
         "Signed on screen by Bea Testperson",
         "does not affect your care",
+        // C2: where recordings are kept; C14: whether representatives may have copies.
+        "Where recordings are kept",
+        "kept encrypted",
+        "given copies of recordings",
     ] {
         assert!(
             text.contains(words),

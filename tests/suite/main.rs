@@ -96,6 +96,7 @@ mod media_gate;
 mod media_gate_properties;
 mod openapi;
 mod pages;
+mod reads;
 mod register;
 mod retention;
 mod retention_disposal;

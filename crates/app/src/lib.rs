@@ -17,6 +17,7 @@ pub mod media;
 pub mod oversight;
 pub mod persons;
 pub mod policies;
+pub mod reads;
 pub mod recordings;
 pub mod retention;
 pub mod sessions;

@@ -213,6 +213,14 @@ impl Custodian {
             skip += SEARCH_PAGE;
         }
         visible.truncate(wanted);
+        // A search is a read of whoever it finds (S2): the words asked, and how many came back.
+        let query: String = query.chars().take(200).collect();
+        let mut tx = self.register.write().await?;
+        Audit::change("persons.searched")
+            .detail(serde_json::json!({ "query": query, "found": visible.len() }))
+            .write(&mut tx, caller.actor(), self.clock.now())
+            .await?;
+        tx.commit().await?;
         Ok(visible)
     }
 

@@ -141,6 +141,31 @@ impl RegisterTx {
         rows.into_iter().map(AuditEvent::try_from).collect()
     }
 
+    /// The latest events about a person whose action is one of `actions`, newest first.
+    pub async fn audit_events_about_person_of(
+        &mut self,
+        person: PersonId,
+        actions: &[&str],
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        let placeholders: Vec<String> = (0..actions.len()).map(|n| format!("${}", n + 3)).collect();
+        let sql = format!(
+            "SELECT * FROM audit_events WHERE person_id = $1 AND action IN ({}) ORDER BY seq DESC LIMIT $2",
+            placeholders.join(", ")
+        );
+        let rows: Vec<EventRow> = on_both!(self, conn => {
+            // Only numbered placeholders are formatted in; the actions are bound.
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(person.as_uuid())
+                .bind(i64::from(limit));
+            for action in actions {
+                query = query.bind(*action);
+            }
+            query.fetch_all(&mut **conn).await?
+        });
+        rows.into_iter().map(AuditEvent::try_from).collect()
+    }
+
     /// How many times each of two actions was recorded about a recording, over its whole
     /// history (however many other events came since).
     pub async fn count_actions_about_recording(

@@ -6,6 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use custodian_app::london::london_time;
 use custodian_app::persons::PersonRecord;
+use custodian_app::reads::Read;
 use custodian_core::consent::{
     Consent, ConsentAnswer, ConsentGiver, Disposition, Scope, SignatureMethod, Withdrawal,
     Withdrawer,
@@ -213,6 +214,13 @@ pub async fn show(
         Ok(withdrawals) => withdrawals,
         Err(page) => return page,
     };
+    let read = Read::ConsentViewed {
+        consent: id,
+        person: consent.person_id,
+    };
+    if let Err(error) = state.custodian.note_read(&staff.0, read).await {
+        return error_page(error, Some(staff.who()));
+    }
     let page = ConsentPage {
         title: "Consent recorded",
         signed_in_as: Some(staff.who()),
@@ -233,6 +241,14 @@ pub async fn copy(
         Ok(found) => found,
         Err(page) => return page,
     };
+    let read = Read::ConsentCopyDownloaded {
+        consent: id,
+        person: consent.person_id,
+        withdrawal: None,
+    };
+    if let Err(error) = state.custodian.note_read(&staff.0, read).await {
+        return error_page(error, Some(staff.who()));
+    }
     let person = PersonSummary::from(&record.person);
     let view = ConsentView::new(&consent, &record);
     pdf(format!("consent-{id}.pdf"), move || {
@@ -265,6 +281,14 @@ pub async fn withdrawal_copy(
             Some(staff.who()),
         );
     };
+    let read = Read::ConsentCopyDownloaded {
+        consent: id,
+        person: consent.person_id,
+        withdrawal: Some(withdrawal),
+    };
+    if let Err(error) = state.custodian.note_read(&staff.0, read).await {
+        return error_page(error, Some(staff.who()));
+    }
     let person = PersonSummary::from(&record.person);
     let view = ConsentView::new(&consent, &record);
     pdf(format!("withdrawal-{withdrawal}.pdf"), move || {

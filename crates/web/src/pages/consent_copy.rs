@@ -142,6 +142,19 @@ fn blocks(person: &PersonSummary, consent: &ConsentView) -> Vec<Block> {
         ));
     }
     blocks.extend([
+        Block::Heading(2, "Where recordings are kept, and copies".to_owned()),
+        Block::paragraph(
+            "Recordings are kept encrypted in the organisation's register of recordings, \
+             Custodian, on the organisation's own systems; the copy on the device a recording \
+             was made on is deleted once it is stored there. Only staff caring for you, and those \
+             the purposes above need, may open them, and every opening is recorded. They are \
+             destroyed when the organisation's retention schedule says.",
+        ),
+        Block::paragraph(if consent.representatives_may_have_copies {
+            "Your representatives may be given copies of recordings."
+        } else {
+            "Your representatives may not be given copies of recordings unless you agree to it later."
+        }),
         Block::Heading(2, "Your choices".to_owned()),
         Block::paragraph(
             "Saying no, or changing your mind later, does not affect your care in any way. You may \

@@ -154,6 +154,7 @@ fn pages() -> Pages {
         "/policies/{name}/delete",
         get(policies::confirm_delete).post(policies::delete),
     )
+    .route("/persons/{id}/looks", get(persons::looks))
     .route("/policy-proposals", get(policy_proposals::list))
     .route(
         "/policy-proposals/{name}/approval",

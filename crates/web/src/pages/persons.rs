@@ -157,6 +157,8 @@ struct PersonPage {
     may_record_consent: bool,
     /// Whether the viewer may start a session with them (and so set up a course).
     may_start_session: bool,
+    /// Whether the viewer oversees access, and so may see who looked at the record (S2).
+    may_see_looks: bool,
 }
 
 /// How many sessions and recordings the person page lists.
@@ -227,6 +229,10 @@ pub async fn person(
         Ok(overview) => overview,
         Err(error) => return super::emergency::refused_person(&state, &staff, id, error).await,
     };
+    let read = custodian_app::reads::Read::PersonOpened(id);
+    if let Err(error) = state.custodian.note_read(&staff.0, read).await {
+        return error_page(error, Some(staff.who()));
+    }
     let access = match state.custodian.access_to_person(&staff.0, id).await {
         Ok(access) => access,
         Err(error) => return error_page(error, Some(staff.who())),
@@ -243,6 +249,14 @@ pub async fn person(
         };
     }
     let [may_assign_service, may_record_consent, may_start_session] = offered;
+    let may_see_looks = match state
+        .custodian
+        .offers_to_organisation(&staff.0, Action::OverseeAccess)
+        .await
+    {
+        Ok(may) => may,
+        Err(error) => return error_page(error, Some(staff.who())),
+    };
     let PersonOverview {
         record,
         history,
@@ -283,6 +297,44 @@ pub async fn person(
         may_assign_service,
         may_record_consent,
         may_start_session,
+        may_see_looks,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "person_looks.html")]
+struct LooksPage {
+    title: String,
+    signed_in_as: Option<super::signed_in::Who>,
+    person_id: String,
+    /// When (Europe/London), who, what.
+    looks: Vec<(String, String, String)>,
+}
+
+/// Who looked at a person's record or used their recordings, latest first (S2): for the
+/// information-governance lead, from the person's page.
+pub async fn looks(
+    State(state): State<AppState>,
+    staff: SignedIn,
+    Path(id): Path<PersonId>,
+) -> Response {
+    let custodian = &state.custodian;
+    let (record, looks) = match (
+        custodian.person(&staff.0, id).await,
+        custodian.who_looked(&staff.0, id, 500).await,
+    ) {
+        (Ok(record), Ok(looks)) => (record, looks),
+        (Err(error), _) | (_, Err(error)) => return error_page(error, Some(staff.who())),
+    };
+    let page = LooksPage {
+        title: format!("Who looked at {}'s record", record.person.name.full()),
+        signed_in_as: Some(staff.who()),
+        person_id: id.to_string(),
+        looks: looks
+            .into_iter()
+            .map(|look| (london_time(look.at), look.by, look.what))
+            .collect(),
     };
     render(StatusCode::OK, &page)
 }

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use custodian_app::consents::{ConsentHistory, WithdrawalRequest, WithdrawnBy};
+use custodian_app::reads::Read;
 use custodian_core::DomainError;
 use custodian_core::consent::{
     CapacityDecision, Consent, ConsentAnswer, ConsentForm, ConsentGiver, Disposition,
@@ -223,7 +224,13 @@ async fn consent(
     Staff(caller): Staff,
     Path(id): Path<ConsentId>,
 ) -> ApiResult<axum::Json<Consent>> {
-    Ok(axum::Json(state.custodian.consent(&caller, id).await?))
+    let consent = state.custodian.consent(&caller, id).await?;
+    let read = Read::ConsentViewed {
+        consent: id,
+        person: consent.person_id,
+    };
+    state.custodian.note_read(&caller, read).await?;
+    Ok(axum::Json(consent))
 }
 
 /// Who withdrew: `{"kind": "person"}` or `{"kind": "representative", "representative_id": …}`.

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use custodian_app::persons::{PersonForm, PersonRecord};
+use custodian_app::reads::{Look, Read};
 use custodian_core::audit::AuditEvent;
 use custodian_core::ids::PersonId;
 use custodian_core::nhs_number::NhsNumber;
@@ -31,6 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions_of))
         .routes(routes!(recordings_of))
         .routes(routes!(audit_of))
+        .routes(routes!(accesses_of))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -121,7 +123,12 @@ async fn person(
     Staff(caller): Staff,
     Path(id): Path<PersonId>,
 ) -> ApiResult<axum::Json<PersonRecord>> {
-    Ok(axum::Json(state.custodian.person(&caller, id).await?))
+    let record = state.custodian.person(&caller, id).await?;
+    state
+        .custodian
+        .note_read(&caller, Read::PersonOpened(id))
+        .await?;
+    Ok(axum::Json(record))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -214,5 +221,19 @@ async fn audit_of(
             .custodian
             .audit_events_about_person(&caller, id, 200)
             .await?,
+    ))
+}
+
+/// Who looked at a person's record or used their recordings, latest first (S2): for the
+/// information-governance lead.
+#[utoipa::path(get, path = "/persons/{id}/accesses", tag = "audit", params(("id" = PersonId, Path)),
+    responses((status = OK, body = Vec<Look>), (status = FORBIDDEN, body = Problem), (status = NOT_FOUND, body = Problem)))]
+async fn accesses_of(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<PersonId>,
+) -> ApiResult<axum::Json<Vec<Look>>> {
+    Ok(axum::Json(
+        state.custodian.who_looked(&caller, id, 500).await?,
     ))
 }
