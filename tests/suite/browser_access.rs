@@ -148,6 +148,17 @@ async fn s5_the_ig_lead_marks_emergency_access_reviewed_and_opens_the_refusal_re
     browser.wait_for_path_starting("/refusals?since=7").await;
     assert!(browser.text("#total").await.contains("last 7 days"));
     check_page(&browser).await;
+
+    // Who looked at the record (S2): from the person's page.
+    browser.visit(&format!("/persons/{person}")).await;
+    browser.click("#who-looked").await;
+    browser
+        .wait_for_path(&format!("/persons/{person}/looks"))
+        .await;
+    let looks = browser.text("#looks").await;
+    assert!(looks.contains("Took emergency access"), "{looks}");
+    assert!(looks.contains("Test night.cover"), "{looks}");
+    check_page(&browser).await;
     browser.close().await;
 }
 
