@@ -39,17 +39,9 @@ const DISCHARGES: usize = 20;
 const QUEUE_PAGES_READ: usize = 20;
 
 fn main() {
-    let wanted: u64 = std::env::var("CUSTODIAN_BENCH_RECORDINGS")
-        .ok()
-        .map_or(DEFAULT_RECORDINGS, |v| v.parse().unwrap());
-    let parent = std::env::var_os("CUSTODIAN_BENCH_DIR")
-        .map_or_else(std::env::temp_dir, std::path::PathBuf::from);
-    let folder = tempfile::tempdir_in(parent).unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(run(folder.path(), wanted));
+    large_register::run_in_folder(DEFAULT_RECORDINGS, |folder, wanted| async move {
+        run(&folder, wanted).await;
+    });
 }
 
 async fn run(folder: &Path, wanted: u64) {

@@ -165,23 +165,10 @@ impl Custodian {
             .await?;
         let mut tx = self.register.read().await?;
         let events = tx.audit_events_about_recording(recording, limit).await?;
-        let mut names: HashMap<StaffId, String> = HashMap::new();
+        let mut names = HashMap::new();
         let mut history = Vec::with_capacity(events.len());
         for event in events {
-            let by = match event.actor {
-                Actor::System => "Custodian".to_owned(),
-                Actor::Staff(id) => match names.get(&id) {
-                    Some(name) => name.clone(),
-                    None => {
-                        let name = tx.staff(id).await?.map_or_else(
-                            || "A former member of staff".to_owned(),
-                            |account| account.member.display_name.to_string(),
-                        );
-                        names.insert(id, name.clone());
-                        name
-                    }
-                },
-            };
+            let by = actor_name(&mut tx, &mut names, event.actor).await?;
             history.push(HistoryEntry { event, by });
         }
         Ok(history)
@@ -199,4 +186,25 @@ impl Custodian {
         let mut tx = self.register.read().await?;
         Ok(tx.audit_events_about_recording(recording, limit).await?)
     }
+}
+
+/// Who acted, as a page names them: their name as the register holds it now (looked up once per
+/// member, in `names`), or Custodian itself.
+pub(crate) async fn actor_name(
+    tx: &mut custodian_store::RegisterTx,
+    names: &mut HashMap<StaffId, String>,
+    actor: Actor,
+) -> AppResult<String> {
+    let Actor::Staff(id) = actor else {
+        return Ok("Custodian".to_owned());
+    };
+    if let Some(name) = names.get(&id) {
+        return Ok(name.clone());
+    }
+    let name = tx.staff(id).await?.map_or_else(
+        || "A former member of staff".to_owned(),
+        |account| account.member.display_name.to_string(),
+    );
+    names.insert(id, name.clone());
+    Ok(name)
 }

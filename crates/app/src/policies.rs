@@ -23,13 +23,7 @@ impl Custodian {
     /// Changes to local policies waiting for approval: for those who propose them and those
     /// who approve them.
     pub async fn policy_proposals(&self, caller: &Caller) -> AppResult<Vec<PolicyProposal>> {
-        if !self
-            .allows(caller, Action::ApprovePolicies, Target::Organisation)
-            .await?
-        {
-            self.authorize(caller, Action::ManagePolicies, Target::Organisation)
-                .await?;
-        }
+        self.authorize_proposals(caller).await?;
         let mut tx = self.register.read().await?;
         Ok(tx.policy_proposals().await?)
     }
@@ -56,6 +50,19 @@ impl Custodian {
         name: &str,
     ) -> AppResult<PolicyProposal> {
         self.propose(caller, name, None).await
+    }
+
+    /// Refuses (and records the refusal) unless `caller` approves policy changes or proposes
+    /// them: either may see the proposals and take one back.
+    async fn authorize_proposals(&self, caller: &Caller) -> AppResult<()> {
+        if self
+            .allows(caller, Action::ApprovePolicies, Target::Organisation)
+            .await?
+        {
+            return Ok(());
+        }
+        self.authorize(caller, Action::ManagePolicies, Target::Organisation)
+            .await
     }
 
     async fn propose(
@@ -154,13 +161,7 @@ impl Custodian {
     /// Rejects (or, for its proposer's side, withdraws) the change proposed to `name`; audited.
     #[tracing::instrument(skip(self, caller), fields(staff = %caller.member.id))]
     pub async fn reject_local_policy(&self, caller: &Caller, name: &str) -> AppResult<()> {
-        if !self
-            .allows(caller, Action::ApprovePolicies, Target::Organisation)
-            .await?
-        {
-            self.authorize(caller, Action::ManagePolicies, Target::Organisation)
-                .await?;
-        }
+        self.authorize_proposals(caller).await?;
         let now = self.clock.now();
         let mut tx = self.register.write().await?;
         if !tx.delete_policy_proposal(name).await? {

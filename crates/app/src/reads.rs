@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::access::Target;
 use crate::accounts::Caller;
-use crate::audit_trail::Audit;
+use crate::audit_trail::{Audit, actor_name};
 use crate::uses::{USE_GRANTED, USE_REFUSED};
 use crate::{AppResult, Custodian};
 
@@ -109,35 +109,22 @@ impl Custodian {
         let events = tx
             .audit_events_about_person_of(person, &LOOKS, limit.clamp(1, 1000))
             .await?;
-        let mut names: HashMap<StaffId, String> = HashMap::new();
+        let mut names = HashMap::new();
         let mut looks = Vec::with_capacity(events.len());
         for event in events {
-            let staff_id = match event.actor {
-                Actor::Staff(id) => Some(id),
-                Actor::System => None,
-            };
-            let by = match staff_id {
-                None => "Custodian".to_owned(),
-                Some(id) => match names.get(&id) {
-                    Some(name) => name.clone(),
-                    None => {
-                        let name = tx.staff(id).await?.map_or_else(
-                            || "A former member of staff".to_owned(),
-                            |account| account.member.display_name.to_string(),
-                        );
-                        names.insert(id, name.clone());
-                        name
-                    }
-                },
-            };
-            looks.push(look(event, staff_id, by));
+            let by = actor_name(&mut tx, &mut names, event.actor).await?;
+            looks.push(look(event, by));
         }
         Ok(looks)
     }
 }
 
 /// An event as a look, in words.
-fn look(event: AuditEvent, staff_id: Option<StaffId>, by: String) -> Look {
+fn look(event: AuditEvent, by: String) -> Look {
+    let staff_id = match event.actor {
+        Actor::Staff(id) => Some(id),
+        Actor::System => None,
+    };
     let purpose = serde_json::from_str::<serde_json::Value>(&event.detail)
         .ok()
         .and_then(|detail| {

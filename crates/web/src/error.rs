@@ -147,7 +147,10 @@ impl From<AppError> for ApiError {
         if let AppError::Vault(vault) = &error
             && let Some((status, requirement)) = vault_status(vault)
         {
-            let detail = if status.is_server_error() {
+            // A full upload staging is a 507, but the client can act on it: it is told in full.
+            let detail = if status.is_server_error()
+                && !matches!(error, AppError::UploadsFull { .. })
+            {
                 tracing::error!(%vault, "stored media failed its check; nothing was served");
                 format!(
                     "{vault}; nothing was served, and the failure is recorded in the audit trail"
@@ -170,38 +173,9 @@ impl From<AppError> for ApiError {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            AppError::UploadsFull { everyone, .. } => {
-                // Shown in full, 507 though it is: the client can act on it.
-                return Self {
-                    status: if *everyone {
-                        StatusCode::INSUFFICIENT_STORAGE
-                    } else {
-                        StatusCode::TOO_MANY_REQUESTS
-                    },
-                    code,
-                    detail: error.to_string(),
-                    requirement: None,
-                    field: None,
-                    header: Some(Box::new((header::RETRY_AFTER, "60".to_owned()))),
-                    refusal: None,
-                };
-            }
-            AppError::LockedOut {
-                retry_after_seconds,
-                ..
-            } => {
-                return Self {
-                    status: StatusCode::TOO_MANY_REQUESTS,
-                    code,
-                    detail: error.to_string(),
-                    requirement: None,
-                    field: None,
-                    header: Some(Box::new((
-                        header::RETRY_AFTER,
-                        (*retry_after_seconds).max(1).to_string(),
-                    ))),
-                    refusal: None,
-                };
+            AppError::UploadsFull { everyone: true, .. } => StatusCode::INSUFFICIENT_STORAGE,
+            AppError::UploadsFull { .. } | AppError::LockedOut { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
             }
             AppError::CodeRequired(_) => StatusCode::UNAUTHORIZED,
             AppError::WrongCode(_) => {
@@ -290,7 +264,8 @@ impl From<AppError> for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        let detail = if status.is_server_error() {
+        // A full upload staging is a 507, but the client can act on it: it is told in full.
+        let detail = if status.is_server_error() && !matches!(error, AppError::UploadsFull { .. }) {
             // The cause goes to the log with the request id; the client learns only that it happened.
             tracing::error!(error = %error, ?error, "request failed");
             match status {
@@ -305,7 +280,7 @@ impl From<AppError> for ApiError {
         } else {
             error.to_string()
         };
-        // A refused range says what is available, as RFC 9110 asks.
+        // A refused range says what is available, as RFC 9110 asks; a wait says how long.
         let (field, header) = match &error {
             AppError::RangeNotSatisfiable { size } => (
                 Some("Range".to_owned()),
@@ -314,6 +289,19 @@ impl From<AppError> for ApiError {
                     format!("bytes */{size}"),
                 ))),
             ),
+            AppError::LockedOut {
+                retry_after_seconds,
+                ..
+            } => (
+                None,
+                Some(Box::new((
+                    header::RETRY_AFTER,
+                    (*retry_after_seconds).max(1).to_string(),
+                ))),
+            ),
+            AppError::UploadsFull { .. } => {
+                (None, Some(Box::new((header::RETRY_AFTER, "60".to_owned()))))
+            }
             _ => (None, None),
         };
         Self {

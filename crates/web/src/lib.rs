@@ -88,7 +88,7 @@ fn api() -> (Router<AppState>, OpenApi) {
 
 /// Adds the responses every operation can give, so the document lists every status the server
 /// can return: 400 for malformed input, 422 for input that breaks a rule wherever there is input,
-/// and 401 and 403 wherever signing in is required.
+/// and 401 and 403 wherever signing in is required; and says every error is a problem detail.
 fn document_common_responses(openapi: &mut OpenApi) {
     let problem = |description: &str| {
         utoipa::openapi::ResponseBuilder::new()
@@ -125,6 +125,17 @@ fn document_common_responses(openapi: &mut OpenApi) {
                     .all(|r| serde_json::to_value(r).is_ok_and(|v| v == serde_json::json!({})))
             });
             let responses = &mut operation.responses.responses;
+            // Errors are served as RFC 9457 problem details, whatever a route declared.
+            for (status, response) in responses.iter_mut() {
+                if let (true, utoipa::openapi::RefOr::T(response)) =
+                    (status.starts_with(['4', '5']), response)
+                    && let Some(json) = response.content.shift_remove("application/json")
+                {
+                    response
+                        .content
+                        .insert("application/problem+json".to_owned(), json);
+                }
+            }
             responses
                 .entry("400".to_owned())
                 .or_insert_with(|| problem("The request is malformed: not JSON, a missing field, or an id that is not a UUID").into());
@@ -184,9 +195,7 @@ fn document() -> OpenApi {
 /// The whole HTTP application: tests drive it without a network; `serve` gives it a listener.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api();
-    let mut described = serde_json::to_value(&openapi).unwrap_or_default();
-    errors_as_problem_details(&mut described);
-    let openapi_json = serde_json::to_vec(&described).unwrap_or_default();
+    let openapi_json = serde_json::to_vec(&openapi).unwrap_or_default();
     // The document holds no one's data, and tools (schemathesis, client generators) read it
     // before they hold a token.
     let document = move || {
@@ -232,43 +241,6 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)))
                 .layer(axum::middleware::from_fn(strict_transport_security)),
         )
-}
-
-/// Says of every error response in the OpenAPI document what it is served as: an RFC 9457
-/// problem detail, `application/problem+json`, not plain JSON.
-fn errors_as_problem_details(document: &mut serde_json::Value) {
-    let Some(paths) = document
-        .get_mut("paths")
-        .and_then(serde_json::Value::as_object_mut)
-    else {
-        return;
-    };
-    for operation in paths
-        .values_mut()
-        .filter_map(serde_json::Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-    {
-        let Some(responses) = operation
-            .get_mut("responses")
-            .and_then(serde_json::Value::as_object_mut)
-        else {
-            continue;
-        };
-        for (status, response) in responses.iter_mut() {
-            if !status.starts_with('4') && !status.starts_with('5') {
-                continue;
-            }
-            let Some(content) = response
-                .get_mut("content")
-                .and_then(serde_json::Value::as_object_mut)
-            else {
-                continue;
-            };
-            if let Some(json) = content.remove("application/json") {
-                content.insert("application/problem+json".to_owned(), json);
-            }
-        }
-    }
 }
 
 /// The content security policy of every response that does not set its own.

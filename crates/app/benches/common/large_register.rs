@@ -35,6 +35,27 @@ pub const COPIED: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// Runs `bench` in a fresh folder (in `CUSTODIAN_BENCH_DIR`, by default the system's temporary
+/// folder, removed afterwards) for the number of recordings `CUSTODIAN_BENCH_RECORDINGS` asks
+/// for, by default `default_recordings`.
+pub fn run_in_folder<F, Fut>(default_recordings: u64, bench: F)
+where
+    F: FnOnce(std::path::PathBuf, u64) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let wanted: u64 = std::env::var("CUSTODIAN_BENCH_RECORDINGS")
+        .ok()
+        .map_or(default_recordings, |v| v.parse().unwrap());
+    let parent = std::env::var_os("CUSTODIAN_BENCH_DIR")
+        .map_or_else(std::env::temp_dir, std::path::PathBuf::from);
+    let folder = tempfile::tempdir_in(parent).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(bench(folder.path().to_path_buf(), wanted));
+}
+
 /// The application over the register in `folder`, migrated.
 pub async fn open(folder: &Path) -> Custodian {
     let register = Register::connect(&DatabaseLocation::Sqlite(folder.join("register.db")))

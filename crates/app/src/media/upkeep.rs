@@ -1,6 +1,6 @@
 //! Looking after the vault: verification, emergency key export, key rotation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use custodian_core::audit::Actor;
@@ -89,7 +89,7 @@ impl Custodian {
     pub async fn remove_orphans(&self) -> AppResult<Vec<String>> {
         let vault = self.vault();
         let cutoff = self.clock.now() - ORPHANS_KEPT_FOR;
-        let mut candidates: HashMap<String, ()> = vault
+        let mut candidates: HashSet<String> = vault
             .storage
             .list()
             .await
@@ -100,7 +100,7 @@ impl Custodian {
                     .modified
                     .is_some_and(|modified| time::OffsetDateTime::from(modified) < cutoff)
             })
-            .map(|object| (object.key, ()))
+            .map(|object| object.key)
             .collect();
         if candidates.is_empty() {
             return Ok(Vec::new());
@@ -118,7 +118,7 @@ impl Custodian {
             }
             tx.rollback().await?;
         }
-        let mut removed: Vec<String> = candidates.into_keys().collect();
+        let mut removed: Vec<String> = candidates.into_iter().collect();
         removed.sort();
         if removed.is_empty() {
             return Ok(removed);
