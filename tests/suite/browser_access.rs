@@ -159,6 +159,14 @@ async fn s5_the_ig_lead_marks_emergency_access_reviewed_and_opens_the_refusal_re
     assert!(looks.contains("Took emergency access"), "{looks}");
     assert!(looks.contains("Test night.cover"), "{looks}");
     check_page(&browser).await;
+    // On a phone, too: readable without scrolling sideways.
+    browser.set_width(375).await;
+    browser.visit(&format!("/persons/{person}/looks")).await;
+    assert!(
+        !browser.scrolls_sideways().await,
+        "the list is wider than a phone"
+    );
+    check_page(&browser).await;
     browser.close().await;
 }
 
@@ -200,6 +208,13 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_then_a_valid_one_in_a_
     assert!(browser.find_all("#approve-no-flying").await.is_empty());
     assert!(!browser.find_all("#reject-no-flying").await.is_empty());
     check_page(&browser).await;
+    browser.set_width(375).await;
+    assert!(
+        !browser.scrolls_sideways().await,
+        "proposals are wider than a phone"
+    );
+    check_page(&browser).await;
+    browser.set_width(1280).await;
     assert_eq!(
         app.approve_policy("no-flying").await.status,
         axum::http::StatusCode::NO_CONTENT
@@ -211,6 +226,12 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_then_a_valid_one_in_a_
             .await
             .contains("break_glass")
     );
+    browser.set_width(375).await;
+    assert!(
+        !browser.scrolls_sideways().await,
+        "policies are wider than a phone"
+    );
+    browser.set_width(1280).await;
 
     // Deleted after confirming, and approved.
     browser.click("a[href='/policies/no-flying/delete']").await;

@@ -113,6 +113,22 @@ impl Browser {
             .unwrap_or_else(|error| panic!("cannot open {path}: {error}"));
     }
 
+    /// Makes the window `width` CSS pixels wide (375 for a phone, 1280 for a laptop).
+    pub async fn set_width(&self, width: u32) {
+        self.client
+            .set_window_size(width, 800)
+            .await
+            .expect("the window resizes");
+    }
+
+    /// Whether the page shown is wider than the window, so a reader must scroll sideways.
+    pub async fn scrolls_sideways(&self) -> bool {
+        let wider = self
+            .run("arguments[0](document.documentElement.scrollWidth > window.innerWidth)")
+            .await;
+        wider.as_bool().unwrap_or(true)
+    }
+
     /// The path and query of the page shown.
     pub async fn path(&self) -> String {
         let url = self
