@@ -169,7 +169,7 @@ async fn s3_emergency_access_needs_a_reason_lasts_an_hour_and_waits_for_the_ig_l
         .staff_member(
             "on.call",
             "a pass phrase for the night",
-            &["practitioner"],
+            &["practitioner", "on_call"],
             &["ADULT-MH-EAST"],
         )
         .await;
@@ -277,7 +277,15 @@ async fn x6_the_organisations_own_policy_is_checked_audited_and_takes_effect(app
         "{}",
         invalid.body
     );
-    // Practitioners of this organisation may not take emergency access.
+    // Practitioners of this organisation may not take emergency access, not even on call.
+    let on_call = app
+        .staff_member(
+            "night.cover",
+            "a pass phrase for the night",
+            &["practitioner", "on_call"],
+            &["ADULT-MH-EAST"],
+        )
+        .await;
     let forbid = "@refusal(\"this organisation does not allow emergency access\")\n\
         forbid (principal, action == Custodian::Action::\"break_glass\", resource);";
     // Proposed, it changes nothing yet: an information-governance lead must approve it, and
@@ -312,12 +320,14 @@ async fn x6_the_organisations_own_policy_is_checked_audited_and_takes_effect(app
     assert_eq!(practitioner_approves.status, StatusCode::FORBIDDEN);
     let put = app.approve_policy("no-break-glass").await;
     assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
-    let refused = app
-        .post(
-            &format!("/api/v1/persons/{person}/emergency-access"),
-            json!({"reason": "Called to the ward at night; no one from the team on duty"}),
-        )
-        .await;
+    let refused = as_member(
+        &app,
+        &on_call,
+        Method::POST,
+        &format!("/api/v1/persons/{person}/emergency-access"),
+        Some(json!({"reason": "Called to the ward at night; no one from the team on duty"})),
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     assert!(
         refused.body["detail"]

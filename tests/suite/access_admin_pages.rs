@@ -182,19 +182,33 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_sees_cedars_words_then
     assert_eq!(location, "/policy-proposals?done=approved");
     let (_, html) = get(&app, &cookie, "/policies").await;
     assert!(html.contains("id=\"policy-no-break-glass\""), "{html}");
+    let on_call = app
+        .staff_member(
+            "on.call",
+            "a pass phrase for the night",
+            &["practitioner", "on_call"],
+            &["ADULT-MH-EAST"],
+        )
+        .await;
     let taken = app
-        .post(
+        .call(
+            Method::POST,
             &format!(
                 "/api/v1/persons/{}/emergency-access",
                 app.person("Kit", "has_capacity").await
             ),
-            json!({"reason": "Called to the ward at night; no one from the team on duty"}),
+            Some(&on_call),
+            Some(json!({"reason": "Called to the ward at night; no one from the team on duty"})),
         )
         .await;
-    assert_eq!(
-        taken.status,
-        StatusCode::FORBIDDEN,
-        "the policy is in force"
+    assert_eq!(taken.status, StatusCode::FORBIDDEN, "{}", taken.body);
+    assert!(
+        taken.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not allow emergency access"),
+        "the policy is in force: {}",
+        taken.body
     );
 
     // Changed on its own page: an invalid change keeps the text and changes nothing.

@@ -122,7 +122,7 @@ async fn s3_another_team_takes_emergency_access_from_the_refusal_page_with_a_wri
     app.staff_member(
         "on.call",
         "a pass phrase for the night",
-        &["practitioner"],
+        &["practitioner", "on_call"],
         &["ADULT-MH-EAST"],
     )
     .await;
@@ -176,8 +176,24 @@ async fn s3_emergency_access_is_offered_only_to_those_a_policy_lets_take_it(app:
         .cookie_for("elsewhere", "a pass phrase from another team")
         .await;
     let action = format!("action=\"/persons/{person}/emergency-access\"");
-    let (_, html) = get(&app, &other, &format!("/persons/{person}")).await;
-    assert!(html.contains(&action), "offered by default: {html}");
+    let (status, html) = get(&app, &other, &format!("/persons/{person}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        !html.contains(&action),
+        "not offered to a practitioner who is not on call: {html}"
+    );
+    app.staff_member(
+        "on.call",
+        "a pass phrase for the night",
+        &["practitioner", "on_call"],
+        &["ADULT-MH-EAST"],
+    )
+    .await;
+    let on_call = app
+        .cookie_for("on.call", "a pass phrase for the night")
+        .await;
+    let (_, html) = get(&app, &on_call, &format!("/persons/{person}")).await;
+    assert!(html.contains(&action), "offered to those on call: {html}");
 
     // The communications team may not take it: refused, with the rule, and no form.
     app.member_with_role("communications").await;
@@ -192,7 +208,7 @@ async fn s3_emergency_access_is_offered_only_to_those_a_policy_lets_take_it(app:
     // Nor anyone, once the organisation forbids it.
     let put = app.adopt_policy("no-break-glass", FORBID_BREAK_GLASS).await;
     assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
-    let (status, html) = get(&app, &other, &format!("/persons/{person}")).await;
+    let (status, html) = get(&app, &on_call, &format!("/persons/{person}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(!html.contains(&action), "{html}");
     assert!(html.contains("ask your team manager"), "{html}");
@@ -206,7 +222,7 @@ async fn s5_the_ig_lead_marks_emergency_access_reviewed_and_reads_refusals_by_pe
         .staff_member(
             "curious",
             "a pass phrase for browsing",
-            &["practitioner"],
+            &["practitioner", "on_call"],
             &["ADULT-MH-EAST"],
         )
         .await;

@@ -15,13 +15,18 @@ use serde_json::{Value, json};
 const ASKERS: [Asker; 9] = [
     Asker::new("practitioner", &["practitioner"], &["CAMHS-NORTH"]),
     Asker::new("team manager", &["team_manager"], &["CAMHS-NORTH"]),
-    Asker::new("other team", &["practitioner"], &["ADULT-MH-EAST"]),
+    // On call, as is `connected`: emergency access is for those on call alone (S3).
+    Asker::new(
+        "other team",
+        &["practitioner", "on_call"],
+        &["ADULT-MH-EAST"],
+    ),
     Asker::new("records manager", &["records_manager"], &[]),
     Asker::new("IG lead", &["information_governance_lead"], &[]),
     Asker::new("communications", &["communications"], &[]),
     Asker::new("auditor", &["auditor"], &[]),
     Asker::new("administrator", &["administrator"], &[]),
-    Asker::new("connected", &["practitioner"], &["CAMHS-NORTH"]),
+    Asker::new("connected", &["practitioner", "on_call"], &["CAMHS-NORTH"]),
 ];
 
 struct Asker {
@@ -198,7 +203,7 @@ fn api_rows() -> Vec<Row> {
             "username": "new.colleague", "display_name": "New Colleague",
             "roles": ["auditor"], "services": []})))),
         row!(PUT "/staff/{id}/access" "NNNNNNNYN", |i, w| api(Method::PUT, &format!("/staff/{}/access", i.get("breaker")), w,
-            Some(json!({"roles": ["practitioner"], "services": ["SPEECH-THERAPY"]})))),
+            Some(json!({"roles": ["practitioner", "on_call"], "services": ["SPEECH-THERAPY"]})))),
         row!(GET "/policies" "NNNNNNNYN", |i, w| api(Method::GET, "/policies", w, None)),
         row!(PUT "/policies/{name}" "NNNNNNNYN", |i, w| api(Method::PUT, "/policies/table", w, Some(json!({
             "text": "forbid (principal, action == Custodian::Action::\"break_glass\", resource) when { principal.services.contains(\"NOWHERE\") };"})))),
@@ -323,8 +328,9 @@ fn late_api_rows() -> Vec<Row> {
             &format!("/physical-media/{}/destruction", i.0.get("medium").map_or("00000000-0000-0000-0000-000000000000", String::as_str)), w,
             Some(json!({"method": "wiped", "witness": "Table Witness"})))),
         row!(GET "/connections" "YYYYYYYYY", |i, w| api(Method::GET, "/connections", w, None)),
-        // Never by the connected member: a connection is not lifted by emergency access (S3).
-        row!(POST "/persons/{id}/emergency-access" "YYYNNNNNN", |i, w| api(Method::POST, &format!("/persons/{}/emergency-access", i.get("person")), w,
+        // Only by those on call, and never by the connected member: a connection is not lifted
+        // by emergency access (S3).
+        row!(POST "/persons/{id}/emergency-access" "NNYNNNNNN", |i, w| api(Method::POST, &format!("/persons/{}/emergency-access", i.get("person")), w,
             Some(json!({"reason": "Called to an incident on the ward at night"})))),
         row!(POST "/persons/{id}/connection" "YYYYYYYYY", |i, w| api(Method::POST, &format!("/persons/{}/connection", i.get("person")), w,
             Some(json!({"kind": "neighbour"})))),
@@ -411,7 +417,7 @@ fn page_rows() -> Vec<Row> {
         // of the practitioner's service no other row uses, so later rows see what they expect.
         row!(GET "/persons/{id}/connection" "YYNYYNNNN", |i, w| page(Method::GET, &format!("/persons/{}/connection", i.get("person")), w, &[])),
         // Emergency access before the connection: once connected, nothing lifts it (S3).
-        row!(POST "/persons/{id}/emergency-access" "YYYNNNNNY", |i, w| page(Method::POST, &format!("/persons/{}/emergency-access", i.get("bystander")), w,
+        row!(POST "/persons/{id}/emergency-access" "NNYNNNNNY", |i, w| page(Method::POST, &format!("/persons/{}/emergency-access", i.get("bystander")), w,
             &[("reason", "Called to an incident on the ward at night")])),
         row!(POST "/persons/{id}/connection" "YYYYYYYYY", |i, w| page(Method::POST, &format!("/persons/{}/connection", i.get("bystander")), w,
             &[("kind", "neighbour")])),
@@ -424,7 +430,7 @@ fn page_rows() -> Vec<Row> {
         row!(GET "/staff" "NNNNNNNYN", |i, w| page(Method::GET, "/staff", w, &[])),
         row!(GET "/staff/{id}" "NNNNNNNYN", |i, w| page(Method::GET, &format!("/staff/{}", i.get("breaker")), w, &[])),
         row!(POST "/staff/{id}/access" "NNNNNNNYN", |i, w| page(Method::POST, &format!("/staff/{}/access", i.get("breaker")), w,
-            &[("roles", "practitioner"), ("services", "ADULT-MH-EAST")])),
+            &[("roles", "practitioner"), ("roles", "on_call"), ("services", "ADULT-MH-EAST")])),
         row!(POST "/staff/{id}/totp" "NNNNNNNYN", |i, w| page(Method::POST, &format!("/staff/{}/totp", i.get("breaker")), w, &[])),
         // Single sign-on is not configured here: the administrator is told so (409), others refused.
         row!(POST "/staff/{id}/sso" "NNNNNNNyN", |i, w| page(Method::POST, &format!("/staff/{}/sso", i.get("breaker")), w,
@@ -675,7 +681,7 @@ async fn s2_every_route_answers_every_role_as_the_table_says(app: TestApp) {
 
     let breaker = credentials(
         &app,
-        &Asker::new("breaker", &["practitioner"], &["ADULT-MH-EAST"]),
+        &Asker::new("breaker", &["practitioner", "on_call"], &["ADULT-MH-EAST"]),
         99,
     )
     .await;

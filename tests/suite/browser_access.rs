@@ -79,7 +79,7 @@ async fn s5_the_ig_lead_marks_emergency_access_reviewed_and_opens_the_refusal_re
         .staff_member(
             "night.cover",
             "a pass phrase for nights",
-            &["practitioner"],
+            &["practitioner", "on_call"],
             &["ADULT-MH-EAST"],
         )
         .await;

@@ -134,6 +134,9 @@ async fn s2_registering_a_person_another_service_cares_for_names_no_id_and_is_au
         again.body
     );
     assert_eq!(audited(&app, "person.registration_refused").await, 1);
+    // Nor would the id open the record: emergency access is for those on call (S3).
+    let taken = take_emergency_access(&app, &other, &id).await;
+    assert_eq!(taken.status, StatusCode::FORBIDDEN, "{}", taken.body);
 
     // Their own care team is told which record it is.
     let own = app
@@ -153,6 +156,17 @@ async fn practitioner_elsewhere(app: &TestApp, username: &str) -> String {
         username,
         "a pass phrase from another team",
         &["practitioner"],
+        &["ADULT-MH-EAST"],
+    )
+    .await
+}
+
+/// A token for a new practitioner of another service, on call for emergencies.
+async fn on_call_elsewhere(app: &TestApp, username: &str) -> String {
+    app.staff_member(
+        username,
+        "a pass phrase from another team",
+        &["practitioner", "on_call"],
         &["ADULT-MH-EAST"],
     )
     .await
@@ -188,7 +202,7 @@ async fn take_emergency_access(
 
 async fn s3_a_personal_connection_is_not_lifted_by_emergency_access(app: TestApp) {
     let person = app.consenting_person("Kin", &["clinical"]).await;
-    let connected = practitioner_elsewhere(&app, "connected.member").await;
+    let connected = on_call_elsewhere(&app, "connected.member").await;
     declare_connection(&app, &connected, &person).await;
     let taken = take_emergency_access(&app, &connected, &person).await;
     assert_eq!(taken.status, StatusCode::FORBIDDEN, "{}", taken.body);
@@ -203,7 +217,7 @@ async fn s3_a_personal_connection_is_not_lifted_by_emergency_access(app: TestApp
     );
 
     // Emergency access taken before the connection is declared does not outlast it.
-    let breaker = practitioner_elsewhere(&app, "breaker.member").await;
+    let breaker = on_call_elsewhere(&app, "breaker.member").await;
     let taken = take_emergency_access(&app, &breaker, &person).await;
     assert_eq!(taken.status, StatusCode::CREATED, "{}", taken.body);
     let record = format!("/api/v1/persons/{person}");
@@ -361,6 +375,18 @@ async fn protocol_errors_are_problem_details_with_the_right_status(app: TestApp)
         "application/problem+json"
     );
     assert_eq!(reply.code(), "http.method_not_allowed");
+
+    let long = format!("/api/v1/persons?q={}", "x".repeat(10_000));
+    let reply = app
+        .send(app.request(Method::GET, &long).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(reply.status, StatusCode::URI_TOO_LONG);
+    assert_eq!(
+        reply.headers[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    assert_eq!(reply.code(), "http.address_too_long");
+    assert!(reply.headers.contains_key(header::X_CONTENT_TYPE_OPTIONS));
 }
 
 async fn the_register_file_and_data_folders_are_custodians_alone(app: TestApp) {
@@ -377,6 +403,16 @@ async fn the_register_file_and_data_folders_are_custodians_alone(app: TestApp) {
 
 /// Starts an upload of 1 MiB for `token`, sending no bytes: as an abandoned upload is left.
 async fn abandoned_upload(app: &TestApp, token: &str, person: &str) -> custodian_testkit::Reply {
+    started_upload(app, token, person, 1024 * 1024).await
+}
+
+/// Starts an upload of `length` bytes for `token`, sending none yet.
+async fn started_upload(
+    app: &TestApp,
+    token: &str,
+    person: &str,
+    length: u64,
+) -> custodian_testkit::Reply {
     use base64::Engine;
     let recording = json!({
         "kind": "video", "service": "CAMHS-NORTH", "subjects": [person], "purposes": ["clinical"],
@@ -390,7 +426,7 @@ async fn abandoned_upload(app: &TestApp, token: &str, person: &str) -> custodian
     let request = Request::post("/api/v1/uploads")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header("tus-resumable", "1.0.0")
-        .header("upload-length", (1024 * 1024).to_string())
+        .header("upload-length", length.to_string())
         .header("upload-metadata", metadata)
         .body(Body::empty())
         .unwrap();
@@ -482,6 +518,163 @@ async fn asvs_12_1_3_abandoned_uploads_are_capped_per_member_and_in_all_and_expi
         .map(|entries| entries.count())
         .unwrap_or(0);
     assert!(staged <= 1, "{staged} staged files remain");
+}
+
+/// Files this process holds open in `folder`.
+fn open_files_in(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter(|target| target.starts_with(folder))
+        .collect()
+}
+
+async fn asvs_12_1_3_an_upload_waiting_for_bytes_holds_no_open_file(app: TestApp) {
+    let person = app.consenting_person("Waiting", &["clinical"]).await;
+    let staging = app.data.path().join("vault").join("staging");
+    for _ in 0..3 {
+        let started = abandoned_upload(&app, &app.token, &person).await;
+        assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    }
+    let video = json!({
+        "kind": "video", "service": "CAMHS-NORTH", "subjects": [person], "purposes": ["clinical"],
+        "device": "TAB-0042", "made_at": custodian_testkit::fixtures::minutes_from_now(-5),
+        "location": "Therapy room 2",
+    });
+    let whole = custodian_testkit::fixtures::mp4(300_000, 27);
+    let partly = app
+        .upload_declaring(&video, whole.len() as u64, whole[..100_000].to_vec())
+        .await;
+    assert_eq!(partly.status, StatusCode::CREATED, "{}", partly.body);
+    assert_eq!(partly.headers["upload-offset"], "100000");
+    assert_eq!(std::fs::read_dir(&staging).unwrap().count(), 4);
+    assert_eq!(open_files_in(&staging), Vec::<std::path::PathBuf>::new());
+
+    // Resumed, the file opens again where it stood, and the recording plays back whole.
+    let location = partly.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let rest = app
+        .send(
+            app.request(Method::PATCH, &location)
+                .header("tus-resumable", "1.0.0")
+                .header("upload-offset", "100000")
+                .header(header::CONTENT_TYPE, "application/offset+octet-stream")
+                .body(Body::from(whole[100_000..].to_vec()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(rest.status, StatusCode::NO_CONTENT, "{}", rest.body);
+    let recording = rest.headers["custodian-recording-id"].to_str().unwrap();
+    let (status, _, played) = app
+        .send_raw(
+            app.request(
+                Method::GET,
+                &format!("/api/v1/recordings/{recording}/media?purpose=clinical"),
+            )
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(played == whole, "the resumed upload plays back as sent");
+    assert_eq!(open_files_in(&staging), Vec::<std::path::PathBuf>::new());
+}
+
+async fn asvs_12_1_3_a_members_unfinished_bytes_are_capped(app: TestApp) {
+    let person = app.person("Large", "has_capacity").await;
+    let most = custodian_testkit::TEST_MAX_UPLOAD;
+    let first = started_upload(&app, &app.token, &person, most / 2 + 1).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let second = started_upload(&app, &app.token, &person, most / 2).await;
+    assert_eq!(
+        second.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        second.body
+    );
+    assert_eq!(second.code(), "upload.too_much_unfinished");
+    assert!(
+        second.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("finish or cancel one"),
+        "{}",
+        second.body
+    );
+    // A colleague's upload is theirs to make.
+    let colleague = app
+        .staff_member(
+            "colleague.uploader",
+            "a pass phrase for uploading",
+            &["practitioner"],
+            &["CAMHS-NORTH"],
+        )
+        .await;
+    let theirs = started_upload(&app, &colleague, &person, most / 2).await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.body);
+    // Cancelled, the first makes room.
+    let location = first.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let cancelled = app
+        .send(
+            app.request(Method::DELETE, &location)
+                .header("tus-resumable", "1.0.0")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        cancelled.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        cancelled.body
+    );
+    let again = started_upload(&app, &app.token, &person, most / 2).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+}
+
+async fn asvs_12_1_3_uploads_promised_more_than_the_disk_holds_are_refused(
+    backend: custodian_testkit::Backend,
+) {
+    let app = TestApp::with_max_upload(backend, u64::MAX / 4).await;
+    let person = app.person("Disk", "has_capacity").await;
+    let staging = app.data.path().join("vault").join("staging");
+    let space = custodian_vault::ingest::staging_space(&staging).unwrap();
+    assert!(space > 0, "the disk has room for uploads");
+    let too_large = started_upload(&app, &app.token, &person, space + (1 << 30)).await;
+    assert_eq!(
+        too_large.status,
+        StatusCode::INSUFFICIENT_STORAGE,
+        "{}",
+        too_large.body
+    );
+    assert_eq!(too_large.code(), "upload.disk_full");
+    assert!(too_large.headers.contains_key(header::RETRY_AFTER));
+
+    // Room is promised to an upload when it starts, before any byte is sent: a second that
+    // would not fit beside it is refused, though the disk is still as empty as before.
+    let share = space / 5 * 3;
+    let first = started_upload(&app, &app.token, &person, share).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let colleague = app
+        .staff_member(
+            "disk.uploader",
+            "a pass phrase for uploading",
+            &["practitioner"],
+            &["CAMHS-NORTH"],
+        )
+        .await;
+    let second = started_upload(&app, &colleague, &person, share).await;
+    assert_eq!(second.code(), "upload.disk_full", "{}", second.body);
+    let small = started_upload(&app, &colleague, &person, 1024 * 1024).await;
+    assert_eq!(small.status, StatusCode::CREATED, "{}", small.body);
+}
+
+mod disk {
+    use super::asvs_12_1_3_uploads_promised_more_than_the_disk_holds_are_refused;
+    sso_on_both_backends!(asvs_12_1_3_uploads_promised_more_than_the_disk_holds_are_refused);
 }
 
 async fn asvs_2_1_7_guessable_passwords_are_refused_with_advice_and_a_change_revokes_tokens(
@@ -637,6 +830,8 @@ app_on_both_backends!(
     protocol_errors_are_problem_details_with_the_right_status,
     the_register_file_and_data_folders_are_custodians_alone,
     asvs_12_1_3_abandoned_uploads_are_capped_per_member_and_in_all_and_expire,
+    asvs_12_1_3_an_upload_waiting_for_bytes_holds_no_open_file,
+    asvs_12_1_3_a_members_unfinished_bytes_are_capped,
     asvs_2_1_7_guessable_passwords_are_refused_with_advice_and_a_change_revokes_tokens,
     s2_one_administrator_cannot_hand_clinical_media_to_anyone,
 );

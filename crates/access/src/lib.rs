@@ -24,12 +24,13 @@ pub const SHIPPED: &str = include_str!("../policies/shipped.cedar");
 
 /// Roles whose work is not the care of the people recorded: no local policy may let them play
 /// clinical recordings.
-const NOT_CLINICAL: [custodian_core::staff::Role; 5] = [
+const NOT_CLINICAL: [custodian_core::staff::Role; 6] = [
     custodian_core::staff::Role::RecordsManager,
     custodian_core::staff::Role::InformationGovernanceLead,
     custodian_core::staff::Role::Communications,
     custodian_core::staff::Role::Auditor,
     custodian_core::staff::Role::Administrator,
+    custodian_core::staff::Role::OnCall,
 ];
 
 /// What went wrong with policies.
@@ -271,7 +272,7 @@ impl AccessPolicies {
         }
         let remedy = match resource.kind() {
             ResourceKind::Person | ResourceKind::Session | ResourceKind::Recording => {
-                "if the person is in your care, ask your team manager to add them to your service; in an emergency, take emergency access and give your reason"
+                "if the person is in your care, ask your team manager to add them to your service; in an emergency, the clinician on call can take emergency access"
             }
             ResourceKind::Organisation => {
                 "ask an administrator for the role this needs, if your work requires it"

@@ -117,6 +117,20 @@ fn s2_practitioners_work_with_their_own_services_people_only() {
 }
 
 #[test]
+fn s3_only_clinicians_on_call_may_take_emergency_access() {
+    for (roles, may) in [
+        (&[Role::Practitioner][..], false),
+        (&[Role::TeamManager][..], false),
+        (&[Role::OnCall][..], false),
+        (&[Role::Administrator, Role::OnCall][..], false),
+        (&[Role::Practitioner, Role::OnCall][..], true),
+        (&[Role::TeamManager, Role::OnCall][..], true),
+    ] {
+        assert_eq!(allowed(roles, Action::BreakGlass, THEIRS), may, "{roles:?}");
+    }
+}
+
+#[test]
 fn s2_administrators_manage_accounts_but_see_no_one() {
     let administrator = &[Role::Administrator];
     assert!(allowed(administrator, Action::ManageAccounts, &[]));
@@ -474,6 +488,7 @@ fn d7_records_managers_run_retention_and_alone_lift_holds() {
         (Role::TeamManager, [false; 8]),
         (Role::Communications, [false; 8]),
         (Role::Auditor, [false; 8]),
+        (Role::OnCall, [false; 8]),
     ];
     for (role, answers) in expected {
         for (action, answer) in retention.iter().zip(answers) {
@@ -495,7 +510,7 @@ fn s2_no_local_policy_may_let_a_role_outside_care_play_clinical_media() {
     }])
     .unwrap();
     let breaches = everything.beyond_guard_rails().unwrap();
-    assert_eq!(breaches.len(), 5, "{breaches:?}");
+    assert_eq!(breaches.len(), 6, "{breaches:?}");
     assert!(breaches.iter().any(|b| b.contains("communications team")));
     let narrowing = AccessPolicies::with_local(&[LocalPolicy {
         name: "no-bank-break-glass".to_owned(),

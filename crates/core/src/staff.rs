@@ -27,6 +27,9 @@ vocabulary! {
         Auditor = "auditor", "auditor";
         /// Manages accounts and settings, but sees no recordings.
         Administrator = "administrator", "administrator";
+        /// On call for emergencies: a practitioner or team manager who may also take emergency
+        /// access to someone outside their services, with a reason the IG lead reviews (S3).
+        OnCall = "on_call", "on call for emergencies";
     }
 }
 

@@ -162,9 +162,33 @@ impl fmt::Display for ServiceCode {
     }
 }
 
+/// A size as people read it: "1.2 MB".
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KB", "MB", "GB"];
+    let mut size = bytes as f64;
+    let mut unit = 0;
+    while size >= 1000.0 && unit + 1 < UNITS.len() {
+        size /= 1000.0;
+        unit += 1;
+    }
+    let name = UNITS.get(unit).copied().unwrap_or("bytes");
+    if unit == 0 {
+        format!("{bytes} {name}")
+    } else {
+        format!("{size:.1} {name}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(human_size(512), "512 bytes");
+        assert_eq!(human_size(1_234_567), "1.2 MB");
+        assert_eq!(human_size(3_000_000_000), "3.0 GB");
+    }
 
     #[test]
     fn text_is_trimmed_and_bounded() {

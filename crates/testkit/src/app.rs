@@ -103,6 +103,9 @@ pub const IG_LEAD: &str = "ig.lead";
 /// The information-governance lead's password.
 pub const IG_LEAD_PASSWORD: &str = "a pass phrase for governance";
 
+/// The largest upload a test application accepts, unless built with another.
+pub const TEST_MAX_UPLOAD: u64 = 64 * 1024 * 1024;
+
 /// The application with a practitioner (in [`CLINICIAN_SERVICE`]) and an administrator, each
 /// signed in by API token.
 pub struct TestApp {
@@ -131,24 +134,31 @@ impl TestApp {
 
     /// A fresh application on `backend` keeping media in `storage`.
     pub async fn with_storage(backend: Backend, storage: StorageChoice) -> Self {
-        Self::build(backend, storage, None).await
+        Self::build(backend, storage, None, TEST_MAX_UPLOAD).await
     }
 
     /// A fresh application on `backend` with single sign-on at the provider `sso` describes.
     pub async fn with_sso(backend: Backend, sso: custodian_app::sso::SsoSettings) -> Self {
-        Self::build(backend, StorageChoice::Local, Some(sso)).await
+        Self::build(backend, StorageChoice::Local, Some(sso), TEST_MAX_UPLOAD).await
+    }
+
+    /// A fresh application on `backend` accepting uploads of up to `max_upload_bytes`: for
+    /// stories about uploads larger than the disk can hold.
+    pub async fn with_max_upload(backend: Backend, max_upload_bytes: u64) -> Self {
+        Self::build(backend, StorageChoice::Local, None, max_upload_bytes).await
     }
 
     async fn build(
         backend: Backend,
         storage: StorageChoice,
         sso: Option<custodian_app::sso::SsoSettings>,
+        max_upload_bytes: u64,
     ) -> Self {
         let db = TestDatabase::new(backend).await;
         let data = tempfile::tempdir().expect("a data folder");
         let mut vault = VaultSettings::local(data.path());
         vault.storage = storage;
-        vault.max_upload_bytes = 64 * 1024 * 1024;
+        vault.max_upload_bytes = max_upload_bytes;
         let clock = Arc::new(MovableClock::default());
         let custodian = Custodian::start(db.register.clone(), clock.clone(), vault)
             .await

@@ -16,7 +16,7 @@ pub mod oidc;
 
 pub use app::{
     ADMIN_PASSWORD, CLINICIAN, CLINICIAN_PASSWORD, CLINICIAN_SERVICE, IG_LEAD, IG_LEAD_PASSWORD,
-    Reply, SignIn, TestApp, form_token_for,
+    Reply, SignIn, TEST_MAX_UPLOAD, TestApp, form_token_for,
 };
 pub use browser::Browser;
 pub use database::{Backend, TestDatabase, postgres_admin_url};

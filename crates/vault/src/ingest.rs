@@ -1,7 +1,7 @@
 //! Taking media in: hashed and encrypted as it arrives, staged durably, never kept in plaintext.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use age::stream::StreamWriter;
@@ -19,10 +19,72 @@ const WRITE_BUFFER: usize = 1024 * 1024;
 /// Frames waiting to be hashed: enough to keep both threads busy, few enough to bound memory.
 const HASH_QUEUE: usize = 4;
 
-/// An upload in progress: everything written so far is encrypted in a staging file.
+/// Space a disk keeps free whatever uploads are reserved on it, for the register, the logs and
+/// the uploads' own encryption overhead.
+pub const STAGING_HEADROOM: u64 = 1024 * 1024 * 1024;
+
+/// A staging file, open only while bytes are written to it: an upload waiting between requests
+/// holds no file handle and no write buffer, so abandoned uploads cannot use up either.
+struct StagingFile {
+    path: PathBuf,
+    open: Option<BufWriter<File>>,
+}
+
+impl StagingFile {
+    fn create(path: PathBuf) -> io::Result<Self> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path)?;
+        Ok(Self {
+            path,
+            open: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+        })
+    }
+
+    fn writer(&mut self) -> io::Result<&mut BufWriter<File>> {
+        if self.open.is_none() {
+            let file = std::fs::OpenOptions::new().append(true).open(&self.path)?;
+            self.open = Some(BufWriter::with_capacity(WRITE_BUFFER, file));
+        }
+        self.open
+            .as_mut()
+            .ok_or_else(|| io::Error::other("staging file not open"))
+    }
+
+    /// Writes out what is buffered and makes it durable.
+    fn sync(mut self) -> io::Result<()> {
+        let file = match self.open.take() {
+            Some(mut open) => {
+                open.flush()?;
+                open.into_inner().map_err(|e| e.into_error())?
+            }
+            None => File::open(&self.path)?,
+        };
+        file.sync_all()
+    }
+}
+
+impl Write for StagingFile {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.writer()?.write(bytes)
+    }
+
+    /// Writes out what is buffered and closes the file until more bytes come.
+    fn flush(&mut self) -> io::Result<()> {
+        match self.open.take() {
+            Some(mut open) => open.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// An upload in progress: everything written so far is encrypted in a staging file, which is
+/// open only while bytes arrive.
 pub struct Ingest {
     staging: PathBuf,
-    writer: Option<StreamWriter<BufWriter<File>>>,
+    writer: Option<StreamWriter<StagingFile>>,
     hasher: Sha256,
     /// The first bytes, kept (in memory only) until the type is known.
     head: Vec<u8>,
@@ -66,20 +128,14 @@ impl Ingest {
         };
         std::fs::create_dir_all(staging_folder).map_err(io)?;
         let staging = staging_folder.join(format!("{}.age.partial", Uuid::now_v7()));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(&staging).map_err(io)?;
+        let file = StagingFile::create(staging.clone()).map_err(io)?;
         let key = ContentKey::generate();
         let encryptor = age::Encryptor::with_recipients(std::iter::once(
             &key.recipient() as &dyn age::Recipient
         ))
         .map_err(|e| VaultError::Crypto(e.to_string()))?;
-        let writer = encryptor
-            .wrap_output(BufWriter::with_capacity(WRITE_BUFFER, file))
-            .map_err(io)?;
-        Ok(Self {
+        let writer = encryptor.wrap_output(file).map_err(io)?;
+        let mut ingest = Self {
             staging,
             writer: Some(writer),
             hasher: Sha256::new(),
@@ -89,6 +145,18 @@ impl Ingest {
             declared,
             key: Some(key),
             accept,
+        };
+        ingest.park()?;
+        Ok(ingest)
+    }
+
+    /// Writes out what has been encrypted so far and closes the staging file until more bytes
+    /// come. The last partial chunk of ciphertext (under 64 KiB) stays in memory.
+    pub fn park(&mut self) -> Result<(), VaultError> {
+        let writer = self.writer.as_mut().ok_or(VaultError::Finished)?;
+        writer.flush().map_err(|source| VaultError::Io {
+            doing: "staging an upload",
+            source,
         })
     }
 
@@ -117,6 +185,7 @@ impl Ingest {
 
     /// Takes in frames as they arrive, as [`Ingest::write`] does, but hashes them on a second
     /// thread while this one encrypts: the two costliest steps overlap instead of adding up.
+    /// When the frames end, the staging file is closed until the next ones ([`Ingest::park`]).
     pub fn write_frames(&mut self, frames: impl Iterator<Item = Bytes>) -> Result<(), VaultError> {
         let mut hasher = std::mem::take(&mut self.hasher);
         let (outcome, hasher) = std::thread::scope(|scope| {
@@ -149,7 +218,8 @@ impl Ingest {
         // A failed write ends the upload, so a hash that may run ahead of the ciphertext is moot.
         self.hasher =
             hasher.map_err(|_| VaultError::Crypto("the hashing thread failed".to_owned()))?;
-        outcome
+        outcome?;
+        self.park()
     }
 
     /// Checks the next bytes against the declared length and, once enough have come, the type.
@@ -204,12 +274,7 @@ impl Ingest {
             source,
         };
         let writer = self.writer.take().ok_or(VaultError::Finished)?;
-        let file = writer
-            .finish()
-            .map_err(io)?
-            .into_inner()
-            .map_err(|e| io(e.into_error()))?;
-        file.sync_all().map_err(io)?;
+        writer.finish().and_then(StagingFile::sync).map_err(io)?;
         crate::storage::sync_folder(&self.staging).map_err(io)?;
         let key = self.key.take().ok_or(VaultError::Finished)?;
         Ok(Staged {
@@ -237,6 +302,19 @@ impl Staged {
     pub fn discard(self) {
         let _ = std::fs::remove_file(&self.path);
     }
+}
+
+/// Bytes free for uploads on the disk holding `staging_folder`, after the headroom it keeps.
+pub fn staging_space(staging_folder: &Path) -> Result<u64, VaultError> {
+    std::fs::create_dir_all(staging_folder).map_err(|source| VaultError::Io {
+        doing: "finding the space left for uploads",
+        source,
+    })?;
+    let disk = rustix::fs::statvfs(staging_folder).map_err(|errno| VaultError::Io {
+        doing: "finding the space left for uploads",
+        source: errno.into(),
+    })?;
+    Ok((disk.f_bavail.saturating_mul(disk.f_frsize)).saturating_sub(STAGING_HEADROOM))
 }
 
 /// Removes staging files left by uploads that ended with the process (a crash or a restart):

@@ -239,8 +239,36 @@ pub fn router(state: AppState) -> Router {
                 // Pages load scripts, styles, images and media from this site only, and never inline:
                 // markup that slips into a page cannot run. Media responses set a stricter policy.
                 .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)))
-                .layer(axum::middleware::from_fn(strict_transport_security)),
+                .layer(axum::middleware::from_fn(strict_transport_security))
+                .layer(axum::middleware::from_fn(refuse_long_addresses)),
         )
+}
+
+/// The longest address (path and query) answered: far beyond any Custodian makes, and short of
+/// hyper's own limit (64 KiB), which answers with a bare 414 and no problem details.
+const MAX_ADDRESS_BYTES: usize = 8 * 1024;
+
+/// Refuses an address longer than [`MAX_ADDRESS_BYTES`] with problem details, before any
+/// handler parses it.
+async fn refuse_long_addresses(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |address| address.as_str().len());
+    if length > MAX_ADDRESS_BYTES {
+        return ApiError::bad_request(
+            "http.address_too_long",
+            format!(
+                "the address is {length} bytes long, more than the {MAX_ADDRESS_BYTES} accepted; send long input in the body"
+            ),
+        )
+        .with_status(StatusCode::URI_TOO_LONG)
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// The content security policy of every response that does not set its own.

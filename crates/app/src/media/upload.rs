@@ -1,11 +1,13 @@
 //! Uploads: started, resumed, finished into an encrypted object and a registered recording.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use custodian_core::ids::{RecordingId, StaffId};
 use custodian_core::recording::{DerivationKind, Recording, RecordingKind};
+use custodian_core::text::human_size;
 use custodian_store::{MediaRecord, RegisterTx};
 use custodian_vault::VaultError;
 use custodian_vault::ingest::Ingest;
@@ -21,23 +23,42 @@ use crate::{AppError, AppResult, Custodian};
 
 /// An upload nobody has sent bytes to for this long is abandoned, and its staged bytes deleted:
 /// long enough for a phone to find a signal again, short enough that abandoned ones do not pile
-/// up (each holds an open file and its first megabyte).
+/// up (each holds its place on disk and its last partial chunk in memory).
 const UPLOAD_IDLE_LIMIT: Duration = Duration::hours(1);
 
 /// Unfinished uploads one member of staff may have at once (ASVS 12.1.3): a few files on the go
 /// from a phone and a computer, not hundreds.
 pub const UPLOADS_PER_MEMBER: usize = 8;
 
-/// Unfinished uploads the server holds at once, for everyone: well below a common limit of 1,024
-/// open files, so that sign-ins, reads and media keep theirs however many are abandoned.
+/// Unfinished uploads the server holds at once, for everyone. A waiting upload holds no open
+/// file (its staging file is open only while bytes arrive), so this bounds memory and the work
+/// of expiring them, not file handles.
 pub const UPLOADS_IN_ALL: usize = 256;
 
 /// Uploads in progress. Their state lives in memory: a restart ends them (their staged bytes
 /// are cleared at start-up) and clients start again.
 #[derive(Default)]
 pub(crate) struct Uploads {
-    /// Each upload with its owner, who is known without waiting for a busy upload's lock.
-    uploads: Mutex<HashMap<Uuid, (StaffId, SharedUpload)>>,
+    uploads: Mutex<HashMap<Uuid, Entry>>,
+}
+
+/// An upload as the server counts it, readable without waiting for a busy upload's lock.
+struct Entry {
+    owner: StaffId,
+    declared: u64,
+    /// Bytes on disk so far: the rest of `declared` is space still to come.
+    received: Arc<AtomicU64>,
+    upload: SharedUpload,
+}
+
+/// What the unfinished uploads hold: a member's, and everyone's.
+struct Held {
+    theirs: usize,
+    everyone: usize,
+    /// Bytes the member's uploads will stage when finished.
+    their_bytes: u64,
+    /// Bytes everyone's uploads have still to stage.
+    to_come: u64,
 }
 
 /// An upload as requests share it: one writes to it at a time.
@@ -49,6 +70,7 @@ struct Upload {
     target: UploadTarget,
     filename: Option<String>,
     declared: u64,
+    received: Arc<AtomicU64>,
     /// `None` while a request is writing into it on another thread.
     ingest: Option<Ingest>,
     last_active: OffsetDateTime,
@@ -60,22 +82,42 @@ impl Uploads {
             .lock()
             .ok()?
             .get(&id)
-            .map(|(_, upload)| upload.clone())
+            .map(|entry| entry.upload.clone())
     }
 
-    /// How many uploads are open: `owner`'s, and everyone's.
-    fn open(&self, owner: StaffId) -> (usize, usize) {
-        self.uploads.lock().map_or((0, 0), |uploads| {
-            let theirs = uploads.values().filter(|(of, _)| *of == owner).count();
-            (theirs, uploads.len())
-        })
+    /// What the open uploads hold: `owner`'s, and everyone's.
+    fn held(&self, owner: StaffId) -> Held {
+        let mut held = Held {
+            theirs: 0,
+            everyone: 0,
+            their_bytes: 0,
+            to_come: 0,
+        };
+        if let Ok(uploads) = self.uploads.lock() {
+            for entry in uploads.values() {
+                held.everyone += 1;
+                held.to_come += entry
+                    .declared
+                    .saturating_sub(entry.received.load(Ordering::Relaxed));
+                if entry.owner == owner {
+                    held.theirs += 1;
+                    held.their_bytes += entry.declared;
+                }
+            }
+        }
+        held
     }
 
     fn insert(&self, upload: Upload) {
         if let Ok(mut uploads) = self.uploads.lock() {
             uploads.insert(
                 upload.id,
-                (upload.owner, Arc::new(tokio::sync::Mutex::new(upload))),
+                Entry {
+                    owner: upload.owner,
+                    declared: upload.declared,
+                    received: upload.received.clone(),
+                    upload: Arc::new(tokio::sync::Mutex::new(upload)),
+                },
             );
         }
     }
@@ -89,8 +131,9 @@ impl Uploads {
     /// Forgets uploads idle since before `cutoff`; dropping one deletes its staged bytes.
     fn expire(&self, cutoff: OffsetDateTime) {
         if let Ok(mut uploads) = self.uploads.lock() {
-            uploads.retain(|_, (_, upload)| {
-                upload
+            uploads.retain(|_, entry| {
+                entry
+                    .upload
                     .try_lock()
                     .map_or(true, |upload| upload.last_active >= cutoff)
             });
@@ -169,7 +212,12 @@ impl Custodian {
                 max: vault.max_upload_bytes,
             });
         }
-        let (theirs, everyone) = vault.uploads.open(caller.member.id);
+        let Held {
+            theirs,
+            everyone,
+            their_bytes,
+            to_come,
+        } = vault.uploads.held(caller.member.id);
         if theirs >= UPLOADS_PER_MEMBER {
             return Err(AppError::UploadsFull {
                 code: "upload.too_many_unfinished",
@@ -187,6 +235,38 @@ impl Custodian {
             return Err(AppError::UploadsFull {
                 code: "upload.server_full",
                 message: "the server is holding as many unfinished uploads as it can; try again in a few minutes, and tell the service desk if this goes on".to_owned(),
+                everyone: true,
+            });
+        }
+        // Staged bytes are bounded too: a member's unfinished uploads together by the largest
+        // one upload may be, and everyone's by the disk, so that what is promised fits.
+        if their_bytes + length > vault.max_upload_bytes {
+            return Err(AppError::UploadsFull {
+                code: "upload.too_much_unfinished",
+                message: format!(
+                    "your unfinished uploads already come to {} and this one would take them past {}, the most one person may have on the go; finish or cancel one and try again",
+                    human_size(their_bytes),
+                    human_size(vault.max_upload_bytes)
+                ),
+                everyone: false,
+            });
+        }
+        let staging = vault.staging.clone();
+        let space =
+            tokio::task::spawn_blocking(move || custodian_vault::ingest::staging_space(&staging))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?
+                .map_err(AppError::Vault)?;
+        if to_come + length > space {
+            tracing::warn!(
+                space,
+                to_come,
+                length,
+                "upload refused: the disk for uploads cannot hold it"
+            );
+            return Err(AppError::UploadsFull {
+                code: "upload.disk_full",
+                message: "the server has no room for a file this size just now; try again later or with a smaller file, and tell the service desk".to_owned(),
                 everyone: true,
             });
         }
@@ -210,6 +290,7 @@ impl Custodian {
                 .filter(|f| !f.trim().is_empty())
                 .map(|f| f.chars().take(200).collect()),
             declared: length,
+            received: Arc::new(AtomicU64::new(0)),
             ingest: Some(ingest),
             last_active: now,
         });
@@ -310,6 +391,7 @@ impl Custodian {
             return Err(AppError::Vault(error));
         }
         let received = ingest.received();
+        upload.received.store(received, Ordering::Relaxed);
         if let Some(reason) = interrupted {
             tracing::info!(%id, received, %reason, "upload interrupted; it can be resumed");
         }

@@ -220,7 +220,7 @@ pub async fn show(
             .collect(),
         media: record.media.as_ref().map(|media| MediaFacts {
             content_type: media.content_type.clone(),
-            size: human_size(media.size),
+            size: custodian_core::text::human_size(media.size),
             sha256: media.sha256.clone(),
             stored_at: london_time(media.stored_at),
             destroyed: media.destroyed,
@@ -473,23 +473,6 @@ fn derivative_words(derived: &Recording) -> String {
     )
 }
 
-/// A size as people read it: 1.2 MB.
-fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["bytes", "KB", "MB", "GB"];
-    let mut size = bytes as f64;
-    let mut unit = 0;
-    while size >= 1000.0 && unit + 1 < UNITS.len() {
-        size /= 1000.0;
-        unit += 1;
-    }
-    let name = UNITS.get(unit).copied().unwrap_or("bytes");
-    if unit == 0 {
-        format!("{bytes} {name}")
-    } else {
-        format!("{size:.1} {name}")
-    }
-}
-
 /// A physical medium in a sentence: what and where it is, or how it ended.
 fn medium_words(medium: &PhysicalMedium) -> String {
     let what = format!(
@@ -587,17 +570,5 @@ pub async fn device_copy_deleted(
     {
         Ok(()) => Redirect::to(&format!("/recordings/{id}#history")).into_response(),
         Err(error) => error_page(error, Some(staff.who())),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_size;
-
-    #[test]
-    fn sizes_read_as_people_write_them() {
-        assert_eq!(human_size(512), "512 bytes");
-        assert_eq!(human_size(1_234_567), "1.2 MB");
-        assert_eq!(human_size(3_000_000_000), "3.0 GB");
     }
 }

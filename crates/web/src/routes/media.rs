@@ -230,8 +230,8 @@ async fn tus_options(State(state): State<AppState>, Staff(_caller): Staff) -> im
         (status = PAYLOAD_TOO_LARGE, body = Problem), (status = UNSUPPORTED_MEDIA_TYPE, body = Problem),
         (status = UNPROCESSABLE_ENTITY, body = Problem), (status = NOT_FOUND, body = Problem), (status = CONFLICT, body = Problem),
         (status = PRECONDITION_FAILED, body = Problem),
-        (status = TOO_MANY_REQUESTS, body = Problem, description = "The member has as many unfinished uploads as one may (`upload.too_many_unfinished`)"),
-        (status = INSUFFICIENT_STORAGE, body = Problem, description = "The server holds as many unfinished uploads as it may (`upload.server_full`)")))]
+        (status = TOO_MANY_REQUESTS, body = Problem, description = "The member has as many unfinished uploads, or unfinished bytes, as one may (`upload.too_many_unfinished`, `upload.too_much_unfinished`)"),
+        (status = INSUFFICIENT_STORAGE, body = Problem, description = "The server holds as many unfinished uploads as it may (`upload.server_full`), or its disk cannot hold this one as well as those unfinished (`upload.disk_full`)")))]
 async fn create_upload(
     State(state): State<AppState>,
     Staff(caller): Staff,
