@@ -13,11 +13,23 @@ pub(crate) fn today() -> String {
 
 /// Uploads a clinical video of `person`; returns the recording's id.
 pub(crate) async fn video_of(app: &TestApp, person: &str, seed: u64) -> String {
+    video_made(app, person, None, 30, seed).await
+}
+
+/// Uploads a clinical video of `person` made `minutes_ago`, in `session` if given.
+async fn video_made(
+    app: &TestApp,
+    person: &str,
+    session: Option<&str>,
+    minutes_ago: i64,
+    seed: u64,
+) -> String {
     let reply = app
         .upload(
             &json!({
-                "kind": "video", "service": "CAMHS-NORTH", "subjects": [person], "purposes": ["clinical"],
-                "device": "TAB-0042", "made_at": minutes_from_now(-30), "location": "Therapy room 2",
+                "kind": "video", "service": "CAMHS-NORTH", "session_id": session, "subjects": [person],
+                "purposes": ["clinical"], "device": "TAB-0042",
+                "made_at": minutes_from_now(-minutes_ago), "location": "Therapy room 2",
             }),
             mp4(20_000, seed),
         )
@@ -386,7 +398,73 @@ async fn c8_a_withdrawal_reaches_only_the_recordings_its_consent_covered(app: Te
     }
 }
 
+/// A stop whose choice deletes brings the session's recordings up for destruction at once, over
+/// the care record's keep period, and one sent in after the stop too; the sweeper agrees (C9).
+async fn c9_a_deleting_stop_brings_the_sessions_recordings_up_for_destruction_at_once(
+    app: TestApp,
+) {
+    let person = app.consenting_person("Sol", &["clinical"]).await;
+    let session = app
+        .post(
+            "/api/v1/sessions",
+            json!({"kind": "individual", "service": "CAMHS-NORTH", "title": "Session",
+                   "starts_at": minutes_from_now(-60), "participants": [person]}),
+        )
+        .await;
+    assert_eq!(session.status, StatusCode::CREATED, "{}", session.body);
+    let session = session.id();
+    let made = video_made(&app, &person, Some(&session), 30, 40).await;
+    let elsewhere = video_of(&app, &person, 31).await;
+    let disposal = |id: String| {
+        let app = &app;
+        async move { app.get(&format!("/api/v1/recordings/{id}")).await.body["disposal"].clone() }
+    };
+    assert_ne!(disposal(made.clone()).await["action"], "destroy");
+
+    let at = minutes_from_now(-10);
+    let stopped_on = at[..10].to_owned();
+    let stop = app
+        .post(
+            &format!("/api/v1/sessions/{session}/stops"),
+            json!({"at": at, "choice": "delete_at_end", "requested_by": person}),
+        )
+        .await;
+    assert_eq!(stop.status, StatusCode::CREATED, "{}", stop.body);
+    let late = video_made(&app, &person, Some(&session), 5, 41).await;
+    for id in [&made, &late] {
+        let state = disposal(id.clone()).await;
+        assert_eq!(state["action"], "destroy", "{state}");
+        assert_eq!(state["due_on"], stopped_on, "{state}");
+        assert!(
+            state["reason"].as_str().unwrap().contains("(C9)"),
+            "{state}"
+        );
+    }
+    let untouched = disposal(elsewhere.clone()).await;
+    assert!(
+        !untouched["reason"].as_str().unwrap().contains("C9"),
+        "{untouched}"
+    );
+
+    app.custodian.sweep_retention().await.unwrap();
+    let swept = disposal(made.clone()).await;
+    assert!(
+        swept["reason"].as_str().unwrap().contains("(C9)"),
+        "{swept}"
+    );
+    let queue = app
+        .call(
+            Method::GET,
+            "/api/v1/disposals?section=due_now",
+            Some(&app.member_with_role("records_manager").await),
+            None,
+        )
+        .await;
+    assert!(queue.body.to_string().contains(&made), "{}", queue.body);
+}
+
 app_on_both_backends!(
+    c9_a_deleting_stop_brings_the_sessions_recordings_up_for_destruction_at_once,
     c8_a_withdrawal_reaches_only_the_recordings_its_consent_covered,
     c8_a_withdrawal_brings_the_persons_recordings_up_with_their_choice,
     d4_a_discharge_recalculates_only_that_persons_recordings,

@@ -322,10 +322,14 @@ impl Custodian {
             )
             .await?;
         }
+        // What it deletes goes on the disposal path now, not at the next sweep.
+        let to_destroy = crate::retention::on_stopped(&mut tx, session, now).await?;
         for person in &found.participants {
             Audit::change("session.stopped")
                 .person(*person)
-                .detail(serde_json::json!({ "session_id": session, "choice": choice }))
+                .detail(serde_json::json!({
+                    "session_id": session, "choice": choice, "recordings_to_destroy": to_destroy,
+                }))
                 .write(&mut tx, caller.actor(), now)
                 .await?;
         }

@@ -116,6 +116,7 @@ row_by_position! {
         found_no_longer_relevant_on: Option<Date>,
         superseded_on: Option<Date>,
         published_online: bool,
+        deleted_at_stop_on: Option<Date>,
         state_digest: Option<i64>,
         computed_at: OffsetDateTime,
         noticed_due_on: Option<Date>,
@@ -158,7 +159,7 @@ const RECORDINGS: &str =
 
 const RETENTION: &str =
     "SELECT recording_id, record_category, transcript_made_on, found_no_longer_relevant_on,
-        superseded_on, published_online, state_digest, computed_at, noticed_due_on
+        superseded_on, published_online, deleted_at_stop_on, state_digest, computed_at, noticed_due_on
      FROM recording_retention WHERE recording_id > $1 AND recording_id <= $2 ORDER BY recording_id";
 
 /// The batch's destroyed recordings, which the sweep leaves out.
@@ -568,6 +569,7 @@ fn assemble(batch: Batch) -> StoreResult<Vec<SweepRecord>> {
             found_no_longer_relevant_on: r.found_no_longer_relevant_on,
             superseded_on: r.superseded_on,
             published_online: r.published_online,
+            deleted_at_stop_on: r.deleted_at_stop_on,
         });
         records.push(SweepRecord {
             id: RecordingId::from_uuid(row.id),

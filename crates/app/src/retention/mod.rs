@@ -14,7 +14,7 @@ mod triggers;
 use std::hash::{Hash, Hasher};
 
 use custodian_core::consent::RecordingPlace;
-use custodian_core::ids::{PersonId, RecordingId, StaffId};
+use custodian_core::ids::{PersonId, RecordingId, SessionId, StaffId};
 use custodian_core::purpose::PurposeSet;
 use custodian_core::recording::Recording;
 use custodian_core::retention::{
@@ -224,6 +224,7 @@ pub(crate) fn recording_facts(
     facts.found_no_longer_relevant_on = stored.found_no_longer_relevant_on;
     facts.superseded_on = stored.superseded_on;
     facts.published_online = stored.published_online;
+    facts.deleted_at_stop_on = stored.deleted_at_stop_on;
     facts.extension = extension;
     Ok(facts)
 }
@@ -415,8 +416,49 @@ pub(crate) async fn on_registered(
     now: OffsetDateTime,
 ) -> AppResult<()> {
     let schedule = schedule_in_force(tx).await?;
-    recalculate(tx, &schedule, recording, now).await?;
+    let mut stored = tx.recording_retention(recording.id).await?;
+    // A recording sent in after its session was stopped may already be one to delete (C9).
+    stored.deleted_at_stop_on = deleting_stop(tx, recording).await?;
+    recalculate_with(tx, &schedule, recording, &stored, now).await?;
     Ok(())
+}
+
+/// The day of the first stop of the recording's session whose choice deletes it (C9).
+async fn deleting_stop(tx: &mut RegisterTx, recording: &Recording) -> AppResult<Option<Date>> {
+    let Some(session) = recording.session_id else {
+        return Ok(None);
+    };
+    Ok(tx
+        .stops_in(session)
+        .await?
+        .iter()
+        .filter(|stop| stop.choice.deletes(recording.captured_at, stop.at))
+        .map(|stop| custodian_core::clock::utc_day(stop.at))
+        .min())
+}
+
+/// Brings the recordings of `session` that its stops delete up for destruction at once (C9);
+/// returns those whose state changed.
+pub(crate) async fn on_stopped(
+    tx: &mut RegisterTx,
+    session: SessionId,
+    now: OffsetDateTime,
+) -> AppResult<Vec<RecordingId>> {
+    let schedule = schedule_in_force(tx).await?;
+    let mut deleted = Vec::new();
+    for recording in tx.recordings_in(session).await? {
+        if tx.destruction(recording.id).await?.is_some() {
+            continue;
+        }
+        let mut stored = tx.recording_retention(recording.id).await?;
+        let stopped_on = deleting_stop(tx, &recording).await?;
+        if stored.deleted_at_stop_on != stopped_on {
+            stored.deleted_at_stop_on = stopped_on;
+            recalculate_with(tx, &schedule, &recording, &stored, now).await?;
+            deleted.push(recording.id);
+        }
+    }
+    Ok(deleted)
 }
 
 /// Recalculates every recording a person is in, and only those.

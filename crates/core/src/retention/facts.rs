@@ -41,6 +41,8 @@ pub struct RecordingFacts {
     pub found_no_longer_relevant_on: Option<Date>,
     /// Consent withdrawn for some or all of its purposes, with the person's choice (C8).
     pub withdrawal: Option<WithdrawalFact>,
+    /// The day its session was stopped with a choice that deletes it (C9).
+    pub deleted_at_stop_on: Option<Date>,
     /// Whether it was posted online or on social media (D10).
     pub published_online: bool,
     /// The latest extension a records manager gave at review.
@@ -84,6 +86,7 @@ impl RecordingFacts {
             deletion_requested_on: None,
             found_no_longer_relevant_on: None,
             withdrawal: None,
+            deleted_at_stop_on: None,
             published_online: false,
             extension: None,
         }

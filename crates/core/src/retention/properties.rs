@@ -209,6 +209,25 @@ proptest! {
     }
 
     #[test]
+    fn c9_a_deleting_stop_brings_any_recording_up_for_destruction_from_its_day(
+        facts in facts(),
+        stopped in 0..HORIZON_DAYS,
+        now in moment(),
+    ) {
+        let stopped_on = day(stopped);
+        let facts = RecordingFacts { deleted_at_stop_on: Some(stopped_on), ..facts };
+        let state = disposal_state(&RetentionSchedule::default(), &facts, now);
+        if stopped_on <= crate::clock::utc_day(now) {
+            prop_assert_eq!(state.due_on, Some(stopped_on));
+            prop_assert_eq!(state.action, DisposalAction::Destroy);
+            prop_assert_eq!(state.governed_by, Governor::StoppedAndDeleted { stopped_on });
+        } else {
+            let stopped_governs = matches!(state.governed_by, Governor::StoppedAndDeleted { .. });
+            prop_assert!(!stopped_governs, "a stop still to come governs: {}", state.reason);
+        }
+    }
+
+    #[test]
     fn d2_an_extension_never_brings_a_date_earlier(facts in facts(), now in moment()) {
         prop_assume!(facts.withdrawal.is_none());
         let schedule = RetentionSchedule::default();

@@ -37,7 +37,9 @@ impl DisposalState {
         match &self.governed_by {
             Governor::Rule { rule, .. } | Governor::Extension { rule, .. } => Some(rule),
             Governor::Waiting { pending } => pending.first().map(|p| &p.rule),
-            Governor::Withdrawal(_) | Governor::NoRuleApplies => None,
+            Governor::Withdrawal(_)
+            | Governor::StoppedAndDeleted { .. }
+            | Governor::NoRuleApplies => None,
         }
     }
 }
@@ -59,6 +61,8 @@ pub enum Governor {
     Extension { rule: RuleId, extension: Extension },
     /// Consent was withdrawn for every purpose that kept it (C8).
     Withdrawal(WithdrawalFact),
+    /// Its session was stopped with a choice that deletes it (C9).
+    StoppedAndDeleted { stopped_on: Date },
     /// No rule applies: a recording without purposes or category, to be looked at by hand.
     NoRuleApplies,
 }
@@ -154,6 +158,9 @@ pub fn shared_disposal_state(
 ///    the person's choice (destroy or hand over), over any policy rule or extension; but a care
 ///    record's Code period still stands, so then it comes up when that period ends, unused till
 ///    then (or sooner, once its content is transcribed into the care record).
+/// 5. A stop during its session whose choice deletes it (C9) brings it up for destruction at
+///    once, over everything else: the person asked while it was being made, so it never became
+///    part of a record to keep.
 ///
 /// Legal holds are not considered here: [`crate::retention::may_destroy`] decides them, and the
 /// queue and review refuse any act on a held recording.
@@ -191,6 +198,9 @@ pub fn disposal_state(
                 because: "consent for online and social media use was withdrawn (D10)",
             });
         }
+    }
+    if let Some(stopped_on) = facts.deleted_at_stop_on.filter(|on| *on <= today) {
+        delete_at_stop(&mut state, stopped_on);
     }
     let going = matches!(
         state.action,
@@ -425,6 +435,21 @@ fn withdraw(state: &mut DisposalState, withdrawal: &WithdrawalFact, floor: Optio
     state.action = choice;
     state.governed_by = Governor::Withdrawal(withdrawal.clone());
     state.reason = reason;
+}
+
+/// Applies a stop during the session whose choice deletes the recording (C9): destroyed as soon
+/// as a records manager approves, whatever else would keep it; legal holds still stop it.
+fn delete_at_stop(state: &mut DisposalState, stopped_on: Date) {
+    state.due_on = Some(stopped_on);
+    state.action = DisposalAction::Destroy;
+    state.governed_by = Governor::StoppedAndDeleted { stopped_on };
+    state.reason = format!(
+        "When its session was stopped on {stopped_on}, the choice made was to delete this recording (C9). It must not be used; destroy it."
+    );
+    state.set_aside.clear();
+    state
+        .tasks
+        .retain(|task| matches!(task, DisposalTask::TakeDown { .. }));
 }
 
 // The words are written straight into one string each: the sweeper works out every recording's

@@ -409,6 +409,39 @@ fn c8_withdrawal_does_not_reach_an_identification_photograph() {
 }
 
 #[test]
+fn c9_a_stop_that_deletes_brings_the_recording_up_for_destruction_over_every_keep_period() {
+    // Clinical, in the care record, with consent later withdrawn choosing hand-over: each
+    // would keep it or hand it over; the stop's deletion governs from the day of the stop.
+    let mut facts = facts(&[Purpose::Clinical, Purpose::Teaching]);
+    facts.record_category = Some(RecordCategory::MentalHealth);
+    facts.withdrawal = Some(WithdrawalFact {
+        withdrawn_on: date!(2026 - 03 - 05),
+        purposes: purposes(&[Purpose::Teaching]),
+        choice: Disposition::HandOver,
+    });
+    let kept = state(&facts, date!(2026 - 03 - 06));
+    assert_eq!(kept.due_on, None, "{kept:?}");
+    facts.deleted_at_stop_on = Some(date!(2026 - 03 - 02));
+    let stopped = state(&facts, date!(2026 - 03 - 06));
+    assert_eq!(stopped.due_on, Some(date!(2026 - 03 - 02)));
+    assert_eq!(stopped.action, DisposalAction::Destroy);
+    assert_eq!(
+        stopped.governed_by,
+        Governor::StoppedAndDeleted {
+            stopped_on: date!(2026 - 03 - 02)
+        }
+    );
+    assert!(stopped.reason.contains("(C9)"), "{}", stopped.reason);
+    assert!(stopped.set_aside.is_empty() && stopped.tasks.is_empty());
+    // A stop dated after "now" has not happened yet.
+    let before = state(&facts, date!(2026 - 03 - 01));
+    assert!(
+        !matches!(before.governed_by, Governor::StoppedAndDeleted { .. }),
+        "{before:?}"
+    );
+}
+
+#[test]
 fn d2_other_purposes_carry_a_yearly_review_date() {
     let facts = facts(&[Purpose::Activities, Purpose::Outings]);
     let state = state(&facts, date!(2026 - 03 - 03));
