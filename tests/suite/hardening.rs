@@ -152,10 +152,15 @@ async fn s2_registering_a_person_another_service_cares_for_names_no_id_and_is_au
 
 /// A token for a new practitioner of another service than the person's.
 async fn practitioner_elsewhere(app: &TestApp, username: &str) -> String {
+    member_elsewhere(app, username, &["practitioner"]).await
+}
+
+/// A token for a new member of staff of another service than the person's, holding `roles`.
+async fn member_elsewhere(app: &TestApp, username: &str, roles: &[&str]) -> String {
     app.staff_member(
         username,
         "a pass phrase from another team",
-        &["practitioner"],
+        roles,
         &["ADULT-MH-EAST"],
     )
     .await
@@ -163,13 +168,7 @@ async fn practitioner_elsewhere(app: &TestApp, username: &str) -> String {
 
 /// A token for a new practitioner of another service, on call for emergencies.
 async fn on_call_elsewhere(app: &TestApp, username: &str) -> String {
-    app.staff_member(
-        username,
-        "a pass phrase from another team",
-        &["practitioner", "on_call"],
-        &["ADULT-MH-EAST"],
-    )
-    .await
+    member_elsewhere(app, username, &["practitioner", "on_call"]).await
 }
 
 /// `token`'s member declares a personal connection to `person`.
@@ -406,6 +405,26 @@ async fn abandoned_upload(app: &TestApp, token: &str, person: &str) -> custodian
     started_upload(app, token, person, 1024 * 1024).await
 }
 
+/// The upload metadata of a clinical video of `person`, made five minutes ago.
+fn video_of(person: &str) -> serde_json::Value {
+    json!({
+        "kind": "video", "service": "CAMHS-NORTH", "subjects": [person], "purposes": ["clinical"],
+        "device": "TAB-0042", "made_at": custodian_testkit::fixtures::minutes_from_now(-5),
+        "location": "Therapy room 2",
+    })
+}
+
+/// A token for a new practitioner of the clinician's service, to upload as.
+async fn uploader(app: &TestApp, username: &str) -> String {
+    app.staff_member(
+        username,
+        "a pass phrase for uploading",
+        &["practitioner"],
+        &["CAMHS-NORTH"],
+    )
+    .await
+}
+
 /// Starts an upload of `length` bytes for `token`, sending none yet.
 async fn started_upload(
     app: &TestApp,
@@ -414,11 +433,7 @@ async fn started_upload(
     length: u64,
 ) -> custodian_testkit::Reply {
     use base64::Engine;
-    let recording = json!({
-        "kind": "video", "service": "CAMHS-NORTH", "subjects": [person], "purposes": ["clinical"],
-        "device": "TAB-0042", "made_at": custodian_testkit::fixtures::minutes_from_now(-5),
-        "location": "Therapy room 2",
-    });
+    let recording = video_of(person);
     let metadata = format!(
         "recording {}",
         base64::engine::general_purpose::STANDARD.encode(recording.to_string())
@@ -463,14 +478,7 @@ async fn asvs_12_1_3_abandoned_uploads_are_capped_per_member_and_in_all_and_expi
     let mut open = cap;
     let mut n = 0;
     while open < in_all {
-        let token = app
-            .staff_member(
-                &format!("uploader.{n}"),
-                "a pass phrase for uploading",
-                &["practitioner"],
-                &["CAMHS-NORTH"],
-            )
-            .await;
+        let token = uploader(&app, &format!("uploader.{n}")).await;
         for _ in 0..cap.min(in_all - open) {
             let started = abandoned_upload(&app, &token, &person).await;
             assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
@@ -479,14 +487,7 @@ async fn asvs_12_1_3_abandoned_uploads_are_capped_per_member_and_in_all_and_expi
         others.push(token);
         n += 1;
     }
-    let late = app
-        .staff_member(
-            "late.uploader",
-            "a pass phrase for uploading",
-            &["practitioner"],
-            &["CAMHS-NORTH"],
-        )
-        .await;
+    let late = uploader(&app, "late.uploader").await;
     let full = abandoned_upload(&app, &late, &person).await;
     assert_eq!(
         full.status,
@@ -537,11 +538,7 @@ async fn asvs_12_1_3_an_upload_waiting_for_bytes_holds_no_open_file(app: TestApp
         let started = abandoned_upload(&app, &app.token, &person).await;
         assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
     }
-    let video = json!({
-        "kind": "video", "service": "CAMHS-NORTH", "subjects": [person], "purposes": ["clinical"],
-        "device": "TAB-0042", "made_at": custodian_testkit::fixtures::minutes_from_now(-5),
-        "location": "Therapy room 2",
-    });
+    let video = video_of(&person);
     let whole = custodian_testkit::fixtures::mp4(300_000, 27);
     let partly = app
         .upload_declaring(&video, whole.len() as u64, whole[..100_000].to_vec())
@@ -605,14 +602,7 @@ async fn asvs_12_1_3_a_members_unfinished_bytes_are_capped(app: TestApp) {
         second.body
     );
     // A colleague's upload is theirs to make.
-    let colleague = app
-        .staff_member(
-            "colleague.uploader",
-            "a pass phrase for uploading",
-            &["practitioner"],
-            &["CAMHS-NORTH"],
-        )
-        .await;
+    let colleague = uploader(&app, "colleague.uploader").await;
     let theirs = started_upload(&app, &colleague, &person, most / 2).await;
     assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.body);
     // Cancelled, the first makes room.
@@ -658,14 +648,7 @@ async fn asvs_12_1_3_uploads_promised_more_than_the_disk_holds_are_refused(
     let share = space / 5 * 3;
     let first = started_upload(&app, &app.token, &person, share).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
-    let colleague = app
-        .staff_member(
-            "disk.uploader",
-            "a pass phrase for uploading",
-            &["practitioner"],
-            &["CAMHS-NORTH"],
-        )
-        .await;
+    let colleague = uploader(&app, "disk.uploader").await;
     let second = started_upload(&app, &colleague, &person, share).await;
     assert_eq!(second.code(), "upload.disk_full", "{}", second.body);
     let small = started_upload(&app, &colleague, &person, 1024 * 1024).await;

@@ -44,13 +44,14 @@ impl StagingFile {
     }
 
     fn writer(&mut self) -> io::Result<&mut BufWriter<File>> {
-        if self.open.is_none() {
-            let file = std::fs::OpenOptions::new().append(true).open(&self.path)?;
-            self.open = Some(BufWriter::with_capacity(WRITE_BUFFER, file));
-        }
-        self.open
-            .as_mut()
-            .ok_or_else(|| io::Error::other("staging file not open"))
+        let open = match self.open.take() {
+            Some(open) => open,
+            None => BufWriter::with_capacity(
+                WRITE_BUFFER,
+                std::fs::OpenOptions::new().append(true).open(&self.path)?,
+            ),
+        };
+        Ok(self.open.insert(open))
     }
 
     /// Writes out what is buffered and makes it durable.

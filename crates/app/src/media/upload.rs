@@ -96,12 +96,14 @@ impl Uploads {
         if let Ok(uploads) = self.uploads.lock() {
             for entry in uploads.values() {
                 held.everyone += 1;
-                held.to_come += entry
-                    .declared
-                    .saturating_sub(entry.received.load(Ordering::Relaxed));
+                held.to_come = held.to_come.saturating_add(
+                    entry
+                        .declared
+                        .saturating_sub(entry.received.load(Ordering::Relaxed)),
+                );
                 if entry.owner == owner {
                     held.theirs += 1;
-                    held.their_bytes += entry.declared;
+                    held.their_bytes = held.their_bytes.saturating_add(entry.declared);
                 }
             }
         }
@@ -240,7 +242,7 @@ impl Custodian {
         }
         // Staged bytes are bounded too: a member's unfinished uploads together by the largest
         // one upload may be, and everyone's by the disk, so that what is promised fits.
-        if their_bytes + length > vault.max_upload_bytes {
+        if their_bytes.saturating_add(length) > vault.max_upload_bytes {
             return Err(AppError::UploadsFull {
                 code: "upload.too_much_unfinished",
                 message: format!(
@@ -257,7 +259,7 @@ impl Custodian {
                 .await
                 .map_err(|e| AppError::Internal(e.to_string()))?
                 .map_err(AppError::Vault)?;
-        if to_come + length > space {
+        if to_come.saturating_add(length) > space {
             tracing::warn!(
                 space,
                 to_come,

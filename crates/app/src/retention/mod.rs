@@ -22,6 +22,7 @@ use custodian_core::retention::{
     RecordCategory, RecordingFacts, RetentionPeriod, RetentionSchedule, RuleId, WithdrawalFact,
     shared_disposal_state,
 };
+use custodian_core::session::Stop;
 use custodian_core::text::Note;
 use custodian_store::{
     DisposalToStore, PersonRetention, RecordingRetention, RegisterTx, StoredDisposal,
@@ -418,40 +419,38 @@ pub(crate) async fn on_registered(
     let schedule = schedule_in_force(tx).await?;
     let mut stored = tx.recording_retention(recording.id).await?;
     // A recording sent in after its session was stopped may already be one to delete (C9).
-    stored.deleted_at_stop_on = deleting_stop(tx, recording).await?;
+    if let Some(session) = recording.session_id {
+        stored.deleted_at_stop_on = deleting_stop(&tx.stops_in(session).await?, recording);
+    }
     recalculate_with(tx, &schedule, recording, &stored, now).await?;
     Ok(())
 }
 
-/// The day of the first stop of the recording's session whose choice deletes it (C9).
-async fn deleting_stop(tx: &mut RegisterTx, recording: &Recording) -> AppResult<Option<Date>> {
-    let Some(session) = recording.session_id else {
-        return Ok(None);
-    };
-    Ok(tx
-        .stops_in(session)
-        .await?
+/// The day of the first of `stops` (its session's) whose choice deletes `recording` (C9).
+fn deleting_stop(stops: &[Stop], recording: &Recording) -> Option<Date> {
+    stops
         .iter()
         .filter(|stop| stop.choice.deletes(recording.captured_at, stop.at))
         .map(|stop| custodian_core::clock::utc_day(stop.at))
-        .min())
+        .min()
 }
 
 /// Brings the recordings of `session` that its stops delete up for destruction at once (C9);
-/// returns those whose state changed.
+/// returns those newly brought up.
 pub(crate) async fn on_stopped(
     tx: &mut RegisterTx,
     session: SessionId,
     now: OffsetDateTime,
 ) -> AppResult<Vec<RecordingId>> {
     let schedule = schedule_in_force(tx).await?;
+    let stops = tx.stops_in(session).await?;
     let mut deleted = Vec::new();
     for recording in tx.recordings_in(session).await? {
         if tx.destruction(recording.id).await?.is_some() {
             continue;
         }
         let mut stored = tx.recording_retention(recording.id).await?;
-        let stopped_on = deleting_stop(tx, &recording).await?;
+        let stopped_on = deleting_stop(&stops, &recording);
         if stored.deleted_at_stop_on != stopped_on {
             stored.deleted_at_stop_on = stopped_on;
             recalculate_with(tx, &schedule, &recording, &stored, now).await?;
