@@ -2,10 +2,11 @@
 
 use axum::http::{Method, StatusCode};
 use custodian_app::AppError;
+use custodian_testkit::fixtures::minutes_from_now;
 use custodian_testkit::{Backend, TestApp};
 use serde_json::{Value, json};
 
-use crate::retention::{as_member, recording_actions, transcribed_video};
+use crate::retention::{as_member, recording_actions, today, transcribed_video, video_of};
 
 async fn d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_certificate(
     app: TestApp,
@@ -242,7 +243,104 @@ async fn d2_a_sweep_gives_notice_once_and_refuses_a_clock_that_went_backwards(ap
     app.clock.advance(time::Duration::hours(2));
 }
 
+async fn r6_destroying_a_recording_brings_its_stills_up_and_leaves_a_transcript_standing(
+    app: TestApp,
+) {
+    let manager = app.member_with_role("records_manager").await;
+    let person = app.consenting_person("Rae", &["clinical"]).await;
+    let id = video_of(&app, &person, 7).await;
+    let derive = |kind: &'static str| {
+        let (app, id) = (&app, id.clone());
+        async move {
+            let reply = app
+                .post(
+                    &format!("/api/v1/recordings/{id}/derivatives"),
+                    json!({"kind": kind, "device": "EDIT-1", "made_at": minutes_from_now(-1), "purpose": "clinical"}),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+            reply.id()
+        }
+    };
+    let still = derive("still").await;
+    let transcript = derive("transcript").await;
+    let disposal = |id: String| {
+        let (app, manager) = (&app, &manager);
+        async move {
+            as_member(
+                app,
+                manager,
+                Method::GET,
+                &format!("/api/v1/recordings/{id}"),
+                None,
+            )
+            .await
+            .body["disposal"]
+                .clone()
+        }
+    };
+    let transcript_before = disposal(transcript.clone()).await;
+    assert_ne!(
+        disposal(still.clone()).await["governed_by"]["kind"],
+        "source_destroyed"
+    );
+
+    let destroyed = as_member(
+        &app,
+        &manager,
+        Method::POST,
+        &format!("/api/v1/recordings/{id}/destruction"),
+        Some(json!({"reason": "Transcribed into the care record", "rule": "D5"})),
+    )
+    .await;
+    assert_eq!(destroyed.status, StatusCode::CREATED, "{}", destroyed.body);
+
+    let following = disposal(still.clone()).await;
+    assert_eq!(following["action"], "destroy", "{following}");
+    assert_eq!(following["due_on"], today(), "{following}");
+    assert!(
+        following["reason"].as_str().unwrap().contains("(R6)"),
+        "{following}"
+    );
+    let standing = disposal(transcript.clone()).await;
+    assert_eq!(
+        standing["due_on"], transcript_before["due_on"],
+        "{standing}"
+    );
+    assert_eq!(
+        standing["action"], transcript_before["action"],
+        "{standing}"
+    );
+    assert!(
+        standing["reason"].as_str().unwrap().contains("(D5)"),
+        "{standing}"
+    );
+
+    // The sweeper reads the same fact, and the records manager finds the still in the queue.
+    app.custodian.sweep_retention().await.unwrap();
+    let swept = disposal(still.clone()).await;
+    assert!(
+        swept["reason"].as_str().unwrap().contains("(R6)"),
+        "{swept}"
+    );
+    let queue = as_member(
+        &app,
+        &manager,
+        Method::GET,
+        "/api/v1/disposals?section=due_now",
+        None,
+    )
+    .await;
+    assert!(queue.body.to_string().contains(&still), "{}", queue.body);
+    let history = recording_actions(&app, &manager, &id).await;
+    assert!(
+        history.iter().any(|a| a == "recording.destroyed"),
+        "{history:?}"
+    );
+}
+
 app_on_both_backends!(
+    r6_destroying_a_recording_brings_its_stills_up_and_leaves_a_transcript_standing,
     d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_certificate,
     d2_an_extension_needs_a_later_date_and_moves_the_due_date,
     d2_an_approval_by_someone_without_the_role_is_refused_naming_the_rule,

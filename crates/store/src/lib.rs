@@ -49,8 +49,8 @@ pub use retention::{
 pub use sso::PendingSsoLogin;
 pub use staff::{ApiToken, StaffAccount};
 pub use sweep::{
-    ExtensionRecord, StoredState, SweepCounts, SweepRecord, SweepSubject, SweeperRow,
-    WithdrawalRecord,
+    ExtensionRecord, StoredState, SweepCounts, SweepDerivation, SweepRecord, SweepSubject,
+    SweeperRow, WithdrawalRecord,
 };
 pub use tasks::DisposalTaskRecord;
 

@@ -26,6 +26,8 @@ pub struct RecordingRetention {
     pub published_online: bool,
     /// The day its session was stopped with a choice that deletes it (C9).
     pub deleted_at_stop_on: Option<Date>,
+    /// For a derived item, the day the item it was made from was destroyed (R6).
+    pub source_destroyed_on: Option<Date>,
 }
 
 /// A recording's disposal state as last worked out, as the queue reads it.
@@ -93,7 +95,7 @@ pub struct PeriodChangeRecord {
 const ON_CONFLICT_REPLACE: &str = "DO UPDATE SET record_category = excluded.record_category,
      transcript_made_on = excluded.transcript_made_on, found_no_longer_relevant_on = excluded.found_no_longer_relevant_on,
      superseded_on = excluded.superseded_on, published_online = excluded.published_online,
-     deleted_at_stop_on = excluded.deleted_at_stop_on, due_on = excluded.due_on, action = excluded.action, governing_rule = excluded.governing_rule,
+     deleted_at_stop_on = excluded.deleted_at_stop_on, source_destroyed_on = excluded.source_destroyed_on, due_on = excluded.due_on, action = excluded.action, governing_rule = excluded.governing_rule,
      state_digest = excluded.state_digest, computed_at = excluded.computed_at";
 
 /// An existing row is left as it is.
@@ -146,7 +148,7 @@ impl RegisterTx {
     ) -> StoreResult<RecordingRetention> {
         let row: Option<RecordingRetention> = on_both!(self, conn => sqlx::query_as(
             "SELECT record_category, transcript_made_on, found_no_longer_relevant_on, superseded_on, published_online,
-                 deleted_at_stop_on
+                 deleted_at_stop_on, source_destroyed_on
              FROM recording_retention WHERE recording_id = $1",
         )
         .bind(recording.as_uuid())
@@ -179,8 +181,8 @@ impl RegisterTx {
         let sql = format!(
             "INSERT INTO recording_retention (recording_id, record_category, transcript_made_on, found_no_longer_relevant_on,
                  superseded_on, published_online, due_on, action, governing_rule, state_digest, computed_at,
-                 deleted_at_stop_on)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 deleted_at_stop_on, source_destroyed_on)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
              ON CONFLICT (recording_id) {on_conflict}"
         );
         let written = on_both!(self, conn => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
@@ -196,6 +198,7 @@ impl RegisterTx {
         .bind(disposal.state_digest)
         .bind(disposal.computed_at)
         .bind(facts.deleted_at_stop_on)
+        .bind(facts.source_destroyed_on)
         .execute(&mut **conn)
         .await?.rows_affected());
         if written > 0 {

@@ -22,6 +22,8 @@ pub struct SweepRecord {
     pub made_at: OffsetDateTime,
     /// The recordings it was derived from (source and original), for legal holds.
     pub derived_from: Vec<RecordingId>,
+    /// How it was derived, if it was, and whether identifying details were removed (R6, C11).
+    pub derivation: Option<SweepDerivation>,
     /// Where it was made, for the scope of a withdrawal: service, session and course.
     pub service: String,
     pub session_id: Option<Uuid>,
@@ -33,6 +35,13 @@ pub struct SweepRecord {
     pub extension: Option<ExtensionRecord>,
     /// The state as last stored; `None` for a recording registered before retention was.
     pub stored: Option<StoredState>,
+}
+
+/// How a derived item was made, as its row says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SweepDerivation {
+    pub kind: String,
+    pub de_identified: bool,
 }
 
 /// A person in a recording, with what retention knows about them.
@@ -104,6 +113,8 @@ row_by_position! {
         session_id: Option<Uuid>,
         source_id: Option<Uuid>,
         original_id: Option<Uuid>,
+        derivation_kind: Option<String>,
+        de_identified: bool,
     }
 }
 
@@ -117,6 +128,7 @@ row_by_position! {
         superseded_on: Option<Date>,
         published_online: bool,
         deleted_at_stop_on: Option<Date>,
+        source_destroyed_on: Option<Date>,
         state_digest: Option<i64>,
         computed_at: OffsetDateTime,
         noticed_due_on: Option<Date>,
@@ -154,12 +166,13 @@ struct WithdrawalRow {
 /// Every other table comes from a range query of its own, merged by id: joined here, a lookup
 /// per recording cost SQLite more than reading the range (`docs/retention.md`, "How fast").
 const RECORDINGS: &str =
-    "SELECT r.id, r.made_at, r.service, r.session_id, r.source_id, r.original_id
+    "SELECT r.id, r.made_at, r.service, r.session_id, r.source_id, r.original_id,
+        r.derivation_kind, r.de_identified
      FROM recordings r WHERE r.id > $1 AND r.id <= $2 ORDER BY r.id";
 
 const RETENTION: &str =
     "SELECT recording_id, record_category, transcript_made_on, found_no_longer_relevant_on,
-        superseded_on, published_online, deleted_at_stop_on, state_digest, computed_at, noticed_due_on
+        superseded_on, published_online, deleted_at_stop_on, source_destroyed_on, state_digest, computed_at, noticed_due_on
      FROM recording_retention WHERE recording_id > $1 AND recording_id <= $2 ORDER BY recording_id";
 
 /// The batch's destroyed recordings, which the sweep leaves out.
@@ -570,11 +583,16 @@ fn assemble(batch: Batch) -> StoreResult<Vec<SweepRecord>> {
             superseded_on: r.superseded_on,
             published_online: r.published_online,
             deleted_at_stop_on: r.deleted_at_stop_on,
+            source_destroyed_on: r.source_destroyed_on,
         });
         records.push(SweepRecord {
             id: RecordingId::from_uuid(row.id),
             made_at: row.made_at,
             derived_from,
+            derivation: row.derivation_kind.map(|kind| SweepDerivation {
+                kind,
+                de_identified: row.de_identified,
+            }),
             service: row.service,
             session_id: row.session_id,
             course_id: row

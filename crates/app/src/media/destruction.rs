@@ -122,9 +122,13 @@ impl Custodian {
             certificate: certificate_json,
         })
         .await?;
+        let copies_to_destroy = crate::retention::on_destroyed(tx, id, now).await?;
         Audit::change("recording.destroyed")
             .recording(id)
-            .detail(serde_json::json!({ "rule": rule, "reason": reason, "sha256": hex::encode(media.sha256) }))
+            .detail(serde_json::json!({
+                "rule": rule, "reason": reason, "sha256": hex::encode(media.sha256),
+                "copies_to_destroy": copies_to_destroy,
+            }))
             .write(tx, caller.actor(), now)
             .await?;
         Ok(Destroyed {

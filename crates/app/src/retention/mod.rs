@@ -16,11 +16,11 @@ use std::hash::{Hash, Hasher};
 use custodian_core::consent::RecordingPlace;
 use custodian_core::ids::{PersonId, RecordingId, SessionId, StaffId};
 use custodian_core::purpose::PurposeSet;
-use custodian_core::recording::Recording;
+use custodian_core::recording::{DerivationKind, Recording};
 use custodian_core::retention::{
-    DisposalState, DisposalTask, Extension, HoldRef, HoldScope, LegalHold, PeriodSpec,
-    RecordCategory, RecordingFacts, RetentionPeriod, RetentionSchedule, RuleId, WithdrawalFact,
-    shared_disposal_state,
+    DerivedFacts, DisposalState, DisposalTask, Extension, Governor, HoldRef, HoldScope, LegalHold,
+    PeriodSpec, RecordCategory, RecordingFacts, RetentionPeriod, RetentionSchedule, RuleId,
+    WithdrawalFact, shared_disposal_state,
 };
 use custodian_core::session::Stop;
 use custodian_core::text::Note;
@@ -175,7 +175,17 @@ pub(crate) async fn gather_facts(
     stored: &RecordingRetention,
 ) -> AppResult<Vec<RecordingFacts>> {
     let extension = latest_extension(tx, recording.id).await?;
-    let base = recording_facts(recording.made_at, recording.purposes, stored, extension)?;
+    let derivation = recording
+        .derivation
+        .as_ref()
+        .map(|d| (d.kind, d.de_identified));
+    let base = recording_facts(
+        recording.made_at,
+        recording.purposes,
+        derivation,
+        stored,
+        extension,
+    )?;
     let course_id = match recording.session_id {
         Some(session) => tx.session(session).await?.and_then(|s| s.course_id),
         None => None,
@@ -207,10 +217,12 @@ pub(crate) async fn gather_facts(
     Ok(each)
 }
 
-/// A recording's own facts, before anyone's in it.
+/// A recording's own facts, before anyone's in it; `derivation` is how a derived item was made
+/// and whether it was de-identified.
 pub(crate) fn recording_facts(
     made_at: OffsetDateTime,
     purposes: PurposeSet,
+    derivation: Option<(DerivationKind, bool)>,
     stored: &RecordingRetention,
     extension: Option<Extension>,
 ) -> AppResult<RecordingFacts> {
@@ -226,6 +238,11 @@ pub(crate) fn recording_facts(
     facts.superseded_on = stored.superseded_on;
     facts.published_online = stored.published_online;
     facts.deleted_at_stop_on = stored.deleted_at_stop_on;
+    facts.derived = derivation.map(|(kind, de_identified)| DerivedFacts {
+        kind,
+        de_identified,
+        source_destroyed_on: stored.source_destroyed_on,
+    });
     facts.extension = extension;
     Ok(facts)
 }
@@ -458,6 +475,32 @@ pub(crate) async fn on_stopped(
         }
     }
     Ok(deleted)
+}
+
+/// Records the destruction of `source` on the items made straight from it (R6): a still comes
+/// up for destruction with it; a transcript, redaction or de-identified copy keeps its own date
+/// and says why. Returns the items that now come up for destruction because of it.
+pub(crate) async fn on_destroyed(
+    tx: &mut RegisterTx,
+    source: RecordingId,
+    now: OffsetDateTime,
+) -> AppResult<Vec<RecordingId>> {
+    let schedule = schedule_in_force(tx).await?;
+    let destroyed_on = custodian_core::clock::utc_day(now);
+    let mut following = Vec::new();
+    for derived in tx.derivatives_of(source).await? {
+        let made_from_source = derived.derivation.as_ref().map(|d| d.source) == Some(source);
+        if !made_from_source || tx.destruction(derived.id).await?.is_some() {
+            continue;
+        }
+        let mut stored = tx.recording_retention(derived.id).await?;
+        stored.source_destroyed_on = Some(destroyed_on);
+        let state = recalculate_with(tx, &schedule, &derived, &stored, now).await?;
+        if state.is_some_and(|s| matches!(s.governed_by, Governor::SourceDestroyed { .. })) {
+            following.push(derived.id);
+        }
+    }
+    Ok(following)
 }
 
 /// Recalculates every recording a person is in, and only those.

@@ -9,6 +9,7 @@ use std::time::{Duration as StdDuration, Instant};
 use custodian_core::audit::Actor;
 use custodian_core::consent::RecordingPlace;
 use custodian_core::ids::{CourseId, PersonId, RecordingId, SessionId, StaffId};
+use custodian_core::recording::DerivationKind;
 use custodian_core::retention::{
     DisposalState, HoldScope, LegalHold, QueueBucket, RetentionSchedule, SweepItem,
     check_sweep_clock, sweep,
@@ -391,7 +392,24 @@ fn sweep_item(record: &SweepRecord) -> AppResult<SweepItem> {
             )
         })
         .transpose()?;
-    let base = recording_facts(record.made_at, record.purposes, &record.facts, extension)?;
+    let derivation = record
+        .derivation
+        .as_ref()
+        .map(|d| {
+            DerivationKind::parse(&d.kind)
+                .map(|kind| (kind, d.de_identified))
+                .map_err(|e| {
+                    AppError::Internal(format!("a stored derivation kind does not parse: {e}"))
+                })
+        })
+        .transpose()?;
+    let base = recording_facts(
+        record.made_at,
+        record.purposes,
+        derivation,
+        &record.facts,
+        extension,
+    )?;
     let place = RecordingPlace {
         recording: record.id,
         service: &record.service,

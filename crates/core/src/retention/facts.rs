@@ -6,7 +6,7 @@ use time::{Date, OffsetDateTime};
 use crate::consent::Disposition;
 use crate::ids::StaffId;
 use crate::purpose::{Purpose, PurposeSet};
-use crate::recording::Recording;
+use crate::recording::{DerivationKind, Recording};
 use crate::retention::rule::RecordCategory;
 use crate::text::Note;
 
@@ -43,10 +43,43 @@ pub struct RecordingFacts {
     pub withdrawal: Option<WithdrawalFact>,
     /// The day its session was stopped with a choice that deletes it (C9).
     pub deleted_at_stop_on: Option<Date>,
+    /// For a derived item: what kind it is and whether the item it was made from is destroyed (R6).
+    pub derived: Option<DerivedFacts>,
     /// Whether it was posted online or on social media (D10).
     pub published_online: bool,
     /// The latest extension a records manager gave at review.
     pub extension: Option<Extension>,
+}
+
+/// A derived item as retention sees it: whether it goes when the item it was made from goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DerivedFacts {
+    pub kind: DerivationKind,
+    pub de_identified: bool,
+    /// The day the item it was made from was destroyed.
+    pub source_destroyed_on: Option<Date>,
+}
+
+impl DerivedFacts {
+    /// Why this item outlives the item it was made from, or `None` if it goes with it: a still
+    /// image is the original's content, but a transcript, a redaction and a de-identified copy
+    /// each rest on a basis of their own.
+    pub const fn stands_alone(&self) -> Option<&'static str> {
+        if self.de_identified {
+            return Some(
+                "a de-identified copy rests on its own consent for teaching and training (C11)",
+            );
+        }
+        match self.kind {
+            DerivationKind::Transcript => {
+                Some("a transcript made for the care record stands in the recording's place (D5)")
+            }
+            DerivationKind::Redaction => {
+                Some("a redacted copy rests on the consent of the people left in it (C7, A3)")
+            }
+            DerivationKind::Still => None,
+        }
+    }
 }
 
 /// A withdrawal of consent as retention sees it (C8).
@@ -87,6 +120,7 @@ impl RecordingFacts {
             found_no_longer_relevant_on: None,
             withdrawal: None,
             deleted_at_stop_on: None,
+            derived: None,
             published_online: false,
             extension: None,
         }
@@ -94,7 +128,13 @@ impl RecordingFacts {
 
     /// The facts of a registered recording, before anything has happened to it.
     pub fn of(recording: &Recording) -> Self {
-        Self::new(recording.made_at, recording.purposes)
+        let mut facts = Self::new(recording.made_at, recording.purposes);
+        facts.derived = recording.derivation.as_ref().map(|d| DerivedFacts {
+            kind: d.kind,
+            de_identified: d.de_identified,
+            source_destroyed_on: None,
+        });
+        facts
     }
 
     /// The purposes still in force: those withdrawn no longer justify keeping it, except

@@ -12,7 +12,7 @@ mod schedule;
 mod state;
 mod trigger;
 
-pub use facts::{Extension, RecordingFacts, WithdrawalFact};
+pub use facts::{DerivedFacts, Extension, RecordingFacts, WithdrawalFact};
 pub use hold::{
     Held, HoldForm, HoldLifted, HoldRef, HoldScope, LegalHold, Matter, MatterKind, may_destroy,
 };

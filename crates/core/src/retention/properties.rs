@@ -9,6 +9,7 @@ use super::*;
 use crate::consent::Disposition;
 use crate::ids::{PersonId, RecordingId};
 use crate::purpose::{Purpose, PurposeSet};
+use crate::recording::DerivationKind;
 use crate::text::Note;
 
 /// How far after the recording events and "now" may fall: long enough for every Code period.
@@ -224,6 +225,30 @@ proptest! {
         } else {
             let stopped_governs = matches!(state.governed_by, Governor::StoppedAndDeleted { .. });
             prop_assert!(!stopped_governs, "a stop still to come governs: {}", state.reason);
+        }
+    }
+
+    #[test]
+    fn r6_a_still_comes_up_once_its_source_is_destroyed_and_a_standing_copy_keeps_its_date(
+        facts in facts(),
+        kind in prop_oneof![Just(DerivationKind::Still), Just(DerivationKind::Transcript), Just(DerivationKind::Redaction)],
+        de_identified in any::<bool>(),
+        destroyed in 0..HORIZON_DAYS,
+        now in moment(),
+    ) {
+        let destroyed_on = day(destroyed);
+        let derived = DerivedFacts { kind, de_identified, source_destroyed_on: None };
+        let schedule = RetentionSchedule::default();
+        let before = disposal_state(&schedule, &RecordingFacts { derived: Some(derived), ..facts.clone() }, now);
+        let derived = DerivedFacts { source_destroyed_on: Some(destroyed_on), ..derived };
+        let after = disposal_state(&schedule, &RecordingFacts { derived: Some(derived), ..facts }, now);
+        let happened = destroyed_on <= crate::clock::utc_day(now);
+        if happened && derived.stands_alone().is_none() {
+            prop_assert_eq!(after.action, DisposalAction::Destroy);
+            prop_assert!(after.due_on.is_some_and(|due| due <= destroyed_on), "{}", after.reason);
+        } else {
+            prop_assert_eq!(after.due_on, before.due_on);
+            prop_assert_eq!(after.action, before.action);
         }
     }
 

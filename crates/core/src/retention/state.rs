@@ -8,7 +8,7 @@ use time::{Date, OffsetDateTime};
 use crate::clock::utc_day;
 use crate::consent::Disposition;
 use crate::purpose::Purpose;
-use crate::retention::facts::{Extension, RecordingFacts, WithdrawalFact};
+use crate::retention::facts::{DerivedFacts, Extension, RecordingFacts, WithdrawalFact};
 use crate::retention::rule::{DisposalAction, RecordCategory, RetentionRule, RuleId, RuleSource};
 use crate::retention::schedule::RetentionSchedule;
 use crate::retention::trigger::Trigger;
@@ -39,6 +39,7 @@ impl DisposalState {
             Governor::Waiting { pending } => pending.first().map(|p| &p.rule),
             Governor::Withdrawal(_)
             | Governor::StoppedAndDeleted { .. }
+            | Governor::SourceDestroyed { .. }
             | Governor::NoRuleApplies => None,
         }
     }
@@ -63,6 +64,8 @@ pub enum Governor {
     Withdrawal(WithdrawalFact),
     /// Its session was stopped with a choice that deletes it (C9).
     StoppedAndDeleted { stopped_on: Date },
+    /// The item it was made from was destroyed, and it goes with it (R6).
+    SourceDestroyed { destroyed_on: Date },
     /// No rule applies: a recording without purposes or category, to be looked at by hand.
     NoRuleApplies,
 }
@@ -201,6 +204,11 @@ pub fn disposal_state(
     }
     if let Some(stopped_on) = facts.deleted_at_stop_on.filter(|on| *on <= today) {
         delete_at_stop(&mut state, stopped_on);
+    }
+    if let Some(derived) = facts.derived
+        && let Some(destroyed_on) = derived.source_destroyed_on.filter(|on| *on <= today)
+    {
+        follow_source(&mut state, derived, destroyed_on);
     }
     let going = matches!(
         state.action,
@@ -445,6 +453,35 @@ fn delete_at_stop(state: &mut DisposalState, stopped_on: Date) {
     state.governed_by = Governor::StoppedAndDeleted { stopped_on };
     state.reason = format!(
         "When its session was stopped on {stopped_on}, the choice made was to delete this recording (C9). It must not be used; destroy it."
+    );
+    state.set_aside.clear();
+    state
+        .tasks
+        .retain(|task| matches!(task, DisposalTask::TakeDown { .. }));
+}
+
+/// Applies the destruction of the item a derived item was made from (R6): a still goes with it,
+/// at once, unless something already destroys it sooner; an item resting on a basis of its own
+/// keeps its own date, and its reason says why.
+fn follow_source(state: &mut DisposalState, derived: DerivedFacts, destroyed_on: Date) {
+    let label = derived.kind.label();
+    if let Some(why) = derived.stands_alone() {
+        let _ = write!(
+            state.reason,
+            " The recording it was made from was destroyed on {destroyed_on}; this {label} is kept by its own rules: {why}."
+        );
+        return;
+    }
+    let destroyed_sooner = state.action == DisposalAction::Destroy
+        && state.due_on.is_some_and(|due| due <= destroyed_on);
+    if destroyed_sooner {
+        return;
+    }
+    state.due_on = Some(destroyed_on);
+    state.action = DisposalAction::Destroy;
+    state.governed_by = Governor::SourceDestroyed { destroyed_on };
+    state.reason = format!(
+        "The recording this {label} was made from was destroyed on {destroyed_on}, and a {label} holds its content, so it goes too (R6). Destroy it."
     );
     state.set_aside.clear();
     state

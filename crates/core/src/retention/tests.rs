@@ -442,6 +442,82 @@ fn c9_a_stop_that_deletes_brings_the_recording_up_for_destruction_over_every_kee
 }
 
 #[test]
+fn r6_a_still_goes_with_the_recording_it_was_made_from() {
+    let mut facts = facts(&[Purpose::Clinical]);
+    facts.record_category = Some(RecordCategory::MentalHealth);
+    facts.derived = Some(DerivedFacts {
+        kind: crate::recording::DerivationKind::Still,
+        de_identified: false,
+        source_destroyed_on: None,
+    });
+    assert_eq!(state(&facts, date!(2026 - 03 - 06)).due_on, None);
+    let destroyed_on = date!(2026 - 03 - 05);
+    facts.derived = facts.derived.map(|d| DerivedFacts {
+        source_destroyed_on: Some(destroyed_on),
+        ..d
+    });
+    let followed = state(&facts, date!(2026 - 03 - 06));
+    assert_eq!(followed.due_on, Some(destroyed_on));
+    assert_eq!(followed.action, DisposalAction::Destroy);
+    assert_eq!(
+        followed.governed_by,
+        Governor::SourceDestroyed { destroyed_on }
+    );
+    assert!(followed.reason.contains("(R6)"), "{}", followed.reason);
+    // A destruction dated after "now" has not happened yet.
+    assert_eq!(state(&facts, date!(2026 - 03 - 04)).due_on, None);
+}
+
+#[test]
+fn c11_d5_a_de_identified_copy_or_a_transcript_outlives_its_source_and_says_why() {
+    use crate::recording::DerivationKind;
+    let kinds = [
+        (DerivationKind::Still, true, "(C11)"),
+        (DerivationKind::Redaction, true, "(C11)"),
+        (DerivationKind::Transcript, false, "(D5)"),
+        (DerivationKind::Redaction, false, "(C7, A3)"),
+    ];
+    for (kind, de_identified, rule) in kinds {
+        let mut facts = facts(&[Purpose::Teaching]);
+        facts.derived = Some(DerivedFacts {
+            kind,
+            de_identified,
+            source_destroyed_on: None,
+        });
+        let own = state(&facts, date!(2026 - 03 - 06));
+        facts.derived = facts.derived.map(|d| DerivedFacts {
+            source_destroyed_on: Some(date!(2026 - 03 - 05)),
+            ..d
+        });
+        let after = state(&facts, date!(2026 - 03 - 06));
+        assert_eq!(after.due_on, own.due_on, "{kind:?}");
+        assert_eq!(after.governed_by, own.governed_by, "{kind:?}");
+        assert!(
+            after.reason.contains("was destroyed on 2026-03-05") && after.reason.contains(rule),
+            "{kind:?}: {}",
+            after.reason
+        );
+    }
+}
+
+#[test]
+fn r6_a_still_already_deleted_at_a_stop_keeps_the_earlier_date() {
+    let mut facts = facts(&[Purpose::Clinical]);
+    facts.deleted_at_stop_on = Some(date!(2026 - 03 - 02));
+    facts.derived = Some(DerivedFacts {
+        kind: crate::recording::DerivationKind::Still,
+        de_identified: false,
+        source_destroyed_on: Some(date!(2026 - 03 - 05)),
+    });
+    let state = state(&facts, date!(2026 - 03 - 06));
+    assert_eq!(state.due_on, Some(date!(2026 - 03 - 02)));
+    assert!(matches!(
+        state.governed_by,
+        Governor::StoppedAndDeleted { .. }
+    ));
+}
+
+#[test]
 fn d2_other_purposes_carry_a_yearly_review_date() {
     let facts = facts(&[Purpose::Activities, Purpose::Outings]);
     let state = state(&facts, date!(2026 - 03 - 03));
