@@ -607,7 +607,7 @@ async fn s2_a_page_offers_only_what_the_role_may_do(app: TestApp) {
     }
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     s2_a_page_offers_only_what_the_role_may_do,
     s2_another_teams_ids_are_refused_named_and_audited,
     s3_a_declared_connection_keeps_its_maker_out_everywhere_whatever_their_role,

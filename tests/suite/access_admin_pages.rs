@@ -283,7 +283,7 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_sees_cedars_words_then
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     s2_an_administrator_changes_roles_and_services_and_resets_an_authenticator_on_the_staff_pages,
     x6_an_administrator_adds_an_invalid_local_policy_sees_cedars_words_then_a_valid_one,
 );

@@ -362,7 +362,7 @@ async fn s2_a_team_manager_adds_a_person_to_another_service_from_their_page(app:
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     s3_a_practitioner_declares_a_connection_on_the_person_page_and_is_then_refused,
     s3_another_team_takes_emergency_access_from_the_refusal_page_with_a_written_reason,
     s3_emergency_access_is_offered_only_to_those_a_policy_lets_take_it,

@@ -777,4 +777,4 @@ async fn s2_every_route_answers_every_role_as_the_table_says(app: TestApp) {
     assert_eq!(asked, ASKERS.len() * (api.len() + pages.len()));
 }
 
-app_on_both_backends!(s2_every_route_answers_every_role_as_the_table_says);
+on_both_backends!(app: s2_every_route_answers_every_role_as_the_table_says);

@@ -457,7 +457,7 @@ async fn s2_a_sign_in_form_from_another_site_is_refused(app: TestApp) {
     assert_eq!(status.as_u16(), 303);
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     s2_a_sign_in_form_from_another_site_is_refused,
     s2_signing_in_replaces_whatever_sign_in_the_browser_carried,
     s5_five_wrong_passwords_lock_the_account_for_15_minutes,

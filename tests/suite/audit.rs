@@ -220,7 +220,7 @@ async fn s2_a_refused_change_leaves_no_audit_event(app: TestApp) {
     assert_eq!(events(&app).await.len(), before);
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     s2_an_untouched_trail_verifies,
     s2_an_altered_event_is_named,
     s2_a_deleted_event_is_named,

@@ -285,7 +285,7 @@ async fn c2_consent_with_a_drawn_signature_and_the_persons_copy(app: TestApp) {
     browser.close().await;
 }
 
-app_on_both_backends!(
+on_both_backends!(app, needs [Browser]:
     s5_sign_in_find_and_register_a_person_by_keyboard_alone,
     the_accessibility_check_reports_a_broken_page,
     c2_consent_with_a_drawn_signature_and_the_persons_copy,

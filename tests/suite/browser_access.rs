@@ -258,7 +258,7 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_then_a_valid_one_in_a_
     browser.close().await;
 }
 
-app_on_both_backends!(
+on_both_backends!(app, needs [Browser]:
     s3_a_practitioner_declares_a_connection_in_a_browser_and_is_then_refused,
     s5_the_ig_lead_marks_emergency_access_reviewed_and_opens_the_refusal_report_in_a_browser,
     x6_an_administrator_adds_an_invalid_local_policy_then_a_valid_one_in_a_browser,

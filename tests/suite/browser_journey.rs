@@ -365,7 +365,7 @@ async fn x5_a_photograph_and_a_sound_recording_made_with_the_device(app: TestApp
     browser.close().await;
 }
 
-app_on_both_backends!(
+on_both_backends!(app, needs [Browser]:
     x5_a_photograph_and_a_sound_recording_made_with_the_device,
     x1_a_session_recorded_in_the_browser_is_refused_for_teaching_and_after_withdrawal,
     x5_a_file_uploaded_in_the_browser_survives_a_dropped_connection,

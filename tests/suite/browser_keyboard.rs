@@ -133,4 +133,4 @@ async fn s5_consent_session_decision_and_withdrawal_by_keyboard_alone(app: TestA
     browser.close().await;
 }
 
-app_on_both_backends!(s5_consent_session_decision_and_withdrawal_by_keyboard_alone);
+on_both_backends!(app, needs [Browser]: s5_consent_session_decision_and_withdrawal_by_keyboard_alone);

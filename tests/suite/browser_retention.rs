@@ -126,4 +126,4 @@ async fn d9_a_records_manager_works_through_the_queue_holds_and_schedule_in_a_br
     browser.close().await;
 }
 
-app_on_both_backends!(d9_a_records_manager_works_through_the_queue_holds_and_schedule_in_a_browser,);
+on_both_backends!(app, needs [Browser]: d9_a_records_manager_works_through_the_queue_holds_and_schedule_in_a_browser,);

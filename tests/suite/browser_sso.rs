@@ -8,7 +8,7 @@ use crate::browser::check_page;
 
 const SUBJECT: &str = "synthetic-subject-7310";
 
-sso_on_both_backends!(s5_a_linked_member_of_staff_signs_in_with_single_sign_on_in_a_browser);
+on_both_backends!(backend, needs [Browser, OidcProvider]: s5_a_linked_member_of_staff_signs_in_with_single_sign_on_in_a_browser);
 
 async fn s5_a_linked_member_of_staff_signs_in_with_single_sign_on_in_a_browser(backend: Backend) {
     // The app's address must be known before the provider can register its return address.

@@ -116,7 +116,7 @@ async fn s2_a_new_administrator_sets_up_an_authenticator_before_anything_else(ap
     browser.close().await;
 }
 
-app_on_both_backends!(
+on_both_backends!(app, needs [Browser]:
     asvs_2_7_an_information_governance_lead_signs_in_with_the_code_from_their_authenticator,
     s2_a_new_administrator_sets_up_an_authenticator_before_anything_else,
 );

@@ -270,7 +270,7 @@ fn due_and_noticed(said: &str) -> (u32, u32) {
     (number_before(" due now"), number_before(" newly noticed"))
 }
 
-on_both_backends!(
+on_both_backends!(database:
     d2_two_sweeping_processes_on_one_register_notice_each_due_recording_once,
     cli_migrate_demo_and_verify,
     cli_serve_creates_an_administrator_and_answers_health_checks,

@@ -218,7 +218,7 @@ async fn x2_the_key_is_not_rotated_under_a_running_server(db: TestDatabase) {
     server.wait().ok();
 }
 
-on_both_backends!(
+on_both_backends!(database:
     s1_the_server_refuses_to_start_without_the_right_key,
     x2_the_key_is_not_rotated_under_a_running_server
 );

@@ -463,7 +463,7 @@ async fn c5_a_consent_for_one_session_is_asked_from_the_session_page(app: TestAp
     assert!(table.contains("<td>One session</td>"), "{table}");
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     c5_a_consent_for_one_session_is_asked_from_the_session_page,
     c1_the_consent_form_asks_one_question_per_page_then_checks_the_answers,
     c5_a_consent_form_for_a_new_course_covers_the_courses_sessions,

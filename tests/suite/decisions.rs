@@ -614,7 +614,7 @@ async fn r1_a_decision_as_at_before_the_recording_was_made_refuses_it(app: TestA
     assert_eq!(decide(&app, &video, "purpose=clinical").await.0, "allowed");
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     c5_a_still_willing_answer_covers_only_recordings_started_after_it,
     x1_a_decision_as_at_a_moment_rests_on_what_the_register_held_then,
     x1_a_decision_is_not_asked_about_the_future,

@@ -657,7 +657,7 @@ async fn asvs_12_1_3_uploads_promised_more_than_the_disk_holds_are_refused(
 
 mod disk {
     use super::asvs_12_1_3_uploads_promised_more_than_the_disk_holds_are_refused;
-    sso_on_both_backends!(asvs_12_1_3_uploads_promised_more_than_the_disk_holds_are_refused);
+    on_both_backends!(backend: asvs_12_1_3_uploads_promised_more_than_the_disk_holds_are_refused);
 }
 
 async fn asvs_2_1_7_guessable_passwords_are_refused_with_advice_and_a_change_revokes_tokens(
@@ -803,7 +803,7 @@ async fn s2_one_administrator_cannot_hand_clinical_media_to_anyone(app: TestApp)
     );
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     asvs_4_2_2_forged_requests_under_made_up_cookies_write_nothing_and_others_are_served,
     s2_registering_a_person_another_service_cares_for_names_no_id_and_is_audited,
     s3_a_personal_connection_is_not_lifted_by_emergency_access,

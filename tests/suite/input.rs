@@ -319,7 +319,7 @@ async fn html_and_script_are_kept_as_text(app: TestApp) {
     assert_eq!(stored.headers["x-content-type-options"], "nosniff");
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     c1_unknown_purposes_are_refused,
     c2_signatures_in_the_future_are_refused,
     c8_a_withdrawal_dated_before_the_consent_is_refused,

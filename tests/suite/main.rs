@@ -6,36 +6,32 @@
     clippy::indexing_slicing
 )]
 
-/// Runs each named story, `async fn story(db: TestDatabase)`, once per backend.
+/// Runs each named story once per backend, given what it asks for: `database:` stories take a
+/// fresh `TestDatabase`, `app:` stories a `TestApp`, and `backend:` stories (which build their own
+/// app, with single sign-on say) the `Backend`. `needs` names what else from outside the stories
+/// need (`custodian_testkit::Needs`). Without PostgreSQL or a need, a bare `cargo test` skips the
+/// stories and says so; `./test`, which provides everything, fails them.
 macro_rules! on_both_backends {
-    ($($story:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    super::$story(custodian_testkit::TestDatabase::new(custodian_testkit::Backend::Sqlite).await).await
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    super::$story(custodian_testkit::TestDatabase::new(custodian_testkit::Backend::Postgres).await).await
-                }
-            )+
-        }
+    (@given database $backend:expr) => { custodian_testkit::TestDatabase::new($backend).await };
+    (@given app $backend:expr) => { custodian_testkit::TestApp::new($backend).await };
+    (@given backend $backend:expr) => { $backend };
+    (@skip_without [$($need:ident),*]) => {
+        $(
+            if custodian_testkit::skip_without(custodian_testkit::Needs::$need).await {
+                return;
+            }
+        )*
     };
-}
-
-/// Runs each named story, `async fn story(app: TestApp)`, once per backend.
-macro_rules! app_on_both_backends {
-    ($($story:ident),+ $(,)?) => {
+    ($given:ident: $($story:ident),+ $(,)?) => {
+        on_both_backends!($given, needs []: $($story),+);
+    };
+    ($given:ident, needs $needs:tt: $($story:ident),+ $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $story() {
-                    super::$story(custodian_testkit::TestApp::new(custodian_testkit::Backend::Sqlite).await).await
+                    on_both_backends!(@skip_without $needs);
+                    super::$story(on_both_backends!(@given $given custodian_testkit::Backend::Sqlite)).await
                 }
             )+
         }
@@ -43,7 +39,11 @@ macro_rules! app_on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $story() {
-                    super::$story(custodian_testkit::TestApp::new(custodian_testkit::Backend::Postgres).await).await
+                    if custodian_testkit::skip_without(custodian_testkit::Needs::Postgres).await {
+                        return;
+                    }
+                    on_both_backends!(@skip_without $needs);
+                    super::$story(on_both_backends!(@given $given custodian_testkit::Backend::Postgres)).await
                 }
             )+
         }
@@ -54,29 +54,6 @@ mod access;
 mod access_admin_pages;
 mod access_pages;
 mod access_table;
-/// Runs each named story, `async fn story(backend: Backend)`, once per backend: for stories that
-/// build their own app (with single sign-on, say).
-macro_rules! sso_on_both_backends {
-    ($($story:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    super::$story(custodian_testkit::Backend::Sqlite).await
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    super::$story(custodian_testkit::Backend::Postgres).await
-                }
-            )+
-        }
-    };
-}
-
 mod accounts;
 mod audit;
 mod browser;

@@ -730,7 +730,7 @@ async fn c11_c7_an_item_made_from_a_recording_is_judged_as_the_item_it_will_be(a
     );
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     x1_every_content_route_needs_a_purpose_and_refuses_after_withdrawal_revocation_and_deletion,
     x1_byte_ranges_go_under_one_grant_decided_and_audited_once,
     x1_a_grant_admits_only_its_holder_recording_and_purpose_until_it_expires,

@@ -197,4 +197,4 @@ async fn x1_the_gate_serves_exactly_what_the_decision_allows_whatever_the_eviden
     );
 }
 
-app_on_both_backends!(x1_the_gate_serves_exactly_what_the_decision_allows_whatever_the_evidence);
+on_both_backends!(app: x1_the_gate_serves_exactly_what_the_decision_allows_whatever_the_evidence);

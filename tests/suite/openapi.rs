@@ -369,7 +369,7 @@ async fn x1_the_decision_documents_its_query_parameters(app: TestApp) {
     );
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     the_api_answers_in_the_shapes_its_document_describes,
     the_openapi_document_matches_what_the_server_does,
     x1_the_decision_documents_its_query_parameters,

@@ -687,7 +687,7 @@ async fn s2_a_form_or_request_without_its_sign_ins_token_is_refused(app: TestApp
     );
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     s2_a_form_or_request_without_its_sign_ins_token_is_refused,
     s2_every_response_forbids_framing_sniffing_caching_and_inline_script_and_https_stays_https,
     s5_staff_sign_in_and_out_in_the_browser,

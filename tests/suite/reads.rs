@@ -135,4 +135,4 @@ async fn s2_reads_of_a_record_are_audited_and_the_ig_lead_sees_who_looked(app: T
     assert!(html.contains("Test clinician"), "{html}");
 }
 
-app_on_both_backends!(s2_reads_of_a_record_are_audited_and_the_ig_lead_sees_who_looked);
+on_both_backends!(app: s2_reads_of_a_record_are_audited_and_the_ig_lead_sees_who_looked);

@@ -599,7 +599,7 @@ async fn s2_concurrent_writers_keep_exactly_what_was_committed(db: TestDatabase)
     verifier.finish(head).unwrap();
 }
 
-on_both_backends!(
+on_both_backends!(database:
     s2_concurrent_writers_keep_exactly_what_was_committed,
     stories_round_trip_every_entity,
     x1_evidence_is_read_as_the_register_held_it_to_the_microsecond,

@@ -463,7 +463,7 @@ async fn c9_a_deleting_stop_brings_the_sessions_recordings_up_for_destruction_at
     assert!(queue.body.to_string().contains(&made), "{}", queue.body);
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     c9_a_deleting_stop_brings_the_sessions_recordings_up_for_destruction_at_once,
     c8_a_withdrawal_reaches_only_the_recordings_its_consent_covered,
     c8_a_withdrawal_brings_the_persons_recordings_up_with_their_choice,

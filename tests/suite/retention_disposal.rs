@@ -339,7 +339,7 @@ async fn r6_destroying_a_recording_brings_its_stills_up_and_leaves_a_transcript_
     );
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     r6_destroying_a_recording_brings_its_stills_up_and_leaves_a_transcript_standing,
     d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_certificate,
     d2_an_extension_needs_a_later_date_and_moves_the_due_date,
@@ -351,6 +351,9 @@ app_on_both_backends!(
 /// leaves the sweep to it, or (the first done) sweeps and finds every notice already given.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d4_two_sweeps_at_once_on_postgresql_process_each_item_once() {
+    if custodian_testkit::skip_without(custodian_testkit::Needs::Postgres).await {
+        return;
+    }
     let app = TestApp::new(Backend::Postgres).await;
     let manager = app.member_with_role("records_manager").await;
     let mut ids = Vec::new();
@@ -389,6 +392,9 @@ async fn d4_two_sweeps_at_once_on_postgresql_process_each_item_once() {
 /// for the first's row lock and then finds the notice given, so only one records it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d2_two_sweeps_racing_on_one_recording_give_its_notice_once() {
+    if custodian_testkit::skip_without(custodian_testkit::Needs::Postgres).await {
+        return;
+    }
     let app = TestApp::new(Backend::Postgres).await;
     let (_, id) = transcribed_video(&app, 14).await;
     let recording = custodian_core::ids::RecordingId::from_uuid(id.parse().unwrap());

@@ -285,7 +285,7 @@ async fn d7_a_hold_without_a_matter_is_refused(app: TestApp) {
     assert_eq!(listed.body, json!([]), "nothing was placed");
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     d7_a_held_recording_is_refused_by_every_destruction_path,
     d7_lifting_a_hold_needs_the_records_manager_and_is_audited,
     d7_a_hold_without_a_matter_is_refused,

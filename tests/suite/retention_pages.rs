@@ -296,7 +296,7 @@ async fn c8_a_records_manager_marks_a_withdrawal_task_done_once(app: TestApp) {
     assert!(html.contains("D4.records-manager-retention"), "{html}");
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     d2_a_records_manager_extends_a_due_recording_from_the_queue_page,
     d9_a_records_manager_approves_then_destroys_from_the_queue_page_but_not_a_held_one,
     c8_a_records_manager_marks_a_withdrawal_task_done_once,

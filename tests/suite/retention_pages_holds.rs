@@ -224,7 +224,7 @@ async fn d4_only_those_whose_role_allows_see_the_retention_links(app: TestApp) {
     assert!(html.contains("D7.information-governance-holds"), "{html}");
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     d7_holds_are_placed_and_lifted_on_the_legal_holds_page,
     d4_the_schedule_page_changes_a_period_and_refuses_bad_ones_naming_the_rule,
     d4_only_those_whose_role_allows_see_the_retention_links,

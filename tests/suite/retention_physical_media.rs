@@ -380,7 +380,7 @@ async fn d9_only_records_managers_record_a_destruction(app: TestApp) {
     assert!(html.contains("witnessed by Sam Second"), "{html}");
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     d9_a_shredded_dvd_is_recorded_with_who_did_it_and_the_witness,
     d7_a_usb_stick_holding_a_held_recording_cannot_be_destroyed,
     d9_bad_media_and_destructions_are_refused_naming_what_is_accepted,

@@ -268,7 +268,7 @@ async fn d2_the_queue_page_goes_on_from_where_the_last_stopped(app: TestApp) {
     assert!(html.contains("Waiting for an event"), "{html}");
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     d2_the_queue_is_read_a_page_at_a_time_in_due_order_missing_nothing,
     d2_a_queue_page_asked_for_wrongly_is_refused_saying_what_to_send,
     d2_the_queue_page_goes_on_from_where_the_last_stopped,

@@ -4,29 +4,11 @@
 
 use custodian_testkit::TestApp;
 
-/// Schemathesis, as `.ci/run` installs it in its virtual environment (or where
-/// `CUSTODIAN_SCHEMATHESIS` says).
-fn schemathesis() -> std::path::PathBuf {
-    let path = std::env::var_os("CUSTODIAN_SCHEMATHESIS").map_or_else(
-        || {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/custodian/venv/bin/st")
-        },
-        std::path::PathBuf::from,
-    );
-    assert!(
-        path.is_file(),
-        "schemathesis is missing at {}: run .ci/run, or `python3 -m venv ~/.cache/custodian/venv && ~/.cache/custodian/venv/bin/pip install schemathesis`",
-        path.display()
-    );
-    path
-}
-
 /// The checks of the kinds the outside run found failing.
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
 
 async fn x2_the_api_answers_as_its_document_says_under_generated_requests(app: TestApp) {
-    let st = schemathesis();
+    let st = custodian_testkit::outside::schemathesis();
     let base = app.serve().await;
     // Something to find, so that not every generated id is a stranger's.
     app.consenting_person("Generated", &["clinical"]).await;
@@ -64,4 +46,4 @@ async fn x2_the_api_answers_as_its_document_says_under_generated_requests(app: T
     }
 }
 
-app_on_both_backends!(x2_the_api_answers_as_its_document_says_under_generated_requests);
+on_both_backends!(app, needs [Schemathesis]: x2_the_api_answers_as_its_document_says_under_generated_requests);

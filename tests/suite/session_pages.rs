@@ -573,7 +573,7 @@ async fn x5_r8_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_
     );
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     c8_a_consent_withdrawn_the_moment_it_was_given_is_withdrawn_now,
     x5_r8_an_upload_form_posted_without_scripts_reaches_the_vault_whole_or_not_at_all,
     c5_the_dashboard_lists_todays_sessions_and_who_is_still_to_be_asked,

@@ -11,7 +11,7 @@ use serde_json::json;
 const PUBLIC_URL: &str = "http://custodian.test";
 const SUBJECT: &str = "synthetic-subject-4821";
 
-sso_on_both_backends!(
+on_both_backends!(backend, needs [OidcProvider]:
     s5_a_linked_account_signs_in_with_single_sign_on,
     s5_an_unknown_subject_is_refused_and_told_to_ask_an_administrator,
     s2_a_token_for_another_audience_is_refused,

@@ -571,7 +571,7 @@ async fn asvs_2_2_1_sign_in_attempts_are_limited_per_address(app: TestApp) {
     assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
 }
 
-app_on_both_backends!(
+on_both_backends!(app:
     s2_administrator_must_enrol_totp_before_anything_else,
     asvs_2_8_a_used_code_is_refused_the_second_time,
     asvs_2_7_the_half_sign_in_opens_nothing_but_the_code_step,

@@ -25,6 +25,9 @@ macro_rules! vault_stories {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $story() {
+                    if custodian_testkit::skip_without(custodian_testkit::Needs::Postgres).await {
+                        return;
+                    }
                     super::$story(custodian_testkit::TestApp::new(custodian_testkit::Backend::Postgres).await).await
                 }
             )+
@@ -33,6 +36,9 @@ macro_rules! vault_stories {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $story() {
+                    if custodian_testkit::skip_without(custodian_testkit::Needs::Garage).await {
+                        return;
+                    }
                     let bucket = tokio::task::spawn_blocking(|| custodian_testkit::Garage::shared().bucket()).await.unwrap();
                     let storage = custodian_app::vault::StorageChoice::S3(bucket);
                     super::$story(custodian_testkit::TestApp::with_storage(custodian_testkit::Backend::Sqlite, storage).await).await

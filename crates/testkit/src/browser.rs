@@ -26,7 +26,7 @@ fn program(variable: &str, default: &str) -> String {
     std::env::var(variable).unwrap_or_else(|_| default.to_owned())
 }
 
-/// axe-core as installed by `npm ci` in `tests/browser` (which `.ci/run` does).
+/// axe-core as installed by `npm ci` in `tests/browser` (which `./test` does).
 fn axe_source() -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/browser/node_modules/axe-core/axe.min.js");

@@ -14,7 +14,7 @@ pub enum Backend {
 }
 
 /// The PostgreSQL server tests use: `CUSTODIAN_TEST_POSTGRES_URL`, or the local server on
-/// 127.0.0.1:5432 as user `postgres` (which `.ci/run` makes sure is running).
+/// 127.0.0.1:5432 as user `postgres` (which `./test` makes sure is running).
 pub fn postgres_admin_url() -> String {
     std::env::var("CUSTODIAN_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
@@ -45,7 +45,7 @@ impl TestDatabase {
                 let admin = postgres_admin_url();
                 let mut connection = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|error| {
                     panic!(
-                        "cannot reach PostgreSQL at {admin} ({error}); start it (`.ci/run` does) or set CUSTODIAN_TEST_POSTGRES_URL"
+                        "cannot reach PostgreSQL at {admin} ({error}); start it (`./test` does) or set CUSTODIAN_TEST_POSTGRES_URL"
                     )
                 });
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))

@@ -21,8 +21,8 @@ const SECRET: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789
 
 static GARAGE: OnceLock<Result<Garage, String>> = OnceLock::new();
 
-/// The Garage binary: `CUSTODIAN_GARAGE`, `garage` on the path, or the one `.ci/run` caches.
-fn binary() -> Option<PathBuf> {
+/// The Garage binary: `CUSTODIAN_GARAGE`, `garage` on the path, or the one `./test` caches.
+pub(crate) fn binary() -> Option<PathBuf> {
     if let Ok(path) = std::env::var("CUSTODIAN_GARAGE") {
         return Some(PathBuf::from(path));
     }
@@ -54,7 +54,7 @@ impl Garage {
     }
 
     fn start() -> Result<Self, String> {
-        let binary = binary().ok_or("Garage is not installed: run .ci/run (it caches it) or `cargo install garage`, or set CUSTODIAN_GARAGE")?;
+        let binary = binary().ok_or("Garage is not installed: run ./test (it caches it) or `cargo install garage`, or set CUSTODIAN_GARAGE")?;
         let folder = tempfile::tempdir().map_err(|e| e.to_string())?;
         let (s3, rpc, admin) = (free_port(), free_port(), free_port());
         let mut secret = [0u8; 32];

@@ -13,6 +13,7 @@ mod database;
 pub mod fixtures;
 mod garage;
 pub mod oidc;
+pub mod outside;
 
 pub use app::{
     ADMIN_PASSWORD, CLINICIAN, CLINICIAN_PASSWORD, CLINICIAN_SERVICE, IG_LEAD, IG_LEAD_PASSWORD,
@@ -21,3 +22,4 @@ pub use app::{
 pub use browser::Browser;
 pub use database::{Backend, TestDatabase, postgres_admin_url};
 pub use garage::Garage;
+pub use outside::{Needs, skip_without};
