@@ -338,6 +338,11 @@ async fn find_a_person_and_open_their_page(app: TestApp) {
         html.contains("<h1 class=\"heading-l\">Page not found</h1>"),
         "{html}"
     );
+    // The error page still names who is signed in and lets them sign out.
+    assert!(
+        html.contains("<span class=\"header__who\">") && html.contains("action=\"/sign-out\""),
+        "{html}"
+    );
 }
 
 async fn s5_a_one_time_password_is_replaced_before_anything_else(app: TestApp) {

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
 use custodian_app::AppError;
 use custodian_app::london::london_time;
@@ -19,9 +19,10 @@ use custodian_core::text::ShortText;
 
 use super::sessions::participants;
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render};
+use super::{FieldError, FormErrors, form_errors, render};
 use crate::AppState;
 use crate::extract::{Path, SESSION_COOKIE, audit_forgery, cookie, form_token_matches};
+use crate::pages::PageResult;
 
 /// Capture and upload, the only script these pages need.
 const MEDIA_SCRIPT: &str = include_str!("../../assets/media.js");
@@ -77,19 +78,12 @@ async fn page(
     capture: bool,
     form: RecordingFields,
     errors: Vec<FieldError>,
-) -> Response {
-    let record = match state
+) -> PageResult {
+    let record = state
         .custodian
-        .session_to(&staff.0, Action::RunSession, id)
-        .await
-    {
-        Ok(record) => record,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
-    let people = match participants(state, staff, &record).await {
-        Ok(people) => people,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+        .session_to(&staff.caller, Action::RunSession, id)
+        .await?;
+    let people = participants(state, staff, &record).await?;
     let session = &record.session;
     let subjects: Vec<String> = session.participants.iter().map(|p| p.to_string()).collect();
     let status = if errors.is_empty() {
@@ -130,7 +124,7 @@ async fn page(
             .collect(),
         form,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 /// The form as first shown: a video, made now.
@@ -148,7 +142,7 @@ pub async fn capture(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<SessionId>,
-) -> Response {
+) -> PageResult {
     page(&state, &staff, id, true, fresh_fields(&state), Vec::new()).await
 }
 
@@ -156,7 +150,7 @@ pub async fn upload(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<SessionId>,
-) -> Response {
+) -> PageResult {
     page(&state, &staff, id, false, fresh_fields(&state), Vec::new()).await
 }
 
@@ -170,15 +164,11 @@ pub async fn receive(
     headers: HeaderMap,
     extensions: axum::http::Extensions,
     mut multipart: Multipart,
-) -> Response {
-    let session = match state
+) -> PageResult {
+    let session = state
         .custodian
-        .session_to(&staff.0, Action::RunSession, id)
-        .await
-    {
-        Ok(session) => session,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+        .session_to(&staff.caller, Action::RunSession, id)
+        .await?;
     let mut fields = RecordingFields::default();
     // The form's token comes first, before anything is read into the vault.
     let signed_in_with = cookie(&headers, SESSION_COOKIE);
@@ -201,12 +191,9 @@ pub async fn receive(
             )
             .await;
         }
-        return error_page(
-            AppError::Unauthenticated(
+        return Err(AppError::Unauthenticated(
                 "this form did not come from a Custodian page you have open; reload the page and send it again",
-            ),
-            Some(staff.who()),
-        );
+            ).into());
     }
     let mut fields_read = 1;
     let outcome = loop {
@@ -224,7 +211,7 @@ pub async fn receive(
         };
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
-            let target = match target(&fields, &session, staff.0.member.id) {
+            let target = match target(&fields, &session, staff.caller.member.id) {
                 Ok(target) => target,
                 Err(errors) => break Err(errors),
             };
@@ -251,7 +238,7 @@ pub async fn receive(
         }
     };
     match outcome {
-        Ok(recording) => Redirect::to(&format!("/recordings/{recording}")).into_response(),
+        Ok(recording) => Ok(Redirect::to(&format!("/recordings/{recording}")).into_response()),
         Err(mut errors) => {
             errors.push(FieldError::new(
                 "file",
@@ -309,18 +296,18 @@ async fn store(
     let custodian = &state.custodian;
     let refused = |error: AppError| vec![FieldError::new("file", problem_words(error))];
     let started = custodian
-        .start_upload(&staff.0, at_most, target, filename)
+        .start_upload(&staff.caller, at_most, target, filename)
         .await
         .map_err(refused)?;
     let appended = custodian
-        .append_upload(&staff.0, started.id, 0, Box::pin(file))
+        .append_upload(&staff.caller, started.id, 0, Box::pin(file))
         .await;
     if let Err(error) = appended {
-        let _ = custodian.cancel_upload(&staff.0, started.id).await;
+        let _ = custodian.cancel_upload(&staff.caller, started.id).await;
         return Err(refused(error));
     }
     custodian
-        .complete_upload(&staff.0, started.id)
+        .complete_upload(&staff.caller, started.id)
         .await
         .map(|recording| recording.id.to_string())
         .map_err(refused)

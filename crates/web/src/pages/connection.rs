@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
 use custodian_app::london::london_time;
 use custodian_core::ids::PersonId;
@@ -11,9 +11,10 @@ use custodian_core::staff::ConnectionKind;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render};
+use super::{FieldError, FormErrors, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 
 #[derive(Template)]
@@ -52,7 +53,7 @@ pub async fn form(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<PersonId>,
-) -> Response {
+) -> PageResult {
     connection_page(
         &state,
         &staff,
@@ -69,7 +70,7 @@ pub async fn submit(
     staff: SignedIn,
     Path(id): Path<PersonId>,
     Checked(form): Checked<ConnectionForm>,
-) -> Response {
+) -> PageResult {
     let Ok(kind) = ConnectionKind::parse(&form.kind) else {
         let errors = vec![FieldError::new(
             "kind",
@@ -85,10 +86,11 @@ pub async fn submit(
         )
         .await;
     };
-    match state.custodian.declare_connection(&staff.0, id, kind).await {
-        Ok(()) => Redirect::to("/connections").into_response(),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+    state
+        .custodian
+        .declare_connection(&staff.caller, id, kind)
+        .await?;
+    Ok(Redirect::to("/connections").into_response())
 }
 
 async fn connection_page(
@@ -98,15 +100,11 @@ async fn connection_page(
     chosen: String,
     errors: Vec<FieldError>,
     status: StatusCode,
-) -> Response {
-    let record = match state
+) -> PageResult {
+    let record = state
         .custodian
-        .person_to(&staff.0, Action::ViewPerson, id)
-        .await
-    {
-        Ok(record) => record,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+        .person_to(&staff.caller, Action::ViewPerson, id)
+        .await?;
     let name = record.person.name.full();
     let page = ConnectionPage {
         title: format!("Declare a personal connection to {name}"),
@@ -120,16 +118,13 @@ async fn connection_page(
             .collect(),
         chosen,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 /// The connections the member of staff declared. The people are not named: the member is
 /// refused their records, and this page is no exception.
-pub async fn mine(State(state): State<AppState>, staff: SignedIn) -> Response {
-    let connections = match state.custodian.my_connections(&staff.0).await {
-        Ok(connections) => connections,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+pub async fn mine(State(state): State<AppState>, staff: SignedIn) -> PageResult {
+    let connections = state.custodian.my_connections(&staff.caller).await?;
     let page = ConnectionsPage {
         title: "Your personal connections",
         signed_in_as: Some(staff.who()),
@@ -142,5 +137,5 @@ pub async fn mine(State(state): State<AppState>, staff: SignedIn) -> Response {
             })
             .collect(),
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }

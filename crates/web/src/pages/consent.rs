@@ -15,10 +15,11 @@ use custodian_core::ids::{ConsentId, RepresentativeId, WithdrawalId};
 
 use super::consent_copy::{self, WithdrawalView};
 use super::persons::PersonSummary;
+use super::render;
 use super::signed_in::SignedIn;
-use super::{error_page, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 
 /// What a consent covers, in words: "the service CAMHS-NORTH", "one session".
 pub fn scope_words(scope: &Scope) -> String {
@@ -166,14 +167,12 @@ pub(super) async fn load(
     state: &AppState,
     staff: &SignedIn,
     id: ConsentId,
-) -> Result<(Consent, PersonRecord), Response> {
-    let shown = |error| error_page(error, Some(staff.who()));
-    let consent = state.custodian.consent(&staff.0, id).await.map_err(shown)?;
+) -> PageResult<(Consent, PersonRecord)> {
+    let consent = state.custodian.consent(&staff.caller, id).await?;
     let record = state
         .custodian
-        .person(&staff.0, consent.person_id)
-        .await
-        .map_err(shown)?;
+        .person(&staff.caller, consent.person_id)
+        .await?;
     Ok((consent, record))
 }
 
@@ -183,12 +182,11 @@ async fn withdrawals_of(
     staff: &SignedIn,
     consent: &Consent,
     record: &PersonRecord,
-) -> Result<Vec<WithdrawalView>, Response> {
+) -> PageResult<Vec<WithdrawalView>> {
     let history = state
         .custodian
-        .consent_history(&staff.0, consent.person_id)
-        .await
-        .map_err(|error| error_page(error, Some(staff.who())))?;
+        .consent_history(&staff.caller, consent.person_id)
+        .await?;
     Ok(history
         .withdrawals
         .iter()
@@ -205,22 +203,14 @@ pub async fn show(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<ConsentId>,
-) -> Response {
-    let (consent, record) = match load(&state, &staff, id).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
-    let withdrawals = match withdrawals_of(&state, &staff, &consent, &record).await {
-        Ok(withdrawals) => withdrawals,
-        Err(page) => return page,
-    };
+) -> PageResult {
+    let (consent, record) = load(&state, &staff, id).await?;
+    let withdrawals = withdrawals_of(&state, &staff, &consent, &record).await?;
     let read = Read::ConsentViewed {
         consent: id,
         person: consent.person_id,
     };
-    if let Err(error) = state.custodian.note_read(&staff.0, read).await {
-        return error_page(error, Some(staff.who()));
-    }
+    state.custodian.note_read(&staff.caller, read).await?;
     let page = ConsentPage {
         title: "Consent recorded",
         signed_in_as: Some(staff.who()),
@@ -228,7 +218,7 @@ pub async fn show(
         consent: ConsentView::new(&consent, &record),
         withdrawals,
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// The person's copy, to print or send them.
@@ -236,25 +226,20 @@ pub async fn copy(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<ConsentId>,
-) -> Response {
-    let (consent, record) = match load(&state, &staff, id).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+) -> PageResult {
+    let (consent, record) = load(&state, &staff, id).await?;
     let read = Read::ConsentCopyDownloaded {
         consent: id,
         person: consent.person_id,
         withdrawal: None,
     };
-    if let Err(error) = state.custodian.note_read(&staff.0, read).await {
-        return error_page(error, Some(staff.who()));
-    }
+    state.custodian.note_read(&staff.caller, read).await?;
     let person = PersonSummary::from(&record.person);
     let view = ConsentView::new(&consent, &record);
-    pdf(format!("consent-{id}.pdf"), move || {
+    Ok(pdf(format!("consent-{id}.pdf"), move || {
         consent_copy::render(&person, &view)
     })
-    .await
+    .await)
 }
 
 /// The person's confirmation of a withdrawal (C8), to print or send them.
@@ -262,39 +247,29 @@ pub async fn withdrawal_copy(
     State(state): State<AppState>,
     staff: SignedIn,
     Path((id, withdrawal)): Path<(ConsentId, WithdrawalId)>,
-) -> Response {
-    let (consent, record) = match load(&state, &staff, id).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
-    let withdrawals = match withdrawals_of(&state, &staff, &consent, &record).await {
-        Ok(withdrawals) => withdrawals,
-        Err(page) => return page,
-    };
+) -> PageResult {
+    let (consent, record) = load(&state, &staff, id).await?;
+    let withdrawals = withdrawals_of(&state, &staff, &consent, &record).await?;
     let wanted = withdrawal.to_string();
     let Some(found) = withdrawals.into_iter().find(|w| w.id == wanted) else {
-        return error_page(
-            custodian_app::AppError::NotFound {
-                what: "withdrawal",
-                id: wanted,
-            },
-            Some(staff.who()),
-        );
+        return Err(custodian_app::AppError::NotFound {
+            what: "withdrawal",
+            id: wanted,
+        }
+        .into());
     };
     let read = Read::ConsentCopyDownloaded {
         consent: id,
         person: consent.person_id,
         withdrawal: Some(withdrawal),
     };
-    if let Err(error) = state.custodian.note_read(&staff.0, read).await {
-        return error_page(error, Some(staff.who()));
-    }
+    state.custodian.note_read(&staff.caller, read).await?;
     let person = PersonSummary::from(&record.person);
     let view = ConsentView::new(&consent, &record);
-    pdf(format!("withdrawal-{withdrawal}.pdf"), move || {
+    Ok(pdf(format!("withdrawal-{withdrawal}.pdf"), move || {
         consent_copy::render_withdrawal(&person, &view, &found)
     })
-    .await
+    .await)
 }
 
 /// A PDF made off the request threads (laying out and compressing is CPU work), as a download.

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
 use custodian_core::DomainError;
 use custodian_core::ids::PersonId;
@@ -13,9 +13,10 @@ use serde::Deserialize;
 
 use super::persons::PersonSummary;
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render};
+use super::{FieldError, FormErrors, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 
 #[derive(Deserialize, Default)]
@@ -57,18 +58,13 @@ pub async fn new_course(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(person): Path<PersonId>,
-) -> Response {
-    match state
+) -> PageResult {
+    let record = state
         .custodian
-        .person_to(&staff.0, Action::StartSession, person)
-        .await
-    {
-        Ok(record) => render(
-            StatusCode::OK,
-            &course_page(&staff, &record.person, CourseFields::default(), Vec::new()),
-        ),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+        .person_to(&staff.caller, Action::StartSession, person)
+        .await?;
+    let page = course_page(&staff, &record.person, CourseFields::default(), Vec::new());
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// Creates the course, then goes to the consent form that covers it.
@@ -77,15 +73,11 @@ pub async fn create_course(
     staff: SignedIn,
     Path(person): Path<PersonId>,
     Checked(fields): Checked<CourseFields>,
-) -> Response {
-    let record = match state
+) -> PageResult {
+    let record = state
         .custodian
-        .person_to(&staff.0, Action::StartSession, person)
-        .await
-    {
-        Ok(record) => record,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+        .person_to(&staff.caller, Action::StartSession, person)
+        .await?;
     let title = ShortText::parse("title", &fields.title);
     let service = ServiceCode::parse(&fields.service);
     let errors: Vec<FieldError> = [title.as_ref().err(), service.as_ref().err()]
@@ -94,21 +86,15 @@ pub async fn create_course(
         .map(field_error)
         .collect();
     if let (Ok(title), Ok(service)) = (title, service) {
-        return match state
+        let course = state
             .custodian
-            .create_course(&staff.0, service, title)
-            .await
-        {
-            Ok(course) => Redirect::to(&format!(
-                "/persons/{person}/consents/new?course={}",
-                course.id
-            ))
-            .into_response(),
-            Err(error) => error_page(error, Some(staff.who())),
-        };
+            .create_course(&staff.caller, service, title)
+            .await?;
+        let consent_form = format!("/persons/{person}/consents/new?course={}", course.id);
+        return Ok(Redirect::to(&consent_form).into_response());
     }
     let page = course_page(&staff, &record.person, fields, errors);
-    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
 fn field_error(error: &DomainError) -> FieldError {

@@ -3,14 +3,14 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 use custodian_access::Action;
 use custodian_app::london::in_london;
 use custodian_core::ids::StaffId;
 
+use super::render;
 use super::signed_in::SignedIn;
-use super::{error_page, render};
 use crate::AppState;
+use crate::pages::PageResult;
 
 /// A session of today, in words.
 pub struct SessionLine {
@@ -57,19 +57,16 @@ struct EmergencyLine {
     connected: bool,
 }
 
-pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
+pub async fn show(State(state): State<AppState>, staff: SignedIn) -> PageResult {
     let custodian = &state.custodian;
-    let dashboard = match custodian.dashboard(&staff.0).await {
-        Ok(dashboard) => dashboard,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+    let dashboard = custodian.dashboard(&staff.caller).await?;
     let mut sessions = Vec::with_capacity(dashboard.sessions_today.len());
     for today in &dashboard.sessions_today {
         let mut not_yet_asked = Vec::with_capacity(today.not_yet_asked.len());
         for person in &today.not_yet_asked {
-            match custodian.person(&staff.0, *person).await {
+            match custodian.person(&staff.caller, *person).await {
                 Ok(record) => not_yet_asked.push(record.person.name.full()),
-                Err(error) => return error_page(error, Some(staff.who())),
+                Err(error) => return Err(error.into()),
             }
         }
         let starts = in_london(today.session.starts_at);
@@ -80,7 +77,7 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
             not_yet_asked,
         });
     }
-    let offered = |action| custodian.offers_to_organisation(&staff.0, action);
+    let offered = |action| custodian.offers_to_organisation(&staff.caller, action);
     let (may_oversee_access, may_manage_accounts, may_manage_policies) = match (
         offered(Action::OverseeAccess).await,
         offered(Action::ManageAccounts).await,
@@ -88,13 +85,10 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
     ) {
         (Ok(oversee), Ok(accounts), Ok(policies)) => (oversee, accounts, policies),
         (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
-            return error_page(error, Some(staff.who()));
+            return Err(error.into());
         }
     };
-    let may_approve_policies = match offered(Action::ApprovePolicies).await {
-        Ok(approve) => approve,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+    let may_approve_policies = offered(Action::ApprovePolicies).await?;
     let (may_review_disposals, may_view_legal_holds, may_view_retention) = match (
         offered(Action::ReviewDisposal).await,
         offered(Action::ViewLegalHolds).await,
@@ -102,7 +96,7 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
     ) {
         (Ok(disposals), Ok(holds), Ok(schedule)) => (disposals, holds, schedule),
         (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
-            return error_page(error, Some(staff.who()));
+            return Err(error.into());
         }
     };
     let takers: Vec<StaffId> = dashboard
@@ -113,10 +107,7 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
     let taken_by = if takers.is_empty() {
         std::collections::BTreeMap::new()
     } else {
-        match custodian.staff_names(&staff.0, &takers).await {
-            Ok(names) => names,
-            Err(error) => return error_page(error, Some(staff.who())),
-        }
+        custodian.staff_names(&staff.caller, &takers).await?
     };
     let page = DashboardPage {
         title: "Your day",
@@ -151,5 +142,5 @@ pub async fn show(State(state): State<AppState>, staff: SignedIn) -> Response {
             })
             .collect(),
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }

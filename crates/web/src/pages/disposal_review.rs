@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_app::AppError;
 use custodian_app::retention::ReviewRequest;
 use custodian_core::ids::RecordingId;
@@ -13,9 +13,10 @@ use serde::Deserialize;
 
 use super::disposals::{QueueLine, line};
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render};
+use super::{FieldError, FormErrors, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 
 /// The review form, as typed.
@@ -47,7 +48,7 @@ pub async fn form(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<RecordingId>,
-) -> Response {
+) -> PageResult {
     page(&state, &staff, id, ReviewForm::default(), Vec::new()).await
 }
 
@@ -56,7 +57,7 @@ pub async fn submit(
     staff: SignedIn,
     Path(id): Path<RecordingId>,
     Checked(form): Checked<ReviewForm>,
-) -> Response {
+) -> PageResult {
     let request = match request(&form) {
         Ok(request) => request,
         Err(errors) => return page(&state, &staff, id, form, errors).await,
@@ -65,8 +66,12 @@ pub async fn submit(
         ReviewRequest::Approve => "approved",
         ReviewRequest::Extend { .. } => "extended",
     };
-    match state.custodian.review_disposal(&staff.0, id, request).await {
-        Ok(_) => Redirect::to(&format!("/disposals?done={done}")).into_response(),
+    match state
+        .custodian
+        .review_disposal(&staff.caller, id, request)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/disposals?done={done}")).into_response()),
         Err(AppError::Invalid(error)) => {
             let field = match error.field() {
                 Some("until") => "until",
@@ -76,7 +81,7 @@ pub async fn submit(
             let errors = vec![FieldError::new(field, super::sentence(&error.to_string()))];
             page(&state, &staff, id, form, errors).await
         }
-        Err(error) => error_page(error, Some(staff.who())),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -141,11 +146,8 @@ async fn page(
     id: RecordingId,
     form: ReviewForm,
     errors: Vec<FieldError>,
-) -> Response {
-    let entry = match state.custodian.queued_disposal(&staff.0, id).await {
-        Ok(entry) => entry,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+) -> PageResult {
+    let entry = state.custodian.queued_disposal(&staff.caller, id).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -158,5 +160,5 @@ async fn page(
         line: line(&entry),
         form,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_app::AppError;
 use custodian_app::london::london_time;
 use custodian_app::retention::{
@@ -17,9 +17,10 @@ use custodian_core::retention::{DisposalAction, HoldRef, QueueSection};
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, error_page, form_errors, render};
+use super::{FieldError, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::{Checked, NoFields};
 
 #[derive(Deserialize, Default)]
@@ -97,7 +98,7 @@ pub async fn show(
     State(state): State<AppState>,
     staff: SignedIn,
     Query(shown): Query<Shown>,
-) -> Response {
+) -> PageResult {
     let within = shown
         .within
         .parse::<u32>()
@@ -134,9 +135,9 @@ pub async fn destroy(
     staff: SignedIn,
     Path(id): Path<RecordingId>,
     Checked(NoFields {}): Checked<NoFields>,
-) -> Response {
-    match state.custodian.carry_out_disposal(&staff.0, id).await {
-        Ok(_) => Redirect::to("/disposals?done=destroyed").into_response(),
+) -> PageResult {
+    match state.custodian.carry_out_disposal(&staff.caller, id).await {
+        Ok(_) => Ok(Redirect::to("/disposals?done=destroyed").into_response()),
         Err(error) => refused_on_the_queue(&state, &staff, error, "queue").await,
     }
 }
@@ -147,13 +148,13 @@ pub async fn task_done(
     staff: SignedIn,
     Path((id, task)): Path<(RecordingId, String)>,
     Checked(NoFields {}): Checked<NoFields>,
-) -> Response {
+) -> PageResult {
     match state
         .custodian
-        .mark_disposal_task_done(&staff.0, id, &task)
+        .mark_disposal_task_done(&staff.caller, id, &task)
         .await
     {
-        Ok(_) => Redirect::to("/disposals?done=task#tasks").into_response(),
+        Ok(_) => Ok(Redirect::to("/disposals?done=task#tasks").into_response()),
         Err(error) => refused_on_the_queue(&state, &staff, error, "tasks").await,
     }
 }
@@ -165,11 +166,11 @@ async fn refused_on_the_queue(
     staff: &SignedIn,
     error: AppError,
     field: &'static str,
-) -> Response {
+) -> PageResult {
     let (message, status) = match error {
         AppError::Conflict { message, .. } => (message, StatusCode::CONFLICT),
         AppError::Gone { message, .. } => (message, StatusCode::GONE),
-        error => return error_page(error, Some(staff.who())),
+        error => return Err(error.into()),
     };
     let errors = vec![FieldError::new(field, super::sentence(&message))];
     let request = QueueRequest::first(QUEUE_WINDOWS[0]);
@@ -183,19 +184,13 @@ async fn queue_page(
     errors: Vec<FieldError>,
     done: Option<&'static str>,
     status: StatusCode,
-) -> Response {
+) -> PageResult {
     let custodian = &state.custodian;
     let within = request.within_days;
     // A page that goes on with one part shows that part alone.
     let continuing = request.section.is_some();
-    let queue: DisposalQueue = match custodian.disposal_queue(&staff.0, request).await {
-        Ok(queue) => queue,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
-    let tasks = match custodian.open_disposal_tasks(&staff.0).await {
-        Ok(tasks) => tasks,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+    let queue: DisposalQueue = custodian.disposal_queue(&staff.caller, request).await?;
+    let tasks = custodian.open_disposal_tasks(&staff.caller).await?;
     let parts = request
         .section
         .map_or_else(|| QueueSection::ALL.to_vec(), |part| vec![part]);
@@ -223,7 +218,7 @@ async fn queue_page(
         sections,
         tasks: tasks.iter().map(task_line).collect(),
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 /// One part of the queue as the page shows it, with the link to its next page.

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
 use custodian_app::AppError;
 use custodian_core::ids::PersonId;
@@ -13,9 +13,10 @@ use custodian_core::text::Note;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render};
+use super::{FieldError, FormErrors, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 
 #[derive(Template)]
@@ -57,17 +58,17 @@ pub async fn refused_person(
     staff: &SignedIn,
     id: PersonId,
     error: AppError,
-) -> Response {
+) -> PageResult {
     let AppError::Refused(refusal) = &error else {
-        return error_page(error, Some(staff.who()));
+        return Err(error.into());
     };
     let offer_emergency = match state
         .custodian
-        .offers(&staff.0, Action::BreakGlass, id)
+        .offers(&staff.caller, Action::BreakGlass, id)
         .await
     {
         Ok(offered) => offered,
-        Err(other) => return error_page(other, Some(staff.who())),
+        Err(other) => return Err(other.into()),
     };
     let page = RefusedPage {
         title: "You cannot see this person's record",
@@ -83,7 +84,7 @@ pub async fn refused_person(
         offer_emergency,
         reason: String::new(),
     };
-    render(StatusCode::FORBIDDEN, &page)
+    Ok(render(StatusCode::FORBIDDEN, &page))
 }
 
 /// Takes emergency access with the reason written, then opens the person's page.
@@ -92,17 +93,17 @@ pub async fn take(
     staff: SignedIn,
     Path(id): Path<PersonId>,
     Checked(form): Checked<EmergencyForm>,
-) -> Response {
+) -> PageResult {
     let problem = match Note::parse("reason", &form.reason) {
         Ok(reason) => match state
             .custodian
-            .take_emergency_access(&staff.0, id, reason)
+            .take_emergency_access(&staff.caller, id, reason)
             .await
         {
-            Ok(_) => return Redirect::to(&format!("/persons/{id}")).into_response(),
+            Ok(_) => return Ok(Redirect::to(&format!("/persons/{id}")).into_response()),
             Err(AppError::Conflict { message, .. }) => message,
             Err(AppError::Invalid(error)) => error.to_string(),
-            Err(error) => return error_page(error, Some(staff.who())),
+            Err(error) => return Err(error.into()),
         },
         Err(_) if form.reason.trim().is_empty() => {
             "write why you need emergency access: the information-governance lead reads it"
@@ -119,5 +120,5 @@ pub async fn take(
         offer_emergency: true,
         reason: form.reason,
     };
-    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }

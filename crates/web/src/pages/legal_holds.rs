@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
 use custodian_app::london::london_time;
 use custodian_app::retention::HoldRequest;
@@ -18,9 +18,10 @@ use custodian_core::text::Note;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render};
+use super::{FieldError, FormErrors, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 
 /// The form to place a hold, as typed; also filled from a recording's or person's page.
@@ -80,7 +81,7 @@ pub async fn list(
     State(state): State<AppState>,
     staff: SignedIn,
     Query(form): Query<HoldForm>,
-) -> Response {
+) -> PageResult {
     let done = match form.done.as_str() {
         "placed" => Some(
             "The hold is placed. Nothing it covers can be destroyed, by any path, until it is lifted.",
@@ -97,7 +98,7 @@ pub async fn place(
     State(state): State<AppState>,
     staff: SignedIn,
     Checked(form): Checked<HoldForm>,
-) -> Response {
+) -> PageResult {
     let mut errors = Vec::new();
     let kind = match MatterKind::parse(&form.kind) {
         Ok(kind) => Some(kind),
@@ -121,8 +122,12 @@ pub async fn place(
         persons,
         placed_at: None,
     };
-    match state.custodian.place_legal_hold(&staff.0, request).await {
-        Ok(_) => Redirect::to("/legal-holds?done=placed").into_response(),
+    match state
+        .custodian
+        .place_legal_hold(&staff.caller, request)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/legal-holds?done=placed").into_response()),
         Err(AppError::Invalid(error)) => {
             let field = match error.field() {
                 Some("matter.reference") => "reference",
@@ -144,7 +149,7 @@ pub async fn place(
             )];
             page(&state, &staff, form, None, errors, None).await
         }
-        Err(error) => error_page(error, Some(staff.who())),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -153,7 +158,7 @@ pub async fn lift(
     staff: SignedIn,
     Path(id): Path<LegalHoldId>,
     Checked(lifting): Checked<LiftForm>,
-) -> Response {
+) -> PageResult {
     let refused = |message: String| {
         (
             vec![FieldError::new("lift_reason", message)],
@@ -168,11 +173,15 @@ pub async fn lift(
     } else {
         match Note::parse("reason", &lifting.reason) {
             Err(error) => refused(super::sentence(&error.to_string())),
-            Ok(reason) => match state.custodian.lift_legal_hold(&staff.0, id, reason).await {
-                Ok(_) => return Redirect::to("/legal-holds?done=lifted").into_response(),
+            Ok(reason) => match state
+                .custodian
+                .lift_legal_hold(&staff.caller, id, reason)
+                .await
+            {
+                Ok(_) => return Ok(Redirect::to("/legal-holds?done=lifted").into_response()),
                 Err(AppError::Invalid(error)) => refused(super::sentence(&error.to_string())),
                 Err(AppError::Conflict { message, .. }) => refused(super::sentence(&message)),
-                Err(error) => return error_page(error, Some(staff.who())),
+                Err(error) => return Err(error.into()),
             },
         }
     };
@@ -216,24 +225,18 @@ async fn page(
     lifting: Option<(String, String)>,
     errors: Vec<FieldError>,
     done: Option<&'static str>,
-) -> Response {
+) -> PageResult {
     let custodian = &state.custodian;
-    let holds = match custodian.legal_holds(&staff.0).await {
-        Ok(holds) => holds,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
-    let offered = |action| custodian.offers_to_organisation(&staff.0, action);
+    let holds = custodian.legal_holds(&staff.caller).await?;
+    let offered = |action| custodian.offers_to_organisation(&staff.caller, action);
     let (may_place, may_lift) = match (
         offered(Action::PlaceLegalHold).await,
         offered(Action::LiftLegalHold).await,
     ) {
         (Ok(place), Ok(lift)) => (place, lift),
-        (Err(error), _) | (_, Err(error)) => return error_page(error, Some(staff.who())),
+        (Err(error), _) | (_, Err(error)) => return Err(error.into()),
     };
-    let names = match names(custodian, &staff.0, &holds).await {
-        Ok(names) => names,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+    let names = names(custodian, &staff.caller, &holds).await?;
     let (lifted, standing): (Vec<&LegalHold>, Vec<&LegalHold>) =
         holds.iter().partition(|hold| hold.lifted.is_some());
     let status = if errors.is_empty() {
@@ -267,7 +270,7 @@ async fn page(
             .collect(),
         form,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 /// The names of the people the holds cover, where the viewer may see them.

@@ -14,6 +14,7 @@ mod emergency;
 mod legal_holds;
 mod new_person;
 mod new_session;
+mod outcome;
 mod oversight;
 mod password;
 mod persons;
@@ -42,8 +43,12 @@ use crate::AppState;
 /// The stylesheet, compiled in so the app needs no files beside the binary.
 const STYLESHEET: &str = include_str!("../../assets/custodian.css");
 
+pub use outcome::{PageResult, error_page};
+
 pub fn routes() -> Router<AppState> {
-    pages().router
+    pages().router.layer(axum::middleware::from_fn(
+        outcome::error_pages_name_the_member,
+    ))
 }
 
 /// Every page's path, as the router knows it: the access table test holds a row for each.
@@ -312,27 +317,6 @@ struct ErrorPage {
     title: &'static str,
     signed_in_as: Option<signed_in::Who>,
     detail: String,
-}
-
-/// A failed use case as a page: the same status and words as the API's problem detail.
-pub fn error_page(
-    error: custodian_app::AppError,
-    signed_in_as: Option<signed_in::Who>,
-) -> Response {
-    let problem = crate::ApiError::from(error);
-    let status = problem.status();
-    let title = match status {
-        StatusCode::NOT_FOUND => "Page not found",
-        StatusCode::FORBIDDEN => "You cannot do this",
-        status if status.is_server_error() => "Sorry, there is a problem with the service",
-        _ => "This could not be done",
-    };
-    let page = ErrorPage {
-        title,
-        signed_in_as,
-        detail: problem.detail().to_owned(),
-    };
-    render(status, &page)
 }
 
 /// The moment a date (2026-11-20) and time (14:30) entered on a UK clock stand for.

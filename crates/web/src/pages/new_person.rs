@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_app::AppError;
 use custodian_app::persons::PersonForm;
 use custodian_core::DomainError;
@@ -13,8 +13,9 @@ use custodian_core::text::ServiceCode;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, optional, render};
+use super::{FieldError, FormErrors, form_errors, optional, render};
 use crate::AppState;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 
 /// What was typed, kept when the form comes back with problems.
@@ -52,32 +53,31 @@ struct NewPersonPage {
 
 form_errors!(NewPersonPage);
 
-pub async fn form(State(state): State<AppState>, staff: SignedIn) -> Response {
-    if let Err(error) = state
+pub async fn form(State(state): State<AppState>, staff: SignedIn) -> PageResult {
+    state
         .custodian
-        .may(&staff.0, custodian_access::Action::RegisterPerson)
-        .await
-    {
-        return error_page(error, Some(staff.who()));
-    }
+        .may(&staff.caller, custodian_access::Action::RegisterPerson)
+        .await?;
     let page = NewPersonPage {
         title: "Register a person",
         signed_in_as: Some(staff.who()),
         errors: Vec::new(),
         form: NewPersonForm::default(),
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 pub async fn submit(
     State(state): State<AppState>,
     staff: SignedIn,
     Checked(form): Checked<NewPersonForm>,
-) -> Response {
+) -> PageResult {
     let mut errors = Vec::new();
     if let Some(person) = parse(&form, &mut errors) {
-        match state.custodian.register_person(&staff.0, person).await {
-            Ok(person) => return Redirect::to(&format!("/persons/{}", person.id)).into_response(),
+        match state.custodian.register_person(&staff.caller, person).await {
+            Ok(person) => {
+                return Ok(Redirect::to(&format!("/persons/{}", person.id)).into_response());
+            }
             Err(AppError::Invalid(error)) => errors.push(field_error(&error)),
             Err(
                 AppError::Conflict { .. }
@@ -88,7 +88,7 @@ pub async fn submit(
                     "Someone with this NHS number or local identifier is already registered: find them instead",
                 ));
             }
-            Err(error) => return error_page(error, Some(staff.who())),
+            Err(error) => return Err(error.into()),
         }
     }
     let page = NewPersonPage {
@@ -97,7 +97,7 @@ pub async fn submit(
         errors,
         form,
     };
-    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
 /// Checks every field, noting each problem; the form only when there are none.

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
 use custodian_app::AppError;
 use custodian_app::sessions::SessionRequest;
@@ -16,9 +16,10 @@ use serde::Deserialize;
 
 use super::persons::PersonSummary;
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render};
+use super::{FieldError, FormErrors, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 
 /// The kinds of session started from a person's page; meetings of staff are started through the API.
@@ -92,9 +93,9 @@ async fn person_and_courses(
 ) -> Result<(Person, Vec<Course>), AppError> {
     let record = state
         .custodian
-        .person_to(&staff.0, Action::StartSession, person)
+        .person_to(&staff.caller, Action::StartSession, person)
         .await?;
-    let courses = state.custodian.courses_of(&staff.0, person).await?;
+    let courses = state.custodian.courses_of(&staff.caller, person).await?;
     Ok((record.person, courses))
 }
 
@@ -102,20 +103,18 @@ pub async fn new_session(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(person): Path<PersonId>,
-) -> Response {
-    match person_and_courses(&state, &staff, person).await {
-        Ok((found, courses)) => render(
-            StatusCode::OK,
-            &new_session_page(
-                &staff,
-                &found,
-                &courses,
-                SessionFields::default(),
-                Vec::new(),
-            ),
+) -> PageResult {
+    let (found, courses) = person_and_courses(&state, &staff, person).await?;
+    Ok(render(
+        StatusCode::OK,
+        &new_session_page(
+            &staff,
+            &found,
+            &courses,
+            SessionFields::default(),
+            Vec::new(),
         ),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+    ))
 }
 
 pub async fn start_session(
@@ -123,11 +122,8 @@ pub async fn start_session(
     staff: SignedIn,
     Path(person): Path<PersonId>,
     Checked(fields): Checked<SessionFields>,
-) -> Response {
-    let (found, courses) = match person_and_courses(&state, &staff, person).await {
-        Ok(found) => found,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+) -> PageResult {
+    let (found, courses) = person_and_courses(&state, &staff, person).await?;
     let mut errors = Vec::new();
     let course = match fields.course.as_str() {
         "" => None,
@@ -175,7 +171,7 @@ pub async fn start_session(
                 "others",
                 format!("Nobody is registered with the NHS number or local identifier {line}"),
             )),
-            Err(error) => return error_page(error, Some(staff.who())),
+            Err(error) => return Err(error.into()),
         }
     }
     if let (Ok(kind), Ok(title), Ok(service), true) = (kind, title, service, errors.is_empty()) {
@@ -189,16 +185,16 @@ pub async fn start_session(
             participants,
             attendees_informed_at: None,
         };
-        match state.custodian.start_session(&staff.0, request).await {
+        match state.custodian.start_session(&staff.caller, request).await {
             Ok(session) => {
-                return Redirect::to(&format!("/sessions/{}", session.id)).into_response();
+                return Ok(Redirect::to(&format!("/sessions/{}", session.id)).into_response());
             }
             Err(AppError::Invalid(error)) => errors.push(field_error(&error)),
-            Err(error) => return error_page(error, Some(staff.who())),
+            Err(error) => return Err(error.into()),
         }
     }
     let page = new_session_page(&staff, &found, &courses, fields, errors);
-    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
 /// The one person with exactly this NHS number or local identifier.
@@ -210,7 +206,7 @@ async fn find_exactly(
     let compact: String = identifier.chars().filter(|c| !c.is_whitespace()).collect();
     let found = state
         .custodian
-        .find_persons(&staff.0, identifier, 20)
+        .find_persons(&staff.caller, identifier, 20)
         .await?;
     Ok(found
         .iter()

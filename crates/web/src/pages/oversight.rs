@@ -6,17 +6,18 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_app::london::london_time;
 use custodian_core::audit::Actor;
 use custodian_core::ids::{PersonId, StaffId};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::render;
 use super::signed_in::SignedIn;
-use super::{error_page, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::{Checked, NoFields};
 
 /// The periods the report offers, in days.
@@ -68,7 +69,7 @@ pub async fn refusals(
     State(state): State<AppState>,
     staff: SignedIn,
     Query(period): Query<Period>,
-) -> Response {
+) -> PageResult {
     let days = period
         .since
         .parse::<u16>()
@@ -77,10 +78,7 @@ pub async fn refusals(
         .unwrap_or(DEFAULT_DAYS);
     let custodian = &state.custodian;
     let since = custodian.now() - time::Duration::days(i64::from(days));
-    let report = match custodian.refusal_report(&staff.0, since).await {
-        Ok(report) => report,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+    let report = custodian.refusal_report(&staff.caller, since).await?;
     // Each person once, whether counted or among the latest refusals.
     let persons: Vec<PersonId> = report
         .by_person
@@ -95,14 +93,8 @@ pub async fn refusals(
         .keys()
         .filter_map(|id| id.parse().ok())
         .collect();
-    let person_names = match custodian.names_shown(&staff.0, &persons).await {
-        Ok(names) => names,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
-    let staff_names = match custodian.staff_names(&staff.0, &staff_ids).await {
-        Ok(names) => names,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+    let person_names = custodian.names_shown(&staff.caller, &persons).await?;
+    let staff_names = custodian.staff_names(&staff.caller, &staff_ids).await?;
     let person_words = |id: &str| -> (Option<String>, String) {
         match id
             .parse::<PersonId>()
@@ -158,7 +150,7 @@ pub async fn refusals(
         }),
         latest,
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// Counts as lines, the most first.
@@ -223,9 +215,10 @@ pub async fn review(
     staff: SignedIn,
     Path(id): Path<Uuid>,
     Checked(NoFields {}): Checked<NoFields>,
-) -> Response {
-    match state.custodian.review_emergency_access(&staff.0, id).await {
-        Ok(()) => Redirect::to("/#emergency").into_response(),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+) -> PageResult {
+    state
+        .custodian
+        .review_emergency_access(&staff.caller, id)
+        .await?;
+    Ok(Redirect::to("/#emergency").into_response())
 }

@@ -8,8 +8,9 @@ use custodian_app::AppError;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render, safe_return_path};
+use super::{FieldError, FormErrors, form_errors, render, safe_return_path};
 use crate::AppState;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 
 #[derive(Template)]
@@ -66,7 +67,7 @@ pub struct ReturnTo {
 pub async fn form(staff: SignedIn, Query(query): Query<ReturnTo>) -> Response {
     let page = PasswordPage {
         title: "Choose a new password",
-        first_time: staff.0.must_change_password,
+        first_time: staff.caller.must_change_password,
         signed_in_as: Some(staff.who()),
         errors: Vec::new(),
         return_to: safe_return_path(&query.return_to).to_owned(),
@@ -91,7 +92,7 @@ pub async fn submit(
     staff: SignedIn,
     parts: axum::http::request::Parts,
     Checked(form): Checked<PasswordForm>,
-) -> Response {
+) -> PageResult {
     let return_to = safe_return_path(&form.return_to).to_owned();
     let mut errors = Vec::new();
     if form.current_password.is_empty() {
@@ -111,19 +112,21 @@ pub async fn submit(
     if errors.is_empty() {
         match state
             .custodian
-            .change_password(&staff.0, &form.current_password, &form.new_password)
+            .change_password(&staff.caller, &form.current_password, &form.new_password)
             .await
         {
             // Changing a password ends every sign-in, this one too; the new password has just
             // been given, so it signs this browser in again rather than asking for it twice.
             Ok(()) => {
-                let username = staff.0.member.username.to_string();
-                return match state.custodian.sign_in(&username, &form.new_password).await {
-                    Ok(step) => {
-                        super::sign_in::after_password(&state, &parts, step, &return_to).await
-                    }
-                    Err(_) => Redirect::to("/sign-in").into_response(),
-                };
+                let username = staff.caller.member.username.to_string();
+                return Ok(
+                    match state.custodian.sign_in(&username, &form.new_password).await {
+                        Ok(step) => {
+                            super::sign_in::after_password(&state, &parts, step, &return_to).await
+                        }
+                        Err(_) => Redirect::to("/sign-in").into_response(),
+                    },
+                );
             }
             Err(AppError::Forbidden { .. }) => errors.push(FieldError::new(
                 "current_password",
@@ -132,15 +135,15 @@ pub async fn submit(
             Err(AppError::WeakPassword(reason)) => {
                 errors.push(FieldError::new("new_password", super::sentence(&reason)))
             }
-            Err(error) => return error_page(error, Some(staff.who())),
+            Err(error) => return Err(error.into()),
         }
     }
     let page = PasswordPage {
         title: "Choose a new password",
-        first_time: staff.0.must_change_password,
+        first_time: staff.caller.must_change_password,
         signed_in_as: Some(staff.who()),
         errors,
         return_to,
     };
-    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }

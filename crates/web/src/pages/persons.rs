@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use custodian_access::Action;
 use custodian_app::consents::ConsentHistory;
 use custodian_app::dashboard::PersonOverview;
@@ -14,10 +13,11 @@ use custodian_core::person::Person;
 use custodian_core::purpose::Purpose;
 use serde::Deserialize;
 
+use super::render;
 use super::signed_in::SignedIn;
-use super::{error_page, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 
 /// How many people a search shows; more means the search should be narrower.
 const RESULTS: u32 = 50;
@@ -97,26 +97,19 @@ pub async fn find(
     State(state): State<AppState>,
     staff: SignedIn,
     Query(search): Query<Search>,
-) -> Response {
-    if let Err(error) = state
+) -> PageResult {
+    state
         .custodian
-        .may(&staff.0, custodian_access::Action::FindPersons)
-        .await
-    {
-        return error_page(error, Some(staff.who()));
-    }
+        .may(&staff.caller, custodian_access::Action::FindPersons)
+        .await?;
     let query = search.q.trim().to_owned();
     let found = if query.is_empty() {
         Vec::new()
     } else {
-        match state
+        state
             .custodian
-            .find_persons(&staff.0, &query, RESULTS + 1)
-            .await
-        {
-            Ok(found) => found,
-            Err(error) => return error_page(error, Some(staff.who())),
-        }
+            .find_persons(&staff.caller, &query, RESULTS + 1)
+            .await?
     };
     let more = found.len() > RESULTS as usize;
     let page = FindPage {
@@ -131,7 +124,7 @@ pub async fn find(
             .collect(),
         more,
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Template)]
@@ -224,39 +217,31 @@ pub async fn person(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<PersonId>,
-) -> Response {
-    let overview = match state.custodian.person_overview(&staff.0, id, LATEST).await {
+) -> PageResult {
+    let overview = match state
+        .custodian
+        .person_overview(&staff.caller, id, LATEST)
+        .await
+    {
         Ok(overview) => overview,
         Err(error) => return super::emergency::refused_person(&state, &staff, id, error).await,
     };
     let read = custodian_app::reads::Read::PersonOpened(id);
-    if let Err(error) = state.custodian.note_read(&staff.0, read).await {
-        return error_page(error, Some(staff.who()));
-    }
-    let access = match state.custodian.access_to_person(&staff.0, id).await {
-        Ok(access) => access,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+    state.custodian.note_read(&staff.caller, read).await?;
+    let access = state.custodian.access_to_person(&staff.caller, id).await?;
     let mut offered = [false; 3];
     for (may, action) in offered.iter_mut().zip([
         Action::AssignService,
         Action::RecordConsent,
         Action::StartSession,
     ]) {
-        *may = match state.custodian.offers(&staff.0, action, id).await {
-            Ok(may) => may,
-            Err(error) => return error_page(error, Some(staff.who())),
-        };
+        *may = state.custodian.offers(&staff.caller, action, id).await?;
     }
     let [may_assign_service, may_record_consent, may_start_session] = offered;
-    let may_see_looks = match state
+    let may_see_looks = state
         .custodian
-        .offers_to_organisation(&staff.0, Action::OverseeAccess)
-        .await
-    {
-        Ok(may) => may,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+        .offers_to_organisation(&staff.caller, Action::OverseeAccess)
+        .await?;
     let PersonOverview {
         record,
         history,
@@ -299,7 +284,7 @@ pub async fn person(
         may_start_session,
         may_see_looks,
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Template)]
@@ -318,14 +303,14 @@ pub async fn looks(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<PersonId>,
-) -> Response {
+) -> PageResult {
     let custodian = &state.custodian;
     let (record, looks) = match (
-        custodian.person(&staff.0, id).await,
-        custodian.who_looked(&staff.0, id, 500).await,
+        custodian.person(&staff.caller, id).await,
+        custodian.who_looked(&staff.caller, id, 500).await,
     ) {
         (Ok(record), Ok(looks)) => (record, looks),
-        (Err(error), _) | (_, Err(error)) => return error_page(error, Some(staff.who())),
+        (Err(error), _) | (_, Err(error)) => return Err(error.into()),
     };
     let page = LooksPage {
         title: format!("Who looked at {}'s record", record.person.name.full()),
@@ -336,5 +321,5 @@ pub async fn looks(
             .map(|look| (london_time(look.at), look.by, look.what))
             .collect(),
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }

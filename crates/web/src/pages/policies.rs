@@ -12,9 +12,10 @@ use custodian_core::ids::StaffId;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render};
+use super::{FieldError, FormErrors, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::{Checked, NoFields};
 
 /// A local policy as the list shows it.
@@ -87,15 +88,13 @@ pub async fn list(
     State(state): State<AppState>,
     staff: SignedIn,
     Query(done): Query<Done>,
-) -> Response {
+) -> PageResult {
     let done = match done.done.as_str() {
         "saved" => Some("The policy is checked and sent for approval: it takes effect when an information-governance lead approves it.".to_owned()),
         "deleted" => Some("Its removal is sent for approval: the policy stays in force until an information-governance lead approves it.".to_owned()),
         _ => None,
     };
-    list_page(&state, &staff, PolicyForm::default(), Vec::new(), done)
-        .await
-        .unwrap_or_else(|error| error_page(error, Some(staff.who())))
+    Ok(list_page(&state, &staff, PolicyForm::default(), Vec::new(), done).await?)
 }
 
 /// Adds a policy, or replaces the one of that name.
@@ -103,17 +102,17 @@ pub async fn add(
     State(state): State<AppState>,
     staff: SignedIn,
     Checked(form): Checked<PolicyForm>,
-) -> Response {
+) -> PageResult {
     match save(&state, &staff, &form).await {
-        Ok(()) => Redirect::to("/policies?done=saved").into_response(),
+        Ok(()) => Ok(Redirect::to("/policies?done=saved").into_response()),
         Err(Saved::Problems(errors)) => match list_page(&state, &staff, form, errors, None).await {
             Ok(mut response) => {
                 *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-                response
+                Ok(response)
             }
-            Err(error) => error_page(error, Some(staff.who())),
+            Err(error) => Err(error.into()),
         },
-        Err(Saved::Failed(error)) => error_page(error, Some(staff.who())),
+        Err(Saved::Failed(error)) => Err(error.into()),
     }
 }
 
@@ -122,16 +121,14 @@ pub async fn show(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(name): Path<String>,
-) -> Response {
-    match stored(&state, &staff, &name).await {
-        Ok(text) => policy_page(
-            &staff,
-            PolicyForm { name, text },
-            Vec::new(),
-            StatusCode::OK,
-        ),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+) -> PageResult {
+    let text = stored(&state, &staff, &name).await?;
+    Ok(policy_page(
+        &staff,
+        PolicyForm { name, text },
+        Vec::new(),
+        StatusCode::OK,
+    ))
 }
 
 /// Replaces the policy with the text typed.
@@ -140,17 +137,20 @@ pub async fn replace(
     staff: SignedIn,
     Path(name): Path<String>,
     Checked(form): Checked<PolicyForm>,
-) -> Response {
+) -> PageResult {
     let form = PolicyForm {
         name,
         text: form.text,
     };
     match save(&state, &staff, &form).await {
-        Ok(()) => Redirect::to("/policies?done=saved").into_response(),
-        Err(Saved::Problems(errors)) => {
-            policy_page(&staff, form, errors, StatusCode::UNPROCESSABLE_ENTITY)
-        }
-        Err(Saved::Failed(error)) => error_page(error, Some(staff.who())),
+        Ok(()) => Ok(Redirect::to("/policies?done=saved").into_response()),
+        Err(Saved::Problems(errors)) => Ok(policy_page(
+            &staff,
+            form,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
+        Err(Saved::Failed(error)) => Err(error.into()),
     }
 }
 
@@ -159,7 +159,7 @@ pub async fn confirm_delete(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(name): Path<String>,
-) -> Response {
+) -> PageResult {
     match stored(&state, &staff, &name).await {
         Ok(text) => {
             let page = DeletePage {
@@ -168,9 +168,9 @@ pub async fn confirm_delete(
                 name,
                 text,
             };
-            render(StatusCode::OK, &page)
+            Ok(render(StatusCode::OK, &page))
         }
-        Err(error) => error_page(error, Some(staff.who())),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -179,11 +179,12 @@ pub async fn delete(
     staff: SignedIn,
     Path(name): Path<String>,
     Checked(NoFields {}): Checked<NoFields>,
-) -> Response {
-    match state.custodian.delete_local_policy(&staff.0, &name).await {
-        Ok(_) => Redirect::to("/policies?done=deleted").into_response(),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+) -> PageResult {
+    state
+        .custodian
+        .delete_local_policy(&staff.caller, &name)
+        .await?;
+    Ok(Redirect::to("/policies?done=deleted").into_response())
 }
 
 /// Why a policy was not saved.
@@ -198,7 +199,7 @@ async fn save(state: &AppState, staff: &SignedIn, form: &PolicyForm) -> Result<(
     // Only those who may change policies hear what is wrong with one.
     state
         .custodian
-        .may(&staff.0, custodian_access::Action::ManagePolicies)
+        .may(&staff.caller, custodian_access::Action::ManagePolicies)
         .await
         .map_err(Saved::Failed)?;
     let name = form.name.trim();
@@ -217,7 +218,7 @@ async fn save(state: &AppState, staff: &SignedIn, form: &PolicyForm) -> Result<(
     }
     match state
         .custodian
-        .put_local_policy(&staff.0, name, &form.text)
+        .put_local_policy(&staff.caller, name, &form.text)
         .await
     {
         Ok(_) => Ok(()),
@@ -243,7 +244,7 @@ async fn save(state: &AppState, staff: &SignedIn, form: &PolicyForm) -> Result<(
 async fn stored(state: &AppState, staff: &SignedIn, name: &str) -> Result<String, AppError> {
     state
         .custodian
-        .local_policies(&staff.0)
+        .local_policies(&staff.caller)
         .await?
         .into_iter()
         .find(|policy| policy.name == name)
@@ -262,15 +263,15 @@ async fn list_page(
     done: Option<String>,
 ) -> Result<Response, AppError> {
     let custodian = &state.custodian;
-    let local = custodian.local_policies(&staff.0).await?;
-    let waiting = custodian.policy_proposals(&staff.0).await?.len();
+    let local = custodian.local_policies(&staff.caller).await?;
+    let waiting = custodian.policy_proposals(&staff.caller).await?.len();
     // Who changed each, named for those who may list accounts (administrators); someone a
     // local policy lets change policies without managing accounts sees no names.
     let members = if custodian
-        .offers_to_organisation(&staff.0, custodian_access::Action::ManageAccounts)
+        .offers_to_organisation(&staff.caller, custodian_access::Action::ManageAccounts)
         .await?
     {
-        custodian.staff_members(&staff.0).await?
+        custodian.staff_members(&staff.caller).await?
     } else {
         Vec::new()
     };

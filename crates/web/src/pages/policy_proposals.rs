@@ -4,15 +4,16 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
 use custodian_app::london::london_time;
 
 use super::policies::Done;
+use super::render;
 use super::signed_in::SignedIn;
-use super::{error_page, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::{Checked, NoFields};
 
 /// A proposal as the page shows it.
@@ -40,16 +41,16 @@ pub async fn list(
     State(state): State<AppState>,
     staff: SignedIn,
     Query(done): Query<Done>,
-) -> Response {
+) -> PageResult {
     let custodian = &state.custodian;
     let (proposals, may_approve) = match (
-        custodian.policy_proposals(&staff.0).await,
+        custodian.policy_proposals(&staff.caller).await,
         custodian
-            .offers_to_organisation(&staff.0, Action::ApprovePolicies)
+            .offers_to_organisation(&staff.caller, Action::ApprovePolicies)
             .await,
     ) {
         (Ok(proposals), Ok(may_approve)) => (proposals, may_approve),
-        (Err(error), _) | (_, Err(error)) => return error_page(error, Some(staff.who())),
+        (Err(error), _) | (_, Err(error)) => return Err(error.into()),
     };
     let page = ProposalsPage {
         title: "Access policy changes waiting for approval",
@@ -57,7 +58,7 @@ pub async fn list(
         proposals: proposals
             .into_iter()
             .map(|proposal| ProposalLine {
-                theirs: proposal.proposed_by == staff.0.member.id.as_uuid(),
+                theirs: proposal.proposed_by == staff.caller.member.id.as_uuid(),
                 name: proposal.name,
                 text: proposal.text,
                 proposed_at: london_time(proposal.proposed_at),
@@ -70,7 +71,7 @@ pub async fn list(
             _ => None,
         },
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// Approves one; it takes effect at once.
@@ -79,11 +80,12 @@ pub async fn approve(
     staff: SignedIn,
     Path(name): Path<String>,
     Checked(NoFields {}): Checked<NoFields>,
-) -> Response {
-    match state.custodian.approve_local_policy(&staff.0, &name).await {
-        Ok(()) => Redirect::to("/policy-proposals?done=approved").into_response(),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+) -> PageResult {
+    state
+        .custodian
+        .approve_local_policy(&staff.caller, &name)
+        .await?;
+    Ok(Redirect::to("/policy-proposals?done=approved").into_response())
 }
 
 /// Rejects one, or withdraws one's own.
@@ -92,9 +94,10 @@ pub async fn reject(
     staff: SignedIn,
     Path(name): Path<String>,
     Checked(NoFields {}): Checked<NoFields>,
-) -> Response {
-    match state.custodian.reject_local_policy(&staff.0, &name).await {
-        Ok(()) => Redirect::to("/policy-proposals?done=rejected").into_response(),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+) -> PageResult {
+    state
+        .custodian
+        .reject_local_policy(&staff.caller, &name)
+        .await?;
+    Ok(Redirect::to("/policy-proposals?done=rejected").into_response())
 }

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_app::london::london_time;
 use custodian_app::recordings::DEVICE_COPY_DELETED;
 use custodian_app::uses::{GRANT_REFUSED, USE_GRANTED, USE_REFUSED, UseAsked};
@@ -18,9 +18,10 @@ use custodian_core::staff::Role;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render};
+use super::{FieldError, FormErrors, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::{Checked, NoFields};
 
 /// How many events of its history the page shows.
@@ -133,12 +134,9 @@ pub async fn show(
     staff: SignedIn,
     Path(id): Path<RecordingId>,
     Query(question): Query<Question>,
-) -> Response {
+) -> PageResult {
     let custodian = &state.custodian;
-    let record = match custodian.recording(&staff.0, id).await {
-        Ok(record) => record,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+    let record = custodian.recording(&staff.caller, id).await?;
     let mut errors = Vec::new();
     let answer = match ask(&state, &staff, id, &question).await {
         Ok(answer) => answer,
@@ -146,22 +144,21 @@ pub async fn show(
             errors.push(error);
             None
         }
-        Err(Asked::Failed(error)) => return error_page(error, Some(staff.who())),
+        Err(Asked::Failed(error)) => return Err(error.into()),
     };
     // Read after asking, so the question just asked shows in the history.
-    let history = match custodian.recording_history(&staff.0, id, HISTORY).await {
-        Ok(history) => history,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
-    let checks = match custodian.media_checks(&staff.0, id).await {
-        Ok(checks) => checks,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
-    let physical_media = match custodian.physical_media_of(&staff.0, id).await {
+    let history = custodian
+        .recording_history(&staff.caller, id, HISTORY)
+        .await?;
+    let checks = custodian.media_checks(&staff.caller, id).await?;
+    let physical_media = match custodian.physical_media_of(&staff.caller, id).await {
         Ok(media) => media.iter().map(medium_words).collect(),
-        Err(error) => return error_page(error, Some(staff.who())),
+        Err(error) => return Err(error.into()),
     };
-    let subjects = match custodian.subjects_shown(&staff.0, &record.recording).await {
+    let subjects = match custodian
+        .subjects_shown(&staff.caller, &record.recording)
+        .await
+    {
         Ok(shown) => shown
             .into_iter()
             .map(|(person, name)| match name {
@@ -172,7 +169,7 @@ pub async fn show(
                 ),
             })
             .collect(),
-        Err(error) => return error_page(error, Some(staff.who())),
+        Err(error) => return Err(error.into()),
     };
     let player = match open(&state, &staff, &record, &question).await {
         Ok(player) => player,
@@ -181,18 +178,14 @@ pub async fn show(
             match open(&state, &staff, &record, &Question::default()).await {
                 Ok(player) => player,
                 Err(Asked::Invalid(_)) => Player::closed(),
-                Err(Asked::Failed(error)) => return error_page(error, Some(staff.who())),
+                Err(Asked::Failed(error)) => return Err(error.into()),
             }
         }
-        Err(Asked::Failed(error)) => return error_page(error, Some(staff.who())),
+        Err(Asked::Failed(error)) => return Err(error.into()),
     };
-    let may_place_hold = match custodian
-        .offers_to_organisation(&staff.0, custodian_access::Action::PlaceLegalHold)
-        .await
-    {
-        Ok(may) => may,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+    let may_place_hold = custodian
+        .offers_to_organisation(&staff.caller, custodian_access::Action::PlaceLegalHold)
+        .await?;
     let recording = &record.recording;
     let page = RecordingPage {
         title: format!(
@@ -253,7 +246,7 @@ pub async fn show(
         question,
         answer,
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 enum Asked {
@@ -290,10 +283,10 @@ async fn open(
     }
     let offered = state
         .custodian
-        .purposes_to_open(&staff.0, recording)
+        .purposes_to_open(&staff.caller, recording)
         .await
         .map_err(Asked::Failed)?;
-    let member = &staff.0.member;
+    let member = &staff.caller.member;
     let obvious = (member.has_role(Role::Practitioner) || member.has_role(Role::TeamManager))
         && member.services.contains(&recording.service)
         && recording.purposes.contains(Purpose::Clinical)
@@ -331,7 +324,7 @@ async fn open(
         purpose,
         study: study.clone(),
     };
-    match state.custodian.authorize_use(&staff.0, &asked).await {
+    match state.custodian.authorize_use(&staff.caller, &asked).await {
         Ok(permit) => {
             let grant = permit.grant().ok_or_else(|| {
                 Asked::Failed(AppError::Internal(
@@ -428,7 +421,7 @@ async fn ask(
     let study = study_of(question)?;
     let report = state
         .custodian
-        .decide(&staff.0, id, purpose, study, None)
+        .decide(&staff.caller, id, purpose, study, None)
         .await
         .map_err(Asked::Failed)?;
     let allowed = report.outcome == Outcome::Allowed;
@@ -562,13 +555,10 @@ pub async fn device_copy_deleted(
     staff: SignedIn,
     Path(id): Path<RecordingId>,
     Checked(NoFields {}): Checked<NoFields>,
-) -> Response {
-    match state
+) -> PageResult {
+    state
         .custodian
-        .confirm_device_copy_deleted(&staff.0, id, false)
-        .await
-    {
-        Ok(()) => Redirect::to(&format!("/recordings/{id}#history")).into_response(),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+        .confirm_device_copy_deleted(&staff.caller, id, false)
+        .await?;
+    Ok(Redirect::to(&format!("/recordings/{id}#history")).into_response())
 }

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
 use custodian_app::AppError;
 use custodian_app::retention::ScheduleRule;
@@ -14,9 +14,10 @@ use serde::Deserialize;
 
 use super::disposals::action_words;
 use super::signed_in::SignedIn;
-use super::{FieldError, error_page, form_errors, render};
+use super::{FieldError, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 
 #[derive(Deserialize, Default)]
@@ -73,19 +74,12 @@ pub async fn show(
     State(state): State<AppState>,
     staff: SignedIn,
     Query(done): Query<Done>,
-) -> Response {
+) -> PageResult {
     let custodian = &state.custodian;
-    let schedule = match custodian.retention_schedule(&staff.0).await {
-        Ok(schedule) => schedule,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
-    let may_change = match custodian
-        .offers_to_organisation(&staff.0, Action::ManageRetention)
-        .await
-    {
-        Ok(may) => may,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+    let schedule = custodian.retention_schedule(&staff.caller).await?;
+    let may_change = custodian
+        .offers_to_organisation(&staff.caller, Action::ManageRetention)
+        .await?;
     let page = SchedulePage {
         title: "Retention schedule",
         signed_in_as: Some(staff.who()),
@@ -94,7 +88,7 @@ pub async fn show(
         rules: schedule.rules.iter().map(line).collect(),
         may_change,
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// One rule, with the form to change its period for those who may.
@@ -102,7 +96,7 @@ pub async fn rule(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<String>,
-) -> Response {
+) -> PageResult {
     rule_page(&state, &staff, &id, None, Vec::new()).await
 }
 
@@ -111,7 +105,7 @@ pub async fn change(
     staff: SignedIn,
     Path(id): Path<String>,
     Checked(form): Checked<PeriodForm>,
-) -> Response {
+) -> PageResult {
     let mut errors = Vec::new();
     let mut number = |field: &'static str, unit: &str, text: &str| -> i64 {
         match text.trim() {
@@ -133,12 +127,14 @@ pub async fn change(
     if errors.is_empty() {
         match state
             .custodian
-            .change_retention_period(&staff.0, &id, spec)
+            .change_retention_period(&staff.caller, &id, spec)
             .await
         {
             Ok(_) => {
-                return Redirect::to(&format!("/retention/schedule?done=changed#rule-{id}"))
-                    .into_response();
+                return Ok(
+                    Redirect::to(&format!("/retention/schedule?done=changed#rule-{id}"))
+                        .into_response(),
+                );
             }
             Err(AppError::Invalid(error)) => {
                 errors.push(FieldError::new(
@@ -146,7 +142,7 @@ pub async fn change(
                     super::sentence(&error.to_string()),
                 ));
             }
-            Err(error) => return error_page(error, Some(staff.who())),
+            Err(error) => return Err(error.into()),
         }
     }
     rule_page(&state, &staff, &id, Some(form), errors).await
@@ -158,26 +154,19 @@ async fn rule_page(
     id: &str,
     typed: Option<PeriodForm>,
     errors: Vec<FieldError>,
-) -> Response {
+) -> PageResult {
     let custodian = &state.custodian;
-    let schedule = match custodian.retention_schedule(&staff.0).await {
-        Ok(schedule) => schedule,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+    let schedule = custodian.retention_schedule(&staff.caller).await?;
     let Some(rule) = schedule.rules.iter().find(|rule| rule.id == id) else {
         let unknown = AppError::NotFound {
             what: "retention rule",
             id: id.chars().take(60).collect(),
         };
-        return error_page(unknown, Some(staff.who()));
+        return Err(unknown.into());
     };
-    let may_change = match custodian
-        .offers_to_organisation(&staff.0, Action::ManageRetention)
-        .await
-    {
-        Ok(may) => may,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+    let may_change = custodian
+        .offers_to_organisation(&staff.caller, Action::ManageRetention)
+        .await?;
     let blank_if_zero = |n: i64| if n == 0 { String::new() } else { n.to_string() };
     let form = typed.unwrap_or_else(|| PeriodForm {
         years: blank_if_zero(rule.years),
@@ -197,7 +186,7 @@ async fn rule_page(
         form,
         may_change,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 fn line(rule: &ScheduleRule) -> RuleLine {

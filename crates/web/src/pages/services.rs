@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
 use custodian_app::AppError;
 use custodian_core::ids::PersonId;
@@ -11,9 +11,10 @@ use custodian_core::text::ServiceCode;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render};
+use super::{FieldError, FormErrors, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 
 #[derive(Template)]
@@ -41,7 +42,7 @@ pub async fn form(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<PersonId>,
-) -> Response {
+) -> PageResult {
     page(
         &state,
         &staff,
@@ -58,12 +59,16 @@ pub async fn submit(
     staff: SignedIn,
     Path(id): Path<PersonId>,
     Checked(form): Checked<AssignServiceForm>,
-) -> Response {
+) -> PageResult {
     let problem = match ServiceCode::parse(&form.service) {
-        Ok(service) => match state.custodian.assign_service(&staff.0, id, service).await {
-            Ok(()) => return Redirect::to(&format!("/persons/{id}#services")).into_response(),
+        Ok(service) => match state
+            .custodian
+            .assign_service(&staff.caller, id, service)
+            .await
+        {
+            Ok(()) => return Ok(Redirect::to(&format!("/persons/{id}#services")).into_response()),
             Err(AppError::Invalid(error)) => error.to_string(),
-            Err(error) => return error_page(error, Some(staff.who())),
+            Err(error) => return Err(error.into()),
         },
         Err(_) if form.service.trim().is_empty() => {
             "enter the code of the service to add, such as ADULT-MH-EAST".to_owned()
@@ -90,18 +95,14 @@ async fn page(
     service: String,
     errors: Vec<FieldError>,
     status: StatusCode,
-) -> Response {
+) -> PageResult {
     let custodian = &state.custodian;
-    let record = match custodian
-        .person_to(&staff.0, Action::AssignService, id)
-        .await
-    {
-        Ok(record) => record,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
-    let services = match custodian.access_to_person(&staff.0, id).await {
+    let record = custodian
+        .person_to(&staff.caller, Action::AssignService, id)
+        .await?;
+    let services = match custodian.access_to_person(&staff.caller, id).await {
         Ok(access) => access.services.iter().map(ToString::to_string).collect(),
-        Err(error) => return error_page(error, Some(staff.who())),
+        Err(error) => return Err(error.into()),
     };
     let name = record.person.name.full();
     let page = AssignServicePage {
@@ -113,5 +114,5 @@ async fn page(
         services,
         service,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_app::AppError;
 use custodian_app::london::london_time;
 use custodian_app::sessions::SessionRecord;
@@ -15,9 +15,10 @@ use custodian_core::text::Note;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, optional, render};
+use super::{FieldError, FormErrors, form_errors, optional, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 
 /// A participant as the session page shows them.
@@ -55,7 +56,7 @@ pub async fn participants(
 ) -> Result<Vec<(Person, Participant)>, AppError> {
     let mut found = Vec::with_capacity(record.session.participants.len());
     for id in &record.session.participants {
-        let person = state.custodian.person(&staff.0, *id).await?.person;
+        let person = state.custodian.person(&staff.caller, *id).await?.person;
         let still_willing = record
             .confirmations
             .iter()
@@ -83,7 +84,7 @@ async fn session_page(
     id: SessionId,
     errors: Vec<FieldError>,
 ) -> Result<SessionPage, AppError> {
-    let record = state.custodian.session(&staff.0, id).await?;
+    let record = state.custodian.session(&staff.caller, id).await?;
     let participants = participants(state, staff, &record).await?;
     let session = &record.session;
     let name_of = |person: PersonId| {
@@ -140,11 +141,9 @@ pub async fn show(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<SessionId>,
-) -> Response {
-    match session_page(&state, &staff, id, Vec::new()).await {
-        Ok(page) => render(StatusCode::OK, &page),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+) -> PageResult {
+    let page = session_page(&state, &staff, id, Vec::new()).await?;
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Deserialize)]
@@ -159,14 +158,14 @@ pub async fn confirm(
     staff: SignedIn,
     Path(id): Path<SessionId>,
     Checked(fields): Checked<ConfirmationFields>,
-) -> Response {
+) -> PageResult {
     let person = fields.person.parse().map(PersonId::from_uuid);
     let outcome = match person {
         Ok(person) => {
             state
                 .custodian
                 .confirm_still_willing(
-                    &staff.0,
+                    &staff.caller,
                     id,
                     person,
                     fields.willing == "yes",
@@ -181,10 +180,8 @@ pub async fn confirm(
             id: fields.person.clone(),
         }),
     };
-    match outcome {
-        Ok(_) => Redirect::to(&format!("/sessions/{id}#participants")).into_response(),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+    outcome?;
+    Ok(Redirect::to(&format!("/sessions/{id}#participants")).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -203,7 +200,7 @@ pub async fn stop(
     staff: SignedIn,
     Path(id): Path<SessionId>,
     Checked(fields): Checked<StopFields>,
-) -> Response {
+) -> PageResult {
     let choice = match fields.choice.as_str() {
         "" => Err(DomainError::Empty { field: "choice" }),
         choice => StopChoice::parse(choice),
@@ -215,7 +212,7 @@ pub async fn stop(
             match state
                 .custodian
                 .stop_session(
-                    &staff.0,
+                    &staff.caller,
                     id,
                     state.custodian.now(),
                     choice,
@@ -224,9 +221,9 @@ pub async fn stop(
                 )
                 .await
             {
-                Ok(_) => return Redirect::to(&format!("/sessions/{id}#stops")).into_response(),
+                Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}#stops")).into_response()),
                 Err(AppError::Invalid(error)) => error,
-                Err(error) => return error_page(error, Some(staff.who())),
+                Err(error) => return Err(error.into()),
             }
         }
         (Err(error), _) | (_, Err(error)) => error,
@@ -240,8 +237,6 @@ pub async fn stop(
             super::sentence(&other.to_string().replace('_', " ")),
         ),
     };
-    match session_page(&state, &staff, id, vec![problem]).await {
-        Ok(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &page),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+    let page = session_page(&state, &staff, id, vec![problem]).await?;
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }

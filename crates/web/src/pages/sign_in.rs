@@ -388,7 +388,7 @@ pub async fn sign_out_everywhere(
     staff: SignedIn,
     Checked(NoFields {}): Checked<NoFields>,
 ) -> Response {
-    if let Err(error) = state.custodian.sign_out_everywhere(&staff.0).await {
+    if let Err(error) = state.custodian.sign_out_everywhere(&staff.caller).await {
         return super::error_page(error, Some(staff.who()));
     }
     let mut headers = HeaderMap::new();

@@ -5,12 +5,17 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use custodian_app::{Caller, Secret};
 
+use super::outcome::SignedInSlot;
 use crate::AppState;
 use crate::extract::{form_token, session_cookie};
 
 /// A signed-in member of staff. Without a valid sign-in (none, expired or ended) the browser is
 /// sent to sign in, and returned to this page afterwards.
-pub struct SignedIn(pub Caller, String);
+pub struct SignedIn {
+    pub caller: Caller,
+    /// The sign-in's anti-forgery token, which its forms carry (ASVS 4.2.2).
+    form_token: String,
+}
 
 /// Who a page is for: the name in its header, and the token its forms carry.
 #[derive(Clone, Debug)]
@@ -24,8 +29,8 @@ impl SignedIn {
     /// The member of staff as the page header and its forms show them.
     pub fn who(&self) -> Who {
         Who {
-            name: self.0.member.display_name.to_string(),
-            csrf: self.1.clone(),
+            name: self.caller.member.display_name.to_string(),
+            csrf: self.form_token.clone(),
         }
     }
 }
@@ -70,7 +75,14 @@ impl FromRequestParts<AppState> for SignedIn {
             }
             Ok(caller) => {
                 tracing::Span::current().record("staff", tracing::field::display(caller.member.id));
-                Ok(Self(caller, form_token(&cookie)))
+                let signed_in = Self {
+                    caller,
+                    form_token: form_token(&cookie),
+                };
+                if let Some(slot) = parts.extensions.get::<SignedInSlot>() {
+                    slot.fill(signed_in.who());
+                }
+                Ok(signed_in)
             }
             Err(custodian_app::AppError::Unauthenticated(_)) => Err(via("/sign-in")),
             Err(error) => Err(crate::ApiError::from(error).into_response()),

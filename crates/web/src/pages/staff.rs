@@ -14,9 +14,10 @@ use custodian_core::text::ServiceCode;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render};
+use super::{FieldError, FormErrors, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::{Checked, NoFields};
 
 /// A member of staff as a row of the list.
@@ -87,11 +88,8 @@ struct MemberPage {
 form_errors!(MemberPage);
 
 /// The list of every account.
-pub async fn list(State(state): State<AppState>, staff: SignedIn) -> Response {
-    let members = match state.custodian.staff_members(&staff.0).await {
-        Ok(members) => members,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+pub async fn list(State(state): State<AppState>, staff: SignedIn) -> PageResult {
+    let members = state.custodian.staff_members(&staff.caller).await?;
     let page = StaffListPage {
         title: "Staff",
         signed_in_as: Some(staff.who()),
@@ -110,7 +108,7 @@ pub async fn list(State(state): State<AppState>, staff: SignedIn) -> Response {
             })
             .collect(),
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// One account, with its forms.
@@ -119,7 +117,7 @@ pub async fn show(
     staff: SignedIn,
     Path(id): Path<StaffId>,
     Query(done): Query<Done>,
-) -> Response {
+) -> PageResult {
     let done = match done.done.as_str() {
         "access" => {
             Some("Their roles and services are changed. They take effect at their next request.")
@@ -133,9 +131,7 @@ pub async fn show(
         ),
         _ => None,
     };
-    member_page(&state, &staff, id, Typed::Stored, Vec::new(), done)
-        .await
-        .unwrap_or_else(|error| error_page(error, Some(staff.who())))
+    Ok(member_page(&state, &staff, id, Typed::Stored, Vec::new(), done).await?)
 }
 
 /// Replaces the member's roles and services.
@@ -144,7 +140,7 @@ pub async fn set_access(
     staff: SignedIn,
     Path(id): Path<StaffId>,
     Checked(form): Checked<AccessForm>,
-) -> Response {
+) -> PageResult {
     let mut errors = Vec::new();
     let roles: Vec<Role> = form
         .roles
@@ -181,10 +177,10 @@ pub async fn set_access(
     if errors.is_empty() {
         match state
             .custodian
-            .set_staff_access(&staff.0, id, roles, services)
+            .set_staff_access(&staff.caller, id, roles, services)
             .await
         {
-            Ok(_) => return Redirect::to(&format!("/staff/{id}?done=access")).into_response(),
+            Ok(_) => return Ok(Redirect::to(&format!("/staff/{id}?done=access")).into_response()),
             Err(AppError::Conflict { code, message }) => {
                 let field = if code == "staff.service_required" {
                     "services"
@@ -193,7 +189,7 @@ pub async fn set_access(
                 };
                 errors.push(FieldError::new(field, super::sentence(&message)));
             }
-            Err(error) => return error_page(error, Some(staff.who())),
+            Err(error) => return Err(error.into()),
         }
     }
     again(&state, &staff, id, Typed::Access(form), errors).await
@@ -205,11 +201,9 @@ pub async fn reset_totp(
     staff: SignedIn,
     Path(id): Path<StaffId>,
     Checked(NoFields {}): Checked<NoFields>,
-) -> Response {
-    match state.custodian.reset_totp(&staff.0, id).await {
-        Ok(()) => Redirect::to(&format!("/staff/{id}?done=totp")).into_response(),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+) -> PageResult {
+    state.custodian.reset_totp(&staff.caller, id).await?;
+    Ok(Redirect::to(&format!("/staff/{id}?done=totp")).into_response())
 }
 
 /// Links the member's account to a single sign-on subject, or unlinks it.
@@ -218,13 +212,13 @@ pub async fn link_sso(
     staff: SignedIn,
     Path(id): Path<StaffId>,
     Checked(form): Checked<SsoForm>,
-) -> Response {
+) -> PageResult {
     let unlink = !form.unlink.is_empty();
     let subject = (!unlink).then(|| form.subject.trim());
-    match state.custodian.link_sso(&staff.0, id, subject).await {
+    match state.custodian.link_sso(&staff.caller, id, subject).await {
         Ok(()) => {
             let done = if unlink { "sso-unlinked" } else { "sso-linked" };
-            Redirect::to(&format!("/staff/{id}?done={done}")).into_response()
+            Ok(Redirect::to(&format!("/staff/{id}?done={done}")).into_response())
         }
         Err(AppError::Conflict { message, .. }) => {
             let errors = vec![FieldError::new("subject", super::sentence(&message))];
@@ -237,7 +231,7 @@ pub async fn link_sso(
             )];
             again(&state, &staff, id, Typed::Sso(form.subject), errors).await
         }
-        Err(error) => error_page(error, Some(staff.who())),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -255,14 +249,10 @@ async fn again(
     id: StaffId,
     typed: Typed,
     errors: Vec<FieldError>,
-) -> Response {
-    match member_page(state, staff, id, typed, errors, None).await {
-        Ok(mut response) => {
-            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            response
-        }
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+) -> PageResult {
+    let mut response = member_page(state, staff, id, typed, errors, None).await?;
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
 }
 
 async fn member_page(
@@ -273,7 +263,7 @@ async fn member_page(
     errors: Vec<FieldError>,
     done: Option<&'static str>,
 ) -> Result<Response, AppError> {
-    let account: AccountView = state.custodian.staff_account(&staff.0, id).await?;
+    let account: AccountView = state.custodian.staff_account(&staff.caller, id).await?;
     let member = &account.member;
     let (ticked, services, subject) = match typed {
         Typed::Stored => (

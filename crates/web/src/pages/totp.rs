@@ -3,13 +3,14 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_app::AppError;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, render, safe_return_path};
+use super::{FieldError, FormErrors, form_errors, render, safe_return_path};
 use crate::AppState;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 
 #[derive(Template)]
@@ -40,12 +41,12 @@ async fn page(
     return_to: String,
     errors: Vec<FieldError>,
 ) -> Result<TotpPage, AppError> {
-    let status = state.custodian.totp_status(&staff.0).await?;
+    let status = state.custodian.totp_status(&staff.caller).await?;
     let setting_up = match status.enrolled_at {
         Some(_) => None,
         None => state
             .custodian
-            .pending_totp_enrolment(&staff.0)
+            .pending_totp_enrolment(&staff.caller)
             .await?
             .map(|enrolment| {
                 (
@@ -71,12 +72,10 @@ pub async fn show(
     State(state): State<AppState>,
     staff: SignedIn,
     Query(query): Query<ReturnTo>,
-) -> Response {
+) -> PageResult {
     let return_to = safe_return_path(&query.return_to).to_owned();
-    match page(&state, &staff, return_to, Vec::new()).await {
-        Ok(page) => render(StatusCode::OK, &page),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+    let page = page(&state, &staff, return_to, Vec::new()).await?;
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Deserialize)]
@@ -90,13 +89,11 @@ pub async fn start(
     State(state): State<AppState>,
     staff: SignedIn,
     Checked(form): Checked<StartForm>,
-) -> Response {
-    if let Err(error) = state.custodian.start_totp_enrolment(&staff.0).await {
-        return error_page(error, Some(staff.who()));
-    }
+) -> PageResult {
+    state.custodian.start_totp_enrolment(&staff.caller).await?;
     let return_to = safe_return_path(&form.return_to);
     let query = serde_urlencoded::to_string([("return_to", return_to)]).unwrap_or_default();
-    Redirect::to(&format!("/totp?{query}")).into_response()
+    Ok(Redirect::to(&format!("/totp?{query}")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -112,7 +109,7 @@ pub async fn confirm(
     State(state): State<AppState>,
     staff: SignedIn,
     Checked(form): Checked<ConfirmForm>,
-) -> Response {
+) -> PageResult {
     let return_to = safe_return_path(&form.return_to).to_owned();
     let errors = if form.code.trim().is_empty() {
         vec![FieldError::new(
@@ -122,20 +119,18 @@ pub async fn confirm(
     } else {
         match state
             .custodian
-            .confirm_totp_enrolment(&staff.0, &form.code)
+            .confirm_totp_enrolment(&staff.caller, &form.code)
             .await
         {
-            Ok(_) => return Redirect::to(&return_to).into_response(),
+            Ok(_) => return Ok(Redirect::to(&return_to).into_response()),
             Err(AppError::WrongCode(message)) => {
                 vec![FieldError::new("code", super::sentence(&message))]
             }
-            Err(error) => return error_page(error, Some(staff.who())),
+            Err(error) => return Err(error.into()),
         }
     };
-    match page(&state, &staff, return_to, errors).await {
-        Ok(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &page),
-        Err(error) => error_page(error, Some(staff.who())),
-    }
+    let page = page(&state, &staff, return_to, errors).await?;
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
 /// A QR code of `text` as inline SVG: one path of dark modules, with the quiet zone the standard

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
 use custodian_app::AppError;
 use custodian_app::consents::{WithdrawalRequest, WithdrawnBy};
@@ -18,9 +18,10 @@ use serde::Deserialize;
 
 use super::persons::PersonSummary;
 use super::signed_in::SignedIn;
-use super::{FieldError, FormErrors, error_page, form_errors, optional, render};
+use super::{FieldError, FormErrors, form_errors, optional, render};
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 
 /// What was entered, kept when the form comes back with problems.
@@ -93,19 +94,15 @@ async fn load(
     state: &AppState,
     staff: &SignedIn,
     id: ConsentId,
-) -> Result<(Consent, PersonRecord), Response> {
+) -> PageResult<(Consent, PersonRecord)> {
     let (consent, record) = super::consent::load(state, staff, id).await?;
     // Only someone who may record consent is offered a withdrawal to record.
     state
         .custodian
-        .person_to(&staff.0, Action::RecordConsent, record.person.id)
-        .await
-        .map_err(|error| error_page(error, Some(staff.who())))?;
+        .person_to(&staff.caller, Action::RecordConsent, record.person.id)
+        .await?;
     if consent.answer == ConsentAnswer::Refused {
-        return Err(error_page(
-            DomainError::WithdrawingARefusal.into(),
-            Some(staff.who()),
-        ));
+        return Err(DomainError::WithdrawingARefusal.into());
     }
     Ok((consent, record))
 }
@@ -114,11 +111,8 @@ pub async fn form(
     State(state): State<AppState>,
     staff: SignedIn,
     Path(id): Path<ConsentId>,
-) -> Response {
-    let (consent, record) = match load(&state, &staff, id).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+) -> PageResult {
+    let (consent, record) = load(&state, &staff, id).await?;
     let (date, time) = super::uk_clock_fields(state.custodian.now());
     let fields = WithdrawalFields {
         // Every purpose is ticked to start with: most people withdraw from all of them.
@@ -132,10 +126,8 @@ pub async fn form(
         time,
         ..WithdrawalFields::default()
     };
-    render(
-        StatusCode::OK,
-        &page(&staff, &consent, &record, fields, Vec::new()),
-    )
+    let page = page(&staff, &consent, &record, fields, Vec::new());
+    Ok(render(StatusCode::OK, &page))
 }
 
 pub async fn submit(
@@ -143,25 +135,22 @@ pub async fn submit(
     staff: SignedIn,
     Path(id): Path<ConsentId>,
     Checked(fields): Checked<WithdrawalFields>,
-) -> Response {
-    let (consent, record) = match load(&state, &staff, id).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+) -> PageResult {
+    let (consent, record) = load(&state, &staff, id).await?;
     let mut errors = Vec::new();
     if let Some(request) = parse(&fields, state.custodian.now(), &mut errors) {
         match state
             .custodian
-            .withdraw_consent(&staff.0, id, request)
+            .withdraw_consent(&staff.caller, id, request)
             .await
         {
-            Ok(_) => return Redirect::to(&format!("/consents/{id}")).into_response(),
+            Ok(_) => return Ok(Redirect::to(&format!("/consents/{id}")).into_response()),
             Err(AppError::Invalid(error)) => errors.push(field_error(&error)),
-            Err(error) => return error_page(error, Some(staff.who())),
+            Err(error) => return Err(error.into()),
         }
     }
     let page = page(&staff, &consent, &record, fields, errors);
-    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
 /// Checks every field, noting each problem; the request only when there are none.

@@ -6,7 +6,7 @@ mod step;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
 use custodian_app::AppError;
 use custodian_app::london::london_time;
@@ -21,10 +21,11 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::extract::Path;
+use crate::pages::PageResult;
 use crate::pages::checked::Checked;
 use crate::pages::persons::PersonSummary;
 use crate::pages::signed_in::SignedIn;
-use crate::pages::{FieldError, FormErrors, error_page, form_errors, render};
+use crate::pages::{FieldError, FormErrors, form_errors, render};
 
 use answers::{field_error, parse};
 use step::Step;
@@ -229,27 +230,24 @@ async fn covered_by(
     state: &AppState,
     staff: &SignedIn,
     fields: &ConsentFields,
-) -> Result<Option<Covered>, Response> {
-    let shown = |error| error_page(error, Some(staff.who()));
-    let unknown = |what: &'static str, id: &str| {
-        shown(AppError::NotFound {
-            what,
-            id: id.to_owned(),
-        })
+) -> PageResult<Option<Covered>> {
+    let unknown = |what: &'static str, id: &str| AppError::NotFound {
+        what,
+        id: id.to_owned(),
     };
     let (course, session) = (fields.course_id.trim(), fields.session_id.trim());
     if !course.is_empty() {
         let id = Uuid::parse_str(course)
             .map(CourseId::from_uuid)
             .map_err(|_| unknown("course", course))?;
-        let found = state.custodian.course(&staff.0, id).await.map_err(shown)?;
+        let found = state.custodian.course(&staff.caller, id).await?;
         return Ok(Some(Covered::Course(found)));
     }
     if !session.is_empty() {
         let id = Uuid::parse_str(session)
             .map(SessionId::from_uuid)
             .map_err(|_| unknown("session", session))?;
-        let found = state.custodian.session(&staff.0, id).await.map_err(shown)?;
+        let found = state.custodian.session(&staff.caller, id).await?;
         return Ok(Some(Covered::Session(found.session)));
     }
     Ok(None)
@@ -270,25 +268,18 @@ pub async fn form(
     staff: SignedIn,
     Path(person): Path<PersonId>,
     Query(started): Query<Started>,
-) -> Response {
-    let record = match state
+) -> PageResult {
+    let record = state
         .custodian
-        .person_to(&staff.0, Action::RecordConsent, person)
-        .await
-    {
-        Ok(record) => record,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
+        .person_to(&staff.caller, Action::RecordConsent, person)
+        .await?;
     let fields = ConsentFields {
         form_id: Uuid::now_v7().to_string(),
         course_id: started.course,
         session_id: started.session,
         ..ConsentFields::default()
     };
-    let covered = match covered_by(&state, &staff, &fields).await {
-        Ok(covered) => covered,
-        Err(page) => return page,
-    };
+    let covered = covered_by(&state, &staff, &fields).await?;
     let shown = page(
         &staff,
         &record,
@@ -297,7 +288,7 @@ pub async fn form(
         fields,
         Vec::new(),
     );
-    render(StatusCode::OK, &shown)
+    Ok(render(StatusCode::OK, &shown))
 }
 
 pub async fn submit(
@@ -305,28 +296,21 @@ pub async fn submit(
     staff: SignedIn,
     Path(person): Path<PersonId>,
     Checked(fields): Checked<ConsentFields>,
-) -> Response {
-    let record = match state
+) -> PageResult {
+    let record = state
         .custodian
-        .person_to(&staff.0, Action::RecordConsent, person)
-        .await
-    {
-        Ok(record) => record,
-        Err(error) => return error_page(error, Some(staff.who())),
-    };
-    let covered = match covered_by(&state, &staff, &fields).await {
-        Ok(covered) => covered,
-        Err(page) => return page,
-    };
+        .person_to(&staff.caller, Action::RecordConsent, person)
+        .await?;
+    let covered = covered_by(&state, &staff, &fields).await?;
     let covered = covered.as_ref();
     let mut fields = fields;
     // "Change" on the check page: back to that question, with every answer kept.
     if let Some(target) = Step::parse(&fields.goto) {
         fields.goto.clear();
-        return render(
+        return Ok(render(
             StatusCode::OK,
             &page(&staff, &record, covered, target, fields, Vec::new()),
-        );
+        ));
     }
     let by_representative = record.person.capacity == Capacity::LacksCapacity;
     let mut errors = Vec::new();
@@ -356,22 +340,22 @@ pub async fn submit(
         } else {
             (StatusCode::UNPROCESSABLE_ENTITY, step)
         };
-        return render(
+        return Ok(render(
             status,
             &page(&staff, &record, covered, shown, fields, errors),
-        );
+        ));
     }
     if let (Some(form), Some(id)) = (parsed, id) {
         match state
             .custodian
-            .record_consent_once(&staff.0, person, id, form)
+            .record_consent_once(&staff.caller, person, id, form)
             .await
         {
             Ok(consent) => {
-                return Redirect::to(&format!("/consents/{}", consent.id)).into_response();
+                return Ok(Redirect::to(&format!("/consents/{}", consent.id)).into_response());
             }
             Err(AppError::Invalid(error)) => errors.push(field_error(&error)),
-            Err(error) => return error_page(error, Some(staff.who())),
+            Err(error) => return Err(error.into()),
         }
     }
     if id.is_none() {
@@ -385,5 +369,5 @@ pub async fn submit(
         .unwrap_or(Step::Check);
     errors.retain(|error| Step::asking(error.field) == first);
     let page = page(&staff, &record, covered, first, fields, errors);
-    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
