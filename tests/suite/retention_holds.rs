@@ -32,7 +32,7 @@ async fn d7_a_held_recording_is_refused_by_every_destruction_path(app: TestApp) 
     )
     .await;
     assert_eq!(destroy.status, StatusCode::CONFLICT, "{}", destroy.body);
-    assert_eq!(destroy.code(), "recording.under_legal_hold");
+    assert_eq!(destroy.code(), "hold.under_legal_hold");
     assert_eq!(destroy.body["requirement"], "D7");
     assert!(
         destroy.body["detail"]
@@ -50,12 +50,7 @@ async fn d7_a_held_recording_is_refused_by_every_destruction_path(app: TestApp) 
         Some(json!({"outcome": "approve"})),
     )
     .await;
-    assert_eq!(
-        approve.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        approve.body
-    );
+    assert_eq!(approve.status, StatusCode::CONFLICT, "{}", approve.body);
     assert_eq!(approve.code(), "hold.under_legal_hold");
     assert_eq!(approve.body["requirement"], "D7");
 
@@ -120,7 +115,7 @@ async fn d7_a_held_recording_is_refused_by_every_destruction_path(app: TestApp) 
     )
     .await;
     assert_eq!(carried.status, StatusCode::CONFLICT, "{}", carried.body);
-    assert_eq!(carried.code(), "recording.under_legal_hold");
+    assert_eq!(carried.code(), "hold.under_legal_hold");
     assert!(
         carried.body["detail"]
             .as_str()

@@ -136,13 +136,8 @@ async fn d7_a_usb_stick_holding_a_held_recording_cannot_be_destroyed(app: TestAp
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
 
     let refused = destroy(&app, &manager, &stick.id(), json!({"method": "wiped"})).await;
-    assert_eq!(
-        refused.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        refused.body
-    );
-    assert_eq!(refused.code(), "physical_media.under_legal_hold");
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert_eq!(refused.code(), "hold.under_legal_hold");
     assert_eq!(refused.body["requirement"], "D7");
     let detail = refused.body["detail"].as_str().unwrap();
     assert!(detail.contains("COMPLAINT-2026-0077"), "{detail}");

@@ -605,8 +605,8 @@ async fn d7_a_recording_under_legal_hold_cannot_be_destroyed() {
     assert!(
         matches!(
             &refused,
-            AppError::Conflict {
-                code: "recording.under_legal_hold",
+            AppError::Rule {
+                code: custodian_app::ErrorCode::UnderLegalHold,
                 ..
             }
         ),

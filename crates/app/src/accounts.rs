@@ -18,6 +18,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::{AppError, AppResult, Custodian};
 
 /// How long a sign-in lasts at most, however busy (ASVS 3.3.2).
@@ -174,8 +175,8 @@ impl Caller {
     pub fn ready(&self) -> AppResult<&Self> {
         self.password_chosen()?;
         if self.must_enrol_totp {
-            return Err(AppError::Forbidden {
-                code: "auth.totp_enrolment_required",
+            return Err(AppError::Rule {
+                code: ErrorCode::AuthTotpEnrolmentRequired,
                 message: "set up an authenticator app first: this account needs a code from one at every sign-in \
                           (open /totp in a browser, or use /api/v1/auth/totp/enrol)"
                     .to_owned(),
@@ -187,8 +188,8 @@ impl Caller {
     /// Refuses a caller who still holds a one-time password.
     pub fn password_chosen(&self) -> AppResult<&Self> {
         if self.must_change_password {
-            return Err(AppError::Forbidden {
-                code: "auth.password_change_required",
+            return Err(AppError::Rule {
+                code: ErrorCode::AuthPasswordChangeRequired,
                 message: "choose a new password first: the one-time password only allows that"
                     .to_owned(),
             });
@@ -328,8 +329,8 @@ impl Custodian {
         }
         let username = Username::parse("admin")?;
         if tx.staff_by_username(&username).await?.is_some() {
-            return Err(AppError::Conflict {
-                code: "staff.admin_username_taken",
+            return Err(AppError::Rule {
+                code: ErrorCode::StaffAdminUsernameTaken,
                 message:
                     "no administrator exists, but the username `admin` is taken by another account"
                         .to_owned(),
@@ -659,8 +660,8 @@ impl Custodian {
             .await?
             .and_then(|account| account.totp_enrolled_at);
         if enrolled.is_some() {
-            return Err(AppError::Conflict {
-                code: "auth.totp_already_enrolled",
+            return Err(AppError::Rule {
+                code: ErrorCode::AuthTotpAlreadyEnrolled,
                 message: "this account already has an authenticator app; if it is lost, ask an administrator to reset it, then set up the new one".to_owned(),
             });
         }
@@ -693,14 +694,14 @@ impl Custodian {
             )
         };
         if account.and_then(|a| a.totp_enrolled_at).is_some() {
-            return Err(AppError::Conflict {
-                code: "auth.totp_already_enrolled",
+            return Err(AppError::Rule {
+                code: ErrorCode::AuthTotpAlreadyEnrolled,
                 message: "this account's authenticator app is set up already".to_owned(),
             });
         }
         let Some(sealed) = sealed else {
-            return Err(AppError::Conflict {
-                code: "auth.totp_not_started",
+            return Err(AppError::Rule {
+                code: ErrorCode::AuthTotpNotStarted,
                 message:
                     "start setting up an authenticator app first, then enter the code it shows"
                         .to_owned(),
@@ -949,8 +950,8 @@ impl Custodian {
             .await?
             .ok_or_else(|| AppError::not_found("staff member", caller.member.id))?;
         if !password_matches(current, &account.password_hash) {
-            return Err(AppError::Forbidden {
-                code: "auth.wrong_current_password",
+            return Err(AppError::Rule {
+                code: ErrorCode::AuthWrongCurrentPassword,
                 message: "the current password is wrong".to_owned(),
             });
         }

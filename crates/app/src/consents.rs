@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::uses::{GrantsResting, revoke_grants};
 use crate::{AppError, AppResult, Custodian};
 use custodian_access::Action;
@@ -74,8 +75,8 @@ impl Custodian {
         let mut tx = self.register.write().await?;
         if let Some(recorded) = tx.consent(id).await? {
             if recorded.person_id != person {
-                return Err(AppError::Conflict {
-                    code: "consent.id_in_use",
+                return Err(AppError::Rule {
+                    code: ErrorCode::ConsentIdInUse,
                     message: format!("consent {id} belongs to someone else; open the form again"),
                 });
             }
@@ -244,8 +245,8 @@ async fn representative(tx: &mut RegisterTx, id: RepresentativeId) -> AppResult<
 /// someone who takes part in it.
 async fn check_scope(tx: &mut RegisterTx, scope: &Scope, person: PersonId) -> AppResult<()> {
     let outsider = || {
-        AppError::Conflict {
-        code: "consent.scope_without_person",
+        AppError::Rule {
+        code: ErrorCode::ConsentScopeWithoutPerson,
         message: "the person does not take part in what this consent covers; add them to the session or recording first".to_owned(),
     }
     };

@@ -288,7 +288,7 @@ impl Loader<'_> {
             service: self.caller.member.services.first().cloned(),
         };
         let person = match self.custodian.register_person(&self.caller, form).await {
-            Err(AppError::Conflict { .. }) => {
+            Err(AppError::Rule { .. }) => {
                 // Another demo run used this NHS number; draw again.
                 return Box::pin(self.person(capacity, youngest, oldest, staff)).await;
             }

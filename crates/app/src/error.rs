@@ -4,20 +4,23 @@ use custodian_core::DomainError;
 use custodian_core::audit::ChainBreak;
 use custodian_store::StoreError;
 
+use crate::error_code::ErrorCode;
+
 /// Why a use case did not happen. Nothing was written when one of these is returned.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// The input or the act breaks a rule of the domain.
     #[error(transparent)]
-    Invalid(#[from] DomainError),
+    Invalid(DomainError),
 
     /// The input names something that does not exist.
     #[error("there is no {what} with id `{id}`")]
     NotFound { what: &'static str, id: String },
 
-    /// The act conflicts with what is already recorded.
+    /// A rule of the application refuses the act: the code says which, and what kind of
+    /// refusal it is (a conflict with what is recorded, something gone, too much under way…).
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Rule { code: ErrorCode, message: String },
 
     /// The caller is not signed in, or their credentials are wrong or expired.
     #[error("{0}")]
@@ -48,10 +51,6 @@ pub enum AppError {
     #[error("{0}")]
     Provider(String),
 
-    /// The caller is signed in but may not do this.
-    #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
-
     /// The access policies refuse this member of staff this act (S2, S3); audited.
     #[error("{}", refused_message(.0))]
     Refused(custodian_access::Refusal),
@@ -80,22 +79,9 @@ pub enum AppError {
     #[error("the file is larger than the {max} bytes allowed")]
     TooLarge { max: u64 },
 
-    /// Too many uploads are unfinished: the member's own (`everyone` false: 429) or the
-    /// server's in all (`everyone` true: 507, its staging is full for now).
-    #[error("{message}")]
-    UploadsFull {
-        code: &'static str,
-        message: String,
-        everyone: bool,
-    },
-
     /// A range outside the recording.
     #[error("the range asked for is outside the recording's {size} bytes")]
     RangeNotSatisfiable { size: u64 },
-
-    /// What was asked for existed once but is gone for good (a destroyed recording).
-    #[error("{message}")]
-    Gone { code: &'static str, message: String },
 
     /// The application cannot start as configured.
     #[error("{0}")]
@@ -127,11 +113,8 @@ impl AppError {
         match self {
             Self::Invalid(error) => error.code().to_owned(),
             Self::NotFound { what, .. } => format!("{}.not_found", what.replace(' ', "_")),
-            Self::Conflict { code, .. }
-            | Self::Forbidden { code, .. }
-            | Self::SignInRefused { code, .. }
-            | Self::Gone { code, .. }
-            | Self::UploadsFull { code, .. } => (*code).to_owned(),
+            Self::Rule { code, .. } => code.as_str().to_owned(),
+            Self::SignInRefused { code, .. } => (*code).to_owned(),
             Self::Vault(error) => error.code().to_owned(),
             Self::TooLarge { .. } => "media.too_large".to_owned(),
             Self::RangeNotSatisfiable { .. } => "media.range_not_satisfiable".to_owned(),
@@ -164,6 +147,21 @@ fn refused_message(refusal: &custodian_access::Refusal) -> String {
         "not allowed ({}): {}; {}",
         refusal.requirement, refusal.reason, refusal.remedy
     )
+}
+
+impl From<DomainError> for AppError {
+    /// A domain refusal; a legal hold is the one refusal of its rule (D7) wherever it is found.
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::UnderLegalHold(_) | DomainError::MediumUnderLegalHold { .. } => {
+                Self::Rule {
+                    code: ErrorCode::UnderLegalHold,
+                    message: error.to_string(),
+                }
+            }
+            other => Self::Invalid(other),
+        }
+    }
 }
 
 impl From<custodian_access::AccessError> for AppError {

@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod decisions;
 pub mod demo;
 mod error;
+pub mod error_code;
 pub mod london;
 pub mod media;
 pub mod oversight;
@@ -35,6 +36,7 @@ pub use accounts::{Caller, Credential, Secret, SignInStep};
 pub use audit_trail::{HistoryEntry, VerifiedTrail};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, AppResult};
+pub use error_code::{ErrorCode, RefusalKind};
 
 /// The application: the register, a clock, and the use cases as methods. Cheap to clone.
 #[derive(Clone, Debug)]

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::uses::{GrantsResting, revoke_grants};
 use crate::{AppError, AppResult, Custodian};
 
@@ -107,8 +108,8 @@ impl Custodian {
         reason: Note,
     ) -> AppResult<EmergencyAccess> {
         if reason.as_str().chars().count() < EMERGENCY_REASON_MIN {
-            return Err(AppError::Conflict {
-                code: "access.reason_required",
+            return Err(AppError::Rule {
+                code: ErrorCode::AccessReasonRequired,
                 message: format!(
                     "say in at least {EMERGENCY_REASON_MIN} characters why you need emergency access: the information-governance lead reads it"
                 ),

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::{AppError, AppResult, Custodian};
 
 /// A person as entered on the registration form.
@@ -124,8 +125,8 @@ impl Custodian {
             .allows(caller, Action::ViewPerson, Target::Person(existing))
             .await?
         {
-            return Ok(AppError::Conflict {
-                code: "person.already_registered",
+            return Ok(AppError::Rule {
+                code: ErrorCode::PersonAlreadyRegistered,
                 message: format!(
                     "a person with this {label} is already registered (id {existing}); open their record instead"
                 ),
@@ -142,8 +143,8 @@ impl Custodian {
             .write(&mut tx, caller.actor(), now)
             .await?;
         tx.commit().await?;
-        Ok(AppError::Conflict {
-            code: "person.registered_elsewhere",
+        Ok(AppError::Rule {
+            code: ErrorCode::PersonRegisteredElsewhere,
             message: format!(
                 "a person with this {label} is already registered in a service you do not work in; ask your team manager to have them added to your service, or the information-governance lead if you think the {label} is wrong"
             ),
@@ -339,8 +340,8 @@ fn caring_service(caller: &Caller, named: Option<ServiceCode>) -> AppResult<Serv
     let own = &caller.member.services;
     match named {
         Some(service) if own.contains(&service) => Ok(service),
-        Some(service) => Err(AppError::Conflict {
-            code: "person.not_your_service",
+        Some(service) => Err(AppError::Rule {
+            code: ErrorCode::PersonNotYourService,
             message: format!(
                 "you can register people only into your own services ({}), not {service}; ask a team manager of {service} to add them",
                 own.iter().map(ServiceCode::as_str).collect::<Vec<_>>().join(", ")
@@ -348,12 +349,12 @@ fn caring_service(caller: &Caller, named: Option<ServiceCode>) -> AppResult<Serv
         }),
         None => match own.as_slice() {
             [only] => Ok(only.clone()),
-            [] => Err(AppError::Conflict {
-                code: "person.no_service",
+            [] => Err(AppError::Rule {
+                code: ErrorCode::PersonNoService,
                 message: "you work in no service, so a person you register would be cared for by no one; ask an administrator to add you to your service".to_owned(),
             }),
-            _ => Err(AppError::Conflict {
-                code: "person.service_required",
+            _ => Err(AppError::Rule {
+                code: ErrorCode::PersonServiceRequired,
                 message: format!(
                     "you work in several services ({}): say which one will care for this person",
                     own.iter().map(ServiceCode::as_str).collect::<Vec<_>>().join(", ")

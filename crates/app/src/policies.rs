@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::uses::{GrantsResting, revoke_grants};
 use crate::{AppError, AppResult, Custodian};
 
@@ -111,8 +112,8 @@ impl Custodian {
             .await?
             .ok_or_else(|| AppError::not_found("policy proposal", name))?;
         if proposal.proposed_by == caller.member.id.as_uuid() {
-            return Err(AppError::Forbidden {
-                code: "access.own_proposal",
+            return Err(AppError::Rule {
+                code: ErrorCode::AccessOwnProposal,
                 message: "you proposed this change, so someone else must approve it: ask another information-governance lead".to_owned(),
             });
         }

@@ -20,6 +20,7 @@ use tokio::sync::OnceCell;
 
 use crate::accounts::{Caller, Secret, SignedIn};
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::{AppError, AppResult, Custodian};
 
 /// How long a browser has to come back from the provider.
@@ -421,8 +422,8 @@ impl Custodian {
             crate::access::Target::Organisation,
         )
         .await?;
-        let sso = self.sso().ok_or_else(|| AppError::Conflict {
-            code: "sso.not_configured",
+        let sso = self.sso().ok_or_else(|| AppError::Rule {
+            code: ErrorCode::SsoNotConfigured,
             message: "single sign-on is not configured, so there is nothing to link to".to_owned(),
         })?;
         if let Some(subject) = subject
@@ -439,8 +440,8 @@ impl Custodian {
             && let Some(holder) = tx.staff_by_sso(sso.issuer(), subject).await?
             && holder.member.id != staff
         {
-            return Err(AppError::Conflict {
-                code: "sso.subject_taken",
+            return Err(AppError::Rule {
+                code: ErrorCode::SsoSubjectTaken,
                 message: format!(
                     "that subject is already linked to `{}`; unlink it there first",
                     holder.member.username

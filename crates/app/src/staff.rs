@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::access::Target;
 use crate::accounts::{Caller, Secret, hash_password};
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::uses::{GrantsResting, revoke_grants};
 use crate::{AppError, AppResult, Custodian};
 
@@ -29,8 +30,8 @@ fn check_access(roles: &[Role], services: &[ServiceCode]) -> AppResult<()> {
         .iter()
         .any(|role| matches!(role, Role::Practitioner | Role::TeamManager));
     if needs_service && services.is_empty() {
-        return Err(AppError::Conflict {
-            code: "staff.service_required",
+        return Err(AppError::Rule {
+            code: ErrorCode::StaffServiceRequired,
             message: "a practitioner or team manager works in at least one service: name it"
                 .to_owned(),
         });
@@ -79,8 +80,8 @@ impl Custodian {
             && !roles.contains(&Role::Administrator)
             && tx.count_administrators().await? <= 1
         {
-            return Err(AppError::Conflict {
-                code: "staff.last_administrator",
+            return Err(AppError::Rule {
+                code: ErrorCode::StaffLastAdministrator,
                 message: "this is the last administrator: make someone else one first".to_owned(),
             });
         }
@@ -149,8 +150,8 @@ impl Custodian {
             .await?
             .is_some()
         {
-            return Err(AppError::Conflict {
-                code: "staff.username_taken",
+            return Err(AppError::Rule {
+                code: ErrorCode::StaffUsernameTaken,
                 message: format!(
                     "the username `{}` is taken; choose another",
                     account.member.username

@@ -18,6 +18,7 @@ use crate::access::Target;
 use crate::accounts::{Caller, Secret};
 use crate::audit_trail::Audit;
 use crate::decisions::gather_evidence;
+use crate::error_code::ErrorCode;
 use crate::london::london_time;
 use crate::{AppError, AppResult, Custodian};
 
@@ -219,8 +220,8 @@ impl Custodian {
                 })))
             }
             // Said only to those access lets in, so a refusal never tells others it existed.
-            Verdict::Allowed { .. } if evidence.destroyed_at.is_some() => Err(AppError::Gone {
-                code: "recording.destroyed",
+            Verdict::Allowed { .. } if evidence.destroyed_at.is_some() => Err(AppError::Rule {
+                code: ErrorCode::RecordingDestroyed,
                 message: "this recording was destroyed: its key is gone and nothing can be read; see its destruction certificate".to_owned(),
             }),
             Verdict::Allowed { .. } if !decision.is_allowed() => {

@@ -10,6 +10,7 @@ use custodian_vault::certificate::CertificateSigner;
 use custodian_vault::keys::{ContentKey, KeyEncryptionKey};
 use custodian_vault::storage::{LocalStorage, S3Settings, S3Storage, Storage};
 
+use crate::error_code::ErrorCode;
 use crate::media::Uploads;
 use crate::{AppError, AppResult};
 
@@ -193,8 +194,8 @@ impl Vault {
     /// the old before the register changes, and a restart finishes the switch.
     pub async fn rotate(&self, register: &Register) -> AppResult<u64> {
         let Some(key_file) = &self.key_file else {
-            return Err(AppError::Conflict {
-                code: "vault.key_from_environment",
+            return Err(AppError::Rule {
+                code: ErrorCode::VaultKeyFromEnvironment,
                 message: "the key-encryption key comes from CUSTODIAN_KEK, so it cannot be rotated in place; \
                           rotate with a key file, then move the new key into the environment"
                     .to_owned(),

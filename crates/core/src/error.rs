@@ -304,7 +304,7 @@ impl DomainError {
             Self::MediumAlreadyDestroyed { .. } => "physical_media.already_destroyed",
             Self::MethodUnfitForMedium { .. } => "physical_media.method_unfit",
             Self::WitnessIsDestroyer => "physical_media.witness_is_destroyer",
-            Self::MediumUnderLegalHold { .. } => "physical_media.under_legal_hold",
+            Self::MediumUnderLegalHold { held, .. } => held.code(),
             Self::ClockWentBackwards { .. } => "retention.clock_went_backwards",
             Self::NotYetDue { .. } => "disposal.not_yet_due",
             Self::DisposalWaiting { .. } => "disposal.waiting_for_trigger",

@@ -2,8 +2,8 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use custodian_app::AppError;
 use custodian_app::uses::{AccessRefusal, UseRefused};
+use custodian_app::{AppError, RefusalKind};
 use custodian_core::DomainError;
 use custodian_core::decision::Explanation;
 use custodian_store::StoreError;
@@ -147,10 +147,7 @@ impl From<AppError> for ApiError {
         if let AppError::Vault(vault) = &error
             && let Some((status, requirement)) = vault_status(vault)
         {
-            // A full upload staging is a 507, but the client can act on it: it is told in full.
-            let detail = if status.is_server_error()
-                && !matches!(error, AppError::UploadsFull { .. })
-            {
+            let detail = if status.is_server_error() {
                 tracing::error!(%vault, "stored media failed its check; nothing was served");
                 format!(
                     "{vault}; nothing was served, and the failure is recorded in the audit trail"
@@ -171,12 +168,9 @@ impl From<AppError> for ApiError {
         let status = match &error {
             AppError::Invalid(domain) => return Self::from(domain.clone()),
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Rule { code, .. } => rule_status(code.kind()),
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            AppError::UploadsFull { everyone: true, .. } => StatusCode::INSUFFICIENT_STORAGE,
-            AppError::UploadsFull { .. } | AppError::LockedOut { .. } => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            AppError::LockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::CodeRequired(_) => StatusCode::UNAUTHORIZED,
             AppError::WrongCode(_) => {
                 return Self {
@@ -190,7 +184,7 @@ impl From<AppError> for ApiError {
                 }
                 .with_field(Some("code"));
             }
-            AppError::Forbidden { .. } | AppError::SignInRefused { .. } => StatusCode::FORBIDDEN,
+            AppError::SignInRefused { .. } => StatusCode::FORBIDDEN,
             AppError::UseRefused(refused) => {
                 return Self {
                     status: StatusCode::FORBIDDEN,
@@ -254,7 +248,6 @@ impl From<AppError> for ApiError {
             }
             AppError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Gone { .. } => StatusCode::GONE,
             AppError::Vault(custodian_vault::VaultError::Remote { .. }) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -264,8 +257,10 @@ impl From<AppError> for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        // A full upload staging is a 507, but the client can act on it: it is told in full.
-        let detail = if status.is_server_error() && !matches!(error, AppError::UploadsFull { .. }) {
+        // A server with no room is a 507, but the client can act on it: it is told in full.
+        let no_room =
+            matches!(&error, AppError::Rule { code, .. } if code.kind() == RefusalKind::NoRoom);
+        let detail = if status.is_server_error() && !no_room {
             // The cause goes to the log with the request id; the client learns only that it happened.
             tracing::error!(error = %error, ?error, "request failed");
             match status {
@@ -299,13 +294,22 @@ impl From<AppError> for ApiError {
                     (*retry_after_seconds).max(1).to_string(),
                 ))),
             ),
-            AppError::UploadsFull { .. } => {
+            AppError::Rule { code, .. }
+                if matches!(
+                    code.kind(),
+                    RefusalKind::TooMuchUnderWay | RefusalKind::NoRoom
+                ) =>
+            {
                 (None, Some(Box::new((header::RETRY_AFTER, "60".to_owned()))))
             }
             _ => (None, None),
         };
+        let requirement = match &error {
+            AppError::Rule { code, .. } => code.requirement().map(str::to_owned),
+            _ => None,
+        };
         Self {
-            requirement: conflict_requirement(&code).map(str::to_owned),
+            requirement,
             status,
             code,
             detail,
@@ -316,15 +320,14 @@ impl From<AppError> for ApiError {
     }
 }
 
-/// The requirement a conflict of retention and disposal enforces, for its problem detail.
-fn conflict_requirement(code: &str) -> Option<&'static str> {
-    match code {
-        "recording.under_legal_hold" | "hold.already_lifted" => Some("D7"),
-        "physical_media.already_destroyed" => Some("D9"),
-        "disposal.not_approved" | "disposal.already_carried_out" | "disposal.not_a_destruction" => {
-            Some("D2")
-        }
-        _ => None,
+/// The status of each kind of refusal.
+const fn rule_status(kind: RefusalKind) -> StatusCode {
+    match kind {
+        RefusalKind::Conflict => StatusCode::CONFLICT,
+        RefusalKind::Gone => StatusCode::GONE,
+        RefusalKind::Forbidden => StatusCode::FORBIDDEN,
+        RefusalKind::TooMuchUnderWay => StatusCode::TOO_MANY_REQUESTS,
+        RefusalKind::NoRoom => StatusCode::INSUFFICIENT_STORAGE,
     }
 }
 

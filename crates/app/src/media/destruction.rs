@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::uses::{GrantsResting, revoke_grants};
 use crate::{AppError, AppResult, Custodian};
 
@@ -65,8 +66,8 @@ impl Custodian {
             .await?
             .ok_or_else(|| AppError::not_found("media of recording", id))?;
         if tx.destruction(id).await?.is_some() || media.wrapped_key.is_none() {
-            return Err(AppError::Gone {
-                code: "recording.destroyed",
+            return Err(AppError::Rule {
+                code: ErrorCode::RecordingDestroyed,
                 message: "this recording was already destroyed".to_owned(),
             });
         }
@@ -76,8 +77,8 @@ impl Custodian {
                 .iter()
                 .map(|h| format!("{} `{}`", h.kind.label(), h.reference))
                 .collect();
-            return Err(AppError::Conflict {
-                code: "recording.under_legal_hold",
+            return Err(AppError::Rule {
+                code: ErrorCode::UnderLegalHold,
                 message: format!(
                     "the recording is under legal hold ({}) and cannot be destroyed (D7); each hold must be lifted first",
                     matters.join("; ")

@@ -10,6 +10,7 @@ use custodian_vault::VaultError;
 use super::{MediaDownload, RangeRequest};
 use crate::accounts::{Caller, Secret};
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::uses::{Permit, UseAsked};
 use crate::{AppError, AppResult, Custodian};
 
@@ -52,8 +53,8 @@ impl Custodian {
         };
         let vault = self.vault();
         let Some(wrapped) = media.wrapped_key.as_deref() else {
-            return Err(AppError::Gone {
-                code: "recording.destroyed",
+            return Err(AppError::Rule {
+                code: ErrorCode::RecordingDestroyed,
                 message: "this recording was destroyed: its key is gone and nothing can be read; see its destruction certificate".to_owned(),
             });
         };

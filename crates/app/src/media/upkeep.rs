@@ -9,6 +9,7 @@ use custodian_store::RegisterTx;
 
 use super::{MediaInfo, VaultReport};
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::{AppError, AppResult, Custodian};
 
 /// How long an object the register does not know is left alone before it is taken for an
@@ -148,8 +149,8 @@ impl Custodian {
                 .await?
                 .ok_or_else(|| AppError::not_found("media of recording", recording))?
         };
-        let wrapped = media.wrapped_key.ok_or_else(|| AppError::Gone {
-            code: "recording.destroyed",
+        let wrapped = media.wrapped_key.ok_or_else(|| AppError::Rule {
+            code: ErrorCode::RecordingDestroyed,
             message: "this recording was destroyed: its key no longer exists anywhere".to_owned(),
         })?;
         let key = self.vault().unwrap(&wrapped)?;

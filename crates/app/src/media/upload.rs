@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::{UploadStatus, UploadTarget};
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::{AppError, AppResult, Custodian};
 
 /// An upload nobody has sent bytes to for this long is abandoned, and its staged bytes deleted:
@@ -167,8 +168,8 @@ fn check_kind(kind: RecordingKind, media: MediaType) -> AppResult<()> {
     if fits {
         Ok(())
     } else {
-        Err(AppError::Conflict {
-            code: "media.kind_mismatch",
+        Err(AppError::Rule {
+            code: ErrorCode::MediaKindMismatch,
             message: format!(
                 "the file is {}, but the recording is registered as a {}",
                 media.mime,
@@ -221,12 +222,11 @@ impl Custodian {
             to_come,
         } = vault.uploads.held(caller.member.id);
         if theirs >= UPLOADS_PER_MEMBER {
-            return Err(AppError::UploadsFull {
-                code: "upload.too_many_unfinished",
+            return Err(AppError::Rule {
+                code: ErrorCode::UploadTooManyUnfinished,
                 message: format!(
                     "you have {theirs} uploads unfinished, the most one person may have; finish or cancel one (an upload nobody sends to for an hour ends by itself) and try again"
                 ),
-                everyone: false,
             });
         }
         if everyone >= UPLOADS_IN_ALL {
@@ -234,23 +234,21 @@ impl Custodian {
                 everyone,
                 "uploads refused: the server holds as many unfinished as it may"
             );
-            return Err(AppError::UploadsFull {
-                code: "upload.server_full",
+            return Err(AppError::Rule {
+                code: ErrorCode::UploadServerFull,
                 message: "the server is holding as many unfinished uploads as it can; try again in a few minutes, and tell the service desk if this goes on".to_owned(),
-                everyone: true,
             });
         }
         // Staged bytes are bounded too: a member's unfinished uploads together by the largest
         // one upload may be, and everyone's by the disk, so that what is promised fits.
         if their_bytes.saturating_add(length) > vault.max_upload_bytes {
-            return Err(AppError::UploadsFull {
-                code: "upload.too_much_unfinished",
+            return Err(AppError::Rule {
+                code: ErrorCode::UploadTooMuchUnfinished,
                 message: format!(
                     "your unfinished uploads already come to {} and this one would take them past {}, the most one person may have on the go; finish or cancel one and try again",
                     human_size(their_bytes),
                     human_size(vault.max_upload_bytes)
                 ),
-                everyone: false,
             });
         }
         let staging = vault.staging.clone();
@@ -266,10 +264,9 @@ impl Custodian {
                 length,
                 "upload refused: the disk for uploads cannot hold it"
             );
-            return Err(AppError::UploadsFull {
-                code: "upload.disk_full",
+            return Err(AppError::Rule {
+                code: ErrorCode::UploadDiskFull,
                 message: "the server has no room for a file this size just now; try again later or with a smaller file, and tell the service desk".to_owned(),
-                everyone: true,
             });
         }
         {
@@ -352,8 +349,8 @@ impl Custodian {
         if ingest.received() != offset {
             let received = ingest.received();
             upload.ingest = Some(ingest);
-            return Err(AppError::Conflict {
-                code: "upload.offset_mismatch",
+            return Err(AppError::Rule {
+                code: ErrorCode::UploadOffsetMismatch,
                 message: format!(
                     "the upload stands at byte {received}, not {offset}; resume from {received}"
                 ),
@@ -451,8 +448,8 @@ impl Custodian {
         if upload.owner != caller.member.id {
             return Err(AppError::not_found("upload", id));
         }
-        let ingest = upload.ingest.take().ok_or_else(|| AppError::Conflict {
-            code: "upload.busy",
+        let ingest = upload.ingest.take().ok_or_else(|| AppError::Rule {
+            code: ErrorCode::UploadBusy,
             message: "another request is writing to this upload".to_owned(),
         })?;
         Ok((upload, ingest))
@@ -489,8 +486,8 @@ impl Custodian {
                     .await?
                     .ok_or_else(|| AppError::not_found("recording", source))?;
                 if tx.destruction(*source).await?.is_some() {
-                    return Err(AppError::Gone {
-                        code: "recording.destroyed",
+                    return Err(AppError::Rule {
+                        code: ErrorCode::RecordingDestroyed,
                         message:
                             "the source recording was destroyed; nothing can be derived from it"
                                 .to_owned(),

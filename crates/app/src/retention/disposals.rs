@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::retention::{
     DisposalView, disposal_view, gather_facts, name_the_rule, recalculate, schedule_in_force,
     standing_holds,
@@ -149,8 +150,8 @@ impl Custodian {
             .find(|r| r.carried_out_at.is_none())
             .filter(|r| r.outcome == "approved")
         else {
-            return Err(AppError::Conflict {
-                code: "disposal.not_approved",
+            return Err(AppError::Rule {
+                code: ErrorCode::DisposalNotApproved,
                 message: "no approval of this recording's disposal waits to be carried out; a records manager must review it first (D2)".to_owned(),
             });
         };
@@ -164,15 +165,13 @@ impl Custodian {
             at: approved.reviewed_at,
             reason: approved.reason.clone(),
         };
-        let warrant = approval
-            .authorise(&holds)
-            .map_err(|held| AppError::Conflict {
-                code: "recording.under_legal_hold",
-                message: format!("{held} (D7)"),
-            })?;
+        let warrant = approval.authorise(&holds).map_err(|held| AppError::Rule {
+            code: ErrorCode::UnderLegalHold,
+            message: format!("{held} (D7)"),
+        })?;
         if warrant.approval().action != DisposalAction::Destroy {
-            return Err(AppError::Conflict {
-                code: "disposal.not_a_destruction",
+            return Err(AppError::Rule {
+                code: ErrorCode::DisposalNotADestruction,
                 message: format!(
                     "the approved action is to {}, which is done by hand, not by Custodian; record it, then destroy the recording",
                     warrant.approval().action.label()
@@ -180,8 +179,8 @@ impl Custodian {
             });
         }
         if !tx.carry_out_review(approved.id, now).await? {
-            return Err(AppError::Conflict {
-                code: "disposal.already_carried_out",
+            return Err(AppError::Rule {
+                code: ErrorCode::DisposalAlreadyCarriedOut,
                 message: "this approval was carried out a moment ago".to_owned(),
             });
         }
@@ -214,8 +213,8 @@ pub(super) async fn live_recording(tx: &mut RegisterTx, id: RecordingId) -> AppR
         .await?
         .ok_or_else(|| AppError::not_found("recording", id))?;
     if tx.destruction(id).await?.is_some() {
-        return Err(AppError::Gone {
-            code: "recording.destroyed",
+        return Err(AppError::Rule {
+            code: ErrorCode::RecordingDestroyed,
             message: "this recording was already destroyed".to_owned(),
         });
     }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::retention::name_the_rule;
 use crate::{AppError, AppResult, Custodian};
 
@@ -123,8 +124,8 @@ impl Custodian {
             ));
         };
         if !tx.lift_hold(hold, how).await? {
-            return Err(AppError::Conflict {
-                code: "hold.already_lifted",
+            return Err(AppError::Rule {
+                code: ErrorCode::HoldAlreadyLifted,
                 message: "the hold was lifted by someone else a moment ago".to_owned(),
             });
         }

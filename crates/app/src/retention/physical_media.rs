@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::retention::name_the_rule;
 use crate::{AppError, AppResult, Custodian};
 
@@ -184,8 +185,8 @@ impl Custodian {
             ));
         };
         if !tx.record_medium_destruction(id, done).await? {
-            return Err(AppError::Conflict {
-                code: "physical_media.already_destroyed",
+            return Err(AppError::Rule {
+                code: ErrorCode::PhysicalMediaAlreadyDestroyed,
                 message: "this medium's destruction was recorded by someone else a moment ago"
                     .to_owned(),
             });

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use crate::access::Target;
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
 use crate::london::london_time;
 use crate::retention::name_the_rule;
 use crate::{AppError, AppResult, Custodian};
@@ -121,8 +122,8 @@ impl Custodian {
 fn already_done(at: Option<OffsetDateTime>, by: Option<&str>) -> AppError {
     let when = at.map_or_else(String::new, |at| format!(" on {}", london_time(at)));
     let who = by.map_or_else(String::new, |name| format!(" by {name}"));
-    AppError::Conflict {
-        code: "disposal_task.already_done",
+    AppError::Rule {
+        code: ErrorCode::DisposalTaskAlreadyDone,
         message: format!(
             "this task was already marked done{when}{who}; there is nothing more to do"
         ),

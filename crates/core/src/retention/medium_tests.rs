@@ -209,7 +209,7 @@ fn d7_a_usb_stick_holding_a_held_recording_cannot_be_destroyed() {
             later(),
         )
         .unwrap_err();
-    assert_eq!(error.code(), "physical_media.under_legal_hold");
+    assert_eq!(error.code(), "hold.under_legal_hold");
     assert_eq!(error.requirement(), Some(crate::Requirement::D7));
     assert!(error.to_string().contains("complaint `REF-1`"), "{error}");
 }
@@ -318,7 +318,7 @@ proptest! {
         let outcome = stick.destroy(destruction(method), &scopes, &holds, later());
         if held {
             let error = outcome.unwrap_err();
-            prop_assert_eq!(error.code(), "physical_media.under_legal_hold");
+            prop_assert_eq!(error.code(), "hold.under_legal_hold");
         } else {
             prop_assert!(outcome.is_ok(), "{:?}", outcome);
         }

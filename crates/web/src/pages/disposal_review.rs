@@ -5,8 +5,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use custodian_app::AppError;
 use custodian_app::retention::ReviewRequest;
+use custodian_app::{AppError, RefusalKind};
 use custodian_core::ids::RecordingId;
 use custodian_core::text::Note;
 use serde::Deserialize;
@@ -79,6 +79,11 @@ pub async fn submit(
                 _ => "outcome",
             };
             let errors = vec![FieldError::new(field, super::sentence(&error.to_string()))];
+            page(&state, &staff, id, form, errors).await
+        }
+        // A legal hold stands: the records manager is told beside their choice, as for any rule.
+        Err(AppError::Rule { code, message }) if code.kind() == RefusalKind::Conflict => {
+            let errors = vec![FieldError::new("outcome", super::sentence(&message))];
             page(&state, &staff, id, form, errors).await
         }
         Err(error) => Err(error.into()),

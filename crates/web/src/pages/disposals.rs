@@ -5,12 +5,12 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use custodian_app::AppError;
 use custodian_app::london::london_time;
 use custodian_app::retention::{
     DisposalQueue, DisposalTaskView, QUEUE_PAGE, QUEUE_WINDOWS, QueueCounts, QueueCursor,
     QueueRequest, QueuedDisposal,
 };
+use custodian_app::{AppError, RefusalKind};
 use custodian_core::ids::RecordingId;
 use custodian_core::recording::RecordingKind;
 use custodian_core::retention::{DisposalAction, HoldRef, QueueSection};
@@ -168,8 +168,12 @@ async fn refused_on_the_queue(
     field: &'static str,
 ) -> PageResult {
     let (message, status) = match error {
-        AppError::Conflict { message, .. } => (message, StatusCode::CONFLICT),
-        AppError::Gone { message, .. } => (message, StatusCode::GONE),
+        AppError::Rule { code, message } if code.kind() == RefusalKind::Conflict => {
+            (message, StatusCode::CONFLICT)
+        }
+        AppError::Rule { code, message } if code.kind() == RefusalKind::Gone => {
+            (message, StatusCode::GONE)
+        }
         error => return Err(error.into()),
     };
     let errors = vec![FieldError::new(field, super::sentence(&message))];

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
-use custodian_app::AppError;
+use custodian_app::{AppError, RefusalKind};
 use custodian_core::ids::PersonId;
 use custodian_core::text::Note;
 use serde::Deserialize;
@@ -101,7 +101,9 @@ pub async fn take(
             .await
         {
             Ok(_) => return Ok(Redirect::to(&format!("/persons/{id}")).into_response()),
-            Err(AppError::Conflict { message, .. }) => message,
+            Err(AppError::Rule { code, message }) if code.kind() == RefusalKind::Conflict => {
+                message
+            }
             Err(AppError::Invalid(error)) => error.to_string(),
             Err(error) => return Err(error.into()),
         },

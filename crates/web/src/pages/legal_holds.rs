@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
 use custodian_app::london::london_time;
 use custodian_app::retention::HoldRequest;
-use custodian_app::{AppError, Caller};
+use custodian_app::{AppError, Caller, RefusalKind};
 use custodian_core::ids::{LegalHoldId, PersonId, RecordingId};
 use custodian_core::person::PersonName;
 use custodian_core::retention::{LegalHold, MatterKind};
@@ -180,7 +180,9 @@ pub async fn lift(
             {
                 Ok(_) => return Ok(Redirect::to("/legal-holds?done=lifted").into_response()),
                 Err(AppError::Invalid(error)) => refused(super::sentence(&error.to_string())),
-                Err(AppError::Conflict { message, .. }) => refused(super::sentence(&message)),
+                Err(AppError::Rule { code, message }) if code.kind() == RefusalKind::Conflict => {
+                    refused(super::sentence(&message))
+                }
                 Err(error) => return Err(error.into()),
             },
         }

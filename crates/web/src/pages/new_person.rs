@@ -4,8 +4,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use custodian_app::AppError;
 use custodian_app::persons::PersonForm;
+use custodian_app::{AppError, ErrorCode};
 use custodian_core::DomainError;
 use custodian_core::nhs_number::NhsNumber;
 use custodian_core::person::{Capacity, LocalIdentifier, PersonName};
@@ -79,8 +79,15 @@ pub async fn submit(
                 return Ok(Redirect::to(&format!("/persons/{}", person.id)).into_response());
             }
             Err(AppError::Invalid(error)) => errors.push(field_error(&error)),
+            Err(AppError::Rule {
+                code:
+                    ErrorCode::PersonNotYourService
+                    | ErrorCode::PersonNoService
+                    | ErrorCode::PersonServiceRequired,
+                message,
+            }) => errors.push(FieldError::new("service", super::sentence(&message))),
             Err(
-                AppError::Conflict { .. }
+                AppError::Rule { .. }
                 | AppError::Store(custodian_store::StoreError::Duplicate { .. }),
             ) => {
                 errors.push(FieldError::new(

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use custodian_app::AppError;
+use custodian_app::{AppError, ErrorCode};
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
@@ -128,7 +128,10 @@ pub async fn submit(
                     },
                 );
             }
-            Err(AppError::Forbidden { .. }) => errors.push(FieldError::new(
+            Err(AppError::Rule {
+                code: ErrorCode::AuthWrongCurrentPassword,
+                ..
+            }) => errors.push(FieldError::new(
                 "current_password",
                 "Your current password is not right",
             )),

@@ -5,9 +5,9 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use custodian_app::AppError;
 use custodian_app::access_views::AccountView;
 use custodian_app::london::london_time;
+use custodian_app::{AppError, ErrorCode, RefusalKind};
 use custodian_core::ids::StaffId;
 use custodian_core::staff::Role;
 use custodian_core::text::ServiceCode;
@@ -181,8 +181,8 @@ pub async fn set_access(
             .await
         {
             Ok(_) => return Ok(Redirect::to(&format!("/staff/{id}?done=access")).into_response()),
-            Err(AppError::Conflict { code, message }) => {
-                let field = if code == "staff.service_required" {
+            Err(AppError::Rule { code, message }) if code.kind() == RefusalKind::Conflict => {
+                let field = if code == ErrorCode::StaffServiceRequired {
                     "services"
                 } else {
                     "roles"
@@ -220,7 +220,7 @@ pub async fn link_sso(
             let done = if unlink { "sso-unlinked" } else { "sso-linked" };
             Ok(Redirect::to(&format!("/staff/{id}?done={done}")).into_response())
         }
-        Err(AppError::Conflict { message, .. }) => {
+        Err(AppError::Rule { code, message }) if code.kind() == RefusalKind::Conflict => {
             let errors = vec![FieldError::new("subject", super::sentence(&message))];
             again(&state, &staff, id, Typed::Sso(form.subject), errors).await
         }

@@ -256,8 +256,8 @@ pub struct Review {
 #[utoipa::path(post, path = "/disposals/{recording}/review", tag = "retention",
     params(("recording" = RecordingId, Path)), request_body = Review,
     responses((status = CREATED, body = ReviewedDisposal), (status = FORBIDDEN, body = Problem),
-        (status = NOT_FOUND, body = Problem), (status = GONE, body = Problem),
-        (status = UNPROCESSABLE_ENTITY, body = Problem)))]
+        (status = NOT_FOUND, body = Problem), (status = CONFLICT, body = Problem),
+        (status = GONE, body = Problem), (status = UNPROCESSABLE_ENTITY, body = Problem)))]
 async fn review(
     State(state): State<AppState>,
     Staff(caller): Staff,
