@@ -48,7 +48,9 @@ async fn run(folder: &Path, wanted: u64) {
     let database = folder.join("register.db");
     let started = Instant::now();
     let custodian = open(folder).await;
-    let summary = custodian.load_demo(DEMO_PEOPLE, 3).await.unwrap();
+    let summary = custodian_demo::load(&custodian, DEMO_PEOPLE, 3)
+        .await
+        .unwrap();
     let template = summary.recordings;
     println!(
         "demo loaded through the use cases: {} people, {template} recordings in {:.1} s",

@@ -40,7 +40,9 @@ fn main() {
 async fn run(folder: &Path, wanted: u64) {
     let database = folder.join("register.db");
     let custodian = large_register::open(folder).await;
-    let summary = custodian.load_demo(DEMO_PEOPLE, 3).await.unwrap();
+    let summary = custodian_demo::load(&custodian, DEMO_PEOPLE, 3)
+        .await
+        .unwrap();
     let caller = large_register::practitioner(&custodian).await;
     let demo: Vec<RecordingId> = {
         let mut raw = large_register::raw_connection(&database).await;

@@ -10,7 +10,6 @@ mod common_passwords;
 pub mod consents;
 pub mod dashboard;
 pub mod decisions;
-pub mod demo;
 mod error;
 pub mod error_code;
 pub mod london;

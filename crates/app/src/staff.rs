@@ -119,6 +119,37 @@ impl Custodian {
             .await
     }
 
+    /// The account a program acts as through the use cases (the demo loader): made on first use
+    /// with a random password nobody is shown, so nobody can sign in as it; audited as the
+    /// system's act. Its roles and services bound what the program may do like anyone's.
+    pub async fn service_account(&self, new: NewStaff) -> AppResult<Caller> {
+        let existing = self
+            .register
+            .read()
+            .await?
+            .staff_by_username(&new.username)
+            .await?;
+        let member = match existing {
+            Some(account) => account.member,
+            None => {
+                let password = crate::accounts::Secret::random("svc_")?;
+                self.add_member(
+                    new,
+                    password.expose(),
+                    true,
+                    custodian_core::audit::Actor::System,
+                )
+                .await?
+            }
+        };
+        Ok(Caller {
+            member,
+            credential: crate::accounts::Credential::SignIn,
+            must_change_password: false,
+            must_enrol_totp: false,
+        })
+    }
+
     /// Adds `new` with `password` (one they must replace at first sign-in, if `must_change`),
     /// refusing a username already taken; audited as done by `actor`.
     pub(crate) async fn add_member(

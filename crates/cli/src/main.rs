@@ -300,7 +300,7 @@ async fn run(command: Command, settings: Settings) -> Result<ExitCode, CliError>
             command: DemoCommand::Load { people, seed },
         } => {
             let custodian = open(&settings).await?;
-            let summary = custodian.load_demo(people, seed).await?;
+            let summary = custodian_demo::load(&custodian, people, seed).await?;
             custodian.register().close().await;
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
