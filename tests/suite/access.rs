@@ -4,17 +4,7 @@
 use axum::http::{Method, StatusCode};
 use custodian_testkit::TestApp;
 use custodian_testkit::fixtures::mp4;
-use serde_json::{Value, json};
-
-async fn as_member(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> custodian_testkit::Reply {
-    app.call(method, path, Some(token), body).await
-}
+use serde_json::json;
 
 /// A person in the practitioner's service with a recording of them; (person, recording).
 async fn person_with_recording(app: &TestApp, given: &str) -> (String, String) {
@@ -53,7 +43,7 @@ async fn s2_another_teams_ids_are_refused_named_and_audited(app: TestApp) {
         format!("/api/v1/recordings/{recording}/media?purpose=clinical"),
         format!("/api/v1/recordings/{recording}/decision?purpose=clinical"),
     ] {
-        let refused = as_member(&app, &other, Method::GET, &path, None).await;
+        let refused = app.as_(&other).get(&path).await;
         assert_eq!(
             refused.status,
             StatusCode::FORBIDDEN,
@@ -72,14 +62,7 @@ async fn s2_another_teams_ids_are_refused_named_and_audited(app: TestApp) {
         );
     }
     // Nor does a search find them.
-    let found = as_member(
-        &app,
-        &other,
-        Method::GET,
-        "/api/v1/persons?q=Testperson",
-        None,
-    )
-    .await;
+    let found = app.as_(&other).get("/api/v1/persons?q=Testperson").await;
     assert_eq!(found.status, StatusCode::OK);
     assert_eq!(found.body.as_array().unwrap().len(), 0, "{}", found.body);
     // Once the team manager adds the other service to the person's care, they may.
@@ -91,23 +74,18 @@ async fn s2_another_teams_ids_are_refused_named_and_audited(app: TestApp) {
             &["CAMHS-NORTH"],
         )
         .await;
-    let added = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!("/api/v1/persons/{person}/services"),
-        Some(json!({"service": "ADULT-MH-EAST"})),
-    )
-    .await;
+    let added = app
+        .as_(&manager)
+        .post(
+            &format!("/api/v1/persons/{person}/services"),
+            json!({"service": "ADULT-MH-EAST"}),
+        )
+        .await;
     assert_eq!(added.status, StatusCode::NO_CONTENT, "{}", added.body);
-    let seen = as_member(
-        &app,
-        &other,
-        Method::GET,
-        &format!("/api/v1/recordings/{recording}"),
-        None,
-    )
-    .await;
+    let seen = app
+        .as_(&other)
+        .get(&format!("/api/v1/recordings/{recording}"))
+        .await;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
 }
 
@@ -174,33 +152,24 @@ async fn s3_emergency_access_needs_a_reason_lasts_an_hour_and_waits_for_the_ig_l
         )
         .await;
     let path = format!("/api/v1/persons/{person}/emergency-access");
-    let no_reason = as_member(
-        &app,
-        &other,
-        Method::POST,
-        &path,
-        Some(json!({"reason": "need it"})),
-    )
-    .await;
+    let no_reason = app
+        .as_(&other)
+        .post(&path, json!({"reason": "need it"}))
+        .await;
     assert_eq!(no_reason.status, StatusCode::CONFLICT);
     assert_eq!(no_reason.code(), "access.reason_required");
-    let taken = as_member(
-        &app,
-        &other,
-        Method::POST,
-        &path,
-        Some(json!({"reason": "Called to the ward at night; no one from the team on duty"})),
-    )
-    .await;
+    let taken = app
+        .as_(&other)
+        .post(
+            &path,
+            json!({"reason": "Called to the ward at night; no one from the team on duty"}),
+        )
+        .await;
     assert_eq!(taken.status, StatusCode::CREATED, "{}", taken.body);
-    let seen = as_member(
-        &app,
-        &other,
-        Method::GET,
-        &format!("/api/v1/recordings/{recording}"),
-        None,
-    )
-    .await;
+    let seen = app
+        .as_(&other)
+        .get(&format!("/api/v1/recordings/{recording}"))
+        .await;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
 
     // The IG lead is told: it waits for their review, on the API and on their dashboard.
@@ -212,7 +181,7 @@ async fn s3_emergency_access_needs_a_reason_lasts_an_hour_and_waits_for_the_ig_l
             &[],
         )
         .await;
-    let waiting = as_member(&app, &ig, Method::GET, "/api/v1/emergency-access", None).await;
+    let waiting = app.as_(&ig).get("/api/v1/emergency-access").await;
     assert_eq!(
         waiting.body[0]["reason"],
         "Called to the ward at night; no one from the team on duty"
@@ -229,40 +198,33 @@ async fn s3_emergency_access_needs_a_reason_lasts_an_hour_and_waits_for_the_ig_l
         .await
         .unwrap();
     assert_eq!(dashboard.emergency_to_review.len(), 1);
-    let reviewed = as_member(
-        &app,
-        &ig,
-        Method::POST,
-        &format!("/api/v1/emergency-access/{grant}/review"),
-        None,
-    )
-    .await;
+    let reviewed = app
+        .as_(&ig)
+        .post_empty(&format!("/api/v1/emergency-access/{grant}/review"))
+        .await;
     assert_eq!(reviewed.status, StatusCode::NO_CONTENT);
     assert_eq!(
-        as_member(&app, &ig, Method::GET, "/api/v1/emergency-access", None)
-            .await
-            .body,
+        app.as_(&ig).get("/api/v1/emergency-access").await.body,
         json!([])
     );
 
     // An hour later it has ended.
     app.clock.advance(time::Duration::minutes(61));
-    let ended = as_member(
-        &app,
-        &other,
-        Method::GET,
-        &format!("/api/v1/recordings/{recording}"),
-        None,
-    )
-    .await;
+    let ended = app
+        .as_(&other)
+        .get(&format!("/api/v1/recordings/{recording}"))
+        .await;
     assert_eq!(ended.status, StatusCode::FORBIDDEN, "{}", ended.body);
 }
 
 async fn x6_the_organisations_own_policy_is_checked_audited_and_takes_effect(app: TestApp) {
     let (person, _) = person_with_recording(&app, "Eli").await;
     let invalid = app
-        .call(Method::PUT, "/api/v1/policies/no-such-role", Some(&app.admin_token),
-            Some(json!({"text": "permit (principal, action == Custodian::Action::\"fly\", resource);"})))
+        .as_(&app.admin_token)
+        .put(
+            "/api/v1/policies/no-such-role",
+            json!({"text": "permit (principal, action == Custodian::Action::\"fly\", resource);"}),
+        )
         .await;
     assert_eq!(
         invalid.status,
@@ -291,43 +253,27 @@ async fn x6_the_organisations_own_policy_is_checked_audited_and_takes_effect(app
     // Proposed, it changes nothing yet: an information-governance lead must approve it, and
     // not the one who proposed it.
     let proposed = app
-        .call(
-            Method::PUT,
-            "/api/v1/policies/no-break-glass",
-            Some(&app.admin_token),
-            Some(json!({"text": forbid})),
-        )
+        .as_(&app.admin_token)
+        .put("/api/v1/policies/no-break-glass", json!({"text": forbid}))
         .await;
     assert_eq!(proposed.status, StatusCode::ACCEPTED, "{}", proposed.body);
     assert_eq!(proposed.body["removal"], false);
-    let waiting = app
-        .call(
-            Method::GET,
-            "/api/v1/policies",
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
+    let waiting = app.as_(&app.admin_token).get("/api/v1/policies").await;
     assert_eq!(waiting.body["local"].as_array().map(Vec::len), Some(0));
     let practitioner_approves = app
-        .call(
-            Method::POST,
-            "/api/v1/policy-proposals/no-break-glass/approval",
-            Some(&app.token),
-            None,
-        )
+        .as_(&app.token)
+        .post_empty("/api/v1/policy-proposals/no-break-glass/approval")
         .await;
     assert_eq!(practitioner_approves.status, StatusCode::FORBIDDEN);
     let put = app.approve_policy("no-break-glass").await;
     assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
-    let refused = as_member(
-        &app,
-        &on_call,
-        Method::POST,
-        &format!("/api/v1/persons/{person}/emergency-access"),
-        Some(json!({"reason": "Called to the ward at night; no one from the team on duty"})),
-    )
-    .await;
+    let refused = app
+        .as_(&on_call)
+        .post(
+            &format!("/api/v1/persons/{person}/emergency-access"),
+            json!({"reason": "Called to the ward at night; no one from the team on duty"}),
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     assert!(
         refused.body["detail"]
@@ -337,14 +283,7 @@ async fn x6_the_organisations_own_policy_is_checked_audited_and_takes_effect(app
         "{}",
         refused.body
     );
-    let listed = app
-        .call(
-            Method::GET,
-            "/api/v1/policies",
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
+    let listed = app.as_(&app.admin_token).get("/api/v1/policies").await;
     assert_eq!(listed.body["local"][0]["name"], "no-break-glass");
     let mut tx = app.db.register.read().await.unwrap();
     let events = tx.audit_events_after(0, 10_000).await.unwrap();
@@ -400,7 +339,7 @@ async fn s2_c8_a_withdrawn_persons_ids_are_no_way_in(app: TestApp) {
         format!("/api/v1/recordings/{recording}/media?purpose=clinical"),
         format!("/api/v1/recordings/{recording}/decision?purpose=clinical"),
     ] {
-        let refused = as_member(&app, &other, Method::GET, &path, None).await;
+        let refused = app.as_(&other).get(&path).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
         let text = refused.body.to_string().to_lowercase();
         assert!(
@@ -513,14 +452,9 @@ async fn s5_refusals_are_reported_by_person_member_of_staff_and_rule(app: TestAp
         )
         .await;
     for _ in 0..3 {
-        as_member(
-            &app,
-            &other,
-            Method::GET,
-            &format!("/api/v1/recordings/{recording}"),
-            None,
-        )
-        .await;
+        app.as_(&other)
+            .get(&format!("/api/v1/recordings/{recording}"))
+            .await;
     }
     let ig = app
         .staff_member(
@@ -530,7 +464,7 @@ async fn s5_refusals_are_reported_by_person_member_of_staff_and_rule(app: TestAp
             &[],
         )
         .await;
-    let report = as_member(&app, &ig, Method::GET, "/api/v1/reports/refusals", None).await;
+    let report = app.as_(&ig).get("/api/v1/reports/refusals").await;
     assert_eq!(report.status, StatusCode::OK, "{}", report.body);
     assert_eq!(report.body["by_person"][&person], 3, "{}", report.body);
     assert_eq!(
@@ -548,7 +482,7 @@ async fn s5_refusals_are_reported_by_person_member_of_staff_and_rule(app: TestAp
         3
     );
     // Only the IG lead sees it.
-    let refused = as_member(&app, &other, Method::GET, "/api/v1/reports/refusals", None).await;
+    let refused = app.as_(&other).get("/api/v1/reports/refusals").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 

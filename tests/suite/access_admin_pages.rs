@@ -1,7 +1,7 @@
 //! The administrator's pages for managing access (S2, X6): staff's roles and services, a lost
 //! authenticator app, and the organisation's own access policies.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use custodian_testkit::{
     ADMIN_PASSWORD, CLINICIAN, CLINICIAN_PASSWORD, IG_LEAD, IG_LEAD_PASSWORD, TestApp,
 };
@@ -191,14 +191,13 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_sees_cedars_words_then
         )
         .await;
     let taken = app
-        .call(
-            Method::POST,
+        .as_(&on_call)
+        .post(
             &format!(
                 "/api/v1/persons/{}/emergency-access",
                 app.person("Kit", "has_capacity").await
             ),
-            Some(&on_call),
-            Some(json!({"reason": "Called to the ward at night; no one from the team on duty"})),
+            json!({"reason": "Called to the ward at night; no one from the team on duty"}),
         )
         .await;
     assert_eq!(taken.status, StatusCode::FORBIDDEN, "{}", taken.body);
@@ -224,14 +223,7 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_sees_cedars_words_then
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(textarea(&html), invalid);
-    let listed = app
-        .call(
-            Method::GET,
-            "/api/v1/policies",
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
+    let listed = app.as_(&app.admin_token).get("/api/v1/policies").await;
     assert_eq!(listed.body["local"][0]["text"], FORBID_BREAK_GLASS);
 
     // Deleted after confirming.
@@ -245,14 +237,7 @@ async fn x6_an_administrator_adds_an_invalid_local_policy_sees_cedars_words_then
         app.approve_policy("no-break-glass").await.status,
         StatusCode::NO_CONTENT
     );
-    let listed = app
-        .call(
-            Method::GET,
-            "/api/v1/policies",
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
+    let listed = app.as_(&app.admin_token).get("/api/v1/policies").await;
     assert_eq!(listed.body["local"], json!([]));
     let mut tx = app.db.register.read().await.unwrap();
     let actions: Vec<String> = tx

@@ -3,7 +3,7 @@
 //! service to a person's care. The administrator's pages are in `access_admin_pages`.
 
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use custodian_testkit::{CLINICIAN, CLINICIAN_PASSWORD, IG_LEAD, IG_LEAD_PASSWORD, TestApp};
 use serde_json::json;
 
@@ -53,9 +53,7 @@ pub(crate) fn textarea(html: &str) -> String {
 
 /// The id of the member of staff an API token belongs to.
 pub(crate) async fn staff_id(app: &TestApp, token: &str) -> String {
-    app.call(Method::GET, "/api/v1/auth/me", Some(token), None)
-        .await
-        .body["staff"]["id"]
+    app.as_(token).get("/api/v1/auth/me").await.body["staff"]["id"]
         .as_str()
         .unwrap()
         .to_owned()
@@ -157,9 +155,7 @@ async fn s3_another_team_takes_emergency_access_from_the_refusal_page_with_a_wri
 
     // The IG lead is told, with the reason.
     let ig = app.ig_lead().await;
-    let waiting = app
-        .call(Method::GET, "/api/v1/emergency-access", Some(&ig), None)
-        .await;
+    let waiting = app.as_(&ig).get("/api/v1/emergency-access").await;
     assert_eq!(waiting.body[0]["reason"], reason);
 }
 
@@ -234,11 +230,10 @@ async fn s5_the_ig_lead_marks_emergency_access_reviewed_and_reads_refusals_by_pe
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
     let grant = app
-        .call(
-            Method::POST,
+        .as_(&curious)
+        .post(
             &format!("/api/v1/persons/{person}/emergency-access"),
-            Some(&curious),
-            Some(json!({"reason": "Called to the ward at night; no one from the team on duty"})),
+            json!({"reason": "Called to the ward at night; no one from the team on duty"}),
         )
         .await
         .id();
@@ -258,9 +253,7 @@ async fn s5_the_ig_lead_marks_emergency_access_reviewed_and_reads_refusals_by_pe
     assert_eq!(location, "/#emergency");
     let (_, html) = get(&app, &cookie, "/").await;
     assert!(!html.contains(&grant), "{html}");
-    let waiting = app
-        .call(Method::GET, "/api/v1/emergency-access", Some(&ig), None)
-        .await;
+    let waiting = app.as_(&ig).get("/api/v1/emergency-access").await;
     assert_eq!(waiting.body, json!([]));
 
     // The report counts the two refusals by person, member of staff and rule.
@@ -352,12 +345,8 @@ async fn s2_a_team_manager_adds_a_person_to_another_service_from_their_page(app:
         )
         .await;
     let seen = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/persons/{person}"),
-            Some(&other),
-            None,
-        )
+        .as_(&other)
+        .get(&format!("/api/v1/persons/{person}"))
         .await;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
 }

@@ -587,20 +587,18 @@ async fn fixtures(app: &TestApp, connected: &Credentials, breaker: &Credentials)
         .await;
     ids.0.insert("upload", location_id(&pending.headers));
     let declared = app
-        .call(
-            Method::POST,
+        .as_(&connected.token)
+        .post(
             &format!("/api/v1/persons/{person}/connection"),
-            Some(&connected.token),
-            Some(json!({"kind": "family"})),
+            json!({"kind": "family"}),
         )
         .await;
     assert_eq!(declared.status, 204, "{}", declared.body);
     let grant = app
-        .call(
-            Method::POST,
+        .as_(&breaker.token)
+        .post(
             &format!("/api/v1/persons/{person}/emergency-access"),
-            Some(&breaker.token),
-            Some(json!({"reason": "Fixture: the ward called at night"})),
+            json!({"reason": "Fixture: the ward called at night"}),
         )
         .await;
     assert_eq!(grant.status, 201, "{}", grant.body);
@@ -609,11 +607,10 @@ async fn fixtures(app: &TestApp, connected: &Credentials, breaker: &Credentials)
     // second grant for the IG lead's page to review (the API's row reviews the first).
     let bystander = app.person("Bystander", "has_capacity").await;
     let page_grant = app
-        .call(
-            Method::POST,
+        .as_(&breaker.token)
+        .post(
             &format!("/api/v1/persons/{bystander}/emergency-access"),
-            Some(&breaker.token),
-            Some(json!({"reason": "Fixture: the ward called again at night"})),
+            json!({"reason": "Fixture: the ward called again at night"}),
         )
         .await;
     assert_eq!(page_grant.status, 201, "{}", page_grant.body);
@@ -691,10 +688,7 @@ async fn s2_every_route_answers_every_role_as_the_table_says(app: TestApp) {
         98,
     )
     .await;
-    let breaker_id = app
-        .call(Method::GET, "/api/v1/auth/me", Some(&breaker.token), None)
-        .await
-        .body["staff"]["id"]
+    let breaker_id = app.as_(&breaker.token).get("/api/v1/auth/me").await.body["staff"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -759,13 +753,9 @@ async fn s2_every_route_answers_every_role_as_the_table_says(app: TestApp) {
         // A member may hold only a few unfinished uploads (ASVS 12.1.3): the round's own
         // are cancelled before the next round makes more.
         for upload in [fixture_upload.as_str(), ids.get("upload")] {
-            app.call(
-                Method::DELETE,
-                &format!("/api/v1/uploads/{upload}"),
-                Some(&app.token),
-                None,
-            )
-            .await;
+            app.as_(&app.token)
+                .delete(&format!("/api/v1/uploads/{upload}"))
+                .await;
         }
     }
     assert!(

@@ -30,14 +30,11 @@ async fn as_cookie(
 
 async fn s2_a_new_colleague_must_replace_their_one_time_password(app: TestApp) {
     let created = app
-        .call(
-            Method::POST,
+        .as_(&app.admin_token)
+        .post(
             "/api/v1/staff",
-            Some(&app.admin_token),
-            Some(
-                json!({"username": "a.clinician", "display_name": "Dr A Clinician",
+            json!({"username": "a.clinician", "display_name": "Dr A Clinician",
                 "roles": ["practitioner"], "services": ["CAMHS-NORTH"]}),
-            ),
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
@@ -169,12 +166,7 @@ async fn s2_sign_out_and_revocation_end_access(app: TestApp) {
         )
         .await;
     let secret = created.body["secret"].as_str().unwrap().to_owned();
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/auth/me", Some(&secret), None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.as_(&secret).get("/api/v1/auth/me").await.status, 200);
     let listed = app.get("/api/v1/tokens").await;
     assert!(
         listed
@@ -186,20 +178,14 @@ async fn s2_sign_out_and_revocation_end_access(app: TestApp) {
         "secrets are never listed"
     );
     let revoked = app
-        .call(
-            Method::DELETE,
-            &format!(
-                "/api/v1/tokens/{}",
-                created.body["token"]["id"].as_str().unwrap()
-            ),
-            Some(&app.token),
-            None,
-        )
+        .as_(&app.token)
+        .delete(&format!(
+            "/api/v1/tokens/{}",
+            created.body["token"]["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(revoked.status, 204);
-    let refused = app
-        .call(Method::GET, "/api/v1/auth/me", Some(&secret), None)
-        .await;
+    let refused = app.as_(&secret).get("/api/v1/auth/me").await;
     assert_eq!(refused.status, 401);
     assert!(refused.headers.contains_key(header::WWW_AUTHENTICATE));
 }
@@ -214,12 +200,11 @@ async fn sign_in_cookies_are_http_only_secure_and_same_site(app: TestApp) {
 
 async fn only_administrators_create_accounts_and_verify_the_trail(app: TestApp) {
     let created = app
-        .call(
-            Method::POST,
+        .as_(&app.admin_token)
+        .post(
             "/api/v1/staff",
-            Some(&app.admin_token),
-            Some(json!({"username": "b.nurse", "display_name": "B Nurse",
-                "roles": ["practitioner"], "services": ["CAMHS-NORTH"]})),
+            json!({"username": "b.nurse", "display_name": "B Nurse",
+                "roles": ["practitioner"], "services": ["CAMHS-NORTH"]}),
         )
         .await;
     let one_time = created.body["one_time_password"]
@@ -256,11 +241,10 @@ async fn only_administrators_create_accounts_and_verify_the_trail(app: TestApp) 
         403
     );
     let taken = app
-        .call(
-            Method::POST,
+        .as_(&app.admin_token)
+        .post(
             "/api/v1/staff",
-            Some(&app.admin_token),
-            Some(json!({"username": "B.Nurse", "display_name": "Another", "roles": ["auditor"]})),
+            json!({"username": "B.Nurse", "display_name": "Another", "roles": ["auditor"]}),
         )
         .await;
     assert_eq!(taken.status, 409);

@@ -1,6 +1,5 @@
 //! The audit trail detects tampering done directly in the database (S2, X3), on both backends.
 
-use axum::http::Method;
 use custodian_app::AppError;
 use custodian_core::audit::{AuditEvent, ChainHead, ChainProblem};
 use custodian_core::ids::AuditEventId;
@@ -48,9 +47,7 @@ async fn broken_at(app: &TestApp, auditor: &str) -> (u64, ChainProblem) {
     match app.custodian.verify_audit_trail().await {
         Err(AppError::AuditBroken(broken)) => {
             // The API reports the same, for administrators.
-            let reply = app
-                .call(Method::GET, "/api/v1/audit/verify", Some(auditor), None)
-                .await;
+            let reply = app.as_(auditor).get("/api/v1/audit/verify").await;
             assert_eq!(reply.body["intact"], false);
             assert_eq!(reply.body["first_bad_event"], broken.seq);
             (broken.seq, broken.problem)
@@ -63,9 +60,7 @@ async fn s2_an_untouched_trail_verifies(app: TestApp) {
     let auditor = activity(&app).await;
     let trail = app.custodian.verify_audit_trail().await.unwrap();
     assert!(trail.events >= 8, "{trail:?}");
-    let reply = app
-        .call(Method::GET, "/api/v1/audit/verify", Some(&auditor), None)
-        .await;
+    let reply = app.as_(&auditor).get("/api/v1/audit/verify").await;
     assert_eq!(reply.body["intact"], true, "{}", reply.body);
 }
 

@@ -3,7 +3,6 @@
 //! lead reviews emergency access and reads the refusals (S5), an administrator writes a local
 //! policy (X6) and opens the staff pages (S2).
 
-use axum::http::Method;
 use custodian_testkit::{ADMIN_PASSWORD, Browser, IG_LEAD, IG_LEAD_PASSWORD, TestApp};
 use fantoccini::key::Key;
 use serde_json::json;
@@ -85,21 +84,16 @@ async fn s5_the_ig_lead_marks_emergency_access_reviewed_and_opens_the_refusal_re
         .await;
     for _ in 0..2 {
         let refused = app
-            .call(
-                Method::GET,
-                &format!("/api/v1/persons/{person}"),
-                Some(&other),
-                None,
-            )
+            .as_(&other)
+            .get(&format!("/api/v1/persons/{person}"))
             .await;
         assert_eq!(refused.status, 403);
     }
     let taken = app
-        .call(
-            Method::POST,
+        .as_(&other)
+        .post(
             &format!("/api/v1/persons/{person}/emergency-access"),
-            Some(&other),
-            Some(json!({"reason": "Called to the ward at night; no one from the team on duty"})),
+            json!({"reason": "Called to the ward at night; no one from the team on duty"}),
         )
         .await;
     assert_eq!(taken.status, 201, "{}", taken.body);

@@ -242,11 +242,10 @@ async fn d9_a_certificate_verifies_offline_with_the_command_and_with_openssl() {
         .to_owned();
     let records_manager = app.member_with_role("records_manager").await;
     let reply = app
-        .call(
-            Method::POST,
+        .as_(&records_manager)
+        .post(
             &format!("/api/v1/recordings/{id}/destruction"),
-            Some(&records_manager),
-            Some(json!({"reason": "Retention period ended", "rule": "D6"})),
+            json!({"reason": "Retention period ended", "rule": "D6"}),
         )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);

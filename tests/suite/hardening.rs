@@ -109,14 +109,8 @@ async fn s2_registering_a_person_another_service_cares_for_names_no_id_and_is_au
     assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.body);
     let id = theirs.id();
     let other = practitioner_elsewhere(&app, "other.team").await;
-    let again = app
-        .call(
-            Method::POST,
-            "/api/v1/persons",
-            Some(&other),
-            Some(json!({"given_name": "Elsewhere", "family_name": "Testperson", "date_of_birth": "1980-02-29",
-                   "nhs_number": number, "capacity": "has_capacity"})),
-        )
+    let again = app.as_(&other).post("/api/v1/persons", json!({"given_name": "Elsewhere", "family_name": "Testperson", "date_of_birth": "1980-02-29",
+                   "nhs_number": number, "capacity": "has_capacity"}))
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     assert_eq!(again.code(), "person.registered_elsewhere");
@@ -174,11 +168,10 @@ async fn on_call_elsewhere(app: &TestApp, username: &str) -> String {
 /// `token`'s member declares a personal connection to `person`.
 async fn declare_connection(app: &TestApp, token: &str, person: &str) {
     let declared = app
-        .call(
-            Method::POST,
+        .as_(token)
+        .post(
             &format!("/api/v1/persons/{person}/connection"),
-            Some(token),
-            Some(json!({"kind": "family"})),
+            json!({"kind": "family"}),
         )
         .await;
     assert_eq!(declared.status, StatusCode::NO_CONTENT, "{}", declared.body);
@@ -190,13 +183,12 @@ async fn take_emergency_access(
     token: &str,
     person: &str,
 ) -> custodian_testkit::Reply {
-    app.call(
-        Method::POST,
-        &format!("/api/v1/persons/{person}/emergency-access"),
-        Some(token),
-        Some(json!({"reason": "Called to the ward at night for this person"})),
-    )
-    .await
+    app.as_(token)
+        .post(
+            &format!("/api/v1/persons/{person}/emergency-access"),
+            json!({"reason": "Called to the ward at night for this person"}),
+        )
+        .await
 }
 
 async fn s3_a_personal_connection_is_not_lifted_by_emergency_access(app: TestApp) {
@@ -220,10 +212,10 @@ async fn s3_a_personal_connection_is_not_lifted_by_emergency_access(app: TestApp
     let taken = take_emergency_access(&app, &breaker, &person).await;
     assert_eq!(taken.status, StatusCode::CREATED, "{}", taken.body);
     let record = format!("/api/v1/persons/{person}");
-    let seen = app.call(Method::GET, &record, Some(&breaker), None).await;
+    let seen = app.as_(&breaker).get(&record).await;
     assert_eq!(seen.status, StatusCode::OK);
     declare_connection(&app, &breaker, &person).await;
-    let refused = app.call(Method::GET, &record, Some(&breaker), None).await;
+    let refused = app.as_(&breaker).get(&record).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
 }
 
@@ -275,15 +267,12 @@ async fn s2_search_limits_the_people_a_member_may_see_not_every_match(app: TestA
     let other = practitioner_elsewhere(&app, "other.team").await;
     for n in 0..30 {
         let registered = app
-            .call(
-                Method::POST,
+            .as_(&other)
+            .post(
                 "/api/v1/persons",
-                Some(&other),
-                Some(
-                    json!({"given_name": format!("Aaron{n:02}"), "family_name": "Searchable",
+                json!({"given_name": format!("Aaron{n:02}"), "family_name": "Searchable",
                        "date_of_birth": "1980-02-29", "capacity": "has_capacity",
                        "local_identifier": format!("ELSEWHERE-{n:02}")}),
-                ),
             )
             .await;
         assert_eq!(
@@ -722,12 +711,8 @@ async fn s2_one_administrator_cannot_hand_clinical_media_to_anyone(app: TestApp)
         ),
     ] {
         let refused = app
-            .call(
-                Method::PUT,
-                &format!("/api/v1/policies/{name}"),
-                Some(&app.admin_token),
-                Some(json!({ "text": text })),
-            )
+            .as_(&app.admin_token)
+            .put(&format!("/api/v1/policies/{name}"), json!({ "text": text }))
             .await;
         assert_eq!(
             refused.status,
@@ -745,14 +730,7 @@ async fn s2_one_administrator_cannot_hand_clinical_media_to_anyone(app: TestApp)
             refused.body
         );
     }
-    let none = app
-        .call(
-            Method::GET,
-            "/api/v1/policies",
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
+    let none = app.as_(&app.admin_token).get("/api/v1/policies").await;
     assert_eq!(
         none.body["local"].as_array().map(Vec::len),
         Some(0),
@@ -779,21 +757,13 @@ async fn s2_one_administrator_cannot_hand_clinical_media_to_anyone(app: TestApp)
         )
         .await;
     let proposed = app
-        .call(
-            Method::PUT,
-            "/api/v1/policies/alone",
-            Some(&both),
-            Some(json!({ "text": example })),
-        )
+        .as_(&both)
+        .put("/api/v1/policies/alone", json!({ "text": example }))
         .await;
     assert_eq!(proposed.status, StatusCode::ACCEPTED, "{}", proposed.body);
     let approved = app
-        .call(
-            Method::POST,
-            "/api/v1/policy-proposals/alone/approval",
-            Some(&both),
-            None,
-        )
+        .as_(&both)
+        .post_empty("/api/v1/policy-proposals/alone/approval")
         .await;
     assert_eq!(approved.status, StatusCode::FORBIDDEN, "{}", approved.body);
     assert_eq!(approved.code(), "access.own_proposal");

@@ -598,11 +598,10 @@ async fn s3_a_connection_an_access_change_or_a_destruction_revokes_grants_at_onc
     let grant = grant_for(first.clone()).await;
     let manager = app.member_with_role("records_manager").await;
     let destroyed = app
-        .call(
-            Method::POST,
+        .as_(&manager)
+        .post(
             &format!("/api/v1/recordings/{first}/destruction"),
-            Some(&manager),
-            Some(json!({"reason": "Consent withdrawn; destruction asked for", "rule": "C8"})),
+            json!({"reason": "Consent withdrawn; destruction asked for", "rule": "C8"}),
         )
         .await;
     assert_eq!(destroyed.status, StatusCode::CREATED, "{}", destroyed.body);
@@ -615,11 +614,10 @@ async fn s3_a_connection_an_access_change_or_a_destruction_revokes_grants_at_onc
         .unwrap()
         .to_owned();
     let changed = app
-        .call(
-            Method::PUT,
+        .as_(&app.admin_token)
+        .put(
             &format!("/api/v1/staff/{me}/access"),
-            Some(&app.admin_token),
-            Some(json!({"roles": ["practitioner"], "services": ["CAMHS-NORTH", "SPEECH-THERAPY"]})),
+            json!({"roles": ["practitioner"], "services": ["CAMHS-NORTH", "SPEECH-THERAPY"]}),
         )
         .await;
     assert!(changed.status.is_success(), "{}", changed.body);

@@ -188,11 +188,7 @@ async fn the_api_answers_in_the_shapes_its_document_describes(app: TestApp) {
         ("/api/v1/audit/verify", &auditor),
         ("/api/v1/staff", &app.admin_token),
     ] {
-        check(
-            "get",
-            path,
-            &app.call(Method::GET, path, Some(token), None).await,
-        );
+        check("get", path, &app.as_(token).get(path).await);
     }
     let informed = app
         .put(
@@ -209,14 +205,11 @@ async fn the_api_answers_in_the_shapes_its_document_describes(app: TestApp) {
         .await;
     check("put", "/api/v1/persons/{id}/capacity", &capacity);
     let staff = app
-        .call(
-            Method::POST,
+        .as_(&app.admin_token)
+        .post(
             "/api/v1/staff",
-            Some(&app.admin_token),
-            Some(
-                json!({"username": "c.clinician", "display_name": "C Clinician",
+            json!({"username": "c.clinician", "display_name": "C Clinician",
                 "roles": ["practitioner"], "services": ["CAMHS-NORTH"]}),
-            ),
         )
         .await;
     check("post", "/api/v1/staff", &staff);

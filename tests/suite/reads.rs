@@ -1,7 +1,7 @@
 //! Reads are audited (S2): opening a record, searching, viewing a consent and downloading its
 //! copy, beside the uses of recordings; the information-governance lead lists who looked.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use custodian_testkit::fixtures::{minutes_from_now, mp4};
 use custodian_testkit::{CLINICIAN, CLINICIAN_PASSWORD, IG_LEAD, IG_LEAD_PASSWORD, TestApp};
 use serde_json::json;
@@ -81,12 +81,8 @@ async fn s2_reads_of_a_record_are_audited_and_the_ig_lead_sees_who_looked(app: T
     // The IG lead lists who looked, latest first, with the purpose of each use.
     let ig = app.ig_lead().await;
     let looks = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/persons/{person}/accesses"),
-            Some(&ig),
-            None,
-        )
+        .as_(&ig)
+        .get(&format!("/api/v1/persons/{person}/accesses"))
         .await;
     assert_eq!(looks.status, StatusCode::OK, "{}", looks.body);
     let whats: Vec<&str> = looks

@@ -2,7 +2,7 @@
 //! triggers refused, and the schedule's periods. Disposal is in `retention_disposal`, legal holds
 //! in `retention_holds`.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use custodian_testkit::fixtures::{minutes_from_now, mp4};
 use custodian_testkit::{Reply, TestApp};
 use serde_json::{Value, json};
@@ -59,26 +59,12 @@ pub(crate) async fn transcribed_video(app: &TestApp, seed: u64) -> (String, Stri
     (person, id)
 }
 
-pub(crate) async fn as_member(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> Reply {
-    app.call(method, path, Some(token), body).await
-}
-
 /// The actions in a recording's audit history, oldest first, as the member with `token` reads it.
 pub(crate) async fn recording_actions(app: &TestApp, token: &str, recording: &str) -> Vec<String> {
-    let history = as_member(
-        app,
-        token,
-        Method::GET,
-        &format!("/api/v1/recordings/{recording}/audit"),
-        None,
-    )
-    .await;
+    let history = app
+        .as_(token)
+        .get(&format!("/api/v1/recordings/{recording}/audit"))
+        .await;
     actions(&history)
 }
 
@@ -194,7 +180,7 @@ async fn d4_a_negative_or_absurd_period_is_refused_naming_the_rule(app: TestApp)
         (json!({"years": 101}), "retention.absurd_period"),
         (json!({"days": 40000}), "retention.absurd_period"),
     ] {
-        let refused = as_member(&app, &manager, Method::PUT, path, Some(period)).await;
+        let refused = app.as_(&manager).put(path, period).await;
         assert_eq!(
             refused.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -212,28 +198,20 @@ async fn d4_a_negative_or_absurd_period_is_refused_naming_the_rule(app: TestApp)
             refused.body
         );
     }
-    let unknown = as_member(
-        &app,
-        &manager,
-        Method::PUT,
-        "/api/v1/retention/schedule/no-such-rule/period",
-        Some(json!({"years": 2})),
-    )
-    .await;
+    let unknown = app
+        .as_(&manager)
+        .put(
+            "/api/v1/retention/schedule/no-such-rule/period",
+            json!({"years": 2}),
+        )
+        .await;
     assert_eq!(unknown.code(), "retention.unknown_rule", "{}", unknown.body);
     let practitioner = app.put(path, json!({"years": 2})).await;
     assert_eq!(practitioner.status, StatusCode::FORBIDDEN);
 
-    let changed = as_member(&app, &manager, Method::PUT, path, Some(json!({"years": 2}))).await;
+    let changed = app.as_(&manager).put(path, json!({"years": 2})).await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
-    let schedule = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        "/api/v1/retention/schedule",
-        None,
-    )
-    .await;
+    let schedule = app.as_(&manager).get("/api/v1/retention/schedule").await;
     let rule = schedule.body["rules"]
         .as_array()
         .unwrap()
@@ -453,12 +431,8 @@ async fn c9_a_deleting_stop_brings_the_sessions_recordings_up_for_destruction_at
         "{swept}"
     );
     let queue = app
-        .call(
-            Method::GET,
-            "/api/v1/disposals?section=due_now",
-            Some(&app.member_with_role("records_manager").await),
-            None,
-        )
+        .as_(&app.member_with_role("records_manager").await)
+        .get("/api/v1/disposals?section=due_now")
         .await;
     assert!(queue.body.to_string().contains(&made), "{}", queue.body);
 }

@@ -1,26 +1,22 @@
 //! The disposal queue, reviews, warranted destruction and the sweeper (D2, D4, D9).
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use custodian_app::AppError;
 use custodian_testkit::fixtures::minutes_from_now;
 use custodian_testkit::{Backend, TestApp};
 use serde_json::{Value, json};
 
-use crate::retention::{as_member, recording_actions, today, transcribed_video, video_of};
+use crate::retention::{recording_actions, today, transcribed_video, video_of};
 
 async fn d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_certificate(
     app: TestApp,
 ) {
     let manager = app.member_with_role("records_manager").await;
     let (_, id) = transcribed_video(&app, 4).await;
-    let not_approved = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!("/api/v1/disposals/{id}/destruction"),
-        None,
-    )
-    .await;
+    let not_approved = app
+        .as_(&manager)
+        .post_empty(&format!("/api/v1/disposals/{id}/destruction"))
+        .await;
     assert_eq!(
         not_approved.status,
         StatusCode::CONFLICT,
@@ -29,14 +25,7 @@ async fn d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_ce
     );
     assert_eq!(not_approved.code(), "disposal.not_approved");
 
-    let queue = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        "/api/v1/disposals?within=90",
-        None,
-    )
-    .await;
+    let queue = app.as_(&manager).get("/api/v1/disposals?within=90").await;
     assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
     let due: Vec<&Value> = queue.body["due_now"].as_array().unwrap().iter().collect();
     assert!(
@@ -46,14 +35,7 @@ async fn d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_ce
         queue.body
     );
 
-    let odd_window = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        "/api/v1/disposals?within=45",
-        None,
-    )
-    .await;
+    let odd_window = app.as_(&manager).get("/api/v1/disposals?within=45").await;
     assert_eq!(
         odd_window.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -67,26 +49,21 @@ async fn d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_ce
             .contains("30, 60, 90")
     );
 
-    let approved = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!("/api/v1/disposals/{id}/review"),
-        Some(json!({"outcome": "approve"})),
-    )
-    .await;
+    let approved = app
+        .as_(&manager)
+        .post(
+            &format!("/api/v1/disposals/{id}/review"),
+            json!({"outcome": "approve"}),
+        )
+        .await;
     assert_eq!(approved.status, StatusCode::CREATED, "{}", approved.body);
     assert_eq!(approved.body["outcome"], "approved");
     assert_eq!(approved.body["action"], "destroy");
 
-    let certificate = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!("/api/v1/disposals/{id}/destruction"),
-        None,
-    )
-    .await;
+    let certificate = app
+        .as_(&manager)
+        .post_empty(&format!("/api/v1/disposals/{id}/destruction"))
+        .await;
     assert_eq!(
         certificate.status,
         StatusCode::CREATED,
@@ -101,45 +78,26 @@ async fn d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_ce
     assert_eq!(signed["content_key_destroyed"], true);
 
     // The register keeps the stub; the media is gone; the queue no longer lists it.
-    let stub = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        &format!("/api/v1/recordings/{id}"),
-        None,
-    )
-    .await;
+    let stub = app
+        .as_(&manager)
+        .get(&format!("/api/v1/recordings/{id}"))
+        .await;
     assert_eq!(stub.status, StatusCode::OK, "{}", stub.body);
-    let kept = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        &format!("/api/v1/recordings/{id}/destruction"),
-        None,
-    )
-    .await;
+    let kept = app
+        .as_(&manager)
+        .get(&format!("/api/v1/recordings/{id}/destruction"))
+        .await;
     assert_eq!(kept.status, StatusCode::OK, "{}", kept.body);
     let media = app
         .get(&format!("/api/v1/recordings/{id}/media?purpose=clinical"))
         .await;
     assert_eq!(media.status, StatusCode::GONE, "{}", media.body);
-    let queue = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        "/api/v1/disposals?within=90",
-        None,
-    )
-    .await;
+    let queue = app.as_(&manager).get("/api/v1/disposals?within=90").await;
     assert!(!queue.body.to_string().contains(&id), "{}", queue.body);
-    let twice = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!("/api/v1/disposals/{id}/destruction"),
-        None,
-    )
-    .await;
+    let twice = app
+        .as_(&manager)
+        .post_empty(&format!("/api/v1/disposals/{id}/destruction"))
+        .await;
     assert_eq!(twice.status, StatusCode::GONE, "{}", twice.body);
     let done = recording_actions(&app, &manager, &id).await;
     for expected in [
@@ -154,8 +112,7 @@ async fn d4_a_records_manager_approves_what_is_due_and_it_is_destroyed_with_a_ce
 async fn d2_an_extension_needs_a_later_date_and_moves_the_due_date(app: TestApp) {
     let manager = app.member_with_role("records_manager").await;
     let (_, id) = transcribed_video(&app, 5).await;
-    let earlier = as_member(&app, &manager, Method::POST, &format!("/api/v1/disposals/{id}/review"),
-        Some(json!({"outcome": "extend", "until": "2001-01-01", "reason": "Needed for a clinical audit"}))).await;
+    let earlier = app.as_(&manager).post(&format!("/api/v1/disposals/{id}/review"), json!({"outcome": "extend", "until": "2001-01-01", "reason": "Needed for a clinical audit"})).await;
     assert_eq!(
         earlier.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -163,8 +120,7 @@ async fn d2_an_extension_needs_a_later_date_and_moves_the_due_date(app: TestApp)
         earlier.body
     );
     assert_eq!(earlier.code(), "disposal.extension_not_later");
-    let extended = as_member(&app, &manager, Method::POST, &format!("/api/v1/disposals/{id}/review"),
-        Some(json!({"outcome": "extend", "until": "2099-06-30", "reason": "Needed for a clinical audit"}))).await;
+    let extended = app.as_(&manager).post(&format!("/api/v1/disposals/{id}/review"), json!({"outcome": "extend", "until": "2099-06-30", "reason": "Needed for a clinical audit"})).await;
     assert_eq!(extended.status, StatusCode::CREATED, "{}", extended.body);
     assert_eq!(extended.body["disposal"]["due_on"], "2099-06-30");
     assert_eq!(extended.body["disposal"]["action"], "review");
@@ -174,14 +130,13 @@ async fn d2_an_extension_needs_a_later_date_and_moves_the_due_date(app: TestApp)
             .unwrap()
             .contains("Needed for a clinical audit")
     );
-    let unknown = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!("/api/v1/disposals/{id}/review"),
-        Some(json!({"outcome": "shred"})),
-    )
-    .await;
+    let unknown = app
+        .as_(&manager)
+        .post(
+            &format!("/api/v1/disposals/{id}/review"),
+            json!({"outcome": "shred"}),
+        )
+        .await;
     assert_eq!(
         unknown.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -194,14 +149,13 @@ async fn d2_an_approval_by_someone_without_the_role_is_refused_naming_the_rule(a
     let ig = app.member_with_role("information_governance_lead").await;
     let (_, id) = transcribed_video(&app, 6).await;
     for token in [app.token.clone(), ig] {
-        let refused = as_member(
-            &app,
-            &token,
-            Method::POST,
-            &format!("/api/v1/disposals/{id}/review"),
-            Some(json!({"outcome": "approve"})),
-        )
-        .await;
+        let refused = app
+            .as_(&token)
+            .post(
+                &format!("/api/v1/disposals/{id}/review"),
+                json!({"outcome": "approve"}),
+            )
+            .await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
         assert_eq!(refused.code(), "access.refused");
         let detail = refused.body["detail"].as_str().unwrap();
@@ -267,15 +221,10 @@ async fn r6_destroying_a_recording_brings_its_stills_up_and_leaves_a_transcript_
     let disposal = |id: String| {
         let (app, manager) = (&app, &manager);
         async move {
-            as_member(
-                app,
-                manager,
-                Method::GET,
-                &format!("/api/v1/recordings/{id}"),
-                None,
-            )
-            .await
-            .body["disposal"]
+            app.as_(manager)
+                .get(&format!("/api/v1/recordings/{id}"))
+                .await
+                .body["disposal"]
                 .clone()
         }
     };
@@ -285,14 +234,13 @@ async fn r6_destroying_a_recording_brings_its_stills_up_and_leaves_a_transcript_
         "source_destroyed"
     );
 
-    let destroyed = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!("/api/v1/recordings/{id}/destruction"),
-        Some(json!({"reason": "Transcribed into the care record", "rule": "D5"})),
-    )
-    .await;
+    let destroyed = app
+        .as_(&manager)
+        .post(
+            &format!("/api/v1/recordings/{id}/destruction"),
+            json!({"reason": "Transcribed into the care record", "rule": "D5"}),
+        )
+        .await;
     assert_eq!(destroyed.status, StatusCode::CREATED, "{}", destroyed.body);
 
     let following = disposal(still.clone()).await;
@@ -323,14 +271,10 @@ async fn r6_destroying_a_recording_brings_its_stills_up_and_leaves_a_transcript_
         swept["reason"].as_str().unwrap().contains("(R6)"),
         "{swept}"
     );
-    let queue = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        "/api/v1/disposals?section=due_now",
-        None,
-    )
-    .await;
+    let queue = app
+        .as_(&manager)
+        .get("/api/v1/disposals?section=due_now")
+        .await;
     assert!(queue.body.to_string().contains(&still), "{}", queue.body);
     let history = recording_actions(&app, &manager, &id).await;
     assert!(

@@ -1,36 +1,34 @@
 //! Legal holds (D7): a matter required, every destruction path refused while one stands, and
 //! lifting only by the records manager, with a reason, audited.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use custodian_testkit::TestApp;
 use serde_json::json;
 
-use crate::retention::{as_member, transcribed_video, video_of};
+use crate::retention::{transcribed_video, video_of};
 
 async fn d7_a_held_recording_is_refused_by_every_destruction_path(app: TestApp) {
     let manager = app.member_with_role("records_manager").await;
     let ig = app.member_with_role("information_governance_lead").await;
     let (person, id) = transcribed_video(&app, 1).await;
-    let placed = as_member(
-        &app,
-        &ig,
-        Method::POST,
-        "/api/v1/legal-holds",
-        Some(json!({
-        "matter": {"kind": "complaint", "reference": "COMPLAINT-2026-0042"}, "persons": [person]})),
-    )
-    .await;
+    let placed = app
+        .as_(&ig)
+        .post(
+            "/api/v1/legal-holds",
+            json!({
+        "matter": {"kind": "complaint", "reference": "COMPLAINT-2026-0042"}, "persons": [person]}),
+        )
+        .await;
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
 
     // The API's destroy.
-    let destroy = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!("/api/v1/recordings/{id}/destruction"),
-        Some(json!({"reason": "Transcribed into the care record", "rule": "D5"})),
-    )
-    .await;
+    let destroy = app
+        .as_(&manager)
+        .post(
+            &format!("/api/v1/recordings/{id}/destruction"),
+            json!({"reason": "Transcribed into the care record", "rule": "D5"}),
+        )
+        .await;
     assert_eq!(destroy.status, StatusCode::CONFLICT, "{}", destroy.body);
     assert_eq!(destroy.code(), "hold.under_legal_hold");
     assert_eq!(destroy.body["requirement"], "D7");
@@ -42,27 +40,19 @@ async fn d7_a_held_recording_is_refused_by_every_destruction_path(app: TestApp) 
     );
 
     // Approval at review.
-    let approve = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!("/api/v1/disposals/{id}/review"),
-        Some(json!({"outcome": "approve"})),
-    )
-    .await;
+    let approve = app
+        .as_(&manager)
+        .post(
+            &format!("/api/v1/disposals/{id}/review"),
+            json!({"outcome": "approve"}),
+        )
+        .await;
     assert_eq!(approve.status, StatusCode::CONFLICT, "{}", approve.body);
     assert_eq!(approve.code(), "hold.under_legal_hold");
     assert_eq!(approve.body["requirement"], "D7");
 
     // The queue and the sweeper see it held, and give no notice of it as due.
-    let queue = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        "/api/v1/disposals?within=30",
-        None,
-    )
-    .await;
+    let queue = app.as_(&manager).get("/api/v1/disposals?within=30").await;
     assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
     assert_eq!(
         queue.body["held"][0]["recording_id"],
@@ -75,45 +65,38 @@ async fn d7_a_held_recording_is_refused_by_every_destruction_path(app: TestApp) 
     assert_eq!((swept.held, swept.noticed), (1, 0));
 
     // Lifted, approved, then held again: carrying out the approval is refused at that moment.
-    let lifted = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!(
-            "/api/v1/legal-holds/{}/lift",
-            placed.body["id"].as_str().unwrap()
-        ),
-        Some(json!({"reason": "The complaint was resolved"})),
-    )
-    .await;
+    let lifted = app
+        .as_(&manager)
+        .post(
+            &format!(
+                "/api/v1/legal-holds/{}/lift",
+                placed.body["id"].as_str().unwrap()
+            ),
+            json!({"reason": "The complaint was resolved"}),
+        )
+        .await;
     assert_eq!(lifted.status, StatusCode::OK, "{}", lifted.body);
-    let approve = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!("/api/v1/disposals/{id}/review"),
-        Some(json!({"outcome": "approve"})),
-    )
-    .await;
+    let approve = app
+        .as_(&manager)
+        .post(
+            &format!("/api/v1/disposals/{id}/review"),
+            json!({"outcome": "approve"}),
+        )
+        .await;
     assert_eq!(approve.status, StatusCode::CREATED, "{}", approve.body);
-    let again = as_member(
-        &app,
-        &ig,
-        Method::POST,
-        "/api/v1/legal-holds",
-        Some(json!({
-        "matter": {"kind": "litigation", "reference": "CLAIM-QB-2026-0007"}, "recordings": [id]})),
-    )
-    .await;
+    let again = app
+        .as_(&ig)
+        .post(
+            "/api/v1/legal-holds",
+            json!({
+        "matter": {"kind": "litigation", "reference": "CLAIM-QB-2026-0007"}, "recordings": [id]}),
+        )
+        .await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
-    let carried = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!("/api/v1/disposals/{id}/destruction"),
-        None,
-    )
-    .await;
+    let carried = app
+        .as_(&manager)
+        .post_empty(&format!("/api/v1/disposals/{id}/destruction"))
+        .await;
     assert_eq!(carried.status, StatusCode::CONFLICT, "{}", carried.body);
     assert_eq!(carried.code(), "hold.under_legal_hold");
     assert!(
@@ -148,27 +131,22 @@ async fn d7_lifting_a_hold_needs_the_records_manager_and_is_audited(app: TestApp
         "a practitioner places no hold: {}",
         refused.body
     );
-    let placed = as_member(
-        &app,
-        &ig,
-        Method::POST,
-        "/api/v1/legal-holds",
-        Some(json!({
-        "matter": {"kind": "inquiry", "reference": "INQ-2026-3"}, "recordings": [id]})),
-    )
-    .await;
+    let placed = app
+        .as_(&ig)
+        .post(
+            "/api/v1/legal-holds",
+            json!({
+        "matter": {"kind": "inquiry", "reference": "INQ-2026-3"}, "recordings": [id]}),
+        )
+        .await;
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
     let hold = placed.body["id"].as_str().unwrap().to_owned();
-    let listed = as_member(&app, &ig, Method::GET, "/api/v1/legal-holds", None).await;
+    let listed = app.as_(&ig).get("/api/v1/legal-holds").await;
     assert_eq!(listed.body[0]["id"], hold.as_str(), "{}", listed.body);
-    let recording = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        &format!("/api/v1/recordings/{id}"),
-        None,
-    )
-    .await;
+    let recording = app
+        .as_(&manager)
+        .get(&format!("/api/v1/recordings/{id}"))
+        .await;
     assert_eq!(
         recording.body["disposal"]["held_by"][0]["reference"], "INQ-2026-3",
         "{}",
@@ -179,14 +157,12 @@ async fn d7_lifting_a_hold_needs_the_records_manager_and_is_audited(app: TestApp
         let app = &app;
         let hold = hold.clone();
         async move {
-            as_member(
-                app,
-                &token,
-                Method::POST,
-                &format!("/api/v1/legal-holds/{hold}/lift"),
-                Some(json!({"reason": "The inquiry closed without findings"})),
-            )
-            .await
+            app.as_(&token)
+                .post(
+                    &format!("/api/v1/legal-holds/{hold}/lift"),
+                    json!({"reason": "The inquiry closed without findings"}),
+                )
+                .await
         }
     };
     let by_ig = lift(ig.clone()).await;
@@ -199,14 +175,13 @@ async fn d7_lifting_a_hold_needs_the_records_manager_and_is_audited(app: TestApp
         "{}",
         by_ig.body
     );
-    let without_reason = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!("/api/v1/legal-holds/{hold}/lift"),
-        Some(json!({"reason": " "})),
-    )
-    .await;
+    let without_reason = app
+        .as_(&manager)
+        .post(
+            &format!("/api/v1/legal-holds/{hold}/lift"),
+            json!({"reason": " "}),
+        )
+        .await;
     assert_eq!(
         without_reason.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -228,14 +203,10 @@ async fn d7_lifting_a_hold_needs_the_records_manager_and_is_audited(app: TestApp
     );
     assert_eq!(twice.code(), "hold.already_lifted");
 
-    let history = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        &format!("/api/v1/recordings/{id}/audit"),
-        None,
-    )
-    .await;
+    let history = app
+        .as_(&manager)
+        .get(&format!("/api/v1/recordings/{id}/audit"))
+        .await;
     let events = history.body.as_array().unwrap();
     let lifting = events
         .iter()
@@ -257,7 +228,7 @@ async fn d7_a_hold_without_a_matter_is_refused(app: TestApp) {
         json!({"persons": [person]}),
         json!({"matter": {"kind": "litigation", "reference": "  "}, "persons": [person]}),
     ] {
-        let refused = as_member(&app, &ig, Method::POST, "/api/v1/legal-holds", Some(body)).await;
+        let refused = app.as_(&ig).post("/api/v1/legal-holds", body).await;
         assert_eq!(
             refused.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -267,16 +238,15 @@ async fn d7_a_hold_without_a_matter_is_refused(app: TestApp) {
         assert_eq!(refused.code(), "hold.without_matter");
         assert_eq!(refused.body["requirement"], "D7");
     }
-    let nothing = as_member(
-        &app,
-        &ig,
-        Method::POST,
-        "/api/v1/legal-holds",
-        Some(json!({"matter": {"kind": "litigation", "reference": "CLAIM-1"}})),
-    )
-    .await;
+    let nothing = app
+        .as_(&ig)
+        .post(
+            "/api/v1/legal-holds",
+            json!({"matter": {"kind": "litigation", "reference": "CLAIM-1"}}),
+        )
+        .await;
     assert_eq!(nothing.code(), "hold.covers_nothing", "{}", nothing.body);
-    let listed = as_member(&app, &ig, Method::GET, "/api/v1/legal-holds", None).await;
+    let listed = app.as_(&ig).get("/api/v1/legal-holds").await;
     assert_eq!(listed.body, json!([]), "nothing was placed");
 }
 

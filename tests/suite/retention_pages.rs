@@ -1,14 +1,13 @@
 //! The disposal queue page (D2, D7, D9, C8): reviews, destruction, held recordings and tasks.
 //! Legal holds, the schedule and the links to them are in `retention_pages_holds`.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use custodian_testkit::{CLINICIAN, CLINICIAN_PASSWORD, TestApp};
 use serde_json::json;
 
 use crate::access_pages::{get, post};
 use crate::retention::{
-    as_member, consented_teaching_video, recording_actions, transcribed_video,
-    withdraw_choosing_hand_over,
+    consented_teaching_video, recording_actions, transcribed_video, withdraw_choosing_hand_over,
 };
 
 /// A records manager's page cookie and API token.
@@ -124,14 +123,10 @@ async fn d2_a_records_manager_extends_a_due_recording_from_the_queue_page(app: T
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, "/disposals?done=extended");
-    let recording = as_member(
-        &app,
-        &token,
-        Method::GET,
-        &format!("/api/v1/recordings/{id}"),
-        None,
-    )
-    .await;
+    let recording = app
+        .as_(&token)
+        .get(&format!("/api/v1/recordings/{id}"))
+        .await;
     assert_eq!(
         recording.body["disposal"]["due_on"], "2099-06-30",
         "{}",
@@ -171,15 +166,14 @@ async fn d9_a_records_manager_approves_then_destroys_from_the_queue_page_but_not
     );
 
     // A hold placed after the approval still stops the destruction (D7), named on the queue.
-    let placed = as_member(
-        &app,
-        &token,
-        Method::POST,
-        "/api/v1/legal-holds",
-        Some(json!({
-        "matter": {"kind": "litigation", "reference": "CLAIM-2026-0007"}, "recordings": [held]})),
-    )
-    .await;
+    let placed = app
+        .as_(&token)
+        .post(
+            "/api/v1/legal-holds",
+            json!({
+        "matter": {"kind": "litigation", "reference": "CLAIM-2026-0007"}, "recordings": [held]}),
+        )
+        .await;
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
     let (_, html) = get(&app, &cookie, "/disposals").await;
     let row = &html[html.find(&format!("id=\"recording-{held}\"")).unwrap()..];
@@ -216,14 +210,10 @@ async fn d9_a_records_manager_approves_then_destroys_from_the_queue_page_but_not
         .get(&format!("/api/v1/recordings/{id}/media?purpose=clinical"))
         .await;
     assert_eq!(media.status, StatusCode::GONE);
-    let certificate = as_member(
-        &app,
-        &token,
-        Method::GET,
-        &format!("/api/v1/recordings/{id}/destruction"),
-        None,
-    )
-    .await;
+    let certificate = app
+        .as_(&token)
+        .get(&format!("/api/v1/recordings/{id}/destruction"))
+        .await;
     assert_eq!(certificate.status, StatusCode::OK, "{}", certificate.body);
 
     // Destroying it again from an old page says it is gone.
@@ -260,20 +250,16 @@ async fn c8_a_records_manager_marks_a_withdrawal_task_done_once(app: TestApp) {
     );
 
     // The API: the same refusal, and the task is no longer open.
-    let twice = as_member(&app, &token, Method::POST, &format!("/api/v1{done}"), None).await;
+    let twice = app.as_(&token).post_empty(&format!("/api/v1{done}")).await;
     assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
     assert_eq!(twice.code(), "disposal_task.already_done");
-    let open = as_member(&app, &token, Method::GET, "/api/v1/disposal-tasks", None).await;
+    let open = app.as_(&token).get("/api/v1/disposal-tasks").await;
     assert_eq!(open.status, StatusCode::OK, "{}", open.body);
     assert!(!open.body.to_string().contains(&id), "{}", open.body);
-    let unknown = as_member(
-        &app,
-        &token,
-        Method::POST,
-        &format!("/api/v1/disposals/{id}/tasks/shred/done"),
-        None,
-    )
-    .await;
+    let unknown = app
+        .as_(&token)
+        .post_empty(&format!("/api/v1/disposals/{id}/tasks/shred/done"))
+        .await;
     assert_eq!(
         unknown.status,
         StatusCode::UNPROCESSABLE_ENTITY,

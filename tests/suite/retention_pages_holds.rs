@@ -1,11 +1,11 @@
 //! The legal holds and retention schedule pages (D4, D7), and who sees the links to the
 //! retention pages. The disposal queue is in `retention_pages`.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use custodian_testkit::{ADMIN_PASSWORD, CLINICIAN, CLINICIAN_PASSWORD, TestApp};
 
 use crate::access_pages::{get, post};
-use crate::retention::{as_member, transcribed_video};
+use crate::retention::transcribed_video;
 use crate::retention_pages::records_manager;
 
 async fn d7_holds_are_placed_and_lifted_on_the_legal_holds_page(app: TestApp) {
@@ -80,7 +80,7 @@ async fn d7_holds_are_placed_and_lifted_on_the_legal_holds_page(app: TestApp) {
         html.contains("Tam Testperson"),
         "the person is named: {html}"
     );
-    let holds = as_member(&app, &token, Method::GET, "/api/v1/legal-holds", None).await;
+    let holds = app.as_(&token).get("/api/v1/legal-holds").await;
     let hold = holds.body[0]["id"].as_str().unwrap().to_owned();
     let (_, html) = get(&app, &cookie, "/disposals").await;
     let held = &html[html.find("id=\"held\"").unwrap()..];
@@ -165,14 +165,7 @@ async fn d4_the_schedule_page_changes_a_period_and_refuses_bad_ones_naming_the_r
         location,
         "/retention/schedule?done=changed#rule-d2-yearly-review"
     );
-    let schedule = as_member(
-        &app,
-        &token,
-        Method::GET,
-        "/api/v1/retention/schedule",
-        None,
-    )
-    .await;
+    let schedule = app.as_(&token).get("/api/v1/retention/schedule").await;
     let rule = schedule.body["rules"]
         .as_array()
         .unwrap()

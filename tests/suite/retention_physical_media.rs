@@ -2,33 +2,24 @@
 //! them, their destruction recorded once with who did it and who saw it, never while a hold
 //! stands over what they hold (D7).
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use custodian_testkit::{CLINICIAN, CLINICIAN_PASSWORD, Reply, TestApp};
 use serde_json::{Value, json};
 
 use crate::access_pages::get;
-use crate::retention::{actions, as_member, video_of};
+use crate::retention::{actions, video_of};
 
 async fn register(app: &TestApp, token: &str, body: Value) -> Reply {
-    as_member(
-        app,
-        token,
-        Method::POST,
-        "/api/v1/physical-media",
-        Some(body),
-    )
-    .await
+    app.as_(token).post("/api/v1/physical-media", body).await
 }
 
 async fn destroy(app: &TestApp, token: &str, medium: &str, body: Value) -> Reply {
-    as_member(
-        app,
-        token,
-        Method::POST,
-        &format!("/api/v1/physical-media/{medium}/destruction"),
-        Some(body),
-    )
-    .await
+    app.as_(token)
+        .post(
+            &format!("/api/v1/physical-media/{medium}/destruction"),
+            body,
+        )
+        .await
 }
 
 async fn d9_a_shredded_dvd_is_recorded_with_who_did_it_and_the_witness(app: TestApp) {
@@ -46,14 +37,10 @@ async fn d9_a_shredded_dvd_is_recorded_with_who_did_it_and_the_witness(app: Test
     assert_eq!(dvd.body["kind_label"], "DVD or CD");
     let medium = dvd.id();
 
-    let holding = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        &format!("/api/v1/physical-media?recording={id}"),
-        None,
-    )
-    .await;
+    let holding = app
+        .as_(&manager)
+        .get(&format!("/api/v1/physical-media?recording={id}"))
+        .await;
     assert_eq!(holding.status, StatusCode::OK, "{}", holding.body);
     assert_eq!(holding.body[0]["id"], medium.as_str(), "{}", holding.body);
 
@@ -73,7 +60,7 @@ async fn d9_a_shredded_dvd_is_recorded_with_who_did_it_and_the_witness(app: Test
     assert_eq!(destruction["certificate"], "SHR-2026-00981");
 
     // The list shows it destroyed; the recording's history shows the copy and its end.
-    let all = as_member(&app, &manager, Method::GET, "/api/v1/physical-media", None).await;
+    let all = app.as_(&manager).get("/api/v1/physical-media").await;
     assert_eq!(
         all.body[0]["destruction"]["method"], "shredded",
         "{}",
@@ -122,17 +109,14 @@ async fn d7_a_usb_stick_holding_a_held_recording_cannot_be_destroyed(app: TestAp
     )
     .await;
     assert_eq!(stick.status, StatusCode::CREATED, "{}", stick.body);
-    let placed = as_member(
-        &app,
-        &ig,
-        Method::POST,
-        "/api/v1/legal-holds",
-        Some(
+    let placed = app
+        .as_(&ig)
+        .post(
+            "/api/v1/legal-holds",
             json!({"matter": {"kind": "complaint", "reference": "COMPLAINT-2026-0077"},
                     "persons": [person]}),
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
 
     let refused = destroy(&app, &manager, &stick.id(), json!({"method": "wiped"})).await;
@@ -142,7 +126,7 @@ async fn d7_a_usb_stick_holding_a_held_recording_cannot_be_destroyed(app: TestAp
     let detail = refused.body["detail"].as_str().unwrap();
     assert!(detail.contains("COMPLAINT-2026-0077"), "{detail}");
     assert!(detail.contains("SN 4C530001"), "{detail}");
-    let listed = as_member(&app, &manager, Method::GET, "/api/v1/physical-media", None).await;
+    let listed = app.as_(&manager).get("/api/v1/physical-media").await;
     assert_eq!(
         listed.body[0]["destruction"],
         Value::Null,
@@ -150,14 +134,13 @@ async fn d7_a_usb_stick_holding_a_held_recording_cannot_be_destroyed(app: TestAp
     );
 
     // Once the hold is lifted, the destruction goes ahead, by the caller when no one is named.
-    let lifted = as_member(
-        &app,
-        &manager,
-        Method::POST,
-        &format!("/api/v1/legal-holds/{}/lift", placed.id()),
-        Some(json!({"reason": "The complaint was resolved"})),
-    )
-    .await;
+    let lifted = app
+        .as_(&manager)
+        .post(
+            &format!("/api/v1/legal-holds/{}/lift", placed.id()),
+            json!({"reason": "The complaint was resolved"}),
+        )
+        .await;
     assert_eq!(lifted.status, StatusCode::OK, "{}", lifted.body);
     let done = destroy(&app, &manager, &stick.id(), json!({"method": "wiped"})).await;
     assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
@@ -294,7 +277,7 @@ async fn d9_bad_media_and_destructions_are_refused_naming_what_is_accepted(app: 
     )
     .await;
     assert_eq!(nothing.status, StatusCode::NOT_FOUND, "{}", nothing.body);
-    let listed = as_member(&app, &manager, Method::GET, "/api/v1/physical-media", None).await;
+    let listed = app.as_(&manager).get("/api/v1/physical-media").await;
     assert_eq!(listed.body.as_array().unwrap().len(), 1, "{}", listed.body);
     assert_eq!(
         listed.body[0]["destruction"],

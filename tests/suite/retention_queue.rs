@@ -2,13 +2,13 @@
 //! or repeated from one page to the next, held recordings only in the held part, and a page
 //! asked for wrongly refused saying what to send.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use custodian_testkit::TestApp;
 use custodian_testkit::fixtures::minutes_from_now;
 use serde_json::{Value, json};
 
 use crate::access_pages::get;
-use crate::retention::{as_member, video_of};
+use crate::retention::video_of;
 use crate::retention_pages::records_manager;
 
 /// A clinical video of a new person, transcribed into the care record `days_ago`: due for
@@ -33,7 +33,7 @@ async fn hold(app: &TestApp, token: &str, reference: &str, covers: Value) {
     if let (Some(body), Some(covers)) = (body.as_object_mut(), covers.as_object()) {
         body.extend(covers.clone());
     }
-    let placed = as_member(app, token, Method::POST, "/api/v1/legal-holds", Some(body)).await;
+    let placed = app.as_(token).post("/api/v1/legal-holds", body).await;
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
 }
 
@@ -43,7 +43,7 @@ async fn read_through(app: &TestApp, token: &str, section: &str, limit: u32) -> 
     let start = format!("/api/v1/disposals?within=30&section={section}&limit={limit}");
     let (mut ids, mut pages, mut url) = (Vec::new(), 0, start.clone());
     loop {
-        let page = as_member(app, token, Method::GET, &url, None).await;
+        let page = app.as_(token).get(&url).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         pages += 1;
         for part in ["due_now", "due_within", "held", "waiting"] {
@@ -145,7 +145,7 @@ async fn d2_the_queue_is_read_a_page_at_a_time_in_due_order_missing_nothing(app:
         "dated before waiting, then by id"
     );
 
-    let whole = as_member(&app, &manager, Method::GET, "/api/v1/disposals", None).await;
+    let whole = app.as_(&manager).get("/api/v1/disposals").await;
     assert_eq!(whole.status, StatusCode::OK, "{}", whole.body);
     assert_eq!(whole.body["due_now"].as_array().unwrap().len(), 5);
     assert_eq!(whole.body["waiting"].as_array().unwrap().len(), 3);
@@ -164,7 +164,7 @@ async fn d2_the_queue_is_read_a_page_at_a_time_in_due_order_missing_nothing(app:
     // How long each part is comes from the last sweep, not from counting on every page.
     assert!(whole.body["at_last_sweep"].is_null(), "{}", whole.body);
     app.custodian.sweep_retention().await.unwrap();
-    let whole = as_member(&app, &manager, Method::GET, "/api/v1/disposals", None).await;
+    let whole = app.as_(&manager).get("/api/v1/disposals").await;
     let counted = &whole.body["at_last_sweep"];
     assert_eq!(
         [
@@ -193,14 +193,10 @@ async fn d2_a_queue_page_asked_for_wrongly_is_refused_saying_what_to_send(app: T
         ("limit=0", "1 to 500"),
         ("limit=501", "1 to 500"),
     ] {
-        let reply = as_member(
-            &app,
-            &manager,
-            Method::GET,
-            &format!("/api/v1/disposals?{query}"),
-            None,
-        )
-        .await;
+        let reply = app
+            .as_(&manager)
+            .get(&format!("/api/v1/disposals?{query}"))
+            .await;
         assert_eq!(
             reply.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -216,14 +212,10 @@ async fn d2_the_queue_page_goes_on_from_where_the_last_stopped(app: TestApp) {
     let (cookie, manager) = records_manager(&app).await;
     let (_, first) = transcribed_days_ago(&app, 51, 2).await;
     let (_, second) = transcribed_days_ago(&app, 52, 1).await;
-    let page = as_member(
-        &app,
-        &manager,
-        Method::GET,
-        "/api/v1/disposals?section=due_now&limit=1",
-        None,
-    )
-    .await;
+    let page = app
+        .as_(&manager)
+        .get("/api/v1/disposals?section=due_now&limit=1")
+        .await;
     let after = page.body["next"]["due_now"].as_str().unwrap().to_owned();
 
     let (status, html) = get(

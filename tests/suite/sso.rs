@@ -215,9 +215,7 @@ async fn s5_an_unknown_subject_is_refused_and_told_to_ask_an_administrator(backe
         "{html}"
     );
     assert!(html.contains("nothing has been created for you"), "{html}");
-    let staff = app
-        .call(Method::GET, "/api/v1/staff", Some(&app.admin_token), None)
-        .await;
+    let staff = app.as_(&app.admin_token).get("/api/v1/staff").await;
     assert_eq!(
         staff.body.as_array().unwrap().len(),
         3,
@@ -352,16 +350,13 @@ async fn s5_only_an_administrator_links_a_subject_and_each_subject_once(backend:
             &["CAMHS-NORTH"],
         )
         .await;
-    let me = app
-        .call(Method::GET, "/api/v1/auth/me", Some(&token), None)
-        .await;
+    let me = app.as_(&token).get("/api/v1/auth/me").await;
     let id = me.body["staff"]["id"].as_str().unwrap();
     let refused = app
-        .call(
-            Method::PUT,
+        .as_(&token)
+        .put(
             &format!("/api/v1/staff/{id}/sso"),
-            Some(&token),
-            Some(json!({ "subject": "synthetic-subject-9999" })),
+            json!({ "subject": "synthetic-subject-9999" }),
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);

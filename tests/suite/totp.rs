@@ -21,14 +21,11 @@ async fn colleague(app: &TestApp, username: &str, administrator: bool) -> (Strin
         json!(["practitioner"])
     };
     let created = app
-        .call(
-            Method::POST,
+        .as_(&app.admin_token)
+        .post(
             "/api/v1/staff",
-            Some(&app.admin_token),
-            Some(
-                json!({"username": username, "display_name": "Sam Colleague",
+            json!({"username": username, "display_name": "Sam Colleague",
                 "roles": roles, "services": ["CAMHS-NORTH"]}),
-            ),
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
@@ -432,17 +429,11 @@ async fn s2_anyone_may_choose_an_authenticator_and_an_administrator_resets_a_los
     let path = format!("/api/v1/staff/{id}/totp");
     let refused = with_cookie(&app, Method::DELETE, &path, &cookie).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let reset = app
-        .call(Method::DELETE, &path, Some(&app.admin_token), None)
-        .await;
+    let reset = app.as_(&app.admin_token).delete(&path).await;
     assert_eq!(reset.status, StatusCode::NO_CONTENT, "{}", reset.body);
     let unknown = app
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/staff/{}/totp", uuid::Uuid::now_v7()),
-            Some(&app.admin_token),
-            None,
-        )
+        .as_(&app.admin_token)
+        .delete(&format!("/api/v1/staff/{}/totp", uuid::Uuid::now_v7()))
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 

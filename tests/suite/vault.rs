@@ -482,11 +482,10 @@ async fn d9_destruction_destroys_the_key_and_signs_a_certificate(app: TestApp) {
     // Destroying is the records manager's (S2).
     let records_manager = app.member_with_role("records_manager").await;
     let reply = app
-        .call(
-            Method::POST,
+        .as_(&records_manager)
+        .post(
             &format!("/api/v1/recordings/{id}/destruction"),
-            Some(&records_manager),
-            Some(json!({"reason": "Consent withdrawn; asked for destruction", "rule": "C8"})),
+            json!({"reason": "Consent withdrawn; asked for destruction", "rule": "C8"}),
         )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
@@ -545,11 +544,10 @@ async fn d9_destruction_destroys_the_key_and_signs_a_certificate(app: TestApp) {
         reply.body
     );
     let again = app
-        .call(
-            Method::POST,
+        .as_(&records_manager)
+        .post(
             &format!("/api/v1/recordings/{id}/destruction"),
-            Some(&records_manager),
-            Some(json!({"reason": "again", "rule": "C8"})),
+            json!({"reason": "again", "rule": "C8"}),
         )
         .await;
     assert_eq!(again.status, StatusCode::GONE);
@@ -586,12 +584,11 @@ async fn d7_a_recording_under_legal_hold_cannot_be_destroyed() {
         .unwrap()
         .caller;
     let placed = app
-        .call(
-            Method::POST,
+        .as_(&manager)
+        .post(
             "/api/v1/legal-holds",
-            Some(&manager),
-            Some(json!({"matter": {"kind": "court_direction", "reference": "Court direction 2026/117"},
-                "recordings": [id]})),
+            json!({"matter": {"kind": "court_direction", "reference": "Court direction 2026/117"},
+                "recordings": [id]}),
         )
         .await;
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
@@ -615,14 +612,13 @@ async fn d7_a_recording_under_legal_hold_cannot_be_destroyed() {
     assert!(refused.to_string().contains("Court direction 2026/117"));
     assert_eq!(stored_objects(&app).await, 1, "nothing was destroyed");
     let lifted = app
-        .call(
-            Method::POST,
+        .as_(&manager)
+        .post(
             &format!(
                 "/api/v1/legal-holds/{}/lift",
                 placed.body["id"].as_str().unwrap()
             ),
-            Some(&manager),
-            Some(json!({"reason": "The court discharged the direction"})),
+            json!({"reason": "The court discharged the direction"}),
         )
         .await;
     assert_eq!(lifted.status, StatusCode::OK, "{}", lifted.body);

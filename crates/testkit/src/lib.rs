@@ -9,6 +9,7 @@
 
 mod app;
 mod browser;
+mod client;
 mod database;
 pub mod fixtures;
 mod garage;
@@ -20,6 +21,7 @@ pub use app::{
     Reply, SignIn, TEST_MAX_UPLOAD, TestApp, form_token_for,
 };
 pub use browser::Browser;
+pub use client::As;
 pub use database::{Backend, TestDatabase, postgres_admin_url};
 pub use garage::Garage;
 pub use outside::{Needs, skip_without};
