@@ -8,14 +8,13 @@ mod stories;
 
 use std::fmt;
 
+use custodian_app::Caller;
+use custodian_app::staff::NewStaff;
+use custodian_app::{AppResult, Custodian};
 use custodian_core::person::Capacity;
 use custodian_core::staff::{Role, Username};
 use custodian_core::text::{Note, ServiceCode, ShortText};
 use time::OffsetDateTime;
-
-use custodian_app::Caller;
-use custodian_app::staff::NewStaff;
-use custodian_app::{AppResult, Custodian};
 
 const GIVEN: &[&str] = &[
     "Ada", "Bela", "Cato", "Dara", "Elin", "Farah", "Gus", "Hana", "Ivo", "Jude", "Kit", "Lior",

@@ -21,6 +21,7 @@ mod sessions;
 mod sso;
 mod staff;
 mod sweep;
+mod sweep_rows;
 mod tasks;
 mod totp;
 

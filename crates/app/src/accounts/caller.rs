@@ -1,13 +1,13 @@
 //! The signed-in member of staff behind a request, and how they proved who they are.
 
-use crate::error_code::ErrorCode;
-use crate::{AppError, AppResult};
 use custodian_core::audit::Actor;
 use custodian_core::staff::StaffMember;
 use custodian_store::StaffAccount;
 use uuid::Uuid;
 
 use super::*;
+use crate::error_code::ErrorCode;
+use crate::{AppError, AppResult};
 
 /// How a caller proved who they are.
 #[derive(Clone, Debug, PartialEq, Eq)]

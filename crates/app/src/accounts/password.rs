@@ -1,8 +1,5 @@
 //! Passwords (ASVS 2.1): the rules for a new one, hashing with Argon2id, changing one, and the first administrator.
 
-use crate::audit_trail::Audit;
-use crate::error_code::ErrorCode;
-use crate::{AppError, AppResult, Custodian};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -14,6 +11,9 @@ use custodian_store::StaffAccount;
 use uuid::Uuid;
 
 use super::*;
+use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
+use crate::{AppError, AppResult, Custodian};
 
 /// The shortest password accepted (OWASP ASVS 2.1.1).
 pub const MIN_PASSWORD_LENGTH: usize = 12;

@@ -1,10 +1,12 @@
 //! Secrets shown once (sign-in cookies, API tokens, one-time passwords): made at random, never logged, compared in constant time.
 
-use crate::{AppError, AppResult};
+use std::fmt;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-use std::fmt;
+
+use crate::{AppError, AppResult};
 
 /// A secret shown once: a sign-in cookie, an API token or a one-time password. Its `Debug`
 /// hides the value, so it never reaches a log by accident.

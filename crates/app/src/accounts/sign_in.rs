@@ -1,7 +1,5 @@
 //! Signing in and out: passwords and codes checked, lockouts, sign-in cookies and their lifetimes (ASVS 2.2, 3.3).
 
-use crate::audit_trail::Audit;
-use crate::{AppError, AppResult, Custodian};
 use custodian_core::audit::{Actor, AuditOutcome};
 use custodian_core::ids::StaffId;
 use custodian_core::staff::Username;
@@ -10,6 +8,8 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use super::*;
+use crate::audit_trail::Audit;
+use crate::{AppError, AppResult, Custodian};
 
 /// How long a sign-in lasts at most, however busy (ASVS 3.3.2).
 pub const SIGN_IN_LIFETIME: Duration = Duration::hours(12);

@@ -1,13 +1,13 @@
 //! API tokens: made, listed, revoked, and checked on each request.
 
-use crate::audit_trail::Audit;
-use crate::{AppError, AppResult, Custodian};
 use custodian_core::text::ShortText;
 use custodian_store::ApiToken;
 use time::Duration;
 use uuid::Uuid;
 
 use super::*;
+use crate::audit_trail::Audit;
+use crate::{AppError, AppResult, Custodian};
 
 impl Custodian {
     /// The caller presenting this API token.

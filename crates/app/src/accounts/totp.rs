@@ -1,8 +1,5 @@
 //! Authenticator apps (ASVS 2.7, 2.8): who must have one, setting one up, and resetting it.
 
-use crate::audit_trail::Audit;
-use crate::error_code::ErrorCode;
-use crate::{AppError, AppResult, Custodian};
 use custodian_core::audit::AuditOutcome;
 use custodian_core::ids::StaffId;
 use custodian_core::staff::StaffMember;
@@ -10,6 +7,9 @@ use custodian_core::totp::{SECRET_BYTES, TotpSecret};
 use time::OffsetDateTime;
 
 use super::*;
+use crate::audit_trail::Audit;
+use crate::error_code::ErrorCode;
+use crate::{AppError, AppResult, Custodian};
 
 /// Whether `member` must prove a second factor (an authenticator app's code) at every sign-in
 /// (ASVS 2.7, 2.8): the one place that decides it. Anyone else may choose to.

@@ -1,12 +1,13 @@
 //! Recordings' media: resumable uploads, playback with ranges, destruction, verification.
 
 mod destruction;
+mod in_progress;
 mod playback;
 mod upkeep;
 mod upload;
 
+pub use in_progress::{UPLOADS_IN_ALL, UPLOADS_PER_MEMBER};
 pub use upkeep::ORPHANS_KEPT_FOR;
-pub use upload::{UPLOADS_IN_ALL, UPLOADS_PER_MEMBER};
 
 use std::ops::Range;
 
@@ -18,7 +19,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub(crate) use upload::Uploads;
+pub(crate) use in_progress::Uploads;
 
 /// What an upload will become once all its bytes have arrived.
 #[derive(Clone, Debug)]

@@ -1,11 +1,10 @@
 //! Uploads: started, resumed, finished into an encrypted object and a registered recording.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use custodian_core::ids::{RecordingId, StaffId};
+use custodian_core::ids::RecordingId;
 use custodian_core::recording::{DerivationKind, Recording, RecordingKind};
 use custodian_core::text::human_size;
 use custodian_store::{MediaRecord, RegisterTx};
@@ -16,6 +15,7 @@ use futures_util::{Stream, StreamExt};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use super::in_progress::{Held, UPLOADS_IN_ALL, UPLOADS_PER_MEMBER, Upload};
 use super::{UploadStatus, UploadTarget};
 use crate::accounts::Caller;
 use crate::audit_trail::Audit;
@@ -26,123 +26,6 @@ use crate::{AppError, AppResult, Custodian};
 /// long enough for a phone to find a signal again, short enough that abandoned ones do not pile
 /// up (each holds its place on disk and its last partial chunk in memory).
 const UPLOAD_IDLE_LIMIT: Duration = Duration::hours(1);
-
-/// Unfinished uploads one member of staff may have at once (ASVS 12.1.3): a few files on the go
-/// from a phone and a computer, not hundreds.
-pub const UPLOADS_PER_MEMBER: usize = 8;
-
-/// Unfinished uploads the server holds at once, for everyone. A waiting upload holds no open
-/// file (its staging file is open only while bytes arrive), so this bounds memory and the work
-/// of expiring them, not file handles.
-pub const UPLOADS_IN_ALL: usize = 256;
-
-/// Uploads in progress. Their state lives in memory: a restart ends them (their staged bytes
-/// are cleared at start-up) and clients start again.
-#[derive(Default)]
-pub(crate) struct Uploads {
-    uploads: Mutex<HashMap<Uuid, Entry>>,
-}
-
-/// An upload as the server counts it, readable without waiting for a busy upload's lock.
-struct Entry {
-    owner: StaffId,
-    declared: u64,
-    /// Bytes on disk so far: the rest of `declared` is space still to come.
-    received: Arc<AtomicU64>,
-    upload: SharedUpload,
-}
-
-/// What the unfinished uploads hold: a member's, and everyone's.
-struct Held {
-    theirs: usize,
-    everyone: usize,
-    /// Bytes the member's uploads will stage when finished.
-    their_bytes: u64,
-    /// Bytes everyone's uploads have still to stage.
-    to_come: u64,
-}
-
-/// An upload as requests share it: one writes to it at a time.
-type SharedUpload = Arc<tokio::sync::Mutex<Upload>>;
-
-struct Upload {
-    id: Uuid,
-    owner: StaffId,
-    target: UploadTarget,
-    filename: Option<String>,
-    declared: u64,
-    received: Arc<AtomicU64>,
-    /// `None` while a request is writing into it on another thread.
-    ingest: Option<Ingest>,
-    last_active: OffsetDateTime,
-}
-
-impl Uploads {
-    fn get(&self, id: Uuid) -> Option<SharedUpload> {
-        self.uploads
-            .lock()
-            .ok()?
-            .get(&id)
-            .map(|entry| entry.upload.clone())
-    }
-
-    /// What the open uploads hold: `owner`'s, and everyone's.
-    fn held(&self, owner: StaffId) -> Held {
-        let mut held = Held {
-            theirs: 0,
-            everyone: 0,
-            their_bytes: 0,
-            to_come: 0,
-        };
-        if let Ok(uploads) = self.uploads.lock() {
-            for entry in uploads.values() {
-                held.everyone += 1;
-                held.to_come = held.to_come.saturating_add(
-                    entry
-                        .declared
-                        .saturating_sub(entry.received.load(Ordering::Relaxed)),
-                );
-                if entry.owner == owner {
-                    held.theirs += 1;
-                    held.their_bytes = held.their_bytes.saturating_add(entry.declared);
-                }
-            }
-        }
-        held
-    }
-
-    fn insert(&self, upload: Upload) {
-        if let Ok(mut uploads) = self.uploads.lock() {
-            uploads.insert(
-                upload.id,
-                Entry {
-                    owner: upload.owner,
-                    declared: upload.declared,
-                    received: upload.received.clone(),
-                    upload: Arc::new(tokio::sync::Mutex::new(upload)),
-                },
-            );
-        }
-    }
-
-    fn remove(&self, id: Uuid) {
-        if let Ok(mut uploads) = self.uploads.lock() {
-            uploads.remove(&id);
-        }
-    }
-
-    /// Forgets uploads idle since before `cutoff`; dropping one deletes its staged bytes.
-    fn expire(&self, cutoff: OffsetDateTime) {
-        if let Ok(mut uploads) = self.uploads.lock() {
-            uploads.retain(|_, entry| {
-                entry
-                    .upload
-                    .try_lock()
-                    .map_or(true, |upload| upload.last_active >= cutoff)
-            });
-        }
-    }
-}
 
 /// What an upload may contain, given what it will become.
 fn accepts(target: &UploadTarget) -> Accept {

@@ -7,103 +7,17 @@ use axum::response::{IntoResponse, Response};
 use custodian_app::london::london_time;
 use custodian_app::persons::PersonRecord;
 use custodian_app::reads::Read;
-use custodian_core::consent::{
-    Consent, ConsentAnswer, ConsentGiver, Disposition, Scope, SignatureMethod, Withdrawal,
-    Withdrawer,
-};
-use custodian_core::ids::{ConsentId, RepresentativeId, WithdrawalId};
+use custodian_core::consent::{Consent, Disposition, Withdrawal, Withdrawer};
+use custodian_core::ids::{ConsentId, WithdrawalId};
 
 use super::consent_copy::{self, WithdrawalView};
-use super::persons::PersonSummary;
 use super::render;
 use super::signed_in::SignedIn;
+use super::views::PersonSummary;
+use super::views::{ConsentView, representative_named};
 use crate::AppState;
 use crate::extract::Path;
 use crate::pages::PageResult;
-
-/// What a consent covers, in words: "the service CAMHS-NORTH", "one session".
-pub fn scope_words(scope: &Scope) -> String {
-    match scope {
-        Scope::Service { service } => format!("the service {service}"),
-        Scope::Course { .. } => "one course of sessions".to_owned(),
-        Scope::Session { .. } => "one session".to_owned(),
-        Scope::Recording { .. } => "one recording".to_owned(),
-    }
-}
-
-/// A consent in the words the page and the copy use.
-pub struct ConsentView {
-    pub id: String,
-    pub given: bool,
-    pub answer: &'static str,
-    pub purposes: Vec<(String, &'static str)>,
-    pub covers: String,
-    pub decided_by: String,
-    pub signed_at: String,
-    pub signature: String,
-    pub drawing: Option<custodian_core::signature::SignatureDrawing>,
-    pub representatives_may_have_copies: bool,
-}
-
-impl ConsentView {
-    pub fn new(consent: &Consent, record: &PersonRecord) -> Self {
-        let person = record.person.name.full();
-        let decided_by = match &consent.given_by {
-            ConsentGiver::Person => format!("{person} decided for themselves."),
-            ConsentGiver::Representative {
-                representative_id,
-                capacity_decision,
-                ..
-            } => {
-                let representative = representative_named(record, *representative_id);
-                format!(
-                    "{representative} decided in {person}'s best interests, because {person} \
-                     could not decide about recording for themselves (assessed on {} by {}).",
-                    super::long_date(capacity_decision.assessed_on),
-                    capacity_decision.assessed_by
-                )
-            }
-        };
-        let signature = &consent.signature;
-        let signature_words = match signature.method {
-            SignatureMethod::Drawn => format!("Signed on screen by {}.", signature.signed_by),
-            SignatureMethod::TypedWithWitness => format!(
-                "Name typed by {}, witnessed by {}.",
-                signature.signed_by,
-                signature
-                    .witness
-                    .as_ref()
-                    .map_or("a member of staff", |w| w.as_str())
-            ),
-            SignatureMethod::Paper => format!(
-                "Signed on paper by {}; the paper form is kept on file.",
-                signature.signed_by
-            ),
-        };
-        let covers = scope_words(&consent.scope);
-        let given = consent.answer == ConsentAnswer::Given;
-        Self {
-            id: consent.id.to_string(),
-            given,
-            answer: if given {
-                "Consent was given for the purposes below."
-            } else {
-                "Consent was refused for the purposes below: no recordings will be made or used for them."
-            },
-            purposes: consent
-                .purposes
-                .iter()
-                .map(|p| (super::sentence(p.label()), p.explanation()))
-                .collect(),
-            covers,
-            decided_by,
-            signed_at: london_time(consent.signed_at),
-            signature: signature_words,
-            drawing: signature.drawing.clone(),
-            representatives_may_have_copies: consent.representatives_may_have_copies,
-        }
-    }
-}
 
 #[derive(Template)]
 #[template(path = "consent.html")]
@@ -132,18 +46,6 @@ impl ConsentPage {
         }
         Some(path)
     }
-}
-
-/// "Jo Testperson (lasting power of attorney)", or "their representative" if not on record.
-fn representative_named(record: &PersonRecord, id: RepresentativeId) -> String {
-    record
-        .representatives
-        .iter()
-        .find(|r| r.id == id)
-        .map_or_else(
-            || "their representative".to_owned(),
-            |r| format!("{} ({})", r.name, r.kind.label()),
-        )
 }
 
 /// "Withdrawn from teaching and research on 3 March 2026 at 14:05 GMT by …; recordings: destroy".

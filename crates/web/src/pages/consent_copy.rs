@@ -17,8 +17,8 @@ use krilla::paint::{LineCap, LineJoin, Stroke};
 use krilla::tagging::{ContentTag, SpanTag, Tag, TagGroup, TagTree};
 use krilla::text::{Font, TextDirection};
 
-use super::consent::ConsentView;
-use super::persons::PersonSummary;
+use super::views::ConsentView;
+use super::views::PersonSummary;
 
 /// DejaVu Sans (Bitstream Vera licence, in `assets/fonts`), compiled in so a copy never
 /// depends on fonts installed on the server.

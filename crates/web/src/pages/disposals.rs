@@ -17,6 +17,7 @@ use custodian_core::retention::{DisposalAction, HoldRef, QueueSection};
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
+use super::views::action_words;
 use super::{FieldError, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
@@ -310,11 +311,6 @@ fn with_commas(number: i64) -> String {
 pub fn recording_words(kind: &str, made_at: time::OffsetDateTime) -> String {
     let kind = RecordingKind::parse(kind).map_or("recording", |k| k.label());
     format!("{} made {}", super::sentence(kind), london_time(made_at))
-}
-
-/// An action in words: "Destroy", "Transfer to an archive".
-pub fn action_words(action: &str) -> String {
-    super::sentence(DisposalAction::parse(action).map_or(action, |a| a.label()))
 }
 
 /// A hold in words: "Complaint CMP-2026-001".

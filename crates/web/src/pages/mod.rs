@@ -29,6 +29,7 @@ pub mod signed_in;
 mod sso;
 mod staff;
 mod totp;
+mod views;
 mod withdrawal_form;
 
 use askama::Template;

@@ -14,8 +14,8 @@ use custodian_core::session::{Course, SessionKind};
 use custodian_core::text::{ServiceCode, ShortText};
 use serde::Deserialize;
 
-use super::persons::PersonSummary;
 use super::signed_in::SignedIn;
+use super::views::PersonSummary;
 use super::{FieldError, FormErrors, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;

@@ -9,72 +9,18 @@ use custodian_app::dashboard::PersonOverview;
 use custodian_app::london::london_time;
 use custodian_core::consent::{ConsentAnswer, Scope};
 use custodian_core::ids::PersonId;
-use custodian_core::person::Person;
 use custodian_core::purpose::Purpose;
 use serde::Deserialize;
 
 use super::render;
 use super::signed_in::SignedIn;
+use super::views::{PersonSummary, recording_links};
 use crate::AppState;
 use crate::extract::Path;
 use crate::pages::PageResult;
 
 /// How many people a search shows; more means the search should be narrower.
 const RESULTS: u32 = 50;
-
-/// A person as a row or heading shows them.
-pub struct PersonSummary {
-    pub id: String,
-    pub name: String,
-    pub nhs_number: Option<String>,
-    pub local_identifier: Option<String>,
-    pub date_of_birth: String,
-    pub capacity: &'static str,
-}
-
-impl From<&Person> for PersonSummary {
-    fn from(person: &Person) -> Self {
-        Self {
-            id: person.id.to_string(),
-            name: person.name.full(),
-            nhs_number: person.nhs_number.as_ref().map(ToString::to_string),
-            local_identifier: person
-                .local_identifier
-                .as_ref()
-                .map(|local| local.as_str().to_owned()),
-            date_of_birth: super::long_date(person.date_of_birth),
-            capacity: person.capacity.label(),
-        }
-    }
-}
-
-/// A person's representatives as choices: id, and name with their standing.
-pub fn representative_choices(
-    record: &custodian_app::persons::PersonRecord,
-) -> Vec<(String, String)> {
-    record
-        .representatives
-        .iter()
-        .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.kind.label())))
-        .collect()
-}
-
-/// Recordings as links: id, and what and when in words.
-pub fn recording_links(
-    recordings: &[custodian_core::recording::Recording],
-) -> Vec<(String, String)> {
-    recordings
-        .iter()
-        .map(|r| {
-            let words = format!(
-                "{}, {}",
-                super::sentence(r.kind.label()),
-                london_time(r.made_at)
-            );
-            (r.id.to_string(), words)
-        })
-        .collect()
-}
 
 #[derive(Template)]
 #[template(path = "persons.html")]
@@ -202,7 +148,7 @@ fn purpose_statuses(history: &ConsentHistory) -> Vec<PurposeStatus> {
             };
             statuses.push(PurposeStatus {
                 purpose: super::sentence(purpose.label()),
-                covers: super::sentence(&super::consent::scope_words(scope)),
+                covers: super::sentence(&super::views::scope_words(scope)),
                 status,
                 tone,
                 since: london_time(since),

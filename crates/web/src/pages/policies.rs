@@ -12,6 +12,7 @@ use custodian_core::ids::StaffId;
 use serde::Deserialize;
 
 use super::signed_in::SignedIn;
+use super::views::Done;
 use super::{FieldError, FormErrors, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;
@@ -32,19 +33,6 @@ pub struct PolicyForm {
     name: String,
     #[serde(default)]
     text: String,
-}
-
-/// What was just done, to confirm at the top of the list.
-#[derive(Deserialize, Default)]
-pub struct Done {
-    #[serde(default)]
-    done: String,
-}
-
-impl Done {
-    pub fn as_str(&self) -> &str {
-        &self.done
-    }
 }
 
 #[derive(Template)]
@@ -89,7 +77,7 @@ pub async fn list(
     staff: SignedIn,
     Query(done): Query<Done>,
 ) -> PageResult {
-    let done = match done.done.as_str() {
+    let done = match done.as_str() {
         "saved" => Some("The policy is checked and sent for approval: it takes effect when an information-governance lead approves it.".to_owned()),
         "deleted" => Some("Its removal is sent for approval: the policy stays in force until an information-governance lead approves it.".to_owned()),
         _ => None,

@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Redirect};
 use custodian_access::Action;
 use custodian_app::london::london_time;
 
-use super::policies::Done;
 use super::render;
 use super::signed_in::SignedIn;
+use super::views::Done;
 use crate::AppState;
 use crate::extract::Path;
 use crate::pages::PageResult;

@@ -12,8 +12,8 @@ use custodian_core::purpose::Purpose;
 use custodian_core::retention::{PeriodSpec, RecordCategory, Trigger};
 use serde::Deserialize;
 
-use super::disposals::action_words;
 use super::signed_in::SignedIn;
+use super::views::action_words;
 use super::{FieldError, form_errors, render};
 use crate::AppState;
 use crate::extract::Path;

@@ -133,7 +133,7 @@ async fn session_page(
             .iter()
             .map(|c| (c.as_str(), super::sentence(c.label())))
             .collect(),
-        recordings: super::persons::recording_links(&record.recordings),
+        recordings: super::views::recording_links(&record.recordings),
     })
 }
 

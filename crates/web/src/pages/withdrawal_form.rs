@@ -16,8 +16,8 @@ use custodian_core::purpose::PurposeSet;
 use custodian_core::text::Note;
 use serde::Deserialize;
 
-use super::persons::PersonSummary;
 use super::signed_in::SignedIn;
+use super::views::PersonSummary;
 use super::{FieldError, FormErrors, form_errors, optional, render};
 use crate::AppState;
 use crate::extract::Path;
@@ -76,7 +76,7 @@ fn page(
         consent_id: consent.id.to_string(),
         person: PersonSummary::from(&record.person),
         person_may_withdraw: record.person.capacity != Capacity::LacksCapacity,
-        representatives: super::persons::representative_choices(record),
+        representatives: super::views::representative_choices(record),
         purposes: consent
             .purposes
             .iter()

@@ -23,8 +23,8 @@ use crate::AppState;
 use crate::extract::Path;
 use crate::pages::PageResult;
 use crate::pages::checked::Checked;
-use crate::pages::persons::PersonSummary;
 use crate::pages::signed_in::SignedIn;
+use crate::pages::views::PersonSummary;
 use crate::pages::{FieldError, FormErrors, form_errors, render};
 
 use answers::{field_error, parse};
@@ -186,7 +186,7 @@ fn page(
         errors,
         person: PersonSummary::from(&record.person),
         by_representative: record.person.capacity == Capacity::LacksCapacity,
-        representatives: super::persons::representative_choices(record),
+        representatives: super::views::representative_choices(record),
         purposes,
         covering: covered.map(Covered::words),
         step,
