@@ -441,7 +441,40 @@ async fn s2_a_sign_in_form_from_another_site_is_refused(app: TestApp) {
     assert_eq!(status.as_u16(), 303);
 }
 
+/// A program (the demo loader) acts through an account of its own; naming someone's account
+/// does not hand it their access, and nobody signs in as it.
+async fn s2_a_service_account_is_its_own_and_nobody_signs_in_as_it(app: TestApp) {
+    use custodian_app::staff::NewStaff;
+    use custodian_core::staff::{Role, Username};
+    use custodian_core::text::{ServiceCode, ShortText};
+    let new = |username: &str| NewStaff {
+        username: Username::parse(username).unwrap(),
+        display_name: ShortText::parse("display_name", "Loader").unwrap(),
+        roles: vec![Role::Practitioner],
+        services: vec![ServiceCode::parse("CAMHS-NORTH").unwrap()],
+    };
+    let first = app.custodian.service_account(new("loader")).await.unwrap();
+    let again = app.custodian.service_account(new("loader")).await.unwrap();
+    assert_eq!(first.member.id, again.member.id);
+    let refused = app
+        .custodian
+        .service_account(new("admin"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "staff.username_taken", "{refused}");
+    let sign_in = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            None,
+            Some(json!({"username": "loader", "password": "svc_"})),
+        )
+        .await;
+    assert_eq!(sign_in.status.as_u16(), 401, "{}", sign_in.body);
+}
+
 on_both_backends!(app:
+    s2_a_service_account_is_its_own_and_nobody_signs_in_as_it,
     s2_a_sign_in_form_from_another_site_is_refused,
     s2_signing_in_replaces_whatever_sign_in_the_browser_carried,
     s5_five_wrong_passwords_lock_the_account_for_15_minutes,

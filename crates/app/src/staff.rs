@@ -1,6 +1,7 @@
 //! Managing staff accounts: creating them, and the roles and services that decide what they may do (S2).
 
 use custodian_access::Action;
+use custodian_core::audit::Actor;
 use custodian_core::ids::StaffId;
 use custodian_core::staff::{Role, StaffMember, Username};
 use custodian_core::text::{ServiceCode, ShortText};
@@ -8,7 +9,7 @@ use custodian_store::StaffAccount;
 use uuid::Uuid;
 
 use crate::access::Target;
-use crate::accounts::{Caller, Secret, hash_password};
+use crate::accounts::{Caller, Credential, Secret, hash_password};
 use crate::audit_trail::Audit;
 use crate::error_code::ErrorCode;
 use crate::uses::{GrantsResting, revoke_grants};
@@ -37,6 +38,19 @@ fn check_access(roles: &[Role], services: &[ServiceCode]) -> AppResult<()> {
         });
     }
     Ok(())
+}
+
+/// Whether `member` holds exactly the roles and services `new` asks for, in any order.
+fn same_access(member: &StaffMember, new: &NewStaff) -> bool {
+    let sorted = |mut list: Vec<String>| {
+        list.sort_unstable();
+        list
+    };
+    let roles = |roles: &[Role]| sorted(roles.iter().map(|r| r.as_str().to_owned()).collect());
+    let services =
+        |services: &[ServiceCode]| sorted(services.iter().map(|s| s.as_str().to_owned()).collect());
+    roles(&member.roles) == roles(&new.roles)
+        && services(&member.services) == services(&new.services)
 }
 
 impl Custodian {
@@ -115,13 +129,14 @@ impl Custodian {
         new: NewStaff,
         password: &str,
     ) -> AppResult<StaffMember> {
-        self.add_member(new, password, false, custodian_core::audit::Actor::System)
-            .await
+        self.add_member(new, password, false, Actor::System).await
     }
 
     /// The account a program acts as through the use cases (the demo loader): made on first use
     /// with a random password nobody is shown, so nobody can sign in as it; audited as the
-    /// system's act. Its roles and services bound what the program may do like anyone's.
+    /// system's act. Its roles and services bound what the program may do like anyone's. An
+    /// existing account of that name is used only if it has exactly those roles and services, so
+    /// the name of someone's own account does not hand a program their access.
     pub async fn service_account(&self, new: NewStaff) -> AppResult<Caller> {
         let existing = self
             .register
@@ -130,21 +145,25 @@ impl Custodian {
             .staff_by_username(&new.username)
             .await?;
         let member = match existing {
-            Some(account) => account.member,
+            Some(account) if same_access(&account.member, &new) => account.member,
+            Some(_) => {
+                return Err(AppError::Rule {
+                    code: ErrorCode::StaffUsernameTaken,
+                    message: format!(
+                        "the username `{}` belongs to an account with other roles or services; a program cannot act as it",
+                        new.username
+                    ),
+                });
+            }
             None => {
-                let password = crate::accounts::Secret::random("svc_")?;
-                self.add_member(
-                    new,
-                    password.expose(),
-                    true,
-                    custodian_core::audit::Actor::System,
-                )
-                .await?
+                let password = Secret::random("svc_")?;
+                self.add_member(new, password.expose(), true, Actor::System)
+                    .await?
             }
         };
         Ok(Caller {
             member,
-            credential: crate::accounts::Credential::SignIn,
+            credential: Credential::SignIn,
             must_change_password: false,
             must_enrol_totp: false,
         })
@@ -157,7 +176,7 @@ impl Custodian {
         new: NewStaff,
         password: &str,
         must_change: bool,
-        actor: custodian_core::audit::Actor,
+        actor: Actor,
     ) -> AppResult<StaffMember> {
         check_access(&new.roles, &new.services)?;
         let now = self.clock.now();

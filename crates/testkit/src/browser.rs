@@ -1,6 +1,5 @@
 //! A real headless Chromium driven over WebDriver (chromedriver), with axe-core to check pages.
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -22,14 +21,9 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
-fn program(variable: &str, default: &str) -> String {
-    std::env::var(variable).unwrap_or_else(|_| default.to_owned())
-}
-
 /// axe-core as installed by `npm ci` in `tests/browser` (which `./test` does).
 fn axe_source() -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/browser/node_modules/axe-core/axe.min.js");
+    let path = crate::outside::axe_core();
     std::fs::read_to_string(&path).unwrap_or_else(|error| {
         panic!(
             "axe-core is missing at {} ({error}); run `npm ci --prefix tests/browser`",
@@ -41,8 +35,8 @@ fn axe_source() -> String {
 impl Browser {
     /// Starts chromedriver and a headless Chromium with a fake camera and microphone.
     pub async fn open(base_url: &str) -> Self {
-        let chromedriver = program("CUSTODIAN_CHROMEDRIVER", "/usr/bin/chromedriver");
-        let chromium = program("CUSTODIAN_CHROMIUM", "/usr/bin/chromium");
+        let chromedriver = crate::outside::chromedriver().display().to_string();
+        let chromium = crate::outside::chromium().display().to_string();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")

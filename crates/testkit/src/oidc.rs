@@ -1,7 +1,6 @@
 //! A real OpenID provider for tests: the certified `oidc-provider` from npm (`tests/oidc`), one
 //! per test on a loopback port, signing in one synthetic subject without a login form.
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -37,14 +36,10 @@ pub struct OidcOptions {
     pub audience: Option<String>,
 }
 
-fn folder() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/oidc")
-}
-
 impl OidcProvider {
     /// Starts the provider and waits until it answers.
     pub async fn start(options: &OidcOptions) -> Self {
-        let folder = folder();
+        let folder = crate::outside::oidc_folder();
         assert!(
             folder.join("node_modules/oidc-provider").is_dir(),
             "oidc-provider is missing; run `npm ci --prefix tests/oidc`"
@@ -53,7 +48,7 @@ impl OidcProvider {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let node = std::env::var("CUSTODIAN_NODE").unwrap_or_else(|_| "node".to_owned());
+        let node = crate::outside::node().display().to_string();
         let mut command = Command::new(&node);
         command
             .arg(folder.join("provider.mjs"))

@@ -63,15 +63,12 @@ async fn what_is_missing(needs: Needs) -> Option<String> {
         Needs::Garage => crate::garage::binary()
             .is_none()
             .then(|| "Garage is not installed (nor CUSTODIAN_GARAGE set)".to_owned()),
-        Needs::Browser => first_missing(&[
-            program("CUSTODIAN_CHROMIUM", "/usr/bin/chromium"),
-            program("CUSTODIAN_CHROMEDRIVER", "/usr/bin/chromedriver"),
-            on_path("pdftotext"),
-            tests_folder("browser/node_modules/axe-core/axe.min.js"),
-        ]),
+        Needs::Browser => {
+            first_missing(&[chromium(), chromedriver(), on_path("pdftotext"), axe_core()])
+        }
         Needs::OidcProvider => first_missing(&[
-            on_path(&std::env::var("CUSTODIAN_NODE").unwrap_or_else(|_| "node".to_owned())),
-            tests_folder("oidc/node_modules/oidc-provider/package.json"),
+            node(),
+            oidc_folder().join("node_modules/oidc-provider/package.json"),
         ]),
         Needs::Schemathesis => first_missing(&[schemathesis()]),
     }
@@ -98,6 +95,31 @@ pub fn schemathesis() -> PathBuf {
         },
         PathBuf::from,
     )
+}
+
+/// Headless Chromium: `CUSTODIAN_CHROMIUM`, or Debian's.
+pub(crate) fn chromium() -> PathBuf {
+    program("CUSTODIAN_CHROMIUM", "/usr/bin/chromium")
+}
+
+/// Chromedriver: `CUSTODIAN_CHROMEDRIVER`, or Debian's.
+pub(crate) fn chromedriver() -> PathBuf {
+    program("CUSTODIAN_CHROMEDRIVER", "/usr/bin/chromedriver")
+}
+
+/// axe-core as `npm ci` installs it in `tests/browser`.
+pub(crate) fn axe_core() -> PathBuf {
+    tests_folder("browser/node_modules/axe-core/axe.min.js")
+}
+
+/// Node.js: `CUSTODIAN_NODE`, or `node` on the path.
+pub(crate) fn node() -> PathBuf {
+    on_path(&std::env::var("CUSTODIAN_NODE").unwrap_or_else(|_| "node".to_owned()))
+}
+
+/// The OpenID provider the single sign-on stories start, with its packages.
+pub(crate) fn oidc_folder() -> PathBuf {
+    tests_folder("oidc")
 }
 
 fn program(variable: &str, default: &str) -> PathBuf {

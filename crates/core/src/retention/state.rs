@@ -448,16 +448,14 @@ fn withdraw(state: &mut DisposalState, withdrawal: &WithdrawalFact, floor: Optio
 /// Applies a stop during the session whose choice deletes the recording (C9): destroyed as soon
 /// as a records manager approves, whatever else would keep it; legal holds still stop it.
 fn delete_at_stop(state: &mut DisposalState, stopped_on: Date) {
-    state.due_on = Some(stopped_on);
-    state.action = DisposalAction::Destroy;
-    state.governed_by = Governor::StoppedAndDeleted { stopped_on };
-    state.reason = format!(
-        "When its session was stopped on {stopped_on}, the choice made was to delete this recording (C9). It must not be used; destroy it."
+    destroy_at_once(
+        state,
+        stopped_on,
+        Governor::StoppedAndDeleted { stopped_on },
+        format!(
+            "When its session was stopped on {stopped_on}, the choice made was to delete this recording (C9). It must not be used; destroy it."
+        ),
     );
-    state.set_aside.clear();
-    state
-        .tasks
-        .retain(|task| matches!(task, DisposalTask::TakeDown { .. }));
 }
 
 /// Applies the destruction of the item a derived item was made from (R6): a still goes with it,
@@ -477,12 +475,23 @@ fn follow_source(state: &mut DisposalState, derived: DerivedFacts, destroyed_on:
     if destroyed_sooner {
         return;
     }
-    state.due_on = Some(destroyed_on);
-    state.action = DisposalAction::Destroy;
-    state.governed_by = Governor::SourceDestroyed { destroyed_on };
-    state.reason = format!(
-        "The recording this {label} was made from was destroyed on {destroyed_on}, and a {label} holds its content, so it goes too (R6). Destroy it."
+    destroy_at_once(
+        state,
+        destroyed_on,
+        Governor::SourceDestroyed { destroyed_on },
+        format!(
+            "The recording this {label} was made from was destroyed on {destroyed_on}, and a {label} holds its content, so it goes too (R6). Destroy it."
+        ),
     );
+}
+
+/// Brings the recording up for destruction on `on`, over every rule that would keep it: nothing
+/// is set aside, and of the tasks only taking it down from the web remains.
+fn destroy_at_once(state: &mut DisposalState, on: Date, governed_by: Governor, reason: String) {
+    state.due_on = Some(on);
+    state.action = DisposalAction::Destroy;
+    state.governed_by = governed_by;
+    state.reason = reason;
     state.set_aside.clear();
     state
         .tasks
